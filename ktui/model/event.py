@@ -1,0 +1,363 @@
+"""The one Event type every source yields.
+
+Events arrive in three shapes: core/v1 ``Event`` objects, ``events.k8s.io/v1`` objects
+and kubernetes-event-exporter documents (a core/v1 event plus ``clusterName`` and an
+enriched ``involvedObject``). :func:`from_core_v1`, :func:`from_events_v1` and
+:func:`from_exporter` normalise them into :class:`Event`. Nothing missing or null raises:
+every field has a neutral default, and the time of an event follows the chain that
+``kubectl events`` uses (see ``time_of``).
+
+Times are kept as POSIX seconds (floats): they sort and bucket without allocation and
+weigh a fraction of a ``datetime``. The raw object is kept zlib-compressed, because a
+store of 200,000 events must fit in a few hundred MB and the raw object is only needed
+when one event is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+NORMAL = "Normal"
+WARNING = "Warning"
+
+API_CORE = "v1"
+API_EVENTS = "events.k8s.io/v1"
+API_EXPORTER = "exporter"
+
+_intern = sys.intern
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """The object an event is about (``involvedObject`` / ``regarding``)."""
+
+    kind: str = ""
+    name: str = ""
+    namespace: str = ""
+    uid: str = ""
+    api_version: str = ""
+    field_path: str = ""
+
+    @property
+    def display(self) -> str:
+        """``kind/name`` in kubectl's lower-case style (``pod/web-1``)."""
+        if not self.kind:
+            return self.name
+        return f"{self.kind.lower()}/{self.name}"
+
+
+EMPTY_REF = ObjectRef()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Event:
+    """A normalised Kubernetes event.
+
+    Identity is the uid (``metadata.uid``); two Events with the same uid are versions of
+    one event. ``time`` is the event time used for ordering (the time chain), ``first_seen``
+    the first occurrence. ``count_is_lower_bound`` is set for exporter documents, whose
+    count is frozen at export time.
+    """
+
+    uid: str
+    namespace: str = ""
+    type: str = ""
+    reason: str = ""
+    message: str = ""
+    object: ObjectRef = EMPTY_REF
+    name: str = ""
+    context: str = ""
+    cluster: str = ""
+    source_component: str = ""
+    source_host: str = ""
+    reporting_controller: str = ""
+    reporting_instance: str = ""
+    action: str = ""
+    count: int = 1
+    first_seen: float = 0.0
+    time: float = 0.0
+    resource_version: str = ""
+    api: str = API_CORE
+    expired: bool = False
+    count_is_lower_bound: bool = False
+    raw_compressed: bytes = field(default=b"", repr=False)
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The whole object as the source sent it (decompressed on demand)."""
+        if not self.raw_compressed:
+            return {}
+        loaded = json.loads(zlib.decompress(self.raw_compressed))
+        return loaded if isinstance(loaded, dict) else {}
+
+    @property
+    def is_warning(self) -> bool:
+        return self.type == WARNING
+
+    @property
+    def source(self) -> str:
+        """Who reported it: the reporting controller, else the legacy source component."""
+        return self.reporting_controller or self.source_component
+
+    def as_expired(self) -> Event:
+        return replace(self, expired=True)
+
+    def with_context(self, context: str) -> Event:
+        return replace(self, context=context)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return (
+            self.uid == other.uid
+            and self.resource_version == other.resource_version
+            and self.context == other.context
+            and self.expired == other.expired
+            and self.count == other.count
+            and self.time == other.time
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.uid, self.resource_version, self.context))
+
+
+# -- time -----------------------------------------------------------------------------
+
+
+def parse_time(value: Any) -> float | None:
+    """Parse an RFC 3339 timestamp (seconds or micro/nanoseconds, ``Z`` or offset).
+
+    Returns POSIX seconds, or None for null, empty, zero-valued or unparseable input.
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Go may send nanoseconds; fromisoformat takes at most microseconds.
+    dot = text.find(".")
+    if dot != -1:
+        end = dot + 1
+        while end < len(text) and text[end].isdigit():
+            end += 1
+        digits = text[dot + 1 : end][:6]
+        text = text[: dot + 1] + (digits or "0") + text[end:]
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if parsed.year <= 1:
+        # Go's zero time ("0001-01-01T00:00:00Z") means "unset".
+        return None
+    return parsed.timestamp()
+
+
+def format_time(seconds: float) -> str:
+    """RFC 3339 in UTC with a ``Z``; microseconds only when there are any."""
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _str(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def time_of(obj: Mapping[str, Any]) -> float:
+    """The time of an event: series.lastObservedTime, lastTimestamp, eventTime,
+    firstTimestamp, metadata.creationTimestamp; 0.0 when none is set.
+
+    Accepts both API shapes (``deprecatedLastTimestamp`` for events.k8s.io/v1).
+    """
+    series = _dict(obj.get("series"))
+    for candidate in (
+        series.get("lastObservedTime"),
+        obj.get("lastTimestamp"),
+        obj.get("deprecatedLastTimestamp"),
+        obj.get("eventTime"),
+        obj.get("firstTimestamp"),
+        obj.get("deprecatedFirstTimestamp"),
+        _dict(obj.get("metadata")).get("creationTimestamp"),
+    ):
+        parsed = parse_time(candidate)
+        if parsed is not None:
+            return parsed
+    return 0.0
+
+
+def first_seen_of(obj: Mapping[str, Any]) -> float:
+    """First occurrence: firstTimestamp, eventTime, creationTimestamp."""
+    for candidate in (
+        obj.get("firstTimestamp"),
+        obj.get("deprecatedFirstTimestamp"),
+        obj.get("eventTime"),
+        _dict(obj.get("metadata")).get("creationTimestamp"),
+    ):
+        parsed = parse_time(candidate)
+        if parsed is not None:
+            return parsed
+    return time_of(obj)
+
+
+def count_of(obj: Mapping[str, Any]) -> int:
+    """Repeat count: series.count, count (deprecatedCount), else 1."""
+    for candidate in (
+        _dict(obj.get("series")).get("count"),
+        obj.get("count"),
+        obj.get("deprecatedCount"),
+    ):
+        number = _int(candidate)
+        if number is not None and number > 0:
+            return number
+    return 1
+
+
+# -- normalisation --------------------------------------------------------------------
+
+
+def compress_raw(obj: Mapping[str, Any]) -> bytes:
+    return zlib.compress(json.dumps(obj, separators=(",", ":")).encode(), 1)
+
+
+def _ref(value: Any, default_namespace: str) -> ObjectRef:
+    ref = _dict(value)
+    if not ref:
+        return EMPTY_REF
+    return ObjectRef(
+        kind=_intern(_str(ref.get("kind"))),
+        name=_str(ref.get("name")),
+        namespace=_intern(_str(ref.get("namespace")) or default_namespace),
+        uid=_str(ref.get("uid")),
+        api_version=_intern(_str(ref.get("apiVersion"))),
+        field_path=_str(ref.get("fieldPath")),
+    )
+
+
+def _common(obj: Mapping[str, Any], context: str, keep_raw: bool) -> dict[str, Any]:
+    meta = _dict(obj.get("metadata"))
+    namespace = _str(meta.get("namespace"))
+    name = _str(meta.get("name"))
+    uid = _str(meta.get("uid")) or f"{namespace}/{name}"
+    return {
+        "uid": uid,
+        "name": name,
+        "namespace": _intern(namespace),
+        "type": _intern(_str(obj.get("type"))),
+        "reason": _intern(_str(obj.get("reason"))),
+        "action": _intern(_str(obj.get("action"))),
+        "reporting_instance": _str(obj.get("reportingInstance")),
+        "count": count_of(obj),
+        "first_seen": first_seen_of(obj),
+        "time": time_of(obj),
+        "resource_version": _str(meta.get("resourceVersion")),
+        "context": _intern(context),
+        "raw_compressed": compress_raw(obj) if keep_raw else b"",
+    }
+
+
+def from_core_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = True) -> Event:
+    """Normalise a core/v1 Event (``kind: Event``, ``apiVersion: v1``)."""
+    fields = _common(obj, context, keep_raw)
+    source = _dict(obj.get("source"))
+    return Event(
+        message=_str(obj.get("message")),
+        object=_ref(obj.get("involvedObject"), fields["namespace"]),
+        source_component=_intern(_str(source.get("component"))),
+        source_host=_str(source.get("host")),
+        reporting_controller=_intern(_str(obj.get("reportingComponent"))),
+        api=API_CORE,
+        **fields,
+    )
+
+
+def from_events_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = True) -> Event:
+    """Normalise an events.k8s.io/v1 Event (``regarding``, ``note``, ``deprecated*``)."""
+    fields = _common(obj, context, keep_raw)
+    source = _dict(obj.get("deprecatedSource"))
+    return Event(
+        message=_str(obj.get("note")),
+        object=_ref(obj.get("regarding"), fields["namespace"]),
+        source_component=_intern(_str(source.get("component"))),
+        source_host=_str(source.get("host")),
+        reporting_controller=_intern(_str(obj.get("reportingController"))),
+        api=API_EVENTS,
+        **fields,
+    )
+
+
+def from_exporter(doc: Mapping[str, Any], *, context: str = "", keep_raw: bool = True) -> Event:
+    """Normalise a kubernetes-event-exporter document (an inlined core/v1 event).
+
+    The exporter sends each event once, so its count is a lower bound. A ``layout``
+    template renders leaves as strings; the helpers above accept those.
+    """
+    event = from_core_v1(doc, context=context, keep_raw=keep_raw)
+    return replace(
+        event,
+        api=API_EXPORTER,
+        cluster=_intern(_str(doc.get("clusterName"))),
+        count_is_lower_bound=True,
+    )
+
+
+def from_object(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = True) -> Event:
+    """Normalise any of the shapes, told apart by apiVersion and fields."""
+    if _str(obj.get("apiVersion")).startswith("events.k8s.io/") or (
+        "regarding" in obj or "note" in obj
+    ):
+        return from_events_v1(obj, context=context, keep_raw=keep_raw)
+    if "clusterName" in obj and "apiVersion" not in obj:
+        return from_exporter(obj, context=context, keep_raw=keep_raw)
+    return from_core_v1(obj, context=context, keep_raw=keep_raw)
+
+
+def to_json_record(event: Event) -> dict[str, Any]:
+    """The stable machine-readable shape printed by ``ktui events -o jsonl``."""
+    return {
+        "uid": event.uid,
+        "resourceVersion": event.resource_version,
+        "context": event.context,
+        "namespace": event.namespace,
+        "name": event.name,
+        "type": event.type,
+        "reason": event.reason,
+        "message": event.message,
+        "object": {
+            "kind": event.object.kind,
+            "name": event.object.name,
+            "namespace": event.object.namespace,
+            "uid": event.object.uid,
+        },
+        "count": event.count,
+        "count_is_lower_bound": event.count_is_lower_bound,
+        "first_seen": format_time(event.first_seen) if event.first_seen else None,
+        "last_seen": format_time(event.time) if event.time else None,
+        "source": event.source,
+        "api": event.api,
+        "expired": event.expired,
+    }

@@ -1,0 +1,199 @@
+"""The contract every event source keeps, and the channel that carries its batches.
+
+A source is synchronous and blocking (the kubernetes client and opensearch-py both
+are); whoever runs it puts it in a thread. It never imports textual: the UI and the CLI
+are its consumers, and both read from a :class:`BatchChannel`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ktui.model.event import Event
+
+
+class SourceError(Exception):
+    """A failure the user must be told about, with what to do. ``str()`` is one line."""
+
+    def __init__(self, message: str, *, hint: str = "", retryable: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.retryable = retryable
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class Unreachable(SourceError):
+    """The server cannot be reached (DNS, refused, TLS, timeout)."""
+
+
+class Unauthorized(SourceError):
+    """401: credentials missing, wrong or expired."""
+
+
+class Forbidden(SourceError):
+    """403: RBAC denies the request."""
+
+
+class ConfigError(SourceError):
+    """The configuration (kubeconfig, settings) is missing or malformed."""
+
+
+class State(StrEnum):
+    CONNECTING = "connecting"
+    LISTING = "listing"
+    WATCHING = "watching"
+    RECONNECTING = "reconnecting"
+    ERROR = "error"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """What a status line shows: state, a short text and, when waiting, when it retries."""
+
+    state: State
+    text: str = ""
+    retry_at: float | None = None  # time.monotonic() of the next attempt
+    error: SourceError | None = None
+    warning: str = ""  # a standing caveat, e.g. "TLS verification is off"
+
+    def line(self, now: float | None = None) -> str:
+        parts = [self.text or self.state.value]
+        if self.retry_at is not None:
+            remaining = max(0.0, self.retry_at - (time.monotonic() if now is None else now))
+            parts.append(f"retrying in {remaining:.0f} s")
+        return " · ".join(parts)
+
+
+@dataclass(slots=True)
+class Batch:
+    """What a consumer drains: upserts and deletions since the last drain.
+
+    ``reset`` means the source relisted: the events in ``upserts`` replace whatever the
+    consumer held for this source (events missing from them are gone). ``coalesced`` counts
+    updates that were merged into a later version of the same event before the consumer
+    saw them.
+    """
+
+    upserts: list[Event] = field(default_factory=list)
+    deleted: list[Event] = field(default_factory=list)
+    reset: bool = False
+    status: SourceStatus | None = None
+    coalesced: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.upserts or self.deleted or self.reset or self.status)
+
+
+class BatchChannel:
+    """A bounded hand-off from a producer thread to a consumer.
+
+    Pending changes are kept by uid, so a burst of updates to one event costs one slot and
+    counts as coalesced. When ``capacity`` distinct events are pending the producer blocks
+    (back-pressure) until the consumer drains, or until ``closed``.
+    """
+
+    def __init__(self, capacity: int = 50_000) -> None:
+        self.capacity = capacity
+        self._lock = threading.Condition()
+        self._upserts: dict[str, Event] = {}
+        self._deleted: dict[str, Event] = {}
+        self._reset = False
+        self._status: SourceStatus | None = None
+        self._coalesced = 0
+        self.total_coalesced = 0
+        self.closed = False
+
+    def _pending(self) -> int:
+        return len(self._upserts) + len(self._deleted)
+
+    def _wait_for_room(self) -> None:
+        while self._pending() >= self.capacity and not self.closed:
+            self._lock.wait(0.1)
+
+    def put(self, upserts: Iterable[Event] = (), deleted: Iterable[Event] = ()) -> None:
+        with self._lock:
+            self._wait_for_room()
+            for event in upserts:
+                if event.uid in self._upserts:
+                    self._coalesced += 1
+                self._deleted.pop(event.uid, None)
+                self._upserts[event.uid] = event
+            for event in deleted:
+                if self._upserts.pop(event.uid, None) is not None:
+                    self._coalesced += 1
+                self._deleted[event.uid] = event
+            self._lock.notify_all()
+
+    def reset(self, events: Iterable[Event]) -> None:
+        """Replace everything pending with a full relist."""
+        with self._lock:
+            self._coalesced += self._pending()
+            self._upserts = {event.uid: event for event in events}
+            self._deleted = {}
+            self._reset = True
+            self._lock.notify_all()
+
+    def set_status(self, status: SourceStatus) -> None:
+        with self._lock:
+            self._status = status
+            self._lock.notify_all()
+
+    def drain(self, timeout: float = 0.0) -> Batch:
+        """Take everything pending; wait up to ``timeout`` seconds for something."""
+        with self._lock:
+            if timeout > 0 and not (self._pending() or self._reset or self._status):
+                self._lock.wait(timeout)
+            batch = Batch(
+                upserts=list(self._upserts.values()),
+                deleted=list(self._deleted.values()),
+                reset=self._reset,
+                status=self._status,
+                coalesced=self._coalesced,
+            )
+            self.total_coalesced += self._coalesced
+            self._upserts, self._deleted = {}, {}
+            self._reset, self._status, self._coalesced = False, None, 0
+            self._lock.notify_all()
+            return batch
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            self._lock.notify_all()
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    live: bool = False  # follow() streams changes as they happen
+    history: bool = False  # fetch() honours a time range beyond the cluster's TTL
+    server_side_filter: bool = False  # some of the query is evaluated by the server
+
+
+class EventSource(ABC):
+    """One place events come from: a kube context, an OpenSearch index pattern.
+
+    ``run`` blocks until ``stop`` is set, feeding ``channel``; for a one-shot source it
+    returns after the first complete result. It never raises for a failure it can retry;
+    it reports those through ``channel.set_status``. It raises :class:`SourceError` only
+    when it cannot start at all (bad config) and ``fail_fast`` is set.
+    """
+
+    capabilities: Capabilities = Capabilities()
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """A short label for the header, e.g. the context name or the index pattern."""
+
+    @abstractmethod
+    def run(self, channel: BatchChannel, stop: threading.Event) -> None:
+        """Produce batches into ``channel`` until ``stop`` is set."""
