@@ -15,6 +15,7 @@ when one event is opened.
 
 from __future__ import annotations
 
+import builtins
 import json
 import sys
 import zlib
@@ -111,7 +112,7 @@ class Event:
     def with_context(self, context: str) -> Event:
         return replace(self, context=context)
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other: builtins.object) -> bool:
         if not isinstance(other, Event):
             return NotImplemented
         return (

@@ -205,7 +205,7 @@ def _term_check(term: Term) -> Callable[[Event], bool]:
         def exact(e: Event) -> bool:
             return getter(e).lower() in wanted
 
-        check = exact
+        check: Callable[[Event], bool] = exact
     else:
         pattern = re.compile("|".join(f"(?:{v})" for v in term.values), re.IGNORECASE)
         search = pattern.search
@@ -215,7 +215,11 @@ def _term_check(term: Term) -> Callable[[Event], bool]:
 
         check = regex
     if term.negated:
-        return lambda e: not check(e)
+
+        def negated(e: Event) -> bool:
+            return not check(e)
+
+        return negated
     return check
 
 

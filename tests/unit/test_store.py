@@ -1,0 +1,116 @@
+"""The event store: upsert by uid, time order, expiry, counts, histogram, eviction."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from ktui.model.event import Event, ObjectRef
+from ktui.model.query import Query, parse_query
+from ktui.model.store import EventStore
+
+
+def ev(uid: str, t: float, *, ns: str = "default", type_: str = "Normal", reason: str = "Started",
+       count: int = 1, rv: str = "1") -> Event:
+    return Event(uid=uid, namespace=ns, type=type_, reason=reason, time=t, first_seen=t,
+                 count=count, resource_version=rv, object=ObjectRef("Pod", f"p-{uid}", ns))
+
+
+def times(events: list[Event]) -> list[float]:
+    return [e.time for e in events]
+
+
+def test_upsert_by_uid_keeps_one_row_and_time_order() -> None:
+    store = EventStore()
+    store.apply([ev("a", 10), ev("b", 5), ev("c", 7)])
+    assert [e.uid for e in store.visible] == ["b", "c", "a"]
+    change = store.apply([ev("b", 20, count=2, rv="2")])
+    assert change.updated == 1 and change.added == 0
+    assert [e.uid for e in store.visible] == ["c", "a", "b"]
+    assert len(store) == 3 and store.get("b").count == 2  # type: ignore[union-attr]
+
+
+def test_same_uid_twice_in_one_batch_is_one_row() -> None:
+    store = EventStore()
+    store.apply([ev("a", 1), ev("a", 2, count=2), ev("b", 3)])
+    assert [e.uid for e in store.all_events] == ["a", "b"]
+    assert store.get("a").count == 2  # type: ignore[union-attr]
+    assert store.namespaces["default"].total == 2
+
+
+def test_deleted_marks_expired_not_dropped() -> None:
+    store = EventStore()
+    store.apply([ev("a", 1, type_="Warning"), ev("b", 2)])
+    change = store.apply(deleted=[ev("a", 1, type_="Warning")])
+    assert change.expired == 1
+    assert len(store) == 2 and store.get("a").expired  # type: ignore[union-attr]
+    assert store.expired == 1 and store.warnings == 1
+
+
+def test_reset_expires_what_vanished() -> None:
+    store = EventStore()
+    store.apply([ev("a", 1), ev("b", 2)])
+    change = store.apply([ev("b", 2), ev("c", 3)], reset=True)
+    assert change.reset
+    assert store.get("a").expired and not store.get("c").expired  # type: ignore[union-attr]
+    assert len(store) == 3
+
+
+def test_namespace_and_warning_counts_follow_updates() -> None:
+    store = EventStore()
+    store.apply([ev("a", 1, ns="test", type_="Warning"), ev("b", 2, ns="test"), ev("c", 3, ns="x")])
+    assert (store.namespaces["test"].total, store.namespaces["test"].warnings) == (2, 1)
+    store.apply([ev("a", 4, ns="test", type_="Normal")])
+    assert store.namespaces["test"].warnings == 0 and store.warnings == 0
+
+
+def test_query_filters_and_follows_new_events() -> None:
+    store = EventStore(query=parse_query("type:Warning"))
+    store.apply([ev("a", 1, type_="Warning"), ev("b", 2)])
+    assert [e.uid for e in store.visible] == ["a"]
+    store.apply([ev("c", 3, type_="Warning"), ev("b", 4, type_="Warning")])
+    assert [e.uid for e in store.visible] == ["a", "c", "b"]
+    store.apply([ev("a", 5, type_="Normal")])  # an update can leave the filter
+    assert [e.uid for e in store.visible] == ["c", "b"]
+    store.set_query(Query())
+    assert [e.uid for e in store.visible] == ["c", "b", "a"]
+
+
+def test_bulk_and_incremental_paths_agree() -> None:
+    rng = random.Random(4)
+    big, small = EventStore(), EventStore()
+    batches = [[ev(str(rng.randrange(500)), rng.random() * 1000, rv=str(i))
+                for _ in range(rng.choice([3, 400]))] for i in range(40)]
+    for batch in batches:
+        big.apply(batch)
+        for event in batch:
+            small.apply([event])
+    assert [(e.uid, e.time) for e in big.all_events] == [(e.uid, e.time) for e in small.all_events]
+    assert times(big.all_events) == sorted(times(big.all_events))
+    assert len({e.uid for e in big.all_events}) == len(big.all_events)
+
+
+def test_eviction_drops_oldest_and_keeps_counts() -> None:
+    store = EventStore(max_events=1000)
+    store.apply([ev(str(i), float(i), type_="Warning" if i % 2 else "Normal") for i in range(1500)])
+    assert len(store) <= 1000 and store.evicted_total >= 500
+    assert store.all_events[0].time >= 500
+    assert store.warnings == sum(1 for e in store.all_events if e.type == "Warning")
+    assert sum(c.total for c in store.namespaces.values()) == len(store)
+
+
+def test_histogram_splits_types_and_buckets_by_time() -> None:
+    store = EventStore()
+    store.apply([ev("a", 0, type_="Warning"), ev("b", 5), ev("c", 9.99), ev("d", 10), ev("e", 59)])
+    histogram = store.histogram(0, 60, 6)
+    assert histogram.warning == (1, 0, 0, 0, 0, 0)
+    assert histogram.normal == (2, 1, 0, 0, 0, 1)
+    assert histogram.bucket_of(10) == 1 and histogram.bucket_of(61) is None
+
+
+def test_index_of_visible_finds_by_uid() -> None:
+    store = EventStore()
+    events = [ev(str(i), float(i // 3)) for i in range(30)]
+    store.apply(events)
+    target = replace(events[13])
+    assert store.index_of_visible(target) == 13
