@@ -183,18 +183,21 @@ def _compile(query: Query) -> Callable[[Event], bool]:
     for term in query.terms:
         checks.append(_term_check(term))
     for word in query.words:
-        pattern = re.compile(re.escape(word), re.IGNORECASE)
-        search = pattern.search
-        checks.append(
-            lambda e, search=search: bool(
-                search(e.message) or search(e.reason) or search(e.object.name)
-            )
-        )
+        checks.append(_word_check(word))
     if not checks:
         return lambda e: True
     if len(checks) == 1:
         return checks[0]
     return lambda e: all(check(e) for check in checks)
+
+
+def _word_check(word: str) -> Callable[[Event], bool]:
+    search = re.compile(re.escape(word), re.IGNORECASE).search
+
+    def found(e: Event) -> bool:
+        return bool(search(e.message) or search(e.reason) or search(e.object.name))
+
+    return found
 
 
 def _term_check(term: Term) -> Callable[[Event], bool]:
