@@ -175,8 +175,9 @@ class Query:
 def _compile(query: Query) -> Callable[[Event], bool]:
     checks: list[Callable[[Event], bool]] = []
     if query.types:
+        exact = frozenset(query.types) | {t.capitalize() for t in query.types}
         types = frozenset(t.lower() for t in query.types)
-        checks.append(lambda e: e.type.lower() in types)
+        checks.append(lambda e: e.type in exact or e.type.lower() in types)
     if query.namespaces:
         namespaces = query.namespaces
         checks.append(lambda e: e.namespace in namespaces)
@@ -186,16 +187,29 @@ def _compile(query: Query) -> Callable[[Event], bool]:
         checks.append(_word_check(word))
     if not checks:
         return lambda e: True
-    if len(checks) == 1:
-        return checks[0]
-    return lambda e: all(check(e) for check in checks)
+    # Chain with `and` rather than all(...): no generator per event, and the cheap set
+    # lookups (types, namespaces) come first so they short-circuit the regexes.
+    predicate = checks[-1]
+    for check in reversed(checks[:-1]):
+        predicate = _both(check, predicate)
+    return predicate
+
+
+def _both(
+    first: Callable[[Event], bool], second: Callable[[Event], bool]
+) -> Callable[[Event], bool]:
+    return lambda e: first(e) and second(e)
 
 
 def _word_check(word: str) -> Callable[[Event], bool]:
     search = re.compile(re.escape(word), re.IGNORECASE).search
 
     def found(e: Event) -> bool:
-        return bool(search(e.message) or search(e.reason) or search(e.object.name))
+        return (
+            search(e.message) is not None
+            or search(e.reason) is not None
+            or search(e.object.name) is not None
+        )
 
     return found
 
@@ -276,9 +290,7 @@ def parse_query(text: str) -> Query:
         match = _TERM.match(token)
         if match is None:
             if token.startswith("-") and len(token) > 1:
-                raise QueryError(
-                    f"'{token}': negate a field term, like -reason:Pulled", position
-                )
+                raise QueryError(f"'{token}': negate a field term, like -reason:Pulled", position)
             words.append(token)
             continue
         name = match["field"].lower()

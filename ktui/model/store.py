@@ -56,17 +56,24 @@ class SortedEvents:
         return False
 
     def replace_many(self, removed: list[Event], added: list[Event]) -> None:
-        if len(removed) + len(added) < _BULK:
+        items = self.items
+        if len(removed) < _BULK:
             for event in removed:
                 self.remove(event)
+        else:
+            gone = {id(event) for event in removed}
+            items = self.items = [event for event in items if id(event) not in gone]
+        if not added:
+            return
+        added = sorted(added, key=_time)
+        if not items or added[0].time >= items[-1].time:
+            items.extend(added)  # the common case: new events are the newest
+        elif len(added) < _BULK:
             for event in added:
                 self.add(event)
-            return
-        gone = {id(event) for event in removed}
-        kept = [event for event in self.items if id(event) not in gone] if gone else self.items
-        kept.extend(added)
-        kept.sort(key=_time)  # Timsort: near-linear on a sorted run plus a sorted-ish tail
-        self.items = kept
+        else:
+            items.extend(added)
+            items.sort(key=_time)  # Timsort: near-linear on two sorted runs
 
     def drop_oldest(self, count: int) -> list[Event]:
         dropped = self.items[:count]

@@ -1,0 +1,92 @@
+"""The ``ktui`` command: the TUI by default, and subcommands for scripts.
+
+Subcommands live in their own modules (``events_cmd``, ``views_cmd``, ``sim_cmd``), each
+with ``add_parser(subparsers)`` and ``run(args) -> int``. They are imported only when
+chosen, so ``ktui`` starts the UI without loading the Kubernetes or OpenSearch clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+from ktui import __version__
+
+SUBCOMMANDS = {
+    "events": "ktui.cli.events_cmd",
+    "views": "ktui.cli.views_cmd",
+    "sim": "ktui.cli.sim_cmd",
+}
+
+
+class _Command(Protocol):
+    def add_parser(self, subparsers: argparse._SubParsersAction) -> None: ...  # type: ignore[type-arg]
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+class CliError(Exception):
+    """One line for stderr and an exit code; raised by commands for expected failures."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _ui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ktui",
+        description="Kubernetes events in the terminal: live from the cluster, or from "
+        "OpenSearch history. Subcommands: " + ", ".join(SUBCOMMANDS) + " (ktui CMD --help).",
+    )
+    parser.add_argument("--version", action="version", version=f"ktui {__version__}")
+    parser.add_argument("--demo", action="store_true",
+                        help="start on the built-in demo cluster (a local simulator)")
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
+    parser.add_argument("--context", help="kube context to open (default: the current one)")
+    parser.add_argument("-n", "--namespace", action="append", dest="namespaces", default=None,
+                        help="watch only this namespace (repeatable)")
+    parser.add_argument("--query", default="", help="initial filter, e.g. 'type:Warning ns:test'")
+    parser.add_argument("--view", help="start in this saved view")
+    parser.add_argument("--history", action="store_true", help="start in OpenSearch history mode")
+    return parser
+
+
+def _load(name: str) -> _Command:
+    module: _Command = importlib.import_module(SUBCOMMANDS[name])  # type: ignore[assignment]
+    return module
+
+
+def _subcommand_parser(name: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ktui")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    _load(name).add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] in SUBCOMMANDS:
+            name = args_list[0]
+            args = _subcommand_parser(name).parse_args(args_list)
+            return _load(name).run(args)
+        args = _ui_parser().parse_args(args_list)
+        from ktui.ui.launch import launch  # imported late: textual only for the UI
+
+        return launch(args)
+    except CliError as error:
+        print(f"ktui: {error}", file=sys.stderr)
+        return error.code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `ktui events | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return 0
+
+
+def entry() -> None:
+    sys.exit(main())
