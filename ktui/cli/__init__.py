@@ -23,7 +23,7 @@ SUBCOMMANDS = {
 
 
 class _Command(Protocol):
-    def add_parser(self, subparsers: argparse._SubParsersAction) -> None: ...  # type: ignore[type-arg]
+    def add_parser(self, subparsers: argparse._SubParsersAction) -> None: ...
     def run(self, args: argparse.Namespace) -> int: ...
 
 
@@ -44,7 +44,8 @@ def _ui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ktui {__version__}")
     parser.add_argument("--demo", action="store_true",
                         help="start on the built-in demo cluster (a local simulator)")
-    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
+    parser.add_argument("--kubeconfig",
+                        help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
     parser.add_argument("--context", help="kube context to open (default: the current one)")
     parser.add_argument("-n", "--namespace", action="append", dest="namespaces", default=None,
                         help="watch only this namespace (repeatable)")
@@ -55,7 +56,7 @@ def _ui_parser() -> argparse.ArgumentParser:
 
 
 def _load(name: str) -> _Command:
-    module: _Command = importlib.import_module(SUBCOMMANDS[name])  # type: ignore[assignment]
+    module: _Command = importlib.import_module(SUBCOMMANDS[name])
     return module
 
 

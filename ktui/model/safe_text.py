@@ -27,12 +27,18 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{code:04x}"
 
 
-def escape_controls(text: str) -> str:
+_UNSAFE_KEEP_LINES = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
     """Replace control and bidi-override characters with visible escapes; tabs become a
     space (a tab's width depends on the terminal and breaks column alignment)."""
     if text.isprintable():
         return text
-    return _UNSAFE.sub(_escape, text).replace("\t", " ")
+    pattern = _UNSAFE_KEEP_LINES if keep_newlines else _UNSAFE
+    return pattern.sub(_escape, text).replace("\t", " ")
 
 
 def one_line(text: str, limit: int = 4096) -> str:
@@ -41,3 +47,12 @@ def one_line(text: str, limit: int = 4096) -> str:
     clipped = text[:limit]
     safe = escape_controls(clipped)
     return safe + "…" if len(text) > limit else safe
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_safe(document: str) -> str:
+    """Escape what ``json.dumps(..., ensure_ascii=False)`` leaves raw (DEL, C1, bidi
+    controls) as ``\\uXXXX``: still valid JSON, and inert on a terminal."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)

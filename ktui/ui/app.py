@@ -1,0 +1,379 @@
+"""The ktui application: layout, key bindings, and the timer that feeds the widgets.
+
+Everything slow happens elsewhere: sources run in threads (``session.py``), the store does
+the bookkeeping (``ktui.model.store``), widgets render only what is on screen. The app
+pumps the active session a few times a second and repaints what changed, so a storm of
+events costs a bounded amount of UI time.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer
+
+from ktui.model.query import Query, QueryError, parse_query
+from ktui.model.safe_text import one_line
+from ktui.settings import Settings
+from ktui.sources.base import Forbidden, SourceError, State, Unauthorized, Unreachable
+from ktui.ui.screens.pickers import ContextPicker, HelpScreen, Prompt
+from ktui.ui.session import LiveSession, Sessions, SourceCatalog
+from ktui.ui.widgets.detail import DetailPane, event_json
+from ktui.ui.widgets.event_table import EventTable
+from ktui.ui.widgets.header import EventHeader, HeaderState
+from ktui.ui.widgets.sidebar import NamespaceSidebar
+from ktui.ui.widgets.sparkline import EventSparkline
+
+PUMP_INTERVAL = 0.25  # s: at most four repaints a second however fast events come
+MIN_WINDOW = 600.0  # s: the sparkline spans at least ten minutes
+
+
+def _hint(error: SourceError | None) -> str:
+    if error is None or error.hint:
+        return ""
+    if isinstance(error, Unreachable):
+        return "check the address, VPN or tunnel; ktui keeps retrying. c switches context."
+    if isinstance(error, Unauthorized):
+        return "credentials missing or expired: log in again (e.g. aws sso login), then wait."
+    if isinstance(error, Forbidden):
+        return "RBAC denies events here: start with -n NAMESPACE, or ask for list/watch."
+    return "press c to pick another context."
+
+
+class KtuiApp(App[None]):
+    CSS_PATH = "ktui.tcss"
+    TITLE = "ktui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    BINDINGS = [
+        Binding("w", "types('Warning')", "Warnings", id="types.warning"),
+        Binding("n", "types('Normal')", "Normal", id="types.normal"),
+        Binding("a", "types('')", "All types", id="types.all"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("0", "all_namespaces", "All ns", show=False, id="namespaces.all"),
+        Binding("c", "contexts", "Context", id="contexts"),
+        Binding("colon", "command", "Command", show=False, id="command"),
+        Binding("f", "follow", "Follow", id="follow"),
+        Binding("y", "copy", "Copy JSON", id="copy"),
+        Binding("t", "absolute_time", "Abs time", show=False, id="time.absolute"),
+        Binding("s", "flip_order", "Sort", show=False, id="sort.flip"),
+        Binding("z", "zoom_detail", "Full detail", show=False, id="detail.zoom"),
+        Binding("escape", "close_detail", "Close", show=False, id="detail.close"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(
+        self,
+        catalog: SourceCatalog,
+        *,
+        settings: Settings | None = None,
+        context: str | None = None,
+        namespaces: list[str] | None = None,
+        query: Query | None = None,
+        clock: Callable[[], float] = time.time,
+        note: str = "",
+    ) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.catalog = catalog
+        self.sessions = Sessions(catalog, max_events=self.settings.max_events)
+        self.clock = clock
+        self.requested_context = context
+        self.watch_namespaces = namespaces
+        self.query_state = query or Query()
+        self.note = note
+        self.session: LiveSession | None = None
+        self._production = re.compile(self.settings.production_pattern, re.IGNORECASE)
+        self._seen_generation = -1
+        self._last_histogram_at = 0.0
+
+    # -- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield EventHeader(id="header")
+        with Horizontal(id="main"):
+            yield NamespaceSidebar(id="sidebar")
+            with Vertical(id="center"):
+                yield EventSparkline(id="sparkline")
+                with Horizontal(id="panes"):
+                    yield EventTable(clock=self.clock, id="table")
+                    yield DetailPane(id="detail")
+        yield Footer()
+
+    @property
+    def table(self) -> EventTable:
+        return self.query_one(EventTable)
+
+    def on_mount(self) -> None:
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+        self.query_one(DetailPane).add_class("-hidden")
+        self.table.focus()
+        # Sources import their clients: start them after the first paint.
+        self.call_after_refresh(self._start)
+        self.set_interval(PUMP_INTERVAL, self.pump)
+        self.set_interval(1.0, self._tick)
+
+    def _start(self) -> None:
+        try:
+            contexts, current = self.catalog.contexts()
+        except SourceError as error:
+            self._show_error(error)
+            return
+        context = self.requested_context or current or (contexts[0] if contexts else None)
+        if context is None:
+            self._show_error(SourceError("the kubeconfig has no contexts",
+                                         hint="use --demo or --kubeconfig PATH"))
+            return
+        self.switch_context(context)
+
+    def switch_context(self, context: str) -> None:
+        session = self.sessions.activate(context, self.query_state, self.watch_namespaces)
+        self.session = session
+        self.table.set_store(session.store)
+        self._seen_generation = -1
+        self.pump()
+
+    # -- the pump ------------------------------------------------------------------------
+
+    def pump(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        session.pump()
+        store = session.store
+        if store.generation != self._seen_generation:
+            self._seen_generation = store.generation
+            self.table.data_changed()
+            self.query_one(NamespaceSidebar).update_counts(
+                store.namespaces, len(store), store.warnings
+            )
+            self._refresh_sparkline()
+        self._refresh_header()
+
+    def _tick(self) -> None:
+        if not self.table.absolute_time:
+            self.table.refresh()
+        self._refresh_header()
+
+    def _refresh_sparkline(self, force: bool = False) -> None:
+        now = self.clock()
+        if not force and now - self._last_histogram_at < 0.5:
+            return
+        self._last_histogram_at = now
+        sparkline = self.query_one(EventSparkline)
+        store = self.session.store if self.session else None
+        if store is None or not store.visible:
+            sparkline.show(None, None)
+            return
+        start = min(store.visible[0].time or now, now - MIN_WINDOW)
+        end = max(now, store.visible[-1].time) + 1
+        histogram = store.histogram(start, end, sparkline.buckets)
+        selected = self.table.selected
+        sparkline.show(histogram, histogram.bucket_of(selected.time) if selected else None)
+
+    def _refresh_header(self) -> None:
+        session = self.session
+        header = self.query_one(EventHeader)
+        if session is None:
+            return
+        store, status = session.store, session.status
+        is_error = status.state is State.ERROR or (
+            status.error is not None and status.state is State.RECONNECTING
+        )
+        state_text = status.line(time.monotonic())
+        if self.note:
+            state_text = f"{self.note} · {state_text}"
+        header.show(HeaderState(
+            context=session.context,
+            production=self.is_production(session.context),
+            mode="LIVE",
+            state=state_text,
+            state_is_error=is_error,
+            shown=len(store.visible),
+            total=len(store),
+            warnings=store.warnings,
+            pending=self.table.pending,
+            paused=not self.table.follow,
+            coalesced=session.coalesced,
+            warning=status.warning,
+        ))
+        if not store.visible:
+            self.table.empty_message = self._empty_message(session)
+            self.table.refresh()
+
+    def _empty_message(self, session: LiveSession) -> Text:
+        status = session.status
+        if status.state is State.ERROR or status.error is not None:
+            hint = _hint(status.error)
+            text = f"⚠ {one_line(status.text or 'error', 300)}"
+            return Text(text + (f" — {hint}" if hint else ""), style="bold red")
+        if len(session.store) and not session.store.visible:
+            return Text(f"No event matches {self.query_state.describe()}. "
+                        "a = all types, 0 = all namespaces, / edits the filter.")
+        return Text(f"{status.line()}…" if status.state is not State.WATCHING else "No events.")
+
+    def _show_error(self, error: SourceError) -> None:
+        hint = error.hint or _hint(error)
+        self.table.empty_message = Text(f"⚠ {one_line(str(error.message), 300)} — {hint}",
+                                        style="bold red")
+        self.table.refresh()
+        self.notify(one_line(str(error), 300), title="ktui", severity="error", timeout=8)
+
+    def is_production(self, context: str) -> bool:
+        return bool(self._production.search(context))
+
+    # -- filters -------------------------------------------------------------------------
+
+    def apply_query(self, query: Query) -> None:
+        self.query_state = query
+        if self.session is not None:
+            self.session.store.set_query(query)
+        sidebar = self.query_one(NamespaceSidebar)
+        if sidebar.selected != query.namespaces:
+            sidebar.set_selected(query.namespaces, notify=False)
+        self.table.set_columns(show_namespace=len(query.namespaces) != 1,
+                               hidden=self.table.hidden_columns)
+        self.pump()
+        self._refresh_sparkline(force=True)
+
+    def action_types(self, type_name: str) -> None:
+        self.apply_query(self.query_state.with_types({type_name} if type_name else set()))
+
+    def action_all_namespaces(self) -> None:
+        self.apply_query(self.query_state.with_namespaces(set()))
+
+    @on(NamespaceSidebar.Changed)
+    def _namespaces_changed(self, message: NamespaceSidebar.Changed) -> None:
+        self.apply_query(self.query_state.with_namespaces(message.selected))
+
+    def action_filter(self) -> None:
+        def validate(text: str) -> str | None:
+            try:
+                parse_query(text)
+            except QueryError as error:
+                return f"{error} (at column {error.position + 1})"
+            return None
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.apply_query(self.query_state.with_text(text))
+
+        self.push_screen(
+            Prompt("Filter", self.query_state.text,
+                   "type:Warning ns:test reason~BackOff -reason:Pulled kind:Pod name:x words",
+                   validate),
+            done,
+        )
+
+    # -- contexts and commands -----------------------------------------------------------
+
+    def action_contexts(self) -> None:
+        try:
+            contexts, _ = self.catalog.contexts()
+            error = ""
+        except SourceError as problem:
+            contexts, error = list(self.sessions.by_context), str(problem)
+        current = self.session.context if self.session else None
+
+        def done(choice: str | None) -> None:
+            if choice and choice != current:
+                self.switch_context(choice)
+
+        self.push_screen(ContextPicker(contexts, current, self.is_production, error), done)
+
+    def action_command(self) -> None:
+        def done(text: str | None) -> None:
+            words = (text or "").split()
+            if not words:
+                return
+            verb, rest = words[0].lstrip(":"), words[1:]
+            if verb in ("ctx", "context"):
+                if rest:
+                    self.switch_context(rest[0])
+                else:
+                    self.action_contexts()
+            elif verb in ("ns", "namespace"):
+                self.apply_query(self.query_state.with_namespaces(rest))
+            elif verb in ("q", "quit"):
+                self.exit()
+            else:
+                self.notify(f"unknown command: {one_line(verb, 40)} (ctx, ns, q)",
+                            severity="warning")
+
+        self.push_screen(Prompt(":", "", "ctx [NAME] · ns [NAME ...] · q"), done)
+
+    # -- table, detail, follow -----------------------------------------------------------
+
+    @on(EventTable.Opened)
+    def _open_detail(self, message: EventTable.Opened) -> None:
+        detail = self.query_one(DetailPane)
+        if detail.has_class("-hidden"):
+            detail.remove_class("-hidden")
+            detail.show(message.event)
+        else:
+            detail.add_class("-hidden")
+
+    @on(EventTable.CursorMoved)
+    def _cursor_moved(self, message: EventTable.CursorMoved) -> None:
+        detail = self.query_one(DetailPane)
+        if not detail.has_class("-hidden"):
+            detail.show(message.event)
+        self._refresh_sparkline(force=True)
+
+    @on(EventTable.FollowChanged)
+    def _follow_changed(self, message: EventTable.FollowChanged) -> None:
+        self._refresh_header()
+
+    def action_close_detail(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        self.query_one(DetailPane).add_class("-hidden")
+        self.table.focus()
+
+    def action_zoom_detail(self) -> None:
+        detail = self.query_one(DetailPane)
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            return
+        detail.remove_class("-hidden")
+        detail.show(self.table.selected)
+        self.screen.maximize(detail)
+
+    def action_follow(self) -> None:
+        if self.table.follow:
+            self.table.set_follow(False)
+        else:
+            self.table.action_resume()
+        self._refresh_header()
+
+    def action_absolute_time(self) -> None:
+        self.table.absolute_time = not self.table.absolute_time
+        self.table.refresh()
+
+    def action_flip_order(self) -> None:
+        self.table.flip_order()
+
+    def action_copy(self) -> None:
+        event = self.table.selected
+        if event is None:
+            self.notify("no event selected", severity="warning")
+            return
+        self.copy_to_clipboard(event_json(event, fold=False))
+        self.notify(f"copied {one_line(event.object.display, 60)} {one_line(event.reason, 40)} "
+                    "as JSON (OSC 52)")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        self.sessions.stop_all(wait=0.5)
+        self.exit()

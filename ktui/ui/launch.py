@@ -1,0 +1,63 @@
+"""From parsed arguments to a running app: settings, the catalog (or the demo), the app."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ktui.cli import CliError
+from ktui.model.query import QueryError, parse_query
+from ktui.settings import load_settings
+from ktui.sources.base import SourceError
+
+
+def _has_kubeconfig(explicit: str | None) -> bool:
+    if explicit:
+        return True
+    env = os.environ.get("KUBECONFIG", "")
+    if any(part and Path(part).exists() for part in env.split(os.pathsep)):
+        return True
+    return (Path.home() / ".kube" / "config").exists()
+
+
+def launch(args: argparse.Namespace) -> int:
+    from ktui import paths
+
+    settings = load_settings(paths.settings_file())
+    try:
+        query = parse_query(args.query)
+    except QueryError as error:
+        raise CliError(f"--query: {error}", 2) from None
+    if args.namespaces:
+        query = query.with_namespaces(args.namespaces)
+
+    kubeconfig, note, demo = args.kubeconfig, "", None
+    if args.demo or not _has_kubeconfig(args.kubeconfig):
+        from ktui.demo import start_demo
+
+        demo = start_demo()
+        kubeconfig = demo.kubeconfig
+        note = "demo cluster" if args.demo else "no kubeconfig found: demo cluster"
+
+    from ktui.sources.catalog import KubeCatalog
+
+    catalog = KubeCatalog(kubeconfig)
+    try:
+        contexts, _current = catalog.contexts()
+    except SourceError as error:
+        raise CliError(str(error), 2) from None
+    if args.context and args.context not in contexts:
+        raise CliError(f"context '{args.context}' not found (known: {', '.join(contexts)})", 2)
+
+    from ktui.ui.app import KtuiApp
+
+    app = KtuiApp(catalog, settings=settings, context=args.context, namespaces=args.namespaces,
+                  query=query, note=note)
+    try:
+        app.run()
+    finally:
+        app.sessions.stop_all(wait=0.5)
+        if demo is not None:
+            demo.stop()
+    return 0

@@ -1,0 +1,119 @@
+"""One context's live state: its store, its source thread and its last status.
+
+Switching contexts stops the old session's thread and keeps its store, so coming back
+shows what was seen (the relist on restart marks what vanished meanwhile as expired).
+No textual here: the app drives :meth:`LiveSession.pump` from a timer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ktui.model.query import Query
+from ktui.model.store import Change, EventStore
+from ktui.sources.base import BatchChannel, EventSource, SourceError, SourceStatus, State
+
+
+class SourceCatalog(Protocol):
+    """Where the app gets its contexts and their sources (kubeconfig, or the demo)."""
+
+    def contexts(self) -> tuple[list[str], str | None]:
+        """Context names and the current one; raises SourceError on a bad kubeconfig."""
+        ...
+
+    def live(self, context: str, namespaces: list[str] | None) -> EventSource:
+        """A live source for ``context`` (not started)."""
+        ...
+
+
+@dataclass
+class LiveSession:
+    context: str
+    store: EventStore
+    status: SourceStatus = field(default_factory=lambda: SourceStatus(State.CONNECTING))
+    coalesced: int = 0
+    _channel: BatchChannel | None = None
+    _stop: threading.Event | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, make_source: Callable[[], EventSource]) -> None:
+        """Start the source in a daemon thread; building it happens there too, so a slow
+        client import or kubeconfig read never blocks the UI."""
+        self.stop()
+        channel, stop = BatchChannel(), threading.Event()
+        self._channel, self._stop = channel, stop
+        self.status = SourceStatus(State.CONNECTING, "connecting")
+
+        def run() -> None:
+            try:
+                make_source().run(channel, stop)
+            except SourceError as error:
+                channel.set_status(SourceStatus(State.ERROR, str(error), error=error))
+            except Exception as error:
+                channel.set_status(
+                    SourceStatus(State.ERROR, f"internal error: {type(error).__name__}: {error}")
+                )
+
+        self._thread = threading.Thread(target=run, name=f"ktui-live-{self.context}", daemon=True)
+        self._thread.start()
+
+    def stop(self, wait: float = 0.0) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        if self._channel is not None:
+            self._channel.close()
+        if wait and self._thread is not None:
+            self._thread.join(wait)
+        self._thread = None
+        if self.status.state is not State.ERROR:
+            self.status = SourceStatus(State.STOPPED, "stopped")
+
+    def pump(self) -> Change | None:
+        """Apply whatever the source produced since the last call (UI thread)."""
+        if self._channel is None:
+            return None
+        batch = self._channel.drain()
+        if batch.status is not None:
+            self.status = batch.status
+        self.coalesced += batch.coalesced
+        if not (batch.upserts or batch.deleted or batch.reset):
+            return None
+        return self.store.apply(batch.upserts, batch.deleted, reset=batch.reset)
+
+
+class Sessions:
+    """Every context's session; only the active one has a running source."""
+
+    def __init__(self, catalog: SourceCatalog, *, max_events: int = 200_000) -> None:
+        self.catalog = catalog
+        self.max_events = max_events
+        self.by_context: dict[str, LiveSession] = {}
+        self.active: LiveSession | None = None
+
+    def activate(self, context: str, query: Query, namespaces: list[str] | None) -> LiveSession:
+        if self.active is not None and self.active.context != context:
+            self.active.stop()
+        session = self.by_context.get(context)
+        if session is None:
+            session = LiveSession(context, EventStore(self.max_events, query))
+            self.by_context[context] = session
+        else:
+            session.store.set_query(query)
+        self.active = session
+        if not session.running:
+            catalog = self.catalog
+            session.start(lambda: catalog.live(context, namespaces))
+        return session
+
+    def stop_all(self, wait: float = 1.0) -> None:
+        deadline = time.monotonic() + wait
+        for session in self.by_context.values():
+            session.stop(max(deadline - time.monotonic(), 0.0))

@@ -1,0 +1,103 @@
+"""The detail pane: a summary of the selected event and its whole raw object as JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ktui.model.event import Event
+from ktui.model.safe_text import escape_controls, json_safe
+from ktui.ui import cells
+
+# Highlighting a huge document costs more than it helps; past this, plain text.
+_HIGHLIGHT_LIMIT = 64_000
+
+
+def fold_managed_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    """managedFields is server bookkeeping, long and never what an on-call reads."""
+    metadata = raw.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("managedFields"):
+        entries = metadata["managedFields"]
+        count = len(entries) if isinstance(entries, list) else 1
+        raw = {**raw, "metadata": {**metadata, "managedFields": f"<{count} entries folded>"}}
+    return raw
+
+
+def event_json(event: Event, *, fold: bool = True) -> str:
+    """Pretty, valid JSON with every control and bidi character escaped (json.dumps escapes
+    C0; DEL, C1 and bidi marks get ``\\uXXXX`` here)."""
+    raw = event.raw or {"uid": event.uid, "note": "the raw object was not kept"}
+    return json_safe(
+        json.dumps(fold_managed_fields(raw) if fold else raw, indent=2, ensure_ascii=False)
+    )
+
+
+def _when(seconds: float) -> str:
+    if not seconds:
+        return "-"
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def summary(event: Event) -> Text:
+    """Field: value lines; every value appended as plain Text, never parsed as markup."""
+    text = Text()
+    rows = [
+        ("Type", event.type),
+        ("Reason", event.reason),
+        ("Object", f"{event.object.display} (ns {event.object.namespace or '-'})"),
+        ("Count", cells.count_long(event)),
+        ("Last seen", _when(event.time)),
+        ("First seen", _when(event.first_seen)),
+        ("Source", " · ".join(p for p in (event.source, event.source_host) if p) or "-"),
+        ("Context", event.context or "-"),
+        ("API", event.api + (" · expired (TTL)" if event.expired else "")),
+    ]
+    for label, value in rows:
+        text.append(f"{label:>10}  ", style="bold")
+        style = "bold red" if label == "Type" and event.is_warning else ""
+        text.append(escape_controls(value), style=style)
+        text.append("\n")
+    text.append(f"{'Message':>10}  ", style="bold")
+    text.append(escape_controls(event.message, keep_newlines=True))
+    text.append("\n")
+    return text
+
+
+class DetailPane(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = """
+    DetailPane { width: 1fr; border-left: solid $panel-lighten-2; padding: 0 1; }
+    DetailPane.-hidden { display: none; }
+    DetailPane.-full { width: 1fr; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.event: Event | None = None
+        self._body = Static("", expand=True)
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield self._body
+
+    def show(self, event: Event | None) -> None:
+        if event is self.event:
+            return
+        self.event = event
+        if event is None:
+            self._body.update(Text("No event selected.", style="dim"))
+            return
+        document = event_json(event)
+        body: Syntax | Text
+        if len(document) <= _HIGHLIGHT_LIMIT:
+            body = Syntax(document, "json", word_wrap=True, theme="ansi_dark",
+                          background_color="default")
+        else:
+            body = Text(document)
+        self._body.update(Group(summary(event), Text(""), body))
+        self.scroll_home(animate=False)

@@ -1,0 +1,374 @@
+"""A virtual event table: renders only the rows on screen, straight from the store.
+
+Textual's DataTable measures every cell on insert and reads strings as markup (14 s for
+100k rows; ``[/]`` in a message kills it). This table keeps no rows of its own: the
+store's ``visible`` list is the data, ``virtual_size`` is its length, and
+``render_line`` formats the few rows the screen shows, with every string escaped.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import attrgetter
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.events import Click, Resize
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ktui.model.event import Event
+from ktui.model.safe_text import one_line
+from ktui.model.store import EventStore
+from ktui.ui import cells
+
+_time = attrgetter("time")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    title: str
+    width: int  # 0 = takes the remaining width
+    right: bool = False
+
+
+# In order; the namespace column shows only when several namespaces are visible.
+COLUMNS = (
+    Column("last_seen", "LAST SEEN", 9),
+    Column("type", "TYPE", 7),
+    Column("namespace", "NAMESPACE", 14),
+    Column("reason", "REASON", 18),
+    Column("object", "OBJECT", 30),
+    Column("count", "COUNT", 7, right=True),
+    Column("message", "MESSAGE", 0),
+)
+COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+
+
+class EventTable(ScrollView, can_focus=True):
+    """The live or historical event list, newest first by default."""
+
+    COMPONENT_CLASSES = {
+        "event-table--header",
+        "event-table--cursor",
+        "event-table--warning",
+        "event-table--expired",
+        "event-table--muted",
+    }
+
+    DEFAULT_CSS = """
+    EventTable { background: $surface; }
+    EventTable > .event-table--header { text-style: bold; background: $panel; }
+    EventTable > .event-table--cursor { background: $accent 40%; text-style: bold; }
+    EventTable:blur > .event-table--cursor { background: $accent 20%; }
+    EventTable > .event-table--warning { color: $warning; text-style: bold; }
+    EventTable > .event-table--expired { color: $text-muted; text-style: strike; }
+    EventTable > .event-table--muted { color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False, id="table.down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="table.up"),
+        Binding("g,home", "first", "Top", show=False, id="table.top"),
+        Binding("G", "last", "Bottom", show=False, id="table.bottom"),
+        Binding("end", "resume", "Newest", show=False, id="table.newest"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="table.page_up"),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="table.page_down"),
+        Binding("enter", "open", "Detail", id="table.open"),
+    ]
+
+    class CursorMoved(Message):
+        """The selected event changed (None when the table is empty)."""
+
+        def __init__(self, event: Event | None) -> None:
+            super().__init__()
+            self.event = event
+
+    class Opened(Message):
+        def __init__(self, event: Event) -> None:
+            super().__init__()
+            self.event = event
+
+    class FollowChanged(Message):
+        def __init__(self, follow: bool, pending: int) -> None:
+            super().__init__()
+            self.follow = follow
+            self.pending = pending
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.store: EventStore | None = None
+        self.newest_first = True
+        self.absolute_time = False
+        self.show_namespace = True
+        self.hidden_columns: frozenset[str] = frozenset()
+        self.cursor = 0
+        self.follow = True
+        self.empty_message: Text = Text("No events yet.")
+        self._cursor_uid: str | None = None
+        self._pause_time: float | None = None
+        self._last_selected: tuple[str, str] | None = None
+        self._layout: list[tuple[Column, int]] = []
+
+    # -- data ----------------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self.store.visible) if self.store is not None else 0
+
+    def event_at(self, row: int) -> Event | None:
+        if self.store is None or not 0 <= row < self.row_count:
+            return None
+        visible = self.store.visible
+        return visible[len(visible) - 1 - row] if self.newest_first else visible[row]
+
+    def row_of(self, event: Event) -> int | None:
+        if self.store is None:
+            return None
+        index = self.store.index_of_visible(event)
+        if index is None:
+            return None
+        return self.row_count - 1 - index if self.newest_first else index
+
+    @property
+    def selected(self) -> Event | None:
+        return self.event_at(self.cursor)
+
+    @property
+    def pending(self) -> int:
+        """Events newer than the newest one shown when follow paused."""
+        if self.follow or self._pause_time is None or self.store is None:
+            return 0
+        visible = self.store.visible
+        return len(visible) - bisect_right(visible, self._pause_time, key=_time)
+
+    def set_store(self, store: EventStore | None) -> None:
+        self.store = store
+        self._cursor_uid = None
+        self.cursor = 0
+        self.follow = True
+        self._pause_time = None
+        self.data_changed()
+
+    def data_changed(self) -> None:
+        """The store changed: keep the cursor on its event and the view steady."""
+        rows = self.row_count
+        body = self._body_height
+        offset = self.cursor - int(self.scroll_y)
+        if self.follow:
+            self.cursor = 0 if self.newest_first else max(rows - 1, 0)
+        elif self._cursor_uid is not None and self.store is not None:
+            current = self.store.get(self._cursor_uid)
+            row = self.row_of(current) if current is not None else None
+            if row is not None:
+                self.cursor = row
+        self.cursor = min(max(self.cursor, 0), max(rows - 1, 0))
+        self.virtual_size = Size(self._total_width, rows + 1)
+        if self.follow:
+            self.scroll_to(y=0 if self.newest_first else max(rows - body, 0), animate=False)
+        else:
+            self.scroll_to(y=max(self.cursor - offset, 0), animate=False)
+        self._remember_cursor()
+        self.refresh()
+
+    def _remember_cursor(self) -> None:
+        event = self.selected
+        self._cursor_uid = event.uid if event is not None else None
+        key = (event.uid, event.resource_version) if event is not None else None
+        if key != self._last_selected:
+            self._last_selected = key
+            self.post_message(self.CursorMoved(event))
+
+    # -- cursor and follow ---------------------------------------------------------------
+
+    @property
+    def _body_height(self) -> int:
+        return max(self.size.height - 1, 1)
+
+    def _at_newest_end(self, row: int) -> bool:
+        return row == (0 if self.newest_first else max(self.row_count - 1, 0))
+
+    def move_cursor(self, row: int) -> None:
+        rows = self.row_count
+        row = min(max(row, 0), max(rows - 1, 0))
+        self.cursor = row
+        self.set_follow(self._at_newest_end(row))
+        body = self._body_height
+        if row < self.scroll_y:
+            self.scroll_to(y=row, animate=False)
+        elif row >= self.scroll_y + body:
+            self.scroll_to(y=row - body + 1, animate=False)
+        self._remember_cursor()
+        self.refresh()
+
+    def set_follow(self, follow: bool) -> None:
+        if follow == self.follow:
+            return
+        self.follow = follow
+        if follow:
+            self._pause_time = None
+        elif self.store is not None and self.store.visible:
+            self._pause_time = self.store.visible[-1].time
+        self.post_message(self.FollowChanged(follow, self.pending))
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor - 1)
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(self.row_count - 1)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(self.cursor + self._body_height)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(self.cursor - self._body_height)
+
+    def action_resume(self) -> None:
+        """Jump to the newest event and follow again."""
+        self.move_cursor(0 if self.newest_first else self.row_count - 1)
+        self.set_follow(True)
+        self.data_changed()
+
+    def action_open(self) -> None:
+        event = self.selected
+        if event is not None:
+            self.post_message(self.Opened(event))
+
+    def on_click(self, event: Click) -> None:
+        if event.y >= 1:
+            self.move_cursor(int(self.scroll_y) + event.y - 1)
+
+    def on_mouse_scroll_down(self, event: object) -> None:
+        self.set_follow(False)
+
+    def on_mouse_scroll_up(self, event: object) -> None:
+        self.set_follow(False)
+
+    def flip_order(self) -> None:
+        selected = self.selected
+        self.newest_first = not self.newest_first
+        if selected is not None:
+            row = self.row_of(selected)
+            self.cursor = row if row is not None else 0
+        self.follow = self._at_newest_end(self.cursor)
+        self.data_changed()
+
+    # -- layout and rendering ------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        self._layout = []
+        self.virtual_size = Size(self._total_width, self.row_count + 1)
+
+    @property
+    def _total_width(self) -> int:
+        return max(self.size.width, 1)
+
+    def _columns(self) -> list[tuple[Column, int]]:
+        if self._layout:
+            return self._layout
+        width = self.size.width
+        shown = [
+            c for c in COLUMNS
+            if c.key not in self.hidden_columns
+            and (c.key != "namespace" or self.show_namespace)
+        ]
+        # Narrow terminals: shrink the wide columns before the message disappears.
+        fixed = {c.key: c.width for c in shown if c.width}
+        budget = width - (len(shown) - 1)
+        for key, minimum in (("object", 18), ("reason", 12), ("namespace", 10),
+                             ("last_seen", 6)):
+            while sum(fixed.values()) > budget - 24 and key in fixed and fixed[key] > minimum:
+                fixed[key] -= 1
+        rest = max(budget - sum(fixed.values()), 10)
+        self._layout = [(c, fixed.get(c.key, rest)) for c in shown]
+        return self._layout
+
+    def set_columns(self, *, show_namespace: bool, hidden: frozenset[str]) -> None:
+        if (show_namespace, hidden) != (self.show_namespace, self.hidden_columns):
+            self.show_namespace, self.hidden_columns = show_namespace, hidden
+            self._layout = []
+            self.refresh()
+
+    def _cell_text(self, event: Event, key: str, now: float) -> str:
+        if key == "last_seen":
+            return cells.last_seen(event, now, self.absolute_time)
+        if key == "type":
+            return one_line(event.type, 64) or "-"
+        if key == "namespace":
+            return one_line(event.namespace, 256)
+        if key == "reason":
+            return one_line(event.reason, 256)
+        if key == "object":
+            return one_line(event.object.display, 512)
+        if key == "count":
+            return cells.count(event)
+        return one_line(event.message, 2048)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        columns = self._columns()
+        if y == 0:
+            style = self.get_component_rich_style("event-table--header")
+            return self._strip([(c.title, w, c.right, style) for c, w in columns], width)
+        row = int(self.scroll_y) + y - 1
+        event = self.event_at(row)
+        base = self.rich_style
+        if event is None:
+            if row == 0 and self.row_count == 0 and y == 1:
+                text = self.empty_message.copy()
+                text.truncate(width, overflow="ellipsis")
+                return Strip(list(text.render(self.app.console)), width).adjust_cell_length(
+                    width, base
+                )
+            return Strip.blank(width, base)
+        now = self.clock()
+        style = base
+        if event.expired:
+            style = base + self.get_component_rich_style("event-table--expired")
+        if row == self.cursor:
+            style = style + self.get_component_rich_style("event-table--cursor")
+        warning = (
+            self.get_component_rich_style("event-table--warning") if event.is_warning else None
+        )
+        cells_out = []
+        for column, column_width in columns:
+            cell_style = style
+            if warning is not None and column.key in ("type", "reason"):
+                cell_style = style + warning
+            cells_out.append(
+                (self._cell_text(event, column.key, now), column_width, column.right, cell_style)
+            )
+        return self._strip(cells_out, width)
+
+    def _strip(self, cells_in: list[tuple[str, int, bool, Style]], width: int) -> Strip:
+        segments: list[Segment] = []
+        last = len(cells_in) - 1
+        for index, (text, column_width, right, style) in enumerate(cells_in):
+            if right and cell_len(text) < column_width:
+                text = " " * (column_width - cell_len(text)) + text
+            segments.append(Segment(set_cell_size(text, column_width), style))
+            if index != last:
+                segments.append(Segment(" ", style))
+        strip = Strip(segments)
+        return strip.crop(0, width).adjust_cell_length(width, cells_in[-1][3] if cells_in else None)
