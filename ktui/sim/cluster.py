@@ -1,0 +1,307 @@
+"""SimCluster: one simulated Kubernetes API server for events, on loopback."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time as _time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from ktui.sim.auth import Grant, TokenTable
+from ktui.sim.build import ObjectRegistry, build_event, bump, uid4
+from ktui.sim.convert import CORE, parse_time
+from ktui.sim.faults import Faults
+from ktui.sim.generate import DEFAULT_NAMESPACES, Generator, Spec, StormThread
+from ktui.sim.server import Backend, SimHTTPServer
+from ktui.sim.store import ADDED, Store
+
+_UNSET: Any = object()
+Background = Callable[["SimCluster", threading.Event], None]
+
+
+def event_time(obj: Mapping[str, Any]) -> float | None:
+    """The time chain: series.lastObservedTime, lastTimestamp, eventTime, first, creation."""
+    series = obj.get("series")
+    candidates = [series.get("lastObservedTime") if isinstance(series, dict) else None,
+                  obj.get("lastTimestamp"), obj.get("eventTime"), obj.get("firstTimestamp"),
+                  (obj.get("metadata") or {}).get("creationTimestamp")]
+    for value in candidates:
+        ts = parse_time(value)
+        if ts is not None:
+            return ts
+    return None
+
+
+class SimCluster:
+    """A real HTTP Kubernetes API server serving events from an in-memory store.
+
+    ``tls=True`` serves HTTPS with the test CA of :mod:`ktui.sim.tls` (kubectl sends
+    bearer tokens only over TLS); ``write_kubeconfig`` then embeds that CA.
+
+    Thread-safe. ``scenario`` names one or more entries of ``SCENARIOS`` (joined with
+    ``,`` or ``+``); they are applied at construction, with times relative to ``now()``.
+    """
+
+    def __init__(self, name: str = "demo", scenario: str = "demo", port: int = 0,
+                 host: str = "127.0.0.1", history_window: int = 5000,
+                 tokens: Mapping[str, Grant] | None = None, require_auth: bool = True,
+                 seed: int = 1, now: Callable[[], float] | None = None,
+                 bookmark_interval: float = 5.0, continue_ttl: float = 300.0,
+                 default_watch_timeout: float = 1800.0, tls: bool = False) -> None:
+        self.name = name
+        self.tls = tls
+        self.host = host
+        self._port = port
+        self.now: Callable[[], float] = now or _time.time
+        self.rng = random.Random(seed)
+        self.store = Store(history_window=history_window, continue_ttl=continue_ttl)
+        self.faults = Faults()
+        self.faults._compact = self.store.compact
+        self.faults._restart = self.restart
+        self.tokens = TokenTable(dict(tokens) if tokens is not None
+                                 else {"admin-token": Grant.all()}, require_auth)
+        self.bookmark_interval = bookmark_interval
+        self.default_watch_timeout = default_watch_timeout
+        self.objects = ObjectRegistry(self.rng)
+        self._lock = threading.RLock()
+        self._server: SimHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._backend: Backend | None = None
+        self._background: list[Background] = []
+        self._bg_stop = threading.Event()
+        self._bg_threads: list[threading.Thread] = []
+        self._storms: list[StormThread] = []
+        from ktui.sim.scenarios import apply_scenario
+
+        apply_scenario(self, scenario)
+
+    # -- lifecycle --------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.host}:{self._port}"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> SimCluster:
+        with self._lock:
+            if self._server is not None:
+                return self
+            backend = Backend(self.store, self.tokens, self.faults, self.now,
+                              self.bookmark_interval, self.default_watch_timeout)
+            ctx = None
+            if self.tls:
+                from ktui.sim.tls import server_context
+
+                ctx = server_context()
+            server = SimHTTPServer((self.host, self._port), backend, ctx)
+            self._port = server.server_address[1]
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                      name=f"ktui-sim-{self.name}", daemon=True)
+            self._server, self._thread, self._backend = server, thread, backend
+            thread.start()
+            self._bg_stop = threading.Event()
+            self._bg_threads = []
+            for fn in self._background:
+                t = threading.Thread(target=fn, args=(self, self._bg_stop), daemon=True,
+                                     name=f"ktui-sim-bg-{self.name}")
+                t.start()
+                self._bg_threads.append(t)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving: the port is closed and every open connection (watches) is cut."""
+        with self._lock:
+            server, thread, backend = self._server, self._thread, self._backend
+            self._server = self._thread = self._backend = None
+            self._bg_stop.set()
+            for storm in self._storms:
+                storm.stop()
+        if server is None or backend is None:
+            return
+        backend.stopping.set()
+        with self.store.cond:
+            self.store.cond.notify_all()
+        server.shutdown()
+        server.cut_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(5)
+        for t in self._bg_threads:
+            t.join(2)
+
+    def restart(self) -> None:
+        """Stop and start on the same port; the store is kept, open watches are cut."""
+        with self._lock:
+            self.stop()
+            self.faults.record("restart")
+            self.start()
+
+    def __enter__(self) -> SimCluster:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def add_background(self, fn: Background) -> None:
+        """Run ``fn(cluster, stop_event)`` in a thread while the server runs."""
+        self._background.append(fn)
+        if self.running:
+            t = threading.Thread(target=fn, args=(self, self._bg_stop), daemon=True)
+            t.start()
+            self._bg_threads.append(t)
+
+    # -- writing events -----------------------------------------------------------------
+    def emit(self, namespace: str, reason: str, message: str, type: str = "Normal",
+             kind: str = "Pod", name: str = "", api: str = CORE, component: str = "kubelet",
+             host: str | None = None, time: float | None = None, *, count: int = 1,
+             first_time: float | None = None, field_path: str | None = None,
+             object_api_version: str | None = None, object_namespace: str | None = _UNSET,
+             reporting_instance: str | None = None, action: str | None = None,
+             related: dict[str, Any] | None = None) -> dict[str, Any]:
+        """ADDED: create one event and return it as stored (a core/v1 dict copy).
+
+        ``api`` is the recorder's API: ``"v1"`` or ``"events.k8s.io/v1"`` (eventTime and
+        series only). ``count``/``first_time`` create an event already repeated
+        (``x3 over 24m``) without a MODIFIED per repeat.
+        """
+        if api not in (CORE, "events.k8s.io/v1"):
+            raise ValueError(f"unknown api {api!r}")
+        t = self.now() if time is None else time
+        with self._lock:
+            if object_namespace is _UNSET:
+                object_namespace = None if kind == "Node" else namespace
+            ref = self.objects.ref(kind, object_namespace, name or "unknown",
+                                   object_api_version, field_path)
+            ev_name = self._event_name(namespace, name, first_time or t)
+            obj = build_event(uid=uid4(self.rng), name=ev_name, namespace=namespace,
+                              involved=ref, reason=reason, message=message, type=type,
+                              api=api, component=component, host=host, time=t,
+                              first_time=first_time, count=count,
+                              reporting_instance=reporting_instance, action=action,
+                              related=related)
+            (v,) = self.store.apply([(ADDED, obj)])
+        return _copy(v.core_bytes())
+
+    def emit_raw(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """ADDED: store ``obj`` as is (hostile input). metadata.uid/name/namespace are
+        filled in when missing; everything else, nulls included, is kept."""
+        meta = dict(obj.get("metadata") or {})
+        with self._lock:
+            meta.setdefault("uid", uid4(self.rng))
+            meta.setdefault("namespace", "default")
+            meta.setdefault("name", self._event_name(meta["namespace"], "raw", self.now()))
+            full = {"kind": "Event", "apiVersion": "v1", **obj, "metadata": meta}
+            (v,) = self.store.apply([(ADDED, full)])
+        return _copy(v.core_bytes())
+
+    def repeat(self, uid: str, n: int = 1, time: float | None = None) -> dict[str, Any]:
+        """MODIFIED: ``n`` more occurrences (count/lastTimestamp or series)."""
+        t = self.now() if time is None else time
+        v = self.store.update(uid, lambda obj: bump(obj, n, t))
+        return _copy(v.core_bytes())
+
+    def expire(self, uid: str) -> bool:
+        """DELETED (TTL expiry). False if there was no such event."""
+        return bool(self.store.delete([uid]))
+
+    def expire_older_than(self, seconds: float) -> int:
+        """Expire every event whose time is older than ``seconds`` ago; returns how many."""
+        cutoff = self.now() - seconds
+        with self.store.cond:
+            old = [v.uid for v in self.store.current.values()
+                   if (event_time(v.obj) or 0.0) < cutoff]
+        return len(self.store.delete(old))
+
+    def _event_name(self, namespace: str, obj_name: str, t: float) -> str:
+        nanos = int(t * 1e9)
+        base = obj_name or "event"
+        while self.store.has_name(namespace, f"{base}.{nanos:x}"):
+            nanos += 1
+        return f"{base}.{nanos:x}"
+
+    def _emit_specs(self, specs: Sequence[Spec], times: Sequence[float] | None = None
+                    ) -> list[str]:
+        """Bulk ADDED in one store transaction; returns the uids."""
+        now = self.now()
+        objs: list[tuple[str, dict[str, Any]]] = []
+        with self._lock:
+            seen: set[str] = set()
+            for i, s in enumerate(specs):
+                t = times[i] if times is not None else now
+                nanos = int(t * 1e9)
+                name = f"{s.name}.{nanos:x}"
+                while name in seen or self.store.has_name(s.namespace, name):
+                    nanos += 1
+                    name = f"{s.name}.{nanos:x}"
+                seen.add(name)
+                ref = self.objects.ref(s.kind, s.namespace, s.name)
+                objs.append((ADDED, build_event(
+                    uid=uid4(self.rng), name=name, namespace=s.namespace, involved=ref,
+                    reason=s.reason, message=s.message, type=s.type, api=s.api,
+                    component=s.component, host=s.host, time=t, first_time=None, count=1)))
+            versions = self.store.apply(objs)
+        return [v.uid for v in versions]
+
+    def _repeat_many(self, uids: Iterable[str]) -> int:
+        t = self.now()
+        n = 0
+        for uid in uids:
+            try:
+                self.store.update(uid, lambda obj: bump(obj, 1, t))
+                n += 1
+            except KeyError:
+                pass
+        return n
+
+    def load(self, n: int, namespaces: Sequence[str] = DEFAULT_NAMESPACES,
+             span_s: float = 3600.0, warning_ratio: float = 0.2) -> None:
+        """Bulk-create ``n`` events spread over the last ``span_s`` seconds."""
+        gen = Generator(self.rng, namespaces, warning_ratio)
+        now = self.now()
+        times = sorted(now - self.rng.random() * span_s for _ in range(n))
+        self._emit_specs([gen.next() for _ in range(n)], times)
+
+    def storm(self, rate_per_s: float, duration_s: float,
+              namespaces: Sequence[str] = DEFAULT_NAMESPACES, warning_ratio: float = 0.2,
+              repeat_ratio: float = 0.1) -> StormThread:
+        """Start a thread emitting ADDED (and ``repeat_ratio`` MODIFIED) at that rate."""
+        gen = Generator(random.Random(self.rng.getrandbits(32)), namespaces, warning_ratio)
+        storm = StormThread(self, rate_per_s, duration_s, gen, repeat_ratio)
+        self._storms.append(storm)
+        storm.start()
+        return storm
+
+    # -- reading ----------------------------------------------------------------------
+    def events(self) -> list[dict[str, Any]]:
+        """Ground truth: the current events (core/v1 dicts, copies) in list order."""
+        with self.store.cond:
+            versions = self.store.sorted_current()
+        return [_copy(v.core_bytes()) for v in versions]
+
+    def get(self, uid: str) -> dict[str, Any] | None:
+        v = self.store.get_uid(uid)
+        return _copy(v.core_bytes()) if v is not None else None
+
+    @property
+    def resource_version(self) -> str:
+        return str(self.store.rv)
+
+    def __repr__(self) -> str:
+        return f"SimCluster(name={self.name!r}, url={self.url!r}, rv={self.store.rv})"
+
+
+def _copy(data: bytes) -> dict[str, Any]:
+    out = json.loads(data)
+    assert isinstance(out, dict)
+    return out

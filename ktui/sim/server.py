@@ -1,0 +1,492 @@
+"""The HTTP side: routing, auth, discovery, list/get, tables. Watches live in watch.py."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ktui.sim import discovery
+from ktui.sim.auth import (
+    Grant,
+    TokenTable,
+    access_review,
+    forbidden,
+    not_found,
+    rules_review,
+    status,
+    unauthorized,
+)
+from ktui.sim.convert import COLUMN_DEFINITIONS, table_cells
+from ktui.sim.faults import Faults
+from ktui.sim.selectors import SelectorError, field_matcher, label_selector_matches_nothing
+from ktui.sim.store import Snapshot, Store, Version
+
+JSON = "application/json"
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+API_OF_GROUP = {"": "v1", "events.k8s.io": "events.k8s.io/v1"}
+_PREFIX = {api: f'{{"kind":"Event","apiVersion":"{api}",'.encode() for api in API_OF_GROUP.values()}
+
+EXPIRED_CONTINUE = (
+    "The provided continue parameter is too old to display a consistent list result. You "
+    "can start a new list without the continue parameter, or use the continue token in "
+    "this response to retrieve the remainder of the results. Continuing with the provided "
+    "token results in an inconsistent list - objects that were created, modified, or "
+    "deleted between the time the first chunk was returned and now may show up in the list."
+)
+
+
+@dataclass
+class Backend:
+    """Everything a request handler needs from its cluster."""
+
+    store: Store
+    tokens: TokenTable
+    faults: Faults
+    now: Callable[[], float]
+    bookmark_interval: float = 5.0
+    default_watch_timeout: float = 1800.0
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
+class Output:
+    """How to render objects for one request (from the Accept header)."""
+
+    table: str | None = None  # "v1" or "v1beta1" when a Table was asked for
+    include: str = "Metadata"  # Table rows' object: None / Metadata / Object
+    meta_only: bool = False  # PartialObjectMetadata(List)
+
+
+def negotiate(accept: str | None, include: str | None) -> Output | None:
+    """Pick the representation; None when nothing acceptable (406)."""
+    if not accept:
+        return Output()
+    json_ok = False
+    for part in accept.split(","):
+        bits = [b.strip() for b in part.split(";")]
+        mime = bits[0].lower()
+        params = dict(b.split("=", 1) for b in bits[1:] if "=" in b)
+        if mime not in (JSON, "*/*", "application/*"):
+            continue
+        as_ = params.get("as")
+        if as_ == "Table" and params.get("g") == "meta.k8s.io":
+            if params.get("v") in ("v1", "v1beta1"):
+                return Output(table=params["v"], include=include or "Metadata")
+        elif as_ in ("PartialObjectMetadataList", "PartialObjectMetadata"):
+            return Output(meta_only=True)
+        elif as_ is None:
+            json_ok = True
+    return Output() if json_ok else None
+
+
+def list_item(v: Version, api: str) -> bytes:
+    """A list item: as the apiserver sends it, without kind/apiVersion."""
+    b = v.bytes_for(api)
+    prefix = _PREFIX[api]
+    return b"{" + b[len(prefix):] if b.startswith(prefix) else b
+
+
+def partial_meta(v: Version) -> bytes:
+    return (b'{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":'
+            + v.meta_bytes() + b"}")
+
+
+def table_row(v: Version, api: str, out: Output, now: float) -> bytes:
+    row = b'{"cells":' + _dumps(table_cells(v.obj, now)).encode()
+    if out.include == "Object":
+        row += b',"object":' + v.bytes_for(api)
+    elif out.include != "None":
+        row += b',"object":' + partial_meta(v)
+    return row + b"}"
+
+
+def table_head(version: str, meta: dict[str, Any], columns: bool) -> bytes:
+    cols = _dumps(COLUMN_DEFINITIONS) if columns else "null"
+    return (f'{{"kind":"Table","apiVersion":"meta.k8s.io/{version}","metadata":'
+            f'{_dumps(meta)},"columnDefinitions":{cols},"rows":[').encode()
+
+
+def encode_continue(rv: int, sid: str, offset: int, last: Version) -> str:
+    token = {"v": "meta.k8s.io/v1", "rv": rv, "start": f"{last.namespace}/{last.name}\x00",
+             "sid": sid, "off": offset}
+    return base64.urlsafe_b64encode(_dumps(token).encode()).decode().rstrip("=")
+
+
+def decode_continue(token: str) -> tuple[str, int]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+        return str(data["sid"]), int(data["off"])
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise SelectorError(f"continue key is not valid: {exc}") from exc
+
+
+class SimHTTPServer(ThreadingHTTPServer):
+    """A threading server that remembers its connections so stop() can cut them."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], backend: Backend,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        self.backend = backend
+        self.ssl_context = ssl_context
+        self.connections: set[socket.socket] = set()
+        self._conn_lock = threading.Lock()
+        super().__init__(address, Handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.ssl_context is None:
+            super().finish_request(request, client_address)
+            return
+        # the TLS handshake runs here, in the connection's thread, not in accept()
+        request.settimeout(10)
+        try:
+            tls = self.ssl_context.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            return
+        tls.settimeout(None)
+        with self._conn_lock:
+            self.connections.discard(request)
+            self.connections.add(tls)
+        try:
+            Handler(tls, client_address, self)
+        finally:
+            with self._conn_lock:
+                self.connections.discard(tls)
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._conn_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conn_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self) -> None:
+        with self._conn_lock:
+            conns = list(self.connections)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One request. Keep-alive HTTP/1.1; watches stream chunked JSON lines."""
+
+    protocol_version = "HTTP/1.1"
+    server: SimHTTPServer
+    server_version = "ktui-sim"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    # -- plumbing ---------------------------------------------------------------------
+    @property
+    def backend(self) -> Backend:
+        return self.server.backend
+
+    def send_bytes(self, code: int, body: bytes, ctype: str = JSON,
+                   headers: dict[str, str] | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Cache-Control", "no-cache, private")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def send_obj(self, code: int, obj: Any, headers: dict[str, str] | None = None) -> None:
+        self.send_bytes(code, _dumps(obj).encode(), headers=headers)
+
+    def send_status(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self.send_obj(int(body["code"]), body, headers)
+
+    def do_GET(self) -> None:
+        self.dispatch("GET")
+
+    def do_POST(self) -> None:
+        self.dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self.dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self.dispatch("PATCH")
+
+    def do_DELETE(self) -> None:
+        self.dispatch("DELETE")
+
+    def read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    # -- routing ------------------------------------------------------------------------
+    def dispatch(self, method: str) -> None:
+        body = self.read_body()
+        url = urlsplit(self.path)
+        path = url.path.rstrip("/") or "/"
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        b = self.backend
+        grant = b.tokens.resolve(self.headers.get("Authorization"))
+        if grant is None:
+            self.send_status(unauthorized())
+            return
+        route = parse_route(path)
+        watch = query.get("watch", "").lower() in ("1", "true")
+        if route is not None and route[3] == "watch":
+            watch = True
+        verb = _verb(method, route, watch)
+        failure = b.faults.take_failure(path, verb, method)
+        if failure is not None:
+            self.send_failure(*failure)
+            return
+        if path in ("/healthz", "/livez", "/readyz"):
+            self.send_bytes(200, b"ok", "text/plain; charset=utf-8")
+        elif route is not None:
+            group, ns, name, _ = route
+            if method != "GET":
+                self.send_status(status(405, "MethodNotAllowed",
+                                        f"the server does not allow this method on the "
+                                        f"requested resource ({method})"))
+            elif name is not None:
+                self.get_event(grant, group, ns, name, query)
+            else:
+                self.list_events(grant, group, ns, query, watch)
+        elif method == "POST" and path.startswith("/apis/authorization.k8s.io/v1/"):
+            self.review(grant, path, body)
+        elif method == "GET":
+            self.serve_static(grant, path)
+        else:
+            self.send_status(status(405, "MethodNotAllowed",
+                                    "the server does not allow this method on the requested "
+                                    "resource"))
+
+    def send_failure(self, code: int, retry_after: int | None) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        if code == 429:
+            body = status(429, "TooManyRequests", "Too many requests, please try again later.",
+                          {"retryAfterSeconds": retry_after or 1})
+        elif code == 503:
+            body = status(503, "ServiceUnavailable", "the server is currently unable to "
+                          "handle the request", {"retryAfterSeconds": retry_after or 1})
+        else:
+            body = status(code, "InternalError", "Internal error occurred: injected fault",
+                          {"causes": [{"message": "injected fault"}]})
+        self.send_status(body, headers)
+
+    def serve_static(self, grant: Grant, path: str) -> None:
+        host = self.headers.get("Host") or "127.0.0.1"
+        doc: Any
+        if path == "/version":
+            doc = discovery.VERSION
+        elif path == "/api":
+            doc = discovery.api_versions(host)
+        elif path == "/api/v1":
+            doc = discovery.CORE_V1
+        elif path == "/apis":
+            doc = discovery.API_GROUP_LIST
+        elif path.startswith("/apis/") and path.count("/") == 2:
+            doc = discovery.GROUP.get(path.split("/")[2])
+        elif path.startswith("/apis/") and path.count("/") == 3 and path.endswith("/v1"):
+            doc = discovery.GROUP_VERSION.get(path.split("/")[2])
+        elif path == "/api/v1/namespaces":
+            self.list_namespaces(grant)
+            return
+        else:
+            doc = None
+        if doc is None:
+            self.send_status(status(404, "NotFound",
+                                    "the server could not find the requested resource", {}))
+        else:
+            self.send_obj(200, doc)
+
+    def review(self, grant: Grant, path: str, body: bytes) -> None:
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            self.send_status(status(400, "BadRequest", "invalid JSON body"))
+            return
+        if not isinstance(req, dict):
+            req = {}
+        if path.endswith("/selfsubjectaccessreviews"):
+            self.send_obj(201, access_review(grant, req))
+        elif path.endswith("/selfsubjectrulesreviews"):
+            self.send_obj(201, rules_review(grant, req))
+        else:
+            self.send_status(status(404, "NotFound",
+                                    "the server could not find the requested resource", {}))
+
+    def list_namespaces(self, grant: Grant) -> None:
+        if not grant.allows("list", "", None, "namespaces"):
+            self.send_status(forbidden(grant.user, "list", "", None, resource="namespaces"))
+            return
+        store = self.backend.store
+        items = [{"metadata": {"name": ns, "uid": f"ns-{ns}", "resourceVersion": "1"},
+                  "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+                 for ns in sorted(set(store.namespaces()) | {"default", "kube-system"})]
+        self.send_obj(200, {"kind": "NamespaceList", "apiVersion": "v1",
+                            "metadata": {"resourceVersion": str(store.rv)}, "items": items})
+
+    # -- events -------------------------------------------------------------------------
+    def get_event(self, grant: Grant, group: str, ns: str | None, name: str,
+                  query: dict[str, str]) -> None:
+        if not grant.allows("get", group, ns):
+            self.send_status(forbidden(grant.user, "get", group, ns, name))
+            return
+        v = self.backend.store.get(ns or "", name)
+        if v is None:
+            self.send_status(not_found("events", group, name))
+            return
+        out = negotiate(self.headers.get("Accept"), query.get("includeObject"))
+        api = API_OF_GROUP[group]
+        if out is None:
+            self.send_status(status(406, "NotAcceptable", "only application/json is served"))
+        elif out.table:
+            meta = {"resourceVersion": str(v.rv)}
+            body = (table_head(out.table, meta, True)
+                    + table_row(v, api, out, self.backend.now()) + b"]}")
+            self.send_bytes(200, body, f"{JSON};as=Table;v={out.table};g=meta.k8s.io")
+        elif out.meta_only:
+            self.send_bytes(200, partial_meta(v))
+        else:
+            self.send_bytes(200, v.bytes_for(api))
+
+    def list_events(self, grant: Grant, group: str, ns: str | None, query: dict[str, str],
+                    watch: bool) -> None:
+        verb = "watch" if watch else "list"
+        if not grant.allows(verb, group, ns):
+            self.send_status(forbidden(grant.user, verb, group, ns))
+            return
+        try:
+            keep = build_filter(ns, query)
+        except SelectorError as exc:
+            self.send_status(status(400, "BadRequest", str(exc)))
+            return
+        out = negotiate(self.headers.get("Accept"), query.get("includeObject"))
+        if out is None:
+            self.send_status(status(406, "NotAcceptable", "only application/json is served"))
+            return
+        api = API_OF_GROUP[group]
+        if watch:
+            from ktui.sim.watch import serve_watch
+
+            serve_watch(self, api, keep, query, out)
+            return
+        self.send_list(api, keep, query, out)
+
+    def send_list(self, api: str, keep: Callable[[Version], bool] | None,
+                  query: dict[str, str], out: Output) -> None:
+        store = self.backend.store
+        token = query.get("continue", "")
+        try:
+            limit = max(0, int(query.get("limit") or 0))
+        except ValueError:
+            self.send_status(status(400, "BadRequest", "invalid limit"))
+            return
+        snap: Snapshot | None
+        if token:
+            try:
+                sid, offset = decode_continue(token)
+            except SelectorError as exc:
+                self.send_status(status(400, "BadRequest", str(exc)))
+                return
+            snap = None
+            if not self.backend.faults.take_expired_continue():
+                snap = store.load_snapshot(sid)
+                if snap is None:
+                    self.backend.faults.record("expired_continue_ttl")
+            if snap is None:
+                self.send_status(status(410, "Expired", EXPIRED_CONTINUE))
+                return
+        else:
+            snap = store.snapshot(keep)
+            sid, offset = "", 0
+        end = offset + limit if limit else len(snap.items)
+        page = snap.items[offset:end]
+        meta: dict[str, Any] = {"resourceVersion": str(snap.rv)}
+        if end < len(snap.items):
+            if not sid:
+                sid = store.save_snapshot(snap)
+            meta["continue"] = encode_continue(snap.rv, sid, end, page[-1])
+            if "fieldSelector" not in query or not query["fieldSelector"]:
+                meta["remainingItemCount"] = len(snap.items) - end
+        if out.table:
+            now = self.backend.now()
+            body = (table_head(out.table, meta, True)
+                    + b",".join(table_row(v, api, out, now) for v in page) + b"]}")
+            self.send_bytes(200, body, f"{JSON};as=Table;v={out.table};g=meta.k8s.io")
+            return
+        if out.meta_only:
+            head = (b'{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1",'
+                    b'"metadata":' + _dumps(meta).encode() + b',"items":[')
+            self.send_bytes(200, head + b",".join(partial_meta(v) for v in page) + b"]}")
+            return
+        head = (f'{{"kind":"EventList","apiVersion":"{api}","metadata":{_dumps(meta)},'
+                f'"items":[').encode()
+        self.send_bytes(200, head + b",".join(list_item(v, api) for v in page) + b"]}")
+
+
+def build_filter(ns: str | None, query: dict[str, str]) -> Callable[[Version], bool] | None:
+    """Namespace scope + fieldSelector + labelSelector as one predicate (None: all)."""
+    fm = field_matcher(query.get("fieldSelector", ""))
+    if label_selector_matches_nothing(query.get("labelSelector", "")):
+        return lambda v: False
+    if ns is None:
+        return fm
+    if fm is None:
+        return lambda v: v.namespace == ns
+    return lambda v: v.namespace == ns and fm(v)
+
+
+def parse_route(path: str) -> tuple[str, str | None, str | None, str] | None:
+    """(group, namespace, name, "watch"|"") for an events path, else None."""
+    parts = path.strip("/").split("/")
+    if parts[:2] == ["api", "v1"]:
+        group, rest = "", parts[2:]
+    elif parts[:3] == ["apis", "events.k8s.io", "v1"]:
+        group, rest = "events.k8s.io", parts[3:]
+    else:
+        return None
+    legacy = ""
+    if rest[:1] == ["watch"]:
+        legacy, rest = "watch", rest[1:]
+    if rest == ["events"]:
+        return group, None, None, legacy
+    if len(rest) in (3, 4) and rest[0] == "namespaces" and rest[2] == "events" and rest[1]:
+        return group, rest[1], rest[3] if len(rest) == 4 else None, legacy
+    return None
+
+
+def _verb(method: str, route: tuple[str, str | None, str | None, str] | None,
+          watch: bool) -> str:
+    if method == "POST":
+        return "create"
+    if method != "GET":
+        return method.lower()
+    if route is None:
+        return "get"
+    if route[2] is not None:
+        return "get"
+    return "watch" if watch else "list"
