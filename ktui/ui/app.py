@@ -21,12 +21,13 @@ from textual.widgets import Footer
 
 from ktui.model.query import Query, QueryError, parse_query
 from ktui.model.safe_text import one_line
+from ktui.model.views import SavedView
 from ktui.settings import Settings
 from ktui.sources.base import Forbidden, SourceError, State, Unauthorized, Unreachable
 from ktui.ui.screens.pickers import ContextPicker, HelpScreen, Prompt
 from ktui.ui.session import LiveSession, Sessions, SourceCatalog
 from ktui.ui.widgets.detail import DetailPane, event_json
-from ktui.ui.widgets.event_table import EventTable
+from ktui.ui.widgets.event_table import COLUMN_KEYS, EventTable
 from ktui.ui.widgets.header import EventHeader, HeaderState
 from ktui.ui.widgets.sidebar import NamespaceSidebar
 from ktui.ui.widgets.sparkline import EventSparkline
@@ -273,6 +274,35 @@ class KtuiApp(App[None]):
                    validate),
             done,
         )
+
+    # -- saved views ---------------------------------------------------------------------
+
+    def current_view(self, name: str) -> SavedView:
+        """The current state as a view named ``name`` (never a secret: there is no field)."""
+        return SavedView.from_state(
+            name,
+            self.query_state,
+            mode="live",
+            sort="newest" if self.table.newest_first else "oldest",
+            columns=[key for key in COLUMN_KEYS if key not in self.table.hidden_columns],
+            context=self.session.context if self.session else None,
+        )
+
+    def apply_view(self, view: SavedView) -> None:
+        """Load a view: its context (if any and different), sort, columns, then query."""
+        try:
+            query = view.to_query()
+        except QueryError as error:
+            self.notify(f"view {one_line(view.name, 60)}: {error}", severity="error")
+            return
+        if view.context and (self.session is None or self.session.context != view.context):
+            self.switch_context(view.context)
+        if self.table.newest_first != (view.sort == "newest"):
+            self.table.flip_order()
+        hidden = frozenset(COLUMN_KEYS) - set(view.columns) if view.columns else frozenset()
+        self.table.set_columns(show_namespace=self.table.show_namespace, hidden=hidden)
+        self.apply_query(query)
+        self.notify(f"view {one_line(view.name, 60)}: {query.describe()}")
 
     # -- contexts and commands -----------------------------------------------------------
 
