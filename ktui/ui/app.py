@@ -59,6 +59,7 @@ class KtuiApp(App[None]):
         Binding("a", "types('')", "All types", id="types.all"),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("0", "all_namespaces", "All ns", show=False, id="namespaces.all"),
+        Binding("b", "toggle_sidebar", "Namespaces", id="sidebar.show"),
         Binding("c", "contexts", "Context", id="contexts"),
         Binding("colon", "command", "Command", show=False, id="command"),
         Binding("f", "follow", "Follow", id="follow"),
@@ -248,6 +249,18 @@ class KtuiApp(App[None]):
 
     def action_types(self, type_name: str) -> None:
         self.apply_query(self.query_state.with_types({type_name} if type_name else set()))
+
+    def action_toggle_sidebar(self) -> None:
+        """Show or hide the namespace sidebar (hidden by default on narrow terminals)."""
+        sidebar = self.query_one(NamespaceSidebar)
+        narrow = self.screen.has_class("-narrow")
+        shown = sidebar.has_class("-shown") if narrow else not sidebar.has_class("-hidden")
+        sidebar.set_class(narrow and not shown, "-shown")
+        sidebar.set_class(not narrow and shown, "-hidden")
+        if not shown:
+            sidebar.focus()
+        elif sidebar.has_focus:
+            self.table.focus()
 
     def action_all_namespaces(self) -> None:
         self.apply_query(self.query_state.with_namespaces(set()))

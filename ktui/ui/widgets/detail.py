@@ -71,6 +71,7 @@ def summary(event: Event) -> Text:
 
 
 class DetailPane(VerticalScroll, can_focus=True):
+    ALLOW_MAXIMIZE = True
     DEFAULT_CSS = """
     DetailPane { width: 1fr; border-left: solid $panel-lighten-2; padding: 0 1; }
     DetailPane.-hidden { display: none; }

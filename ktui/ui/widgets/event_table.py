@@ -52,6 +52,7 @@ COLUMNS = (
     Column("message", "MESSAGE", 0),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+MIN_MESSAGE = 20
 
 
 class EventTable(ScrollView, can_focus=True):
@@ -293,16 +294,27 @@ class EventTable(ScrollView, can_focus=True):
             if c.key not in self.hidden_columns
             and (c.key != "namespace" or self.show_namespace)
         ]
-        # Narrow terminals: shrink the wide columns before the message disappears.
-        fixed = {c.key: c.width for c in shown if c.width}
-        budget = width - (len(shown) - 1)
-        for key, minimum in (("object", 18), ("reason", 12), ("namespace", 10),
-                             ("last_seen", 6)):
-            while sum(fixed.values()) > budget - 24 and key in fixed and fixed[key] > minimum:
-                fixed[key] -= 1
-        rest = max(budget - sum(fixed.values()), 10)
-        self._layout = [(c, fixed.get(c.key, rest)) for c in shown]
+        widths = {c.key: c.width for c in shown if c.width}
+        # Narrow terminals: shrink the wide columns, then drop the least needed ones,
+        # before the message gets less than a readable minimum.
+        for key, minimum in (("object", 16), ("namespace", 9), ("reason", 16),
+                             ("last_seen", 5), ("count", 0), ("namespace", 0)):
+            while key in widths and self._message_width(widths, width) < MIN_MESSAGE:
+                if widths[key] > minimum:
+                    widths[key] -= 1
+                elif minimum == 0:
+                    del widths[key]
+                else:
+                    break
+        rest = max(self._message_width(widths, width), 10)
+        self._layout = [
+            (c, widths.get(c.key, rest)) for c in shown if c.key in widths or not c.width
+        ]
         return self._layout
+
+    @staticmethod
+    def _message_width(widths: dict[str, int], width: int) -> int:
+        return width - sum(widths.values()) - len(widths)
 
     def set_columns(self, *, show_namespace: bool, hidden: frozenset[str]) -> None:
         if (show_namespace, hidden) != (self.show_namespace, self.hidden_columns):
@@ -330,7 +342,9 @@ class EventTable(ScrollView, can_focus=True):
         columns = self._columns()
         if y == 0:
             style = self.get_component_rich_style("event-table--header")
-            return self._strip([(c.title, w, c.right, style) for c, w in columns], width)
+            titles = [(c.title if len(c.title) <= w else c.title.split()[-1], w, c.right, style)
+                      for c, w in columns]
+            return self._strip(titles, width)
         row = int(self.scroll_y) + y - 1
         event = self.event_at(row)
         base = self.rich_style

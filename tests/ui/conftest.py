@@ -1,0 +1,74 @@
+"""UI tests run the real app against simulated clusters over real HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ktui.settings import Settings
+from ktui.sim import SimCluster, write_kubeconfig
+from ktui.sources.catalog import KubeCatalog
+from ktui.ui.app import KtuiApp
+
+# A fixed "now" for every UI test: ages and the sparkline axis come out the same each run.
+NOW = 1_763_800_000.0  # 2025-11-22T08:26:40Z
+
+
+def fixed_clock() -> float:
+    return NOW
+
+
+@pytest.fixture
+def clusters() -> Iterator[list[SimCluster]]:
+    pair = [
+        SimCluster(name="demo", scenario="demo", seed=1, now=fixed_clock),
+        SimCluster(name="prod-eu-west-1", scenario="lifecycle", seed=2, now=fixed_clock),
+    ]
+    for cluster in pair:
+        cluster.start()
+    yield pair
+    for cluster in pair:
+        cluster.stop()
+
+
+@pytest.fixture
+def kubeconfig(tmp_path: Path, clusters: list[SimCluster]) -> str:
+    path = tmp_path / "kubeconfig"
+    write_kubeconfig(str(path), clusters, token="admin-token", current="demo")
+    return str(path)
+
+
+@pytest.fixture
+def make_app(kubeconfig: str) -> Callable[..., KtuiApp]:
+    def make(**kwargs: object) -> KtuiApp:
+        kwargs.setdefault("clock", fixed_clock)
+        kwargs.setdefault("settings", Settings())
+        return KtuiApp(KubeCatalog(kubeconfig), **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+async def wait_for(pilot: object, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run (timers, source thread) until ``condition`` holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    raise AssertionError("condition not met within the timeout")
+
+
+def loaded(app: KtuiApp, cluster: SimCluster) -> Callable[[], bool]:
+    def check() -> bool:
+        session = app.session
+        return (
+            session is not None
+            and session.context == cluster.name
+            and len(session.store) == len(cluster.events())
+            and session.status.state.value == "watching"
+        )
+
+    return check

@@ -1,0 +1,218 @@
+"""Pilot tests of the explorer against the simulator: every key and behaviour."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from ktui.model.event import from_core_v1
+from ktui.sim import SimCluster
+from ktui.ui.app import KtuiApp
+from ktui.ui.widgets.detail import DetailPane
+from ktui.ui.widgets.event_table import EventTable
+from ktui.ui.widgets.header import EventHeader
+from ktui.ui.widgets.sidebar import NamespaceSidebar
+from tests.ui.conftest import loaded, wait_for
+
+
+def _lines(app: KtuiApp) -> str:
+    table = app.query_one(EventTable)
+    rows = []
+    for y in range(table.size.height):
+        rows.append(table.render_line(y).text)
+    return "\n".join(rows)
+
+
+async def test_shows_every_event_newest_first(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        table = app.query_one(EventTable)
+        assert table.row_count == len(clusters[0].events())
+        times = [table.event_at(row).time for row in range(table.row_count)]  # type: ignore[union-attr]
+        assert times == sorted(times, reverse=True)
+        assert "LAST SEEN" in _lines(app) and "MESSAGE" in _lines(app)
+
+
+async def test_type_keys_filter(make_app: Callable[..., KtuiApp], clusters: list[SimCluster]) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        table = app.query_one(EventTable)
+        truth = [from_core_v1(obj) for obj in clusters[0].events()]
+        await pilot.press("w")
+        assert table.row_count == sum(1 for e in truth if e.type == "Warning") > 0
+        assert all(table.event_at(r).type == "Warning" for r in range(table.row_count))  # type: ignore[union-attr]
+        await pilot.press("n")
+        assert table.row_count == sum(1 for e in truth if e.type == "Normal") > 0
+        await pilot.press("a")
+        assert table.row_count == len(truth)
+
+
+async def test_filter_prompt_applies_and_rejects_bad_queries(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        table = app.query_one(EventTable)
+        await pilot.press("slash")
+        await pilot.press(*"type:Warning ns:test")
+        await pilot.press("enter")
+        assert app.query_state.text == "type:Warning ns:test"
+        reasons = {table.event_at(r).reason for r in range(table.row_count)}  # type: ignore[union-attr]
+        assert {"FailedMount", "FailedScheduling"} <= reasons
+        before = table.row_count
+        await pilot.press("slash")
+        for _ in range(30):
+            await pilot.press("backspace")
+        await pilot.press(*"colour:red")
+        await pilot.press("enter")
+        # The prompt stays open with the error; nothing changed.
+        error = app.screen.query_one("#prompt-error")
+        assert "unknown field 'colour'" in str(error.render())
+        await pilot.press("escape")
+        assert app.query_state.text == "type:Warning ns:test" and table.row_count == before
+
+
+async def test_namespace_sidebar_selects_one_several_and_all(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        sidebar = app.query_one(NamespaceSidebar)
+        table = app.query_one(EventTable)
+        names = sidebar.names
+        assert "test" in names
+        sidebar.focus()
+        for _ in range(names.index("test") + 1):
+            await pilot.press("j")
+        await pilot.press("enter")
+        assert app.query_state.namespaces == {"test"}
+        assert {table.event_at(r).namespace for r in range(table.row_count)} == {"test"}  # type: ignore[union-attr]
+        await pilot.press("k")
+        await pilot.press("space")
+        assert len(app.query_state.namespaces) == 2
+        await pilot.press("0")
+        assert not app.query_state.namespaces
+        assert table.row_count == len(clusters[0].events())
+
+
+async def test_context_switch_keeps_each_contexts_events(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        demo_store = app.session.store  # type: ignore[union-attr]
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await wait_for(pilot, loaded(app, clusters[1]))
+        assert app.query_one(EventHeader).state.production
+        assert app.query_one(EventHeader).has_class("-production")
+        assert not app.sessions.by_context["demo"].running
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("up", "enter")
+        await wait_for(pilot, loaded(app, clusters[0]))
+        assert app.session.store is demo_store  # type: ignore[union-attr]
+
+
+async def test_detail_shows_the_whole_object(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        detail = app.query_one(DetailPane)
+        assert detail.has_class("-hidden")
+        await pilot.press("enter")
+        assert not detail.has_class("-hidden")
+        selected = app.query_one(EventTable).selected
+        assert detail.event is selected
+        await pilot.press("j")
+        assert detail.event is app.query_one(EventTable).selected
+        await pilot.press("z")
+        assert app.screen.maximized is detail
+        await pilot.press("escape")  # first back to the split view,
+        assert app.screen.maximized is None and not detail.has_class("-hidden")
+        await pilot.press("escape")  # then the detail closes
+        assert detail.has_class("-hidden")
+
+
+async def test_follow_pauses_counts_new_and_resumes(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        table = app.query_one(EventTable)
+        assert table.follow and table.cursor == 0
+        await pilot.press("j", "j")
+        assert not table.follow
+        held = table.selected
+        clusters[0].emit(namespace="test", reason="BackOff", type="Warning", kind="Pod",
+                         name="late-1", message="Back-off restarting failed container")
+        await wait_for(pilot, lambda: table.pending == 1)
+        assert table.selected is not None and table.selected.uid == held.uid  # type: ignore[union-attr]
+        assert "1 new" in str(app.query_one(EventHeader).render())
+        await pilot.press("end")
+        assert table.follow and table.cursor == 0
+        assert table.selected.object.name == "late-1"  # type: ignore[union-attr]
+
+
+async def test_copy_puts_the_event_json_on_the_clipboard(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("y")
+        copied = json.loads(app.clipboard)
+        assert copied["metadata"]["uid"] == app.query_one(EventTable).selected.uid  # type: ignore[union-attr]
+
+
+async def test_sort_and_time_toggles(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        table = app.query_one(EventTable)
+        newest = table.event_at(0)
+        await pilot.press("s")
+        assert table.event_at(table.row_count - 1) is newest
+        await pilot.press("t")
+        assert table.absolute_time
+        assert "-" in table.render_line(1).text[:14]  # "11-22 08:20:00" style
+
+
+async def test_unreachable_cluster_is_shown_not_raised(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app()
+    clusters[0].stop()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None
+                       and app.session.status.error is not None)
+        await pilot.pause(0.3)
+        text = _lines(app)
+        assert "⚠" in text
+        header = str(app.query_one(EventHeader).render())
+        assert "demo" in header
+        # The app still answers keys.
+        await pilot.press("w")
+        assert app.query_state.types == {"Warning"}
+
+
+async def test_quit(make_app: Callable[..., KtuiApp], clusters: list[SimCluster]) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0 or app.return_code is None

@@ -1,0 +1,81 @@
+"""End to end: `ktui --demo` in a real terminal (tmux), driven by keys like a person."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Tmux:
+    def __init__(self, session: str, env: dict[str, str]) -> None:
+        self.session, self.env = session, env
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True,
+                              env=self.env).stdout
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", self.session, *keys)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.session)
+
+    def wait_for(self, *needles: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if all(needle in text for needle in needles):
+                return text
+            time.sleep(0.2)
+        raise AssertionError(f"{needles} not on screen:\n{text}")
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "KTUI_CONFIG_DIR": str(tmp_path / "config"),
+        "KUBECONFIG": str(tmp_path / "none"),
+        "TERM": "xterm-256color",
+        "TMUX": "",
+    }
+    session = f"ktui-e2e-{uuid.uuid4().hex[:8]}"
+    socket_env = {**env, "TMUX_TMPDIR": str(tmp_path)}
+    mux = Tmux(session, socket_env)
+    command = f"{sys.executable} -m ktui --demo"
+    mux.run("new-session", "-d", "-s", session, "-x", "80", "-y", "24", command)
+    try:
+        yield mux
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], env=socket_env,
+                       capture_output=True, check=False)
+
+
+def test_warnings_of_namespace_test_show_the_three_scenarios(tmux: Tmux) -> None:
+    tmux.wait_for("demo", "SEEN", "watching")
+    tmux.keys("w")
+    tmux.keys("/")
+    tmux.wait_for("-reason:Pulled")  # the prompt is open
+    tmux.keys("ns:test", "Enter")
+    screen = tmux.wait_for("FailedMount", "FailedScheduling")
+    lines = screen.splitlines()
+    header = next(index for index, line in enumerate(lines) if "REASON" in line)
+    start = lines[header].index("REASON")
+    rows = [line for line in lines[header + 1 : -1] if line.strip()]  # footer excluded
+    reasons = {row[start:].split()[0] for row in rows}
+    # scenario-a FailedMount, scenario-b Failed (image pull), scenario-c FailedScheduling
+    assert reasons == {"FailedMount", "Failed", "FailedScheduling"}
+    assert all(row.split()[1] == "Warning" for row in rows if row.strip())
+    tmux.keys("q")
