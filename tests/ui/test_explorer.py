@@ -36,7 +36,9 @@ async def test_shows_every_event_newest_first(
         assert "LAST SEEN" in _lines(app) and "MESSAGE" in _lines(app)
 
 
-async def test_type_keys_filter(make_app: Callable[..., KtuiApp], clusters: list[SimCluster]) -> None:
+async def test_type_keys_filter(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, loaded(app, clusters[0]))
