@@ -190,7 +190,7 @@ class SimCluster:
                               first_time=first_time, count=count,
                               reporting_instance=reporting_instance, action=action,
                               related=related)
-            (v,) = self.store.apply([(ADDED, obj)])
+            (v,) = self.store.apply([(ADDED, obj)], fresh=True)
         return _copy(v.core_bytes())
 
     def emit_raw(self, obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -237,11 +237,12 @@ class SimCluster:
         objs: list[tuple[str, dict[str, Any]]] = []
         with self._lock:
             seen: set[str] = set()
+            by_key = self.store.by_key  # read without the store lock: we only add here
             for i, s in enumerate(specs):
                 t = times[i] if times is not None else now
                 nanos = int(t * 1e9)
                 name = f"{s.name}.{nanos:x}"
-                while name in seen or self.store.has_name(s.namespace, name):
+                while name in seen or (s.namespace, name) in by_key:
                     nanos += 1
                     name = f"{s.name}.{nanos:x}"
                 seen.add(name)
@@ -250,7 +251,7 @@ class SimCluster:
                     uid=uid4(self.rng), name=name, namespace=s.namespace, involved=ref,
                     reason=s.reason, message=s.message, type=s.type, api=s.api,
                     component=s.component, host=s.host, time=t, first_time=None, count=1)))
-            versions = self.store.apply(objs)
+            versions = self.store.apply(objs, fresh=True)
         return [v.uid for v in versions]
 
     def _repeat_many(self, uids: Iterable[str]) -> int:

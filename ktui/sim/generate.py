@@ -87,8 +87,17 @@ class Generator:
                 pods = [f"{rs}-{_suffix(rng)}" for _ in range(6)]
                 items.append((app, rs, pods))
             self.workloads[ns] = items
+        self.pool = [self.make() for _ in range(512)]
 
     def next(self) -> Spec:
+        """One event; drawn from a pool of varied specs, refreshed as it is used."""
+        i = self.rng.randrange(len(self.pool))
+        spec = self.pool[i]
+        if self.rng.random() < 0.05:
+            self.pool[i] = self.make()
+        return spec
+
+    def make(self) -> Spec:
         rng = self.rng
         ns = rng.choice(self.namespaces)
         app, rs, pods = rng.choice(self.workloads[ns])
