@@ -1,0 +1,97 @@
+"""Hostile events: markup, escape sequences, controls, huge and right-to-left text.
+
+They must render literally and never reach the terminal as control sequences. The
+check reads every segment the widgets produce, which is exactly what Textual writes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import Static
+
+from ktui.settings import Settings
+from ktui.sim import SimCluster, write_kubeconfig
+from ktui.sources.catalog import KubeCatalog
+from ktui.ui.app import KtuiApp
+from ktui.ui.widgets.detail import DetailPane
+from ktui.ui.widgets.event_table import EventTable
+from ktui.ui.widgets.header import EventHeader
+from ktui.ui.widgets.sidebar import NamespaceSidebar
+from tests.ui.conftest import fixed_clock, loaded, wait_for
+
+# What must never reach the terminal from event text: C0 (the layout's own newlines are
+# not in strips), DEL, C1 and bidi overrides.
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Iterator[tuple[SimCluster, str]]:
+    cluster = SimCluster(name="hostile", scenario="hostile", seed=3, now=fixed_clock)
+    cluster.start()
+    path = tmp_path / "kubeconfig"
+    write_kubeconfig(str(path), [cluster], token="admin-token")
+    yield cluster, str(path)
+    cluster.stop()
+
+
+def _strip_texts(widget: object, height: int) -> list[str]:
+    return [widget.render_line(y).text for y in range(height)]  # type: ignore[attr-defined]
+
+
+async def test_every_hostile_event_renders_inert(hostile: tuple[SimCluster, str]) -> None:
+    cluster, kubeconfig = hostile
+    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, cluster))
+        table = app.query_one(EventTable)
+        assert table.row_count == len(cluster.events()) > 10
+        seen_markup = False
+        for row in range(table.row_count):
+            table.move_cursor(row)
+            await pilot.pause()
+            lines = _strip_texts(table, table.size.height)
+            lines += _strip_texts(app.query_one(NamespaceSidebar), 20)
+            lines.append(str(app.query_one(EventHeader).render()))
+            for line in lines:
+                assert not UNSAFE.search(line), repr(line)
+            seen_markup |= any("[/]" in line or "[bold" in line for line in lines)
+        assert seen_markup, "markup must show as literal text"
+
+        # The detail pane shows each whole object, escaped, without crashing.
+        await pilot.press("g", "enter")
+        detail = app.query_one(DetailPane)
+        for row in range(table.row_count):
+            table.move_cursor(row)
+            await pilot.pause()
+            assert detail.event is table.selected
+            body = detail.query_one(Static).content
+            console = Console(width=120, file=io.StringIO(), force_terminal=True)
+            for segment in console.render(body, console.options):
+                # Line breaks are the layout's (a message's own newlines wrap the pane).
+                text = segment.text.replace("\n", "")
+                assert not UNSAFE.search(text), repr(text[:80])
+        started = time.monotonic()
+        await pilot.press("G")
+        await pilot.pause()
+        assert time.monotonic() - started < 5
+
+
+async def test_markup_in_messages_does_not_style_the_row(hostile: tuple[SimCluster, str]) -> None:
+    cluster, kubeconfig = hostile
+    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock)
+    async with app.run_test(size=(200, 48)) as pilot:
+        await wait_for(pilot, loaded(app, cluster))
+        table = app.query_one(EventTable)
+        texts = [table.render_line(y).text for y in range(1, table.row_count + 1)]
+        assert any("[link=" in text for text in texts)
+        for y in range(1, table.row_count + 1):
+            for segment in table.render_line(y):
+                style = segment.style
+                assert style is None or style.link is None, "no link may come from event text"
