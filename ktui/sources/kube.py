@@ -1,0 +1,425 @@
+"""The live source: events of one kube context, listed and then watched.
+
+``KubeSource.connect()`` reads the kubeconfig and resolves credentials (running exec
+plugins with their output captured), so a UI can call it before going full-screen.
+``run()`` then lists and watches in the calling thread; ``start()`` runs it in a daemon
+thread and returns a :class:`LiveFeed` whose ``stop()`` returns within a second.
+
+Where RBAC forbids a cluster-wide list, the source falls back to per-namespace watches,
+and from one events API to the other; the status line says so.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ktui.model.event import API_CORE, API_EVENTS, Event
+from ktui.sources.base import (
+    BatchChannel,
+    Capabilities,
+    ConfigError,
+    EventSource,
+    Forbidden,
+    SourceError,
+    SourceStatus,
+    State,
+    Unauthorized,
+)
+from ktui.sources.kube_http import Connection
+from ktui.sources.kube_watch import Backoff, WatchSettings, Worker
+from ktui.sources.kubeconfig import ResolvedContext, load, resolve
+
+__all__ = ["KubeSource", "LiveFeed", "WatchSettings"]
+
+# Worst first: the composed status of several watches shows the worst one.
+_SEVERITY = {
+    State.ERROR: 0,
+    State.RECONNECTING: 1,
+    State.LISTING: 2,
+    State.CONNECTING: 3,
+    State.WATCHING: 4,
+    State.STOPPED: 5,
+}
+MAX_REVIEWED_NAMESPACES = 100
+
+
+@dataclass
+class _WorkerStatus:
+    state: State
+    text: str
+    retry_at: float | None = None
+    error: SourceError | None = None
+
+
+class KubeSource(EventSource):
+    """Events of one kube context: paged list, then watch, following every rule."""
+
+    capabilities = Capabilities(live=True, history=False, server_side_filter=True)
+
+    def __init__(
+        self,
+        *,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        namespaces: Sequence[str] | None = None,
+        field_selector: str = "",
+        keep_raw: bool = True,
+        watch: bool = True,
+        api: str = API_CORE,
+        candidate_namespaces: Sequence[str] = (),
+        fail_fast: bool = False,
+        settings: WatchSettings | None = None,
+        connect_timeout: float = 10.0,
+        seed: int | None = None,
+    ) -> None:
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self.namespaces = list(dict.fromkeys(namespaces)) if namespaces is not None else None
+        self.field_selector = field_selector
+        self.keep_raw = keep_raw
+        self.watch = watch
+        self.apis = [api] + [other for other in (API_CORE, API_EVENTS) if other != api]
+        self.candidate_namespaces = list(candidate_namespaces)
+        self.fail_fast = fail_fast
+        self.settings = settings or WatchSettings()
+        self.connect_timeout = connect_timeout
+        self.rng = random.Random(seed)
+        self.resolved: ResolvedContext | None = None
+        self.conn: Connection | None = None
+        self._lock = threading.Lock()
+        self._workers: list[Worker] = []
+        self._status: dict[int, _WorkerStatus] = {}
+        self._scope_note = ""
+        self._last_status: SourceStatus | None = None
+        self._channel: BatchChannel | None = None
+        self.listed = threading.Event()  # set once every scope's initial list is handed over
+
+    # -- setup -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        if self.resolved is not None:
+            return self.resolved.name
+        return self.context or "kube"
+
+    @property
+    def warning(self) -> str:
+        return self.conn.creds.warning if self.conn is not None else ""
+
+    def connect(self) -> ResolvedContext:
+        """Read the kubeconfig and resolve credentials; no request is sent. Raises
+        :class:`SourceError` (ConfigError, Unauthorized for a failing exec plugin)."""
+        if self.conn is None:
+            from ktui.sources.kube_auth import Credentials
+
+            resolved = resolve(load(self.kubeconfig), self.context)
+            creds = Credentials(resolved)
+            self.conn = Connection(
+                resolved,
+                creds,
+                connect_timeout=self.connect_timeout,
+                maxsize=max(4, len(self.namespaces or ()) + 2),
+            )
+            self.resolved = resolved
+        assert self.resolved is not None
+        return self.resolved
+
+    def start(self, channel: BatchChannel) -> LiveFeed:
+        """Run in a daemon thread; stop with ``LiveFeed.stop()``."""
+        feed = LiveFeed(self, channel)
+        feed.thread.start()
+        return feed
+
+    def interrupt(self) -> None:
+        """Wake any blocked read (called by whoever set the stop event)."""
+        if self.conn is not None:
+            self.conn.interrupt()
+
+    # -- status ------------------------------------------------------------------------
+
+    def _set(self, status: SourceStatus) -> None:
+        if self._channel is not None and status != self._last_status:
+            self._last_status = status
+            self._channel.set_status(status)
+
+    def _report(
+        self,
+        worker: Worker,
+        state: State,
+        text: str,
+        retry_at: float | None,
+        error: SourceError | None,
+    ) -> None:
+        with self._lock:
+            self._status[id(worker)] = _WorkerStatus(state, text, retry_at, error)
+            self._set(self._compose())
+
+    def _compose(self) -> SourceStatus:
+        statuses = [self._status[id(w)] for w in self._workers if id(w) in self._status]
+        warning = self.warning
+        if not statuses:
+            return SourceStatus(State.CONNECTING, "connecting", warning=warning)
+        worst = min(statuses, key=lambda s: _SEVERITY[s.state])
+        many = len(self._workers) > 1
+        if worst.state == State.WATCHING:
+            text = self._scope_note or "watching"
+        else:
+            text = worst.text
+            if many:
+                worker = next(w for w in self._workers if self._status.get(id(w)) is worst)
+                text = f"{worker.namespace}: {text}"
+        return SourceStatus(worst.state, text, worst.retry_at, worst.error, warning)
+
+    # -- changes -----------------------------------------------------------------------
+
+    def _apply(
+        self, worker: Worker, upserts: list[Event], deleted: list[Event], reset: bool
+    ) -> None:
+        channel = self._channel
+        assert channel is not None
+        # One lock for the store and the channel: a reset composed from every scope must
+        # not overtake a concurrent put from another scope.
+        with self._lock:
+            if reset:
+                channel.reset(self._all_known())
+                return
+            known = worker.known
+            for event in upserts:
+                known[event.uid] = event
+            for event in deleted:
+                known.pop(event.uid, None)
+            channel.put(upserts, deleted)
+
+    def _all_known(self) -> Iterable[Event]:
+        if len(self._workers) == 1:
+            return self._workers[0].known.values()
+        return [event for w in self._workers for event in w.known.values()]
+
+    # -- running -----------------------------------------------------------------------
+
+    def _worker(self, namespace: str | None, apis: list[str], stop: threading.Event) -> Worker:
+        assert self.conn is not None and self.resolved is not None
+        return Worker(
+            self.conn,
+            namespace=namespace,
+            apis=apis,
+            context=self.resolved.name,
+            field_selector=self.field_selector,
+            keep_raw=self.keep_raw,
+            settings=self.settings,
+            stop=stop,
+            apply=self._apply,
+            report=self._report,
+            rng=random.Random(self.rng.random()),
+        )
+
+    def run(self, channel: BatchChannel, stop: threading.Event) -> None:
+        self._channel = channel
+        done = threading.Event()
+        watcher = threading.Thread(
+            target=self._watch_stop, args=(stop, done), daemon=True, name="ktui-kube-stop"
+        )
+        watcher.start()
+        try:
+            self._run(stop)
+        finally:
+            done.set()
+            last = self._last_status
+            if last is None or last.state != State.ERROR or stop.is_set():
+                text = "stopped" if self.watch else "listed"
+                self._set(SourceStatus(State.STOPPED, text, warning=self.warning))
+
+    def _watch_stop(self, stop: threading.Event, done: threading.Event) -> None:
+        # A read blocked on a silent stream only wakes when its socket is shut down.
+        while not done.is_set():
+            if stop.wait(0.1):
+                self.interrupt()
+                return
+
+    def _fatal(self, exc: SourceError) -> None:
+        self._set(SourceStatus(State.ERROR, str(exc), error=exc, warning=self.warning))
+        if self.fail_fast:
+            raise exc
+
+    def _run(self, stop: threading.Event) -> None:
+        backoff = Backoff(self.settings, self.rng)
+        while not stop.is_set():
+            try:
+                self._set(SourceStatus(State.CONNECTING, "connecting", warning=self.warning))
+                self.connect()
+                self._set(SourceStatus(State.LISTING, "listing", warning=self.warning))
+                workers = self._start_scopes(stop)
+                self.listed.set()
+                break
+            except ConfigError as exc:
+                self._fatal(exc)
+                return
+            except SourceError as exc:
+                if self.fail_fast or not self.watch:
+                    self._fatal(exc)
+                    return
+                # Nothing listed yet: keep trying (the cluster may come up, RBAC may change).
+                wait = backoff.failure()
+                state = (
+                    State.ERROR if isinstance(exc, Unauthorized | Forbidden) else State.RECONNECTING
+                )
+                self._set(SourceStatus(state, str(exc), time.monotonic() + wait, exc, self.warning))
+                stop.wait(wait)
+        else:
+            return
+        if not self.watch or stop.is_set():
+            return
+        if len(workers) == 1:
+            workers[0].follow()
+            return
+        threads = [
+            threading.Thread(target=w.follow, daemon=True, name=f"ktui-watch-{w.namespace}")
+            for w in workers
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def _start_scopes(self, stop: threading.Event) -> list[Worker]:
+        """The initial list of every scope, with the RBAC fallbacks; raises if none works."""
+        self._workers, self._status, self._scope_note = [], {}, ""
+        if self.namespaces is None:
+            worker = self._worker(None, self.apis, stop)
+            self._workers = [worker]
+            try:
+                worker.initial_list()
+                self._note_api(worker)
+                return [worker]
+            except Forbidden:
+                pass
+            namespaces = self._fallback_namespaces()
+            if not namespaces:
+                raise Forbidden("forbidden cluster-wide; pass -n NAMESPACE")
+            self._scope_note = "forbidden cluster-wide: watching " + _plural(namespaces)
+        else:
+            namespaces = self.namespaces
+        workers = [self._worker(ns, self.apis, stop) for ns in namespaces]
+        self._workers = workers
+        allowed: list[Worker] = []
+        refused: list[str] = []
+        first_error: Forbidden | None = None
+        for worker in workers:
+            try:
+                worker.initial_list()
+                allowed.append(worker)
+            except Forbidden as exc:
+                refused.append(str(worker.namespace))
+                first_error = first_error or exc
+        if not allowed:
+            assert first_error is not None
+            raise first_error
+        with self._lock:
+            self._workers = allowed
+        if refused:
+            self._scope_note = (
+                f"watching {_plural([w.namespace or '' for w in allowed])}; "
+                f"forbidden in {', '.join(refused)}"
+            )
+        if len(allowed) == 1 and not self._scope_note:
+            self._note_api(allowed[0])
+        return allowed
+
+    def _note_api(self, worker: Worker) -> None:
+        if worker.skipped_apis:
+            self._scope_note = (
+                f"watching ({worker.api}; {', '.join(worker.skipped_apis)} forbidden)"
+            )
+
+    def _fallback_namespaces(self) -> list[str]:
+        """Namespaces to watch when the cluster-wide list is forbidden: the context's,
+        else those among the candidates (or all, if listable) a SelfSubjectAccessReview allows."""
+        assert self.resolved is not None and self.conn is not None
+        if self.resolved.namespace:
+            return [self.resolved.namespace]
+        candidates = list(self.candidate_namespaces)
+        if not candidates:
+            try:
+                import json
+
+                body = json.loads(self.conn.get_json("/api/v1/namespaces"))
+                candidates = [
+                    str((item.get("metadata") or {}).get("name") or "")
+                    for item in body.get("items") or ()
+                ]
+            except (SourceError, ValueError):
+                return []
+        allowed = []
+        for namespace in [c for c in candidates if c][:MAX_REVIEWED_NAMESPACES]:
+            if self._may_watch(namespace):
+                allowed.append(namespace)
+        return allowed
+
+    def _may_watch(self, namespace: str) -> bool:
+        assert self.conn is not None
+        for group in ("", "events.k8s.io"):
+            review = {
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectAccessReview",
+                "spec": {
+                    "resourceAttributes": {
+                        "namespace": namespace,
+                        "verb": "watch",
+                        "group": group,
+                        "resource": "events",
+                    }
+                },
+            }
+            try:
+                answer = self.conn.post_json(
+                    "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", review
+                )
+            except SourceError:
+                return False
+            if (answer.get("status") or {}).get("allowed") is True:
+                return True
+        return False
+
+
+def _plural(namespaces: Sequence[str]) -> str:
+    if len(namespaces) == 1:
+        return f"namespace {namespaces[0]}"
+    return f"{len(namespaces)} namespaces"
+
+
+class LiveFeed:
+    """A source running in a daemon thread; ``stop()`` returns within ``timeout``."""
+
+    def __init__(self, source: KubeSource, channel: BatchChannel) -> None:
+        self.source = source
+        self.channel = channel
+        self.stop_event = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(
+            target=self._run, daemon=True, name=f"ktui-kube-{source.name}"
+        )
+
+    def _run(self) -> None:
+        try:
+            self.source.run(self.channel, self.stop_event)
+        except SourceError as exc:  # fail_fast: already reported as a status
+            self.error = exc
+        except Exception as exc:  # a bug: say so in the status line rather than die silently
+            self.error = exc
+            self.channel.set_status(SourceStatus(State.ERROR, f"internal error: {exc!r}"))
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop the source; True if its thread ended within ``timeout`` seconds."""
+        self.stop_event.set()
+        self.source.interrupt()
+        self.channel.close()  # a producer blocked on a full channel must not wait for us
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()

@@ -1,0 +1,354 @@
+"""List and watch one scope (all namespaces, or one) of one events API, by the rules.
+
+The rules (see docs/reference kubernetes-events.md): upsert by uid; track the
+resourceVersion of every event and BOOKMARK; paged initial list, restarted when its
+continue token expires; watch from the list's RV; on HTTP 410 or an ERROR 410 event,
+relist and replace the store; a random server timeout of 5-10 minutes plus a client read
+timeout that notices a stalled stream; a watch that ends within 1 s with nothing counts as
+a failure; back off 0.8 s doubling to 30 s with jitter, reset after 2 minutes healthy;
+429 honours Retry-After; a refused connection re-watches from the last RV.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ktui.model.event import API_CORE, Event
+from ktui.sources.base import Forbidden, SourceError, State, Unauthorized, Unreachable
+from ktui.sources.kube_http import Connection, HTTPStatusError, describe_network_error
+from ktui.sources.kube_pager import Pager, peek_continue
+from ktui.sources.kube_parse import build
+
+API_PATHS = {API_CORE: "/api/v1", "events.k8s.io/v1": "/apis/events.k8s.io/v1"}
+
+_loads = json.loads
+
+
+def events_path(api: str, namespace: str | None) -> str:
+    prefix = API_PATHS[api]
+    return f"{prefix}/namespaces/{namespace}/events" if namespace else f"{prefix}/events"
+
+
+@dataclass
+class WatchSettings:
+    """Timeouts and pacing; the defaults are client-go's, tests shrink them."""
+
+    page_size: int = 500
+    watch_timeout: tuple[float, float] = (300.0, 600.0)  # server timeoutSeconds range
+    stall_timeout: float = 90.0  # no byte for this long = a dead stream (bookmarks come ~1/min)
+    backoff_initial: float = 0.8
+    backoff_cap: float = 30.0
+    healthy_reset: float = 120.0
+    short_watch: float = 1.0  # a watch that ends sooner than this with no event failed
+    list_timeout: float = 60.0
+
+
+class Backoff:
+    """Exponential backoff with jitter, reset after a healthy stretch."""
+
+    def __init__(self, settings: WatchSettings, rng: random.Random) -> None:
+        self.s = settings
+        self.rng = rng
+        self.failures = 0
+        self.last_failure = 0.0
+
+    def failure(self) -> float:
+        base = min(self.s.backoff_cap, self.s.backoff_initial * (2 ** min(self.failures, 16)))
+        self.failures += 1
+        self.last_failure = time.monotonic()
+        return min(self.s.backoff_cap, base * (1.0 + 0.25 * self.rng.random()))
+
+    def success(self) -> None:
+        if self.failures and time.monotonic() - self.last_failure >= self.s.healthy_reset:
+            self.failures = 0
+
+
+class Gone(Exception):
+    """The resourceVersion is too old (HTTP 410 or an ERROR 410 event): relist."""
+
+
+class ContinueExpired(Exception):
+    """A list's continue token expired (410 on a paged request): list from the start."""
+
+
+class StreamFailed(Exception):
+    """The stream ended badly; ``text`` is what the status line says."""
+
+    def __init__(self, text: str, *, error: SourceError | None = None, delay: float = 0.0) -> None:
+        super().__init__(text)
+        self.text = text
+        self.error = error
+        self.delay = delay
+
+
+# Callbacks into the owning source: apply changes atomically, report state.
+Apply = Callable[["Worker", list[Event], list[Event], bool], None]
+Report = Callable[["Worker", State, str, "float | None", "SourceError | None"], None]
+
+
+class Worker:
+    """One scope: ``initial_list()`` once (raises), then ``follow()`` until stopped."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        namespace: str | None,
+        apis: list[str],
+        context: str,
+        field_selector: str,
+        keep_raw: bool,
+        settings: WatchSettings,
+        stop: threading.Event,
+        apply: Apply,
+        report: Report,
+        rng: random.Random,
+    ) -> None:
+        self.conn = conn
+        self.namespace = namespace
+        self.apis = apis
+        self.api = apis[0]
+        self.context = context
+        self.field_selector = field_selector
+        self.keep_raw = keep_raw
+        self.s = settings
+        self.stop = stop
+        self._apply = apply
+        self._report = report
+        self.rng = rng
+        self.rv: str | None = None
+        self.known: dict[str, Event] = {}
+        self.skipped_apis: list[str] = []  # forbidden APIs we fell back from
+
+    # -- building events ---------------------------------------------------------------
+
+    def _build(self, obj: Mapping[str, Any], raw: bytes | None = None) -> Event:
+        return build(obj, self.api, self.context, self.keep_raw, raw)
+
+    def _raw(self, line: bytes, kind: str) -> bytes | None:
+        """The object's bytes in a watch line ``{"type":"X","object":{...}}``, if that is
+        its exact layout (the API server's); None makes the model re-serialise it."""
+        if not self.keep_raw:
+            return None
+        prefix = b'{"type":"' + kind.encode() + b'","object":'
+        line = line.rstrip()
+        if line.startswith(prefix) and line.endswith(b"}"):
+            return line[len(prefix) : -1]
+        return None
+
+    # -- listing -----------------------------------------------------------------------
+
+    def initial_list(self) -> None:
+        """List with API fallback (403 on one API → the other); raises Forbidden if none."""
+        forbidden: Forbidden | None = None
+        for api in self.apis:
+            self.api = api
+            try:
+                self._list(initial=True)
+            except Forbidden as exc:
+                forbidden = forbidden or exc
+                self.skipped_apis.append(api)
+                continue
+            return
+        assert forbidden is not None
+        raise forbidden
+
+    def _fetch_page(self, token: str | None) -> bytes:
+        params = {
+            "limit": self.s.page_size,
+            "continue": token,
+            "fieldSelector": self.field_selector,
+        }
+        path = events_path(self.api, self.namespace)
+        try:
+            return self.conn.get_json(path, params, read_timeout=self.s.list_timeout)
+        except HTTPStatusError as exc:
+            if exc.code == 410 and token:
+                raise ContinueExpired() from None
+            raise
+
+    def _list(self, *, initial: bool) -> None:
+        """Paged list; the initial one hands over page by page (first rows sooner), a relist
+        replaces the consumer's store in one reset."""
+        listed: dict[str, Event] = {}
+        streamed = initial
+        rv = ""
+        start: str | None = None
+        while not self.stop.is_set():
+            try:
+                for _token, body in Pager(self._fetch_page, self.stop, token=start):
+                    data = _loads(body)
+                    page = [self._build(item) for item in data.get("items") or ()]
+                    for event in page:
+                        listed[event.uid] = event
+                    if streamed:
+                        self._apply(self, page, [], False)
+                    meta = data.get("metadata") or {}
+                    rv = str(meta.get("resourceVersion") or "")
+                    start = meta.get("continue") or None
+                    if start is not None and peek_continue(body) != start:
+                        break  # the pager could not see this token: start one from it
+                else:
+                    break  # every page was read
+            except ContinueExpired:
+                # The continue token expired: list again from the start; the result
+                # replaces the pages already handed over.
+                start, listed, streamed = None, {}, False
+                self._report(
+                    self, State.LISTING, "relisting (list continue token expired)", None, None
+                )
+        if self.stop.is_set():
+            return
+        self.known = listed
+        self.rv = rv or None
+        if not streamed:
+            self._apply(self, [], [], True)
+
+    # -- following ---------------------------------------------------------------------
+
+    def follow(self) -> None:
+        """Watch (relisting when needed) until stopped; never raises for what it can retry."""
+        backoff = Backoff(self.s, self.rng)
+        relist_reason = ""
+        while not self.stop.is_set():
+            if self.rv is None or relist_reason:
+                self._report(self, State.LISTING, relist_reason or "listing", None, None)
+                try:
+                    self._list(initial=False)
+                    relist_reason = ""
+                except SourceError as exc:
+                    self._fail(backoff, self._describe(exc), exc)
+                    continue
+            started = time.monotonic()
+            try:
+                received = self._watch_once()
+            except Gone:
+                relist_reason = "relisting (resource version too old)"
+                continue
+            except StreamFailed as exc:
+                self._fail(backoff, exc.text, exc.error, exc.delay)
+                continue
+            if self.stop.is_set():
+                return
+            if received == 0 and time.monotonic() - started < self.s.short_watch:
+                self._fail(backoff, "reconnecting (watch closed at once)", None)
+            else:
+                backoff.success()
+
+    def _fail(
+        self, backoff: Backoff, text: str, error: SourceError | None, delay: float = 0.0
+    ) -> None:
+        wait = max(delay, backoff.failure())
+        state = State.ERROR if isinstance(error, Unauthorized | Forbidden) else State.RECONNECTING
+        self._report(self, state, text, time.monotonic() + wait, error)
+        self.stop.wait(wait)
+
+    def _describe(self, exc: SourceError) -> str:
+        if isinstance(exc, HTTPStatusError) and exc.code == 429:
+            return "throttled by the server (429)"
+        if isinstance(exc, Unreachable):
+            return f"reconnecting ({exc.message.rsplit(': ', 1)[-1]})"
+        if isinstance(exc, Unauthorized | Forbidden):
+            return str(exc)
+        return f"reconnecting ({exc.message})"
+
+    def _open_watch(self) -> Any:
+        params = {
+            "watch": "true",
+            "allowWatchBookmarks": "true",
+            "resourceVersion": self.rv,
+            "timeoutSeconds": int(self.rng.uniform(*self.s.watch_timeout)),
+            "fieldSelector": self.field_selector,
+        }
+        try:
+            response = self.conn.open(
+                events_path(self.api, self.namespace), params, read_timeout=self.s.stall_timeout
+            )
+        except SourceError as exc:
+            raise StreamFailed(self._describe(exc), error=exc) from None
+        if response.status != 200:
+            try:
+                body = self.conn.read_body(response)
+                self.conn.raise_for_status(response, body)
+            except HTTPStatusError as exc:
+                if exc.code == 410:
+                    raise Gone() from None
+                raise StreamFailed(self._describe(exc), error=exc, delay=exc.retry_after) from None
+            except SourceError as exc:
+                raise StreamFailed(self._describe(exc), error=exc) from None
+        return response
+
+    def _watch_once(self) -> int:
+        """One watch request; returns the number of events received when it ends cleanly."""
+        response = self._open_watch()
+        self.conn.track(response)
+        self._report(self, State.WATCHING, "watching", None, None)
+        received = 0
+        pending = b""
+        try:
+            while not self.stop.is_set():
+                try:
+                    data = response.read1(1 << 16)
+                except Exception as exc:  # urllib3/http.client/ssl raise many kinds
+                    if self.stop.is_set():
+                        return received
+                    what = describe_network_error(exc)
+                    text = "stream stalled" if what == "timed out" else what
+                    raise StreamFailed(f"reconnecting ({text})") from None
+                if not data:
+                    return received
+                lines = (pending + data).split(b"\n")
+                pending = lines.pop()
+                received += self._handle(lines)
+            return received
+        finally:
+            self.conn.untrack(response)
+            response.close()
+
+    def _handle(self, lines: list[bytes]) -> int:
+        """Apply a chunk of watch lines as one batch; return how many events it held."""
+        upserts: list[Event] = []
+        deleted: list[Event] = []
+        error: StreamFailed | None = None
+        gone = False
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                message = _loads(line)
+                kind = message["type"]
+                obj = message["object"]
+            except (ValueError, KeyError, TypeError):
+                continue  # one odd line must not kill the stream
+            if kind == "ADDED" or kind == "MODIFIED":
+                event = self._build(obj, self._raw(line, kind))
+                upserts.append(event)
+                self.rv = event.resource_version or self.rv
+            elif kind == "DELETED":
+                event = self._build(obj, self._raw(line, kind)).as_expired()
+                deleted.append(event)
+                self.rv = event.resource_version or self.rv
+            elif kind == "BOOKMARK":
+                rv = (obj.get("metadata") or {}).get("resourceVersion")
+                self.rv = str(rv) if rv else self.rv
+            elif kind == "ERROR":
+                code = obj.get("code") if isinstance(obj, dict) else None
+                if code == 410:
+                    gone = True
+                else:
+                    message_text = obj.get("message", "") if isinstance(obj, dict) else ""
+                    error = StreamFailed(f"watch error {code}: {message_text}".strip())
+                break
+        if upserts or deleted:
+            self._apply(self, upserts, deleted, False)
+        if gone:
+            raise Gone()
+        if error is not None:
+            raise error
+        return len(upserts) + len(deleted)
