@@ -151,8 +151,9 @@ class TokenTable:
     require_auth: bool = True
 
     def resolve(self, header: str | None) -> Grant | None:
-        if header and header.lower().startswith("bearer "):
+        header = (header or "").strip()
+        if header.lower().startswith("bearer ") and header[7:].strip():
             return self.tokens.get(header[7:].strip())
-        if header:
-            return None
+        if header and header.lower() != "bearer":
+            return None  # another scheme (Basic...) or garbage
         return None if self.require_auth else Grant.all()

@@ -38,6 +38,13 @@ def api_versions(host: str) -> dict[str, Any]:
     }
 
 
+def _kind_only(name: str, kind: str, namespaced: bool, short: str) -> dict[str, Any]:
+    """A resource the simulator does not serve (no verbs), listed so kubectl can map
+    ``pod/web-1`` for ``kubectl events --for``."""
+    return {"name": name, "singularName": kind.lower(), "namespaced": namespaced,
+            "kind": kind, "verbs": [], "shortNames": [short]}
+
+
 CORE_V1: dict[str, Any] = {
     "kind": "APIResourceList",
     "groupVersion": "v1",
@@ -45,6 +52,10 @@ CORE_V1: dict[str, Any] = {
         dict(_EVENTS_RESOURCE),
         {"name": "namespaces", "singularName": "namespace", "namespaced": False,
          "kind": "Namespace", "verbs": ["get", "list"], "shortNames": ["ns"]},
+        _kind_only("pods", "Pod", True, "po"),
+        _kind_only("nodes", "Node", False, "no"),
+        _kind_only("services", "Service", True, "svc"),
+        _kind_only("persistentvolumeclaims", "PersistentVolumeClaim", True, "pvc"),
     ],
 }
 
@@ -54,7 +65,7 @@ def _group(name: str) -> dict[str, Any]:
     return {"name": name, "versions": [gv], "preferredVersion": gv}
 
 
-GROUPS = ("events.k8s.io", "authorization.k8s.io")
+GROUPS = ("events.k8s.io", "authorization.k8s.io", "apps")
 
 API_GROUP_LIST: dict[str, Any] = {
     "kind": "APIGroupList",
@@ -82,6 +93,17 @@ GROUP_VERSION: dict[str, dict[str, Any]] = {
              "namespaced": False, "kind": "SelfSubjectAccessReview", "verbs": ["create"]},
             {"name": "selfsubjectrulesreviews", "singularName": "selfsubjectrulesreview",
              "namespaced": False, "kind": "SelfSubjectRulesReview", "verbs": ["create"]},
+        ],
+    },
+    "apps": {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": "apps/v1",
+        "resources": [
+            _kind_only("deployments", "Deployment", True, "deploy"),
+            _kind_only("replicasets", "ReplicaSet", True, "rs"),
+            _kind_only("statefulsets", "StatefulSet", True, "sts"),
+            _kind_only("daemonsets", "DaemonSet", True, "ds"),
         ],
     },
 }

@@ -42,7 +42,7 @@ def hostile(c: SimCluster) -> None:
            time=now - 30, host="node-1")
     c.emit(NS, "Bad\x1b[2J\x00Reason", "reason with controls", "Warning",
            "Pod\x1b]0;pwned\x07", "name\x9b31m\x07", time=now - 31, host="node-\x1b[31m1")
-    big = ("A" * 1000 + "[/]\x1b[2J" + "0123456789" * 10) * 180
+    big = ("A" * 1000 + "[/]\x1b[2J" + "0123456789" * 10) * 200
     c.emit(NS, "HugeMessage", big[:200_000], "Warning", "Pod", "hostile-200k",
            time=now - 40, host="node-1")
     c.emit(NS, "UnknownType", "an event of a type that is neither Normal nor Warning",

@@ -240,7 +240,9 @@ def _trickle(c: SimCluster, stop: threading.Event) -> None:
     rng = random.Random(c.rng.getrandbits(32))
     gen = Generator(rng, ("default", "test", "payments", "orders", "catalog", "ui"), 0.25)
     recent: list[str] = []
-    while not stop.wait(rng.uniform(0.8, 3.0)):
+    delay = rng.uniform(0.1, 0.5)
+    while not stop.wait(delay):
+        delay = rng.uniform(0.8, 3.0)
         if recent and rng.random() < 0.3:
             try:
                 c.repeat(rng.choice(recent))
@@ -306,6 +308,7 @@ def empty(c: SimCluster) -> None:
 
 
 def _hostile(c: SimCluster) -> None:
+    """Untrusted text: Rich markup, ANSI/OSC escapes, controls, 200 KB, bidi, nulls."""
     from ktui.sim.hostile import hostile
 
     hostile(c)
