@@ -52,9 +52,20 @@ class ObjectRegistry:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.objects: dict[tuple[str, str, str], ObjectInfo] = {}
+        # stored events never mutate nested dicts, so one ref dict serves every event
+        # about the same object (a large saving in storms)
+        self._refs: dict[tuple[str, str | None, str, str | None, str | None],
+                         dict[str, Any]] = {}
 
     def ref(self, kind: str, namespace: str | None, name: str, api_version: str | None = None,
             field_path: str | None = None) -> dict[str, Any]:
+        """The involvedObject dict (shared: callers must not mutate it)."""
+        rkey = (kind, namespace, name, api_version, field_path)
+        cached = self._refs.get(rkey)
+        if cached is not None:
+            return cached
+        if len(self._refs) > 100_000:
+            self._refs.clear()
         key = (kind, namespace or "", name)
         info = self.objects.get(key)
         if info is None:
@@ -71,7 +82,24 @@ class ObjectRegistry:
         ref["resourceVersion"] = info.resource_version
         if field_path:
             ref["fieldPath"] = field_path
+        self._refs[rkey] = ref
         return ref
+
+
+_SOURCES: dict[tuple[str, str | None], dict[str, Any]] = {}
+
+
+def _source(component: str, host: str | None) -> dict[str, Any]:
+    """A shared ``source`` dict (never mutated once stored)."""
+    key = (component, host)
+    src = _SOURCES.get(key)
+    if src is None:
+        src = {"component": component}
+        if host:
+            src["host"] = host
+        if len(_SOURCES) < 10_000:
+            _SOURCES[key] = src
+    return src
 
 
 def build_event(*, uid: str, name: str, namespace: str, involved: dict[str, Any], reason: str,
@@ -101,10 +129,7 @@ def build_event(*, uid: str, name: str, namespace: str, involved: dict[str, Any]
         "message": message,
     }
     if api == CORE:
-        source: dict[str, Any] = {"component": component}
-        if host:
-            source["host"] = host
-        obj["source"] = source
+        obj["source"] = _source(component, host)
         obj["firstTimestamp"] = fmt_time(first)
         obj["lastTimestamp"] = fmt_time(time)
         obj["count"] = count

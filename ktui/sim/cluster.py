@@ -66,7 +66,8 @@ class SimCluster:
         self.bookmark_interval = bookmark_interval
         self.default_watch_timeout = default_watch_timeout
         self.objects = ObjectRegistry(self.rng)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # event writes
+        self._life = threading.RLock()  # start / stop / restart
         self._server: SimHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._backend: Backend | None = None
@@ -93,39 +94,56 @@ class SimCluster:
         return self._server is not None
 
     def start(self) -> SimCluster:
-        with self._lock:
-            if self._server is not None:
-                return self
-            backend = Backend(self.store, self.tokens, self.faults, self.now,
-                              self.bookmark_interval, self.default_watch_timeout)
-            ctx = None
-            if self.tls:
-                from ktui.sim.tls import server_context
-
-                ctx = server_context()
-            server = SimHTTPServer((self.host, self._port), backend, ctx)
-            self._port = server.server_address[1]
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                      name=f"ktui-sim-{self.name}", daemon=True)
-            self._server, self._thread, self._backend = server, thread, backend
-            thread.start()
-            self._bg_stop = threading.Event()
-            self._bg_threads = []
-            for fn in self._background:
-                t = threading.Thread(target=fn, args=(self, self._bg_stop), daemon=True,
-                                     name=f"ktui-sim-bg-{self.name}")
-                t.start()
-                self._bg_threads.append(t)
+        """Listen (on ``port``, or a free port the first time) and start the background
+        generators of the scenario. Starting a running cluster does nothing."""
+        with self._life:
+            self._start_server()
+            if not self._bg_threads:
+                self._bg_stop = threading.Event()
+                for fn in self._background:
+                    self._spawn(fn)
         return self
 
     def stop(self) -> None:
-        """Stop serving: the port is closed and every open connection (watches) is cut."""
-        with self._lock:
-            server, thread, backend = self._server, self._thread, self._backend
-            self._server = self._thread = self._backend = None
+        """Stop serving: the port is closed, every open connection (watches) is cut, and
+        storms and background trickles end."""
+        with self._life:
             self._bg_stop.set()
             for storm in self._storms:
                 storm.stop()
+            self._stop_server()
+            threads, self._bg_threads = self._bg_threads, []
+        for t in threads:
+            t.join(2)
+
+    def restart(self) -> None:
+        """Like an apiserver restart: stop listening and cut every connection, then listen
+        again on the same port. The store, storms and trickles carry on."""
+        with self._life:
+            self._stop_server()
+            self.faults.record("restart")
+            self._start_server()
+
+    def _start_server(self) -> None:
+        if self._server is not None:
+            return
+        backend = Backend(self.store, self.tokens, self.faults, self.now,
+                          self.bookmark_interval, self.default_watch_timeout)
+        ctx = None
+        if self.tls:
+            from ktui.sim.tls import server_context
+
+            ctx = server_context()
+        server = SimHTTPServer((self.host, self._port), backend, ctx)
+        self._port = server.server_address[1]
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                  name=f"ktui-sim-{self.name}", daemon=True)
+        self._server, self._thread, self._backend = server, thread, backend
+        thread.start()
+
+    def _stop_server(self) -> None:
+        server, thread, backend = self._server, self._thread, self._backend
+        self._server = self._thread = self._backend = None
         if server is None or backend is None:
             return
         backend.stopping.set()
@@ -136,15 +154,12 @@ class SimCluster:
         server.server_close()
         if thread is not None:
             thread.join(5)
-        for t in self._bg_threads:
-            t.join(2)
 
-    def restart(self) -> None:
-        """Stop and start on the same port; the store is kept, open watches are cut."""
-        with self._lock:
-            self.stop()
-            self.faults.record("restart")
-            self.start()
+    def _spawn(self, fn: Background) -> None:
+        t = threading.Thread(target=fn, args=(self, self._bg_stop), daemon=True,
+                             name=f"ktui-sim-bg-{self.name}")
+        t.start()
+        self._bg_threads.append(t)
 
     def __enter__(self) -> SimCluster:
         return self.start()
@@ -155,11 +170,10 @@ class SimCluster:
 
     def add_background(self, fn: Background) -> None:
         """Run ``fn(cluster, stop_event)`` in a thread while the server runs."""
-        self._background.append(fn)
-        if self.running:
-            t = threading.Thread(target=fn, args=(self, self._bg_stop), daemon=True)
-            t.start()
-            self._bg_threads.append(t)
+        with self._life:
+            self._background.append(fn)
+            if self._bg_threads or self.running:
+                self._spawn(fn)
 
     # -- writing events -----------------------------------------------------------------
     def emit(self, namespace: str, reason: str, message: str, type: str = "Normal",

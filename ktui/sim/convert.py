@@ -22,11 +22,16 @@ def _fmt_second(second: int) -> str:
     return _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(second))
 
 
+@lru_cache(maxsize=8192)
+def _fmt_second_z(second: int) -> str:  # one shared string per second: storms reuse it
+    return _fmt_second(second) + "Z"
+
+
 def fmt_time(ts: float | None) -> str | None:
     """RFC 3339 with second precision (``metav1.Time``)."""
     if ts is None:
         return None
-    return _fmt_second(math.floor(ts)) + "Z"
+    return _fmt_second_z(math.floor(ts))
 
 
 def fmt_micro(ts: float | None) -> str | None:
@@ -151,26 +156,30 @@ FIELD_LABELS = (
 )
 
 
-def selectable_fields(core: dict[str, Any]) -> dict[str, str]:
-    """The apiserver's ``ToSelectableFields`` for an event (registry/core/event)."""
+FIELD_INDEX = {label: i for i, label in enumerate(FIELD_LABELS)}
+
+
+def selectable_fields(core: dict[str, Any]) -> tuple[str, ...]:
+    """The apiserver's ``ToSelectableFields`` for an event (registry/core/event), as a
+    tuple in ``FIELD_LABELS`` order (a tuple weighs a quarter of a dict)."""
     inv = _d(core.get("involvedObject"))
     meta = _d(core.get("metadata"))
     source = _s(_d(core.get("source")).get("component")) or _s(core.get("reportingComponent"))
-    return {
-        "involvedObject.kind": _s(inv.get("kind")),
-        "involvedObject.namespace": _s(inv.get("namespace")),
-        "involvedObject.name": _s(inv.get("name")),
-        "involvedObject.uid": _s(inv.get("uid")),
-        "involvedObject.apiVersion": _s(inv.get("apiVersion")),
-        "involvedObject.resourceVersion": _s(inv.get("resourceVersion")),
-        "involvedObject.fieldPath": _s(inv.get("fieldPath")),
-        "reason": _s(core.get("reason")),
-        "reportingComponent": _s(core.get("reportingComponent")),
-        "source": source,
-        "type": _s(core.get("type")),
-        "metadata.name": _s(meta.get("name")),
-        "metadata.namespace": _s(meta.get("namespace")),
-    }
+    return (
+        _s(inv.get("kind")),
+        _s(inv.get("namespace")),
+        _s(inv.get("name")),
+        _s(inv.get("uid")),
+        _s(inv.get("apiVersion")),
+        _s(inv.get("resourceVersion")),
+        _s(inv.get("fieldPath")),
+        _s(core.get("reason")),
+        _s(core.get("reportingComponent")),
+        source,
+        _s(core.get("type")),
+        _s(meta.get("name")),
+        _s(meta.get("namespace")),
+    )
 
 
 # -- server-side printing (kubectl get's Table) ---------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ktui.sim.convert import FIELD_LABELS
+from ktui.sim.convert import FIELD_INDEX, FIELD_LABELS
 from ktui.sim.store import Version
 
 Matcher = Callable[[Version], bool]
@@ -85,13 +85,14 @@ def _find_unescaped(term: str, op: str) -> int:
 
 
 def field_matcher(text: str) -> Matcher | None:
-    terms = parse_field_selector(text)
-    if not terms:
+    parsed = parse_field_selector(text)
+    if not parsed:
         return None
+    terms = [(FIELD_INDEX[label], equal, value) for label, equal, value in parsed]
 
     def match(v: Version) -> bool:
         f = v.fields()
-        return all((f[label] == value) == equal for label, equal, value in terms)
+        return all((f[i] == value) == equal for i, equal, value in terms)
 
     return match
 

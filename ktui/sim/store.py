@@ -43,7 +43,7 @@ class Version:
         self._core: bytes | None = None
         self._new: bytes | None = None
         self._meta: bytes | None = None
-        self._fields: dict[str, str] | None = None
+        self._fields: tuple[str, ...] | None = None
 
     def core_bytes(self) -> bytes:
         b = self._core
@@ -66,7 +66,7 @@ class Version:
             b = self._meta = _dumps(self.obj["metadata"]).encode()
         return b
 
-    def fields(self) -> dict[str, str]:
+    def fields(self) -> tuple[str, ...]:
         f = self._fields
         if f is None:
             f = self._fields = selectable_fields(self.obj)

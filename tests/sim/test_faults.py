@@ -157,3 +157,16 @@ def test_faults_clear(cluster: SimCluster) -> None:
     cluster.faults.drop_watch_after(0)
     cluster.faults.clear()
     assert Client(cluster).get("/api/v1/events").status == 200
+
+
+def test_restart_keeps_generators_running_and_is_quick() -> None:
+    with SimCluster(scenario="steady") as c:
+        storm = c.storm(200, 30)
+        t = time.monotonic()
+        c.restart()
+        assert time.monotonic() - t < 1.5
+        rv = int(c.resource_version)
+        wait_for(lambda: int(c.resource_version) > rv + 20)
+        assert storm.is_alive()
+    storm.join(2)
+    assert not storm.is_alive()  # stop() ends storms
