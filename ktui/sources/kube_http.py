@@ -74,6 +74,9 @@ def describe_network_error(exc: BaseException) -> str:
         return "timed out"
     if isinstance(cause, ConnectionResetError):
         return "connection reset"
+    if isinstance(exc, ProtocolError | ValueError) or isinstance(cause, ValueError):
+        # http.client reports a chunked body cut mid-way as a bad chunk length
+        return "stream interrupted"
     if isinstance(exc, ProxyError):
         return f"proxy error: {cause}"
     text = str(cause).strip() or type(cause).__name__
