@@ -28,20 +28,15 @@ class Demo:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start_demo(*, trickle: bool = True, seed: int = 1) -> Demo:
+def start_demo(*, seed: int = 1) -> Demo:
     directory = tempfile.mkdtemp(prefix="ktui-demo-")
+    # Both scenarios include a steady trickle, so the demo is visibly live.
     clusters = [
         SimCluster(name=DEMO_CONTEXT, scenario="demo", seed=seed),
-        SimCluster(name=PROD_CONTEXT, scenario="lifecycle", seed=seed + 1),
+        SimCluster(name=PROD_CONTEXT, scenario="prod", seed=seed + 1),
     ]
     for cluster in clusters:
         cluster.start()
-    if trickle:
-        # A few events a second keep the demo visibly live without drowning the scenarios.
-        clusters[0].storm(0.5, 24 * 3600, namespaces=["default", "payments", "orders"],
-                          warning_ratio=0.15)
-        clusters[1].storm(0.3, 24 * 3600, namespaces=["default", "checkout"],
-                          warning_ratio=0.1)
     kubeconfig = str(Path(directory) / "kubeconfig")
     write_kubeconfig(kubeconfig, clusters, token="admin-token", current=DEMO_CONTEXT)
     demo = Demo(clusters, kubeconfig, directory)

@@ -6,14 +6,13 @@ check reads every segment the widgets produce, which is exactly what Textual wri
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rich.console import Console
+from textual.geometry import Region
 from textual.widgets import Static
 
 from ktui.settings import Settings
@@ -71,9 +70,10 @@ async def test_every_hostile_event_renders_inert(hostile: tuple[SimCluster, str]
             table.move_cursor(row)
             await pilot.pause()
             assert detail.event is table.selected
-            body = detail.query_one(Static).content
-            console = Console(width=120, file=io.StringIO(), force_terminal=True)
-            for segment in console.render(body, console.options):
+            lines = detail.query_one("#detail-summary", Static).render_lines(
+                Region(0, 0, 120, 200)
+            ) + detail.query_one("#detail-json", Static).render_lines(Region(0, 0, 120, 400))
+            for segment in (segment for line in lines for segment in line):
                 # Line breaks are the layout's (a message's own newlines wrap the pane).
                 text = segment.text.replace("\n", "")
                 assert not UNSAFE.search(text), repr(text[:80])

@@ -6,10 +6,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from rich.console import Group
-from rich.syntax import Syntax
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.highlight import highlight
 from textual.widgets import Static
 
 from ktui.model.event import Event
@@ -75,15 +76,17 @@ class DetailPane(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     DetailPane { width: 1fr; border-left: solid $panel-lighten-2; padding: 0 1; }
     DetailPane.-hidden { display: none; }
-    DetailPane.-full { width: 1fr; }
+    DetailPane #detail-summary { margin-bottom: 1; }
     """
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.event: Event | None = None
-        self._body = Static("", expand=True)
+        self._summary = Static("", expand=True, id="detail-summary")
+        self._body = Static("", expand=True, id="detail-json")
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
+        yield self._summary
         yield self._body
 
     def show(self, event: Event | None) -> None:
@@ -91,14 +94,15 @@ class DetailPane(VerticalScroll, can_focus=True):
             return
         self.event = event
         if event is None:
-            self._body.update(Text("No event selected.", style="dim"))
+            self._summary.update(Text("No event selected.", style="dim"))
+            self._body.update("")
             return
         document = event_json(event)
-        body: Syntax | Text
+        self._summary.update(summary(event))
+        # Content is Textual's markup-free text: the JSON is shown as data, highlighted
+        # with the app's theme (plain past a size where highlighting costs more than helps).
         if len(document) <= _HIGHLIGHT_LIMIT:
-            body = Syntax(document, "json", word_wrap=True, theme="ansi_dark",
-                          background_color="default")
+            self._body.update(highlight(document, language="json"))
         else:
-            body = Text(document)
-        self._body.update(Group(summary(event), Text(""), body))
+            self._body.update(Content(document))
         self.scroll_home(animate=False)

@@ -47,7 +47,7 @@ class EventHeader(Widget):
     def render(self) -> Text:
         state = self.state
         text = Text(no_wrap=True, overflow="ellipsis")
-        banner = f" ⎈ {one_line(state.context, 80) or 'no context'} "
+        banner = f" {one_line(state.context, 80) or 'no context'} "
         text.append(banner, style="bold white on red" if state.production else "bold reverse")
         if state.production:
             text.append(" PROD ", style="bold red on white")
@@ -62,7 +62,8 @@ class EventHeader(Widget):
         text.append(f"{state.warnings:,} warnings", style="yellow" if state.warnings else "")
         if state.paused:
             text.append(" │ ")
-            text.append(f"paused: {state.pending:,} new (End)", style="bold reverse")
+            news = f"{state.pending:,} new, " if state.pending else ""
+            text.append(f"paused ({news}End resumes)", style="bold reverse")
         if state.coalesced:
             text.append(f" · {state.coalesced:,} coalesced", style="dim")
         if state.warning:

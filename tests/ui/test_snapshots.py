@@ -1,0 +1,99 @@
+"""Snapshots of the explorer at 80x24 and 160x48, fixed clock, simulated clusters.
+
+Review `snapshot_report.html` before accepting a change with --snapshot-update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from ktui.settings import Settings
+from ktui.sim import SimCluster, write_kubeconfig
+from ktui.sources.catalog import KubeCatalog
+from ktui.ui.app import KtuiApp
+from tests.ui.conftest import fixed_clock, loaded, wait_for
+
+SIZES = [(80, 24), (160, 48)]
+
+Compare = Callable[..., bool]
+
+
+def ready(app: KtuiApp, cluster: SimCluster, *keys: str) -> Callable[[Pilot], Awaitable[None]]:
+    async def run_before(pilot: Pilot) -> None:
+        await wait_for(pilot, loaded(app, cluster))
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+        await pilot.pause(0.3)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize(
+    "keys",
+    [(), ("w",), ("colon", *"ns test", "enter"), ("j", "enter"), ("c",)],
+    ids=["all", "warnings", "one-namespace", "detail", "context-switcher"],
+)
+def test_explorer(snap_compare: Compare, make_app: Callable[..., KtuiApp],
+                  clusters: list[SimCluster], size: tuple[int, int], keys: tuple[str, ...]) -> None:
+    app = make_app()
+    assert snap_compare(app, terminal_size=size, run_before=ready(app, clusters[0], *keys))
+
+
+DEAD_KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters:
+- name: staging
+  cluster: {server: "http://127.0.0.1:9"}
+users:
+- name: staging
+  user: {token: not-a-secret}
+contexts:
+- name: staging
+  context: {cluster: staging, user: staging}
+current-context: staging
+"""
+
+
+@pytest.fixture
+def dead_kubeconfig(tmp_path: Path) -> str:
+    """A context whose server nobody listens on (port 9, discard), at a fixed address."""
+    path = tmp_path / "kubeconfig"
+    path.write_text(DEAD_KUBECONFIG)
+    return str(path)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_error_state(snap_compare: Compare, dead_kubeconfig: str, size: tuple[int, int]) -> None:
+    app = KtuiApp(KubeCatalog(dead_kubeconfig), settings=Settings(), clock=fixed_clock)
+
+    async def run_before(pilot: Pilot) -> None:
+        await wait_for(pilot, lambda: app.session is not None
+                       and app.session.status.error is not None)
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.fixture
+def hostile_kubeconfig(tmp_path: Path) -> Iterator[tuple[SimCluster, str]]:
+    cluster = SimCluster(name="hostile", scenario="hostile", seed=3, now=fixed_clock)
+    cluster.start()
+    path = tmp_path / "kubeconfig"
+    write_kubeconfig(str(path), [cluster], token="admin-token")
+    yield cluster, str(path)
+    cluster.stop()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_hostile_events(snap_compare: Compare, hostile_kubeconfig: tuple[SimCluster, str],
+                        size: tuple[int, int]) -> None:
+    cluster, kubeconfig = hostile_kubeconfig
+    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock)
+    assert snap_compare(app, terminal_size=size, run_before=ready(app, cluster, "enter"))
