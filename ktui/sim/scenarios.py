@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ktui.sim.generate import NODES, Generator
+from ktui.sim.generate import NODES
 
 if TYPE_CHECKING:
     from ktui.sim.cluster import SimCluster
@@ -236,20 +236,66 @@ def node_pressure(c: SimCluster) -> None:
        "NodeHasNoDiskPressure", kind="Node", name=node, host=node)
 
 
+_TRICKLE_NS = ("default", "payments", "orders", "catalog", "ui", "test")
+_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def _rollout_steps(rng: random.Random, ns: str) -> list[Callable[[_At], object]]:
+    """One new pod of a ReplicaSet, from SuccessfulCreate to Started, one step per tick."""
+    app = rng.choice(("web", "api", "worker", "cart", "checkout"))
+    rs = f"{app}-{rng.getrandbits(36):09x}"
+    pod = f"{rs}-{''.join(rng.choice(_ALPHABET) for _ in range(5))}"
+    node = rng.choice(NODES)
+    image = f"public.ecr.aws/ktui/{app}:1.{rng.randint(0, 9)}"
+    fp = f"spec.containers{{{app}}}"
+    return [
+        lambda at: at(0, ns, "SuccessfulCreate", f"Created pod: {pod}", kind="ReplicaSet",
+                      name=rs, component=RSC),
+        lambda at: at(0, ns, "Scheduled", f"Successfully assigned {ns}/{pod} to {node}",
+                      name=pod, api=NEW, component=SCHED),
+        lambda at: at(0, ns, "Pulling", f'Pulling image "{image}"', name=pod, host=node,
+                      field_path=fp),
+        lambda at: at(0, ns, "Pulled", f'Successfully pulled image "{image}" in '
+                      f"{rng.randint(300, 2500)}.{rng.randint(0, 999999):06d}ms",
+                      name=pod, host=node, field_path=fp),
+        lambda at: at(0, ns, "Created", f"Created container {app}", name=pod, host=node,
+                      field_path=fp),
+        lambda at: at(0, ns, "Started", f"Started container {app}", name=pod, host=node,
+                      field_path=fp),
+    ]
+
+
 def _trickle(c: SimCluster, stop: threading.Event) -> None:
+    """Rollouts step by step, warnings that repeat (MODIFIED), now and then a new one."""
     rng = random.Random(c.rng.getrandbits(32))
-    gen = Generator(rng, ("default", "test", "payments", "orders", "catalog", "ui"), 0.25)
-    recent: list[str] = []
+    steps: list[Callable[[_At], object]] = []
     delay = rng.uniform(0.1, 0.5)
     while not stop.wait(delay):
         delay = rng.uniform(0.8, 3.0)
-        if recent and rng.random() < 0.3:
-            try:
-                c.repeat(rng.choice(recent))
-            except KeyError:
-                pass
+        at = _At(c)
+        roll = rng.random()
+        if roll < 0.35:
+            with c.store.cond:
+                warnings = [v.uid for v in c.store.current.values()
+                            if v.obj.get("type") == "Warning"]
+            if warnings:
+                try:
+                    c.repeat(rng.choice(warnings))
+                except KeyError:
+                    pass
+                continue
+        if roll < 0.45:
+            ns = rng.choice(_TRICKLE_NS)
+            pod = f"{ns}-{rng.getrandbits(36):09x}-{''.join(rng.sample(_ALPHABET, 5))}"
+            if rng.random() < 0.5:
+                at(0, ns, "Unhealthy", PROBE_REFUSED, type="Warning", name=pod)
+            else:
+                at(0, ns, "BackOff", "Back-off restarting failed container", type="Warning",
+                   name=pod)
             continue
-        recent = ([*recent, *c._emit_specs([gen.next()])])[-50:]
+        if not steps:
+            steps = _rollout_steps(rng, rng.choice(_TRICKLE_NS))
+        steps.pop(0)(at)
 
 
 def steady(c: SimCluster) -> None:
