@@ -17,6 +17,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import Footer
 
 from ktui.model.query import Query, QueryError, parse_query
@@ -100,24 +101,32 @@ class KtuiApp(App[None]):
     # -- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield EventHeader(id="header")
+        # Kept as attributes: App.query_one searches the active screen, which is a modal
+        # while a prompt is open, and the pump keeps running underneath it.
+        self.header = EventHeader(id="header")
+        self.sidebar = NamespaceSidebar(id="sidebar")
+        self.sparkline = EventSparkline(id="sparkline")
+        self.table = EventTable(clock=self.clock, id="table")
+        self.detail = DetailPane(id="detail")
+        yield self.header
         with Horizontal(id="main"):
-            yield NamespaceSidebar(id="sidebar")
+            yield self.sidebar
             with Vertical(id="center"):
-                yield EventSparkline(id="sparkline")
+                yield self.sparkline
                 with Horizontal(id="panes"):
-                    yield EventTable(clock=self.clock, id="table")
-                    yield DetailPane(id="detail")
+                    yield self.table
+                    yield self.detail
         yield Footer()
 
     @property
-    def table(self) -> EventTable:
-        return self.query_one(EventTable)
+    def main_screen(self) -> Screen[object]:
+        """The explorer's screen, whatever modal is on top of it."""
+        return self.screen_stack[0]
 
     def on_mount(self) -> None:
         if self.settings.keys:
             self.set_keymap(self.settings.keys)
-        self.query_one(DetailPane).add_class("-hidden")
+        self.detail.add_class("-hidden")
         self.table.focus()
         # Sources import their clients: start them after the first paint.
         self.call_after_refresh(self._start)
@@ -155,7 +164,7 @@ class KtuiApp(App[None]):
         if store.generation != self._seen_generation:
             self._seen_generation = store.generation
             self.table.data_changed()
-            self.query_one(NamespaceSidebar).update_counts(
+            self.sidebar.update_counts(
                 store.namespaces, len(store), store.warnings
             )
             self._refresh_sparkline()
@@ -171,7 +180,7 @@ class KtuiApp(App[None]):
         if not force and now - self._last_histogram_at < 0.5:
             return
         self._last_histogram_at = now
-        sparkline = self.query_one(EventSparkline)
+        sparkline = self.sparkline
         store = self.session.store if self.session else None
         if store is None or not store.visible:
             sparkline.show(None, None)
@@ -184,7 +193,7 @@ class KtuiApp(App[None]):
 
     def _refresh_header(self) -> None:
         session = self.session
-        header = self.query_one(EventHeader)
+        header = self.header
         if session is None:
             return
         store, status = session.store, session.status
@@ -239,7 +248,7 @@ class KtuiApp(App[None]):
         self.query_state = query
         if self.session is not None:
             self.session.store.set_query(query)
-        sidebar = self.query_one(NamespaceSidebar)
+        sidebar = self.sidebar
         if sidebar.selected != query.namespaces:
             sidebar.set_selected(query.namespaces, notify=False)
         self.table.set_columns(show_namespace=len(query.namespaces) != 1,
@@ -252,8 +261,8 @@ class KtuiApp(App[None]):
 
     def action_toggle_sidebar(self) -> None:
         """Show or hide the namespace sidebar (hidden by default on narrow terminals)."""
-        sidebar = self.query_one(NamespaceSidebar)
-        narrow = self.screen.has_class("-narrow")
+        sidebar = self.sidebar
+        narrow = self.main_screen.has_class("-narrow")
         shown = sidebar.has_class("-shown") if narrow else not sidebar.has_class("-hidden")
         sidebar.set_class(narrow and not shown, "-shown")
         sidebar.set_class(not narrow and shown, "-hidden")
@@ -358,7 +367,7 @@ class KtuiApp(App[None]):
 
     @on(EventTable.Opened)
     def _open_detail(self, message: EventTable.Opened) -> None:
-        detail = self.query_one(DetailPane)
+        detail = self.detail
         if detail.has_class("-hidden"):
             detail.remove_class("-hidden")
             detail.show(message.event)
@@ -367,7 +376,7 @@ class KtuiApp(App[None]):
 
     @on(EventTable.CursorMoved)
     def _cursor_moved(self, message: EventTable.CursorMoved) -> None:
-        detail = self.query_one(DetailPane)
+        detail = self.detail
         if not detail.has_class("-hidden"):
             detail.show(message.event)
         self._refresh_sparkline(force=True)
@@ -377,19 +386,19 @@ class KtuiApp(App[None]):
         self._refresh_header()
 
     def action_close_detail(self) -> None:
-        if self.screen.maximized is not None:
-            self.screen.minimize()
-        self.query_one(DetailPane).add_class("-hidden")
+        if self.main_screen.maximized is not None:
+            self.main_screen.minimize()
+        self.detail.add_class("-hidden")
         self.table.focus()
 
     def action_zoom_detail(self) -> None:
-        detail = self.query_one(DetailPane)
-        if self.screen.maximized is not None:
-            self.screen.minimize()
+        detail = self.detail
+        if self.main_screen.maximized is not None:
+            self.main_screen.minimize()
             return
         detail.remove_class("-hidden")
         detail.show(self.table.selected)
-        self.screen.maximize(detail)
+        self.main_screen.maximize(detail)
 
     def action_follow(self) -> None:
         if self.table.follow:

@@ -218,3 +218,23 @@ async def test_quit(make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0 or app.return_code is None
+
+
+async def test_events_keep_flowing_while_a_prompt_is_open(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        for opener in ("slash", "colon", "c", "question_mark"):
+            await pilot.press(opener)
+            await pilot.pause()
+            assert len(app.screen_stack) == 2
+            before = len(app.session.store)  # type: ignore[union-attr]
+            clusters[0].emit(namespace="default", reason="Pulled", kind="Pod", name="bg",
+                             message=f"arrived under {opener}")
+            await wait_for(pilot, lambda n=before: len(app.session.store) == n + 1)  # type: ignore[union-attr, misc]
+            await pilot.pause(0.3)  # at least one pump with the modal on top
+            await pilot.press("escape")
+            await pilot.pause()
+            assert len(app.screen_stack) == 1

@@ -1,0 +1,99 @@
+"""Make the README's screenshots from the demo: SVG (exact) and PNG (for viewers without
+SVG). Deterministic: the demo's scenarios without their live trickle, and a fixed clock.
+
+    python -m scripts.screenshots          # writes screenshots/*.svg and *.png
+
+PNG conversion needs cairosvg (`pip install cairosvg`); without it only SVGs are written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ktui.settings import Settings
+from ktui.sim import SimCluster, write_kubeconfig
+from ktui.sources.catalog import KubeCatalog
+from ktui.ui.app import KtuiApp
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+NOW = 1_763_800_000.0
+STILL_DEMO = "scenario-a,scenario-b,scenario-c,lifecycle,rolling-update,node-pressure"
+
+# name, terminal size, keys pressed once the events are loaded
+SHOTS: list[tuple[str, tuple[int, int], Sequence[str]]] = [
+    ("explorer", (160, 45), ()),
+    ("warnings-in-test", (160, 45), ("w", "colon", *"ns test", "enter", "enter")),
+    ("detail", (120, 36), ("j", "j", "enter")),
+    ("context-switcher", (120, 36), ("c",)),
+    ("prod-context", (120, 36), ("c", "down", "enter")),
+    ("narrow-80x24", (80, 24), ("w",)),
+]
+
+
+def clock() -> float:
+    return NOW
+
+
+async def shoot(kubeconfig: str, name: str, size: tuple[int, int], keys: Sequence[str]) -> Path:
+    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=clock)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(200):
+            if app.session is not None and app.session.status.state.value == "watching":
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.3)
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.05)
+        for _ in range(100):  # after a context switch, wait for the new one to load
+            if app.session is not None and app.session.status.state.value == "watching":
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.4)
+        path = OUT / f"{name}.svg"
+        app.save_screenshot(filename=path.name, path=str(OUT))
+    return path
+
+
+def to_png(svg: Path) -> Path | None:
+    try:
+        import cairosvg  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    except ImportError:
+        return None
+    # Textual's SVG names a web font; point it at a monospace face every machine has.
+    text = re.sub(r"font-family:[^;\"]*", "font-family: DejaVu Sans Mono, monospace",
+                  svg.read_text(encoding="utf-8"))
+    png = svg.with_suffix(".png")
+    cairosvg.svg2png(bytestring=text.encode(), write_to=str(png), output_width=1600)
+    return png
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    clusters = [
+        SimCluster(name="demo", scenario=STILL_DEMO, seed=1, now=clock),
+        SimCluster(name="prod-eu-west-1", scenario="lifecycle", seed=2, now=clock),
+    ]
+    with tempfile.TemporaryDirectory() as directory:
+        for cluster in clusters:
+            cluster.start()
+        try:
+            kubeconfig = str(Path(directory) / "kubeconfig")
+            write_kubeconfig(kubeconfig, clusters, token="admin-token", current="demo")
+            for name, size, keys in SHOTS:
+                svg = asyncio.run(shoot(kubeconfig, name, size, keys))
+                png = to_png(svg)
+                print(svg.relative_to(OUT.parent), png.relative_to(OUT.parent) if png else "")
+        finally:
+            for cluster in clusters:
+                cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
