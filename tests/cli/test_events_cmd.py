@@ -115,7 +115,7 @@ def test_watch_follows_changes_through_a_restart(cluster: SimCluster, kubeconfig
             "jsonl",
             "--watch",
             "--timeout",
-            "8",
+            "5",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -29,9 +29,14 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def write_config(path: Path, *, contexts: dict[str, dict[str, str]], current: str | None = None,
-                 clusters: dict[str, dict[str, object]] | None = None,
-                 users: dict[str, dict[str, object]] | None = None) -> Path:
+def write_config(
+    path: Path,
+    *,
+    contexts: dict[str, dict[str, str]],
+    current: str | None = None,
+    clusters: dict[str, dict[str, object]] | None = None,
+    users: dict[str, dict[str, object]] | None = None,
+) -> Path:
     doc: dict[str, object] = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -51,18 +56,23 @@ def _no_env_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
 
-def test_several_kubeconfig_files_merge_first_wins(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_several_kubeconfig_files_merge_first_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     a = write_config(
-        tmp_path / "a.yaml", current="one",
+        tmp_path / "a.yaml",
+        current="one",
         contexts={"one": {"cluster": "c", "user": "u", "namespace": "team-a"}},
         clusters={"c": {"server": "https://a.example:6443"}},
         users={"u": {"token": "from-a"}},
     )
     b = write_config(
-        tmp_path / "b.yaml", current="two",
-        contexts={"one": {"cluster": "c", "user": "u", "namespace": "ignored"},
-                  "two": {"cluster": "d", "user": "u"}},
+        tmp_path / "b.yaml",
+        current="two",
+        contexts={
+            "one": {"cluster": "c", "user": "u", "namespace": "ignored"},
+            "two": {"cluster": "d", "user": "u"},
+        },
         clusters={"c": {"server": "https://b.example"}, "d": {"server": "https://d.example"}},
         users={"u": {"token": "from-b"}},
     )
@@ -85,7 +95,8 @@ def test_context_namespace_and_relative_paths(tmp_path: Path) -> None:
     (tmp_path / "certs").mkdir()
     (tmp_path / "certs" / "ca.pem").write_bytes(CA_PEM)
     path = write_config(
-        tmp_path / "config", current="dev",
+        tmp_path / "config",
+        current="dev",
         contexts={"dev": {"cluster": "c", "user": "u", "namespace": "payments"}},
         clusters={"c": {"server": "https://x.example/", "certificate-authority": "certs/ca.pem"}},
         users={"u": {"tokenFile": "token"}},
@@ -121,10 +132,14 @@ def test_malformed_kubeconfig_is_one_line(tmp_path: Path, content: str, expected
 
 def test_missing_context_cluster_user_and_files(tmp_path: Path) -> None:
     path = write_config(
-        tmp_path / "config", current="gone",
-        contexts={"nocluster": {"cluster": "zz", "user": "u"},
-                  "nouser": {"cluster": "c", "user": "nobody"}},
-        clusters={"c": {"server": "https://x"}}, users={"u": {}},
+        tmp_path / "config",
+        current="gone",
+        contexts={
+            "nocluster": {"cluster": "zz", "user": "u"},
+            "nouser": {"cluster": "c", "user": "nobody"},
+        },
+        clusters={"c": {"server": "https://x"}},
+        users={"u": {}},
     )
     config = load(str(path))
     with pytest.raises(ConfigError, match=f"kubeconfig {path}: context 'foo' not found"):
@@ -142,8 +157,12 @@ def test_missing_context_cluster_user_and_files(tmp_path: Path) -> None:
 
 
 def test_list_contexts_imports_no_client(tmp_path: Path) -> None:
-    path = write_config(tmp_path / "c", current="a", contexts={"a": {"cluster": "c"}},
-                        clusters={"c": {"server": "https://x"}})
+    path = write_config(
+        tmp_path / "c",
+        current="a",
+        contexts={"a": {"cluster": "c"}},
+        clusters={"c": {"server": "https://x"}},
+    )
     code = (
         "import sys; from ktui.sources.kubeconfig import list_contexts;"
         f"print(list_contexts({str(path)!r})[1]);"
@@ -154,15 +173,22 @@ def test_list_contexts_imports_no_client(tmp_path: Path) -> None:
 
 
 def test_insecure_skip_tls_verify_is_a_standing_warning(tmp_path: Path) -> None:
-    path = write_config(tmp_path / "c", current="a", contexts={"a": {"cluster": "c", "user": "u"}},
-                        clusters={"c": {"server": "https://x", "insecure-skip-tls-verify": True}},
-                        users={"u": {"token": "t"}})
+    path = write_config(
+        tmp_path / "c",
+        current="a",
+        contexts={"a": {"cluster": "c", "user": "u"}},
+        clusters={"c": {"server": "https://x", "insecure-skip-tls-verify": True}},
+        users={"u": {"token": "t"}},
+    )
     creds = Credentials(resolve(load(str(path))))
     assert creds.warning == INSECURE_WARNING
     assert creds.pool_kwargs()["cert_reqs"] == "CERT_NONE"
-    path = write_config(tmp_path / "d", current="a", contexts={"a": {"cluster": "c"}},
-                        clusters={"c": {"server": "https://x",
-                                        "certificate-authority-data": _b64(CA_PEM)}})
+    path = write_config(
+        tmp_path / "d",
+        current="a",
+        contexts={"a": {"cluster": "c"}},
+        clusters={"c": {"server": "https://x", "certificate-authority-data": _b64(CA_PEM)}},
+    )
     creds = Credentials(resolve(load(str(path))))
     assert creds.warning == ""
     assert creds.pool_kwargs()["ca_cert_data"] == CA_PEM.decode()
@@ -180,19 +206,30 @@ def exec_plugin(tmp_path: Path, body: str, name: str = "plugin.sh") -> Path:
 
 def exec_config(tmp_path: Path, command: str, args: list[str] | None = None) -> Path:
     return write_config(
-        tmp_path / "config", current="eks",
+        tmp_path / "config",
+        current="eks",
         contexts={"eks": {"cluster": "c", "user": "u"}},
         clusters={"c": {"server": "https://eks.example"}},
-        users={"u": {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
-                              "command": command, "args": args or [],
-                              "env": [{"name": "PLUGIN_MARK", "value": "set"}]}}},
+        users={
+            "u": {
+                "exec": {
+                    "apiVersion": "client.authentication.k8s.io/v1beta1",
+                    "command": command,
+                    "args": args or [],
+                    "env": [{"name": "PLUGIN_MARK", "value": "set"}],
+                }
+            }
+        },
     )
 
 
 def test_exec_plugin_token_with_stdin_closed_and_output_captured(
-        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     counter = tmp_path / "runs"
-    exec_plugin(tmp_path, f"""\
+    exec_plugin(
+        tmp_path,
+        f"""\
         echo run >> {counter}
         echo "prompting on stderr" >&2
         # stdin must not be the terminal: reading it ends at once
@@ -204,7 +241,8 @@ def test_exec_plugin_token_with_stdin_closed_and_output_captured(
          "status": {{"token": "tok-$(wc -l < {counter} | tr -d ' ')",
                     "expirationTimestamp": "2000-01-01T00:00:00Z"}}}}
         EOF
-    """)
+    """,
+    )
     # a relative command with a slash resolves against the kubeconfig's directory
     creds = Credentials(resolve(load(str(exec_config(tmp_path, "./plugin.sh")))))
     assert creds.authorization() == "Bearer tok-2"  # already expired: refreshed on use
@@ -215,11 +253,14 @@ def test_exec_plugin_token_with_stdin_closed_and_output_captured(
 
 
 def test_exec_plugin_failure_reports_last_stderr_line(tmp_path: Path) -> None:
-    exec_plugin(tmp_path, """\
+    exec_plugin(
+        tmp_path,
+        """\
         echo "some noise" >&2
         echo "error: SSO session expired, run aws sso login" >&2
         exit 255
-    """)
+    """,
+    )
     with pytest.raises(Unauthorized) as info:
         Credentials(resolve(load(str(exec_config(tmp_path, str(tmp_path / "plugin.sh"))))))
     assert str(info.value) == (
@@ -236,11 +277,14 @@ def test_exec_plugin_missing_or_garbage(tmp_path: Path) -> None:
 
 
 def test_exec_plugin_client_certificate(tmp_path: Path) -> None:
-    exec_plugin(tmp_path, """\
+    exec_plugin(
+        tmp_path,
+        """\
         printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1",
           "kind":"ExecCredential","status":{"clientCertificateData":"CERT",
           "clientKeyData":"KEY"}}'
-    """)
+    """,
+    )
     creds = Credentials(resolve(load(str(exec_config(tmp_path, str(tmp_path / "plugin.sh"))))))
     kwargs = creds.pool_kwargs()
     assert Path(kwargs["cert_file"]).read_text() == "CERT"
@@ -264,19 +308,25 @@ if sys.argv[2] == "sleep":
 
 def cert_config(tmp_path: Path) -> Path:
     return write_config(
-        tmp_path / "config", current="a", contexts={"a": {"cluster": "c", "user": "u"}},
+        tmp_path / "config",
+        current="a",
+        contexts={"a": {"cluster": "c", "user": "u"}},
         clusters={"c": {"server": "https://x", "certificate-authority-data": _b64(CA_PEM)}},
-        users={"u": {"client-certificate-data": _b64(b"CERT PEM"),
-                     "client-key-data": _b64(b"KEY PEM")}},
+        users={
+            "u": {"client-certificate-data": _b64(b"CERT PEM"), "client-key-data": _b64(b"KEY PEM")}
+        },
     )
 
 
 @pytest.mark.parametrize("how", ["exit", "SIGTERM", "SIGINT"])
 def test_certificate_data_lives_in_a_private_dir_removed_on_exit(tmp_path: Path, how: str) -> None:
     config = cert_config(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(config),
-                             "exit" if how == "exit" else "sleep"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(config), "exit" if how == "exit" else "sleep"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     cert_file, key_file = proc.stdout.readline().split()
     directory = Path(cert_file).parent

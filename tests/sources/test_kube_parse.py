@@ -40,13 +40,26 @@ OBJECTS = scenario_objects()
 def odd_variants(obj: dict[str, Any]) -> list[dict[str, Any]]:
     """Shapes a hand-written or buggy object may have: each must still match the model."""
     out = []
-    for key, value in [("count", "7"), ("count", True), ("count", 0), ("count", -3),
-                       ("count", 2.5), ("lastTimestamp", 12), ("lastTimestamp", "garbage"),
-                       ("lastTimestamp", "0001-01-01T00:00:00Z"), ("message", 42),
-                       ("involvedObject", "pod/x"), ("involvedObject", {}),
-                       ("series", {"count": 4, "lastObservedTime": "2024-05-01T10:00:00.123456Z"}),
-                       ("series", {"count": "5"}), ("series", []), ("source", None),
-                       ("metadata", None), ("deprecatedCount", 9), ("type", None)]:
+    for key, value in [
+        ("count", "7"),
+        ("count", True),
+        ("count", 0),
+        ("count", -3),
+        ("count", 2.5),
+        ("lastTimestamp", 12),
+        ("lastTimestamp", "garbage"),
+        ("lastTimestamp", "0001-01-01T00:00:00Z"),
+        ("message", 42),
+        ("involvedObject", "pod/x"),
+        ("involvedObject", {}),
+        ("series", {"count": 4, "lastObservedTime": "2024-05-01T10:00:00.123456Z"}),
+        ("series", {"count": "5"}),
+        ("series", []),
+        ("source", None),
+        ("metadata", None),
+        ("deprecatedCount", 9),
+        ("type", None),
+    ]:
         variant = copy.deepcopy(obj)
         variant[key] = value
         out.append(variant)
@@ -61,16 +74,19 @@ def odd_variants(obj: dict[str, Any]) -> list[dict[str, Any]]:
 def test_core_v1_equal_to_the_model(keep_raw: bool) -> None:
     assert len(OBJECTS) > 300
     for obj in OBJECTS:
-        assert_same(build(obj, "v1", "ctx", keep_raw),
-                    from_core_v1(obj, context="ctx", keep_raw=keep_raw))
+        assert_same(
+            build(obj, "v1", "ctx", keep_raw), from_core_v1(obj, context="ctx", keep_raw=keep_raw)
+        )
 
 
 @pytest.mark.parametrize("keep_raw", [False, True])
 def test_events_v1_equal_to_the_model(keep_raw: bool) -> None:
     for obj in OBJECTS:
         new = to_events_v1(obj)
-        assert_same(build(new, "events.k8s.io/v1", "ctx", keep_raw),
-                    from_events_v1(new, context="ctx", keep_raw=keep_raw))
+        assert_same(
+            build(new, "events.k8s.io/v1", "ctx", keep_raw),
+            from_events_v1(new, context="ctx", keep_raw=keep_raw),
+        )
 
 
 def test_odd_shapes_equal_to_the_model() -> None:
@@ -80,8 +96,10 @@ def test_odd_shapes_equal_to_the_model() -> None:
         new = to_events_v1(base)
         new["deprecatedCount"] = variant.get("count")
         new["count"] = 3  # a core field on an events.k8s.io object
-        assert_same(build(new, "events.k8s.io/v1", "c", False),
-                    from_events_v1(new, context="c", keep_raw=False))
+        assert_same(
+            build(new, "events.k8s.io/v1", "c", False),
+            from_events_v1(new, context="c", keep_raw=False),
+        )
 
 
 def test_raw_from_received_bytes() -> None:
