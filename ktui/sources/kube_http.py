@@ -61,8 +61,10 @@ def describe_network_error(exc: BaseException) -> str:
     """A few words for a transport failure: 'connection refused', 'TLS: ...', 'timed out'."""
     cause = _root_cause(exc)
     if isinstance(exc, SSLError) or isinstance(cause, ssl.SSLError):
-        detail = getattr(cause, "reason", None) or getattr(cause, "verify_message", None)
-        return f"TLS error: {detail or cause}"
+        verify = getattr(cause, "verify_message", None)
+        if verify:
+            return f"TLS error: certificate verify failed ({verify})"
+        return f"TLS error: {getattr(cause, 'reason', None) or cause}"
     if (
         isinstance(cause, ConnectionRefusedError)
         or getattr(cause, "errno", None) == errno.ECONNREFUSED
