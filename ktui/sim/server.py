@@ -220,8 +220,9 @@ class Handler(BaseHTTPRequestHandler):
         buffered = getattr(self, "_headers_buffer", None)
         if isinstance(buffered, list):  # CPython: send head and body in one write
             buffered.append(b"\r\n")
-            self._headers_buffer = []
-            self.wfile.write(b"".join(buffered) + body)
+            head = b"".join(buffered)
+            buffered.clear()
+            self.wfile.write(head + body)
         else:  # pragma: no cover
             self.end_headers()
             self.wfile.write(body)
