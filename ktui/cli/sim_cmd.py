@@ -36,6 +36,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--load", type=int, default=0, metavar="N",
                         help="bulk-create N events over the last hour on every cluster")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    parser.add_argument("--event-ttl", type=float, default=0.0, metavar="SECONDS",
+                        help="expire events older than this, like kube-apiserver's "
+                        "--event-ttl (default: never)")
     parser.add_argument("--token", default="admin-token",
                         help="bearer token written to the kubeconfig (default: admin-token)")
     parser.add_argument("--no-tls", action="store_true",
@@ -87,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
                                      port=args.port + i if args.port else 0,
                                      seed=args.seed + i, tls=not args.no_tls,
                                      require_auth=not args.no_auth,
-                                     tokens={args.token: Grant.all()})
+                                     tokens={args.token: Grant.all()},
+                                     event_ttl=args.event_ttl or None)
             except ValueError as exc:
                 print(f"ktui sim: {exc}", file=sys.stderr)
                 return 2

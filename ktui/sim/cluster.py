@@ -38,6 +38,8 @@ def event_time(obj: Mapping[str, Any]) -> float | None:
 class SimCluster:
     """A real HTTP Kubernetes API server serving events from an in-memory store.
 
+    ``event_ttl`` (seconds) expires events older than that while serving, like the
+    apiserver's ``--event-ttl`` (1h there; off here by default so scenarios stay put).
     ``tls=True`` serves HTTPS with the test CA of :mod:`ktui.sim.tls` (kubectl sends
     bearer tokens only over TLS); ``write_kubeconfig`` then embeds that CA.
 
@@ -50,7 +52,8 @@ class SimCluster:
                  tokens: Mapping[str, Grant] | None = None, require_auth: bool = True,
                  seed: int = 1, now: Callable[[], float] | None = None,
                  bookmark_interval: float = 5.0, continue_ttl: float = 300.0,
-                 default_watch_timeout: float = 1800.0, tls: bool = False) -> None:
+                 default_watch_timeout: float = 1800.0, tls: bool = False,
+                 event_ttl: float | None = None) -> None:
         self.name = name
         self.tls = tls
         self.host = host
@@ -78,6 +81,9 @@ class SimCluster:
         from ktui.sim.scenarios import apply_scenario
 
         apply_scenario(self, scenario)
+        self.event_ttl = event_ttl
+        if event_ttl:
+            self.add_background(_reaper)
 
     # -- lifecycle --------------------------------------------------------------------
     @property
@@ -314,6 +320,13 @@ class SimCluster:
 
     def __repr__(self) -> str:
         return f"SimCluster(name={self.name!r}, url={self.url!r}, rv={self.store.rv})"
+
+
+def _reaper(c: SimCluster, stop: threading.Event) -> None:
+    """The apiserver's --event-ttl: expire (DELETED) events older than ``event_ttl``."""
+    ttl = c.event_ttl or 3600.0
+    while not stop.wait(min(5.0, max(0.05, ttl / 20))):
+        c.expire_older_than(ttl)
 
 
 def _copy(data: bytes) -> dict[str, Any]:

@@ -216,3 +216,11 @@ def test_kubernetes_python_client_reads_the_kubeconfig(tmp_path: Path) -> None:
         new = kubernetes.client.EventsV1Api(api_client).list_event_for_all_namespaces(
             field_selector="reason=Scheduled")
         assert len(new.items) >= 2 and new.items[0].regarding.kind == "Pod"
+
+
+def test_event_ttl_expires_while_serving(clock: FakeClock) -> None:
+    with SimCluster(scenario="empty", now=clock, event_ttl=1.0) as c:
+        old = c.emit("test", "Pulled", "old", name="p", time=clock() - 5)
+        new = c.emit("test", "Pulled", "new", name="p")
+        wait_for(lambda: c.get(old["metadata"]["uid"]) is None, timeout=3)
+        assert c.get(new["metadata"]["uid"]) is not None
