@@ -52,6 +52,10 @@ def _ui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--query", default="", help="initial filter, e.g. 'type:Warning ns:test'")
     parser.add_argument("--view", help="start in this saved view")
     parser.add_argument("--history", action="store_true", help="start in OpenSearch history mode")
+    parser.add_argument("--opensearch-url",
+                        help="OpenSearch URL for history (default: $KTUI_OPENSEARCH_URL, "
+                        "https://$OPENSEARCH_HOST, or [opensearch] url in settings.toml)")
+    parser.add_argument("--index", help="index pattern (default eks-kubernetes-events*)")
     return parser
 
 

@@ -9,6 +9,7 @@ events costs a bounded amount of UI time.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 
@@ -25,6 +26,8 @@ from ktui.model.safe_text import one_line
 from ktui.model.views import SavedView
 from ktui.settings import Settings
 from ktui.sources.base import Forbidden, SourceError, State, Unauthorized, Unreachable
+from ktui.ui.history import HistorySession
+from ktui.ui.history_mode import HistoryMode
 from ktui.ui.screens.pickers import ContextPicker, HelpScreen, Prompt
 from ktui.ui.session import LiveSession, Sessions, SourceCatalog
 from ktui.ui.widgets.detail import DetailPane, event_json
@@ -49,7 +52,7 @@ def _hint(error: SourceError | None) -> str:
     return "press c to pick another context."
 
 
-class KtuiApp(App[None]):
+class KtuiApp(HistoryMode, App[None]):
     CSS_PATH = "ktui.tcss"
     TITLE = "ktui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -69,6 +72,17 @@ class KtuiApp(App[None]):
         Binding("s", "flip_order", "Sort", show=False, id="sort.flip"),
         Binding("z", "zoom_detail", "Full detail", show=False, id="detail.zoom"),
         Binding("escape", "close_detail", "Close", show=False, id="detail.close"),
+        Binding("h", "toggle_history", "History", id="history.toggle"),
+        Binding("H", "object_history", "Object history", show=False, id="history.object"),
+        Binding("left_square_bracket", "time_step(-1)", "Earlier", show=False,
+                id="history.earlier"),
+        Binding("right_square_bracket", "time_step(1)", "Later", show=False,
+                id="history.later"),
+        Binding("plus", "time_zoom(-1)", "Zoom in", show=False, id="history.zoom_in"),
+        Binding("minus", "time_zoom(1)", "Zoom out", show=False, id="history.zoom_out"),
+        Binding("greater_than_sign", "zoom_bucket", "Zoom bucket", show=False,
+                id="history.zoom_bucket"),
+        Binding("T", "time_range", "Time range", show=False, id="history.range"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -83,8 +97,13 @@ class KtuiApp(App[None]):
         query: Query | None = None,
         clock: Callable[[], float] = time.time,
         note: str = "",
+        history: HistorySession | None = None,
+        start_in_history: bool = False,
     ) -> None:
         super().__init__()
+        self.history = history or HistorySession(None, "history mode is not configured")
+        self.mode = "live"
+        self.start_in_history = start_in_history
         self.settings = settings or Settings()
         self.catalog = catalog
         self.sessions = Sessions(catalog, max_events=self.settings.max_events)
@@ -145,11 +164,14 @@ class KtuiApp(App[None]):
                                          hint="use --demo or --kubeconfig PATH"))
             return
         self.switch_context(context)
+        if self.start_in_history:
+            self.action_toggle_history()
 
     def switch_context(self, context: str) -> None:
         session = self.sessions.activate(context, self.query_state, self.watch_namespaces)
         self.session = session
-        self.table.set_store(session.store)
+        if self.mode == "live":
+            self.table.set_store(session.store)
         self._seen_generation = -1
         self.pump()
 
@@ -157,9 +179,13 @@ class KtuiApp(App[None]):
 
     def pump(self) -> None:
         session = self.session
+        if session is not None:
+            session.pump()  # live keeps watching while history is shown
+        if self.mode == "history":
+            self.history_pump()
+            return
         if session is None:
             return
-        session.pump()
         store = session.store
         if store.generation != self._seen_generation:
             self._seen_generation = store.generation
@@ -173,9 +199,15 @@ class KtuiApp(App[None]):
     def _tick(self) -> None:
         if not self.table.absolute_time:
             self.table.refresh()
-        self._refresh_header()
+        if self.mode == "history":
+            self.history_pump()
+        else:
+            self._refresh_header()
 
     def _refresh_sparkline(self, force: bool = False) -> None:
+        if self.mode == "history":
+            self.history_sparkline()
+            return
         now = self.clock()
         if not force and now - self._last_histogram_at < 0.5:
             return
@@ -194,6 +226,9 @@ class KtuiApp(App[None]):
     def _refresh_header(self) -> None:
         session = self.session
         header = self.header
+        if self.mode == "history":
+            self.history_header()
+            return
         if session is None:
             return
         store, status = session.store, session.status
@@ -248,6 +283,8 @@ class KtuiApp(App[None]):
         self.query_state = query
         if self.session is not None:
             self.session.store.set_query(query)
+        if self.mode == "history":
+            self.history_search()
         sidebar = self.sidebar
         if sidebar.selected != query.namespaces:
             sidebar.set_selected(query.namespaces, notify=False)
@@ -422,6 +459,25 @@ class KtuiApp(App[None]):
         self.copy_to_clipboard(event_json(event, fold=False))
         self.notify(f"copied {one_line(event.object.display, 60)} {one_line(event.reason, 40)} "
                     "as JSON (OSC 52)")
+
+    def ask_password(self) -> str:
+        """Ask for the OpenSearch password in a modal; called from a worker thread, so it
+        waits for the answer. Never stored: it goes straight to the client."""
+        answer: list[str] = []
+        done = threading.Event()
+
+        def show() -> None:
+            def take(value: str | None) -> None:
+                answer.append(value or "")
+                done.set()
+
+            self.push_screen(Prompt("OpenSearch password",
+                                    hint="asked once per session, never stored",
+                                    password=True), take)
+
+        self.call_from_thread(show)
+        done.wait(600)
+        return answer[0] if answer else ""
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ktui.cli import CliError
 from ktui.model.query import QueryError, parse_query
 from ktui.settings import load_settings
 from ktui.sources.base import SourceError
+from ktui.ui.history import HistorySession
+
+if TYPE_CHECKING:
+    from ktui.sources.opensearch import HistorySource
 
 
 def _has_kubeconfig(explicit: str | None) -> bool:
@@ -19,6 +24,28 @@ def _has_kubeconfig(explicit: str | None) -> bool:
     if any(part and Path(part).exists() for part in env.split(os.pathsep)):
         return True
     return (Path.home() / ".kube" / "config").exists()
+
+
+def make_history(table: dict[str, object], overrides: dict[str, object]) -> HistorySession:
+    """History from the [opensearch] settings, the environment and the flags; when that
+    is not configured, a session that says why (the live view works regardless)."""
+    from ktui.sources.opensearch_config import OpenSearchConfig
+
+    try:
+        config = OpenSearchConfig.from_sources(table, os.environ, overrides)
+    except SourceError as error:
+        return HistorySession(None, f"history mode: {error}")
+    session: HistorySession
+
+    def make_source() -> HistorySource:
+        from ktui.sources.opensearch import HistorySource
+
+        if config.user and not config.password and config.password_callback is None:
+            config.password_callback = session.ask_password
+        return HistorySource(config)
+
+    session = HistorySession(make_source)
+    return session
 
 
 def launch(args: argparse.Namespace) -> int:
@@ -52,8 +79,17 @@ def launch(args: argparse.Namespace) -> int:
 
     from ktui.ui.app import KtuiApp
 
+    overrides: dict[str, object] = {}
+    if getattr(args, "opensearch_url", None):
+        overrides["url"] = args.opensearch_url
+    elif demo is not None and demo.opensearch_url:
+        overrides["url"] = demo.opensearch_url
+    if getattr(args, "index", None):
+        overrides["index"] = args.index
+    history = make_history(settings.opensearch, overrides)
     app = KtuiApp(catalog, settings=settings, context=args.context, namespaces=args.namespaces,
-                  query=query, note=note)
+                  query=query, note=note, history=history, start_in_history=args.history)
+    history.ask_password = app.ask_password
     try:
         app.run()
     finally:

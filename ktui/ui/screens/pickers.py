@@ -74,14 +74,16 @@ class Prompt(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="prompt.cancel")]
 
     def __init__(self, title: str, value: str = "", hint: str = "",
-                 validate: Callable[[str], str | None] | None = None) -> None:
+                 validate: Callable[[str], str | None] | None = None,
+                 password: bool = False) -> None:
         super().__init__()
         self.title_text, self.value, self.hint, self.validate = title, value, hint, validate
+        self.password = password
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="title")
-            yield Input(value=self.value, id="prompt-input")
+            yield Input(value=self.value, id="prompt-input", password=self.password)
             yield Label("", classes="error", id="prompt-error")
             yield Label(self.hint, classes="hint")
 

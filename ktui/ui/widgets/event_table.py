@@ -352,9 +352,8 @@ class EventTable(ScrollView, can_focus=True):
             if row == 0 and self.row_count == 0 and y == 1:
                 text = self.empty_message.copy()
                 text.truncate(width, overflow="ellipsis")
-                return Strip(list(text.render(self.app.console)), width).adjust_cell_length(
-                    width, base
-                )
+                segments = [s for s in text.render(self.app.console) if s.text != "\n"]
+                return Strip(segments).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         now = self.clock()
         style = base

@@ -21,6 +21,7 @@ class HeaderState:
     state_is_error: bool = False
     shown: int = 0
     total: int = 0
+    total_text: str = ""  # e.g. "≥ 10,000" for history totals
     warnings: int = 0
     pending: int = 0
     coalesced: int = 0
@@ -57,7 +58,7 @@ class EventHeader(Widget):
         text.append("│ ")
         text.append(one_line(state.state, 120), style="bold red" if state.state_is_error else "")
         text.append(" │ ")
-        text.append(f"{state.shown:,} of {state.total:,}")
+        text.append(f"{state.shown:,} of {state.total_text or format(state.total, ',')}")
         text.append(" · ")
         text.append(f"{state.warnings:,} warnings", style="yellow" if state.warnings else "")
         if state.paused:
