@@ -1,14 +1,37 @@
 """A Kubernetes API simulator for events: real HTTP on loopback, list/watch semantics,
 RBAC, fault injection and scenarios with real event messages. Standard library only.
 
-    from ktui.sim import SimCluster, Grant, write_kubeconfig, SCENARIOS
-    with SimCluster(name="demo", scenario="demo") as cluster:
-        write_kubeconfig(tmp / "kubeconfig", [cluster])
+Quick start::
+
+    from ktui.sim import SimCluster, Grant, write_kubeconfig
+
+    with SimCluster(name="demo", scenario="demo", tls=True,
+                    tokens={"admin-token": Grant.all(),
+                            "ns-token": Grant(namespaces={"test"}, groups={""})}) as c:
+        write_kubeconfig(tmp / "kubeconfig", [c])      # KUBECONFIG=... kubectl get ev -A
+        ev = c.emit("test", "BackOff", "Back-off restarting failed container", "Warning",
+                    name="web-1")                       # ADDED
+        c.repeat(ev["metadata"]["uid"])                 # MODIFIED (count / series)
+        c.expire(ev["metadata"]["uid"])                 # DELETED
+        c.faults.drop_watch_after(3)                    # and friends, see faults.py
+
+What is served (``server.py``, ``watch.py``): discovery for kubectl 1.27-1.33; core/v1
+and events.k8s.io/v1 ``events`` (list with limit/continue on one snapshot, get, watch
+with bookmarks, timeoutSeconds, 410 replay rules, fieldSelector); kubectl's Table
+output; SelfSubjectAccessReview/RulesReview; a namespace list for admins. Every error is
+a ``kind: Status`` body. kubectl sends bearer tokens only over TLS: use ``tls=True``
+(a fixed loopback test CA, embedded in the kubeconfig) when kubectl must authenticate.
+
+Modules: ``cluster`` (SimCluster), ``store`` (versions, change log, snapshots),
+``server``/``watch`` (HTTP), ``convert`` (API conversion, times, printer columns),
+``selectors``, ``auth`` (Grant, Status bodies), ``faults``, ``build``/``generate``
+(event objects, bulk and storms), ``scenarios``/``hostile``, ``kubeconfig``, ``tls``.
 """
 
 from ktui.sim.auth import Grant
 from ktui.sim.cluster import SimCluster
 from ktui.sim.kubeconfig import kubeconfig_text, write_kubeconfig
-from ktui.sim.scenarios import SCENARIOS
+from ktui.sim.scenarios import SCENARIOS, demo_clusters
 
-__all__ = ["SCENARIOS", "Grant", "SimCluster", "kubeconfig_text", "write_kubeconfig"]
+__all__ = ["SCENARIOS", "Grant", "SimCluster", "demo_clusters", "kubeconfig_text",
+           "write_kubeconfig"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ktui.sim.generate import NODES
 
@@ -384,3 +384,12 @@ def apply_scenario(c: SimCluster, spec: str) -> None:
         if name not in SCENARIOS:
             raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
         SCENARIOS[name](c)
+
+
+def demo_clusters(seed: int = 1, **kwargs: Any) -> list[SimCluster]:
+    """The demo pair (not started): ``demo`` (scenario demo) and ``prod-eu-west-1``
+    (scenario prod: other namespaces, other failures). ``kwargs`` go to both."""
+    from ktui.sim.cluster import SimCluster
+
+    return [SimCluster(name="demo", scenario="demo", seed=seed, **kwargs),
+            SimCluster(name="prod-eu-west-1", scenario="prod", seed=seed + 1, **kwargs)]

@@ -224,3 +224,13 @@ def test_event_ttl_expires_while_serving(clock: FakeClock) -> None:
         new = c.emit("test", "Pulled", "new", name="p")
         wait_for(lambda: c.get(old["metadata"]["uid"]) is None, timeout=3)
         assert c.get(new["metadata"]["uid"]) is not None
+
+
+def test_demo_clusters(clock: FakeClock) -> None:
+    from ktui.sim import demo_clusters
+
+    demo, prod = demo_clusters(now=clock)
+    assert (demo.name, prod.name) == ("demo", "prod-eu-west-1")
+    assert {e["metadata"]["uid"] for e in demo.events()}.isdisjoint(
+        e["metadata"]["uid"] for e in prod.events())
+    assert len(prod.events()) > 400 and not demo.running
