@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import socket
 import ssl
 import threading
@@ -30,6 +31,7 @@ from ktui.sim.faults import Faults
 from ktui.sim.selectors import SelectorError, field_matcher, label_selector_matches_nothing
 from ktui.sim.store import Snapshot, Store, Version
 
+log = logging.getLogger(__name__)
 JSON = "application/json"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -254,6 +256,20 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- routing ------------------------------------------------------------------------
     def dispatch(self, method: str) -> None:
+        try:
+            self._dispatch(method)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            self.close_connection = True
+        except Exception as exc:  # a simulator bug: answer like an apiserver, keep serving
+            log.exception("ktui-sim: %s %s failed", method, self.path)
+            self.close_connection = True
+            try:
+                self.send_status(status(500, "InternalError",
+                                        f"Internal error occurred: {exc!r}"))
+            except OSError:
+                pass
+
+    def _dispatch(self, method: str) -> None:
         body = self.read_body()
         url = urlsplit(self.path)
         path = url.path.rstrip("/") or "/"

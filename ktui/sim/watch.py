@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import select
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -110,6 +112,24 @@ class WatchStream:
         if self.size >= FLUSH_AT:
             self.flush()
 
+    def client_gone(self) -> bool:
+        """Has the client closed its end? (Checked while idle, so threads of abandoned
+        watches end without waiting for the next event.)"""
+        sock = self.h.connection
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if not readable:
+                return False
+            if isinstance(sock, ssl.SSLSocket):
+                sock.settimeout(0.05)
+                try:
+                    return sock.recv(1) == b""
+                finally:
+                    sock.settimeout(None)
+            return sock.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
     def maybe_stall(self) -> None:
         """Go silent (connection open, nothing sent) once ``after`` events are out."""
         if self.stall is None or self.sent < self.stall[1]:
@@ -211,6 +231,7 @@ def _follow(stream: WatchStream, keep: Callable[[Version], bool] | None, pos: in
     cond = store.cond
     interval = b.bookmark_interval
     next_bookmark = time.monotonic() + interval
+    next_gone_check = time.monotonic() + 1.0
     while True:
         if b.stopping.is_set():
             stream.cut()
@@ -224,17 +245,23 @@ def _follow(stream: WatchStream, keep: Callable[[Version], bool] | None, pos: in
             stream.flush()
             next_bookmark = now + interval
         wake = min(deadline, next_bookmark) if bookmarks else deadline
+        too_old: TooOld | None = None
         with cond:
             if store.rv <= pos:
                 cond.wait(min(max(0.0, wake - now), 0.5))
             try:
                 changes = store.changes_since(pos) if store.rv > pos else []
-            except TooOld as exc:
-                changes = []
-                stream.error(status(410, "Expired", str(exc)))
-                stream.finish()
-                return
+            except TooOld as exc:  # this watcher fell behind the live buffer
+                changes, too_old = [], exc
+        if too_old is not None:
+            stream.error(status(410, "Expired", str(too_old)))
+            stream.finish()
+            return
         if not changes:
+            if now >= next_gone_check:
+                next_gone_check = now + 1.0
+                if stream.client_gone():
+                    stream.cut()
             continue
         for _rv, kind, v in changes:
             if keep is None or keep(v):

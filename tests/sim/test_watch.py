@@ -222,3 +222,32 @@ def test_slow_watcher_falling_out_of_the_buffer_gets_410(empty: SimCluster) -> N
         empty.store.cond.notify_all()
     evs = list(w.lines())
     assert evs[-1]["type"] == "ERROR" and evs[-1]["object"]["code"] == 410
+
+
+def test_abandoned_watch_thread_ends(empty: SimCluster) -> None:
+    import threading as th
+
+    before = th.active_count()
+    w = _watch(empty, f"resourceVersion={empty.resource_version}")
+    time.sleep(0.2)
+    assert th.active_count() == before + 1
+    w.close()
+    deadline = time.monotonic() + 5
+    while th.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert th.active_count() == before
+
+
+def test_abandoned_tls_watch_thread_ends() -> None:
+    import threading as th
+
+    with SimCluster(scenario="empty", tls=True) as c:
+        before = th.active_count()
+        w = _watch(c, f"resourceVersion={c.resource_version}")
+        time.sleep(0.2)
+        assert th.active_count() == before + 1
+        w.close()
+        deadline = time.monotonic() + 5
+        while th.active_count() > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert th.active_count() == before
