@@ -1,9 +1,11 @@
-"""The ``hostile`` scenario: event text that must never be trusted.
+"""The ``hostile`` and ``malformed`` scenarios: event content that must never be trusted.
 
-Rich markup, ANSI CSI and OSC sequences (clipboard write, window title), every C0/C1
-control, a 200 KB message, bidi overrides, emoji ZWJ sequences, and objects with the
-nulls a real apiserver can hand out (no count, no involvedObject namespace, no times but
-creationTimestamp, an unknown type).
+``hostile``: Rich markup, ANSI CSI and OSC sequences (clipboard write, window title),
+every C0/C1 control, a 200 KB message, bidi overrides, emoji ZWJ sequences, and the nulls
+listed for ktui (null count, null involvedObject.namespace, no times but
+creationTimestamp, an unknown type). kubectl still copes with all of it.
+``malformed``: objects no apiserver would send (null involvedObject, unparseable times),
+which break typed clients (``kubectl events``, the official Python client).
 """
 
 from __future__ import annotations
@@ -68,6 +70,16 @@ def hostile(c: SimCluster) -> None:
          "reason": "NoTimes", "message": "every timestamp is null but creationTimestamp",
          "source": {}, "firstTimestamp": None, "lastTimestamp": None, "eventTime": None,
          "series": None, "type": "Normal", "reportingComponent": "", "reportingInstance": ""},
+    ]
+    for obj in raws:
+        c.emit_raw(obj)
+
+
+def malformed(c: SimCluster) -> None:
+    """Objects no apiserver sends (they break typed clients such as ``kubectl events``):
+    null involvedObject/reason/message, unparseable timestamps, a string series count."""
+    created = fmt_time(c.now() - 70)
+    raws: list[dict[str, Any]] = [
         {"metadata": {"namespace": NS, "name": "hostile-bare.1", "creationTimestamp": created},
          "involvedObject": None, "reason": None, "message": None, "source": None,
          "type": None, "count": None, "firstTimestamp": None, "lastTimestamp": None,

@@ -360,6 +360,13 @@ def _hostile(c: SimCluster) -> None:
     hostile(c)
 
 
+def _malformed(c: SimCluster) -> None:
+    """Objects no apiserver would send: nulls everywhere, unparseable times."""
+    from ktui.sim.hostile import malformed
+
+    malformed(c)
+
+
 SCENARIOS.update({
     "demo": demo,
     "scenario-a": scenario_a,
@@ -370,6 +377,7 @@ SCENARIOS.update({
     "node-pressure": node_pressure,
     "steady": steady,
     "hostile": _hostile,
+    "malformed": _malformed,
     "prod": prod,
     "empty": empty,
 })

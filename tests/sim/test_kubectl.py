@@ -149,3 +149,13 @@ def test_kubectl_versions(kube: tuple[SimCluster, Path], binary: str) -> None:
     assert len(json.loads(r.stdout)["items"]) == len(c.events())
     r = kubectl(home, "get", "events", "-n", "test", binary=binary)
     assert r.returncode == 0 and r.stdout.startswith("LAST SEEN"), r.stderr
+
+
+def test_kubectl_copes_with_hostile(tmp_path: Path) -> None:
+    with SimCluster(scenario="hostile", tls=True) as c:
+        write_kubeconfig(tmp_path / "kubeconfig", [c])
+        for args in (("get", "events", "-A"), ("events", "-A"),
+                     ("get", "events.events.k8s.io", "-A", "-o", "json")):
+            r = kubectl(tmp_path, *args)
+            assert r.returncode == 0, (args, r.stderr)
+        assert "Critical" in kubectl(tmp_path, "get", "events", "-n", "test").stdout
