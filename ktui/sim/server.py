@@ -456,7 +456,8 @@ class Handler(BaseHTTPRequestHandler):
             if not sid:
                 sid = store.save_snapshot(snap)
             meta["continue"] = encode_continue(snap.rv, sid, end, page[-1])
-            if "fieldSelector" not in query or not query["fieldSelector"]:
+            if not query.get("fieldSelector") and not query.get("labelSelector"):
+                # like the apiserver: no count when a selector filters the list
                 meta["remainingItemCount"] = len(snap.items) - end
         if out.table:
             now = self.backend.now()
