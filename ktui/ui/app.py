@@ -25,7 +25,14 @@ from ktui.model.query import Query, QueryError, parse_query
 from ktui.model.safe_text import one_line
 from ktui.model.views import SavedView
 from ktui.settings import Settings
-from ktui.sources.base import Forbidden, SourceError, State, Unauthorized, Unreachable
+from ktui.sources.base import (
+    ConfigError,
+    Forbidden,
+    SourceError,
+    State,
+    Unauthorized,
+    Unreachable,
+)
 from ktui.ui.history import HistorySession
 from ktui.ui.history_mode import HistoryMode
 from ktui.ui.screens.pickers import ContextPicker, HelpScreen, Prompt
@@ -49,6 +56,8 @@ def _hint(error: SourceError | None) -> str:
         return "credentials missing or expired: log in again (e.g. aws sso login), then wait."
     if isinstance(error, Forbidden):
         return "RBAC denies events here: start with -n NAMESPACE, or ask for list/watch."
+    if isinstance(error, ConfigError):
+        return "fix the kubeconfig, or start with --kubeconfig PATH (or --demo)."
     return "press c to pick another context."
 
 
@@ -268,6 +277,10 @@ class KtuiApp(HistoryMode, App[None]):
         return Text(f"{status.line()}…" if status.state is not State.WATCHING else "No events.")
 
     def _show_error(self, error: SourceError) -> None:
+        """An error before any context could start (a broken kubeconfig, no contexts)."""
+        self.header.show(HeaderState(context="no context", mode="LIVE",
+                                     state=one_line(str(error.message), 200),
+                                     state_is_error=True))
         hint = error.hint or _hint(error)
         self.table.empty_message = Text(f"⚠ {one_line(str(error.message), 300)} — {hint}",
                                         style="bold red")

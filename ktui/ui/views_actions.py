@@ -24,10 +24,10 @@ from ktui.paths import views_dir
 from ktui.sources.base import SourceError
 from ktui.ui.screens.views import (
     Confirm,
-    NamePrompt,
     ViewsScreen,
     overwrite_question,
     quoted,
+    rename_prompt,
     save_prompt,
     summary,
 )
@@ -202,15 +202,10 @@ class ViewsActions:
     def ask_rename(self, name: str) -> None:
         """The rename prompt on its own (from the palette)."""
         def done(new: str | None) -> None:
-            if new is not None and new != name:
+            if new is not None:
                 self.rename(name, new)
 
-        self.app.push_screen(NamePrompt(
-            Text.assemble("Rename view ", quoted(name)),
-            value=one_line(name, 200),
-            hint=Text("Enter rename · Esc cancel"),
-            validate=lambda text: self.name_problem(text, name),
-        ), done)
+        self.app.push_screen(rename_prompt(name, self.name_problem), done)
 
     def ask_delete(self, name: str) -> None:
         """Delete after a y/n confirmation (from the palette)."""

@@ -45,37 +45,31 @@ def test_explorer(snap_compare: Compare, make_app: Callable[..., KtuiApp],
     assert snap_compare(app, terminal_size=size, run_before=ready(app, clusters[0], *keys))
 
 
-DEAD_KUBECONFIG = """\
+BROKEN_KUBECONFIG = """\
 apiVersion: v1
 kind: Config
-clusters:
-- name: staging
-  cluster: {server: "http://127.0.0.1:9"}
-users:
-- name: staging
-  user: {token: not-a-secret}
 contexts:
 - name: staging
-  context: {cluster: staging, user: staging}
-current-context: staging
+  context: {cluster: staging, user: staging
 """
 
 
 @pytest.fixture
-def dead_kubeconfig(tmp_path: Path) -> str:
-    """A context whose server nobody listens on (port 9, discard), at a fixed address."""
-    path = tmp_path / "kubeconfig"
-    path.write_text(DEAD_KUBECONFIG)
-    return str(path)
+def broken_kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A kubeconfig with a YAML error: the app must say so and keep running. (The
+    unreachable-server state retries with a countdown, so it is tested by a pilot test
+    rather than pinned in a snapshot.)"""
+    (tmp_path / "kubeconfig").write_text(BROKEN_KUBECONFIG)
+    monkeypatch.chdir(tmp_path)  # a relative path keeps the message the same every run
+    return "kubeconfig"
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_error_state(snap_compare: Compare, dead_kubeconfig: str, size: tuple[int, int]) -> None:
-    app = KtuiApp(KubeCatalog(dead_kubeconfig), settings=Settings(), clock=fixed_clock)
+def test_error_state(snap_compare: Compare, broken_kubeconfig: str, size: tuple[int, int]) -> None:
+    app = KtuiApp(KubeCatalog(broken_kubeconfig), settings=Settings(), clock=fixed_clock)
 
     async def run_before(pilot: Pilot) -> None:
-        await wait_for(pilot, lambda: app.session is not None
-                       and app.session.status.error is not None)
+        await wait_for(pilot, lambda: "⚠" in str(app.table.empty_message))
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

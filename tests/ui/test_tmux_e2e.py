@@ -73,7 +73,8 @@ def test_warnings_of_namespace_test_show_the_three_scenarios(tmux: Tmux) -> None
     lines = screen.splitlines()
     header = next(index for index, line in enumerate(lines) if "REASON" in line)
     start = lines[header].index("REASON")
-    rows = [line for line in lines[header + 1 : -1] if line.strip()]  # footer excluded
+    # Event rows only: the footer and lines holding just the scrollbar are not rows.
+    rows = [line for line in lines[header + 1 : -1] if line[:start].strip()]
     reasons = {row[start:].split()[0] for row in rows}
     # scenario-a FailedMount, scenario-b Failed (image pull), scenario-c FailedScheduling
     assert reasons == {"FailedMount", "Failed", "FailedScheduling"}

@@ -25,22 +25,25 @@ from textual.widgets.option_list import Option
 from ktui.model.query import QueryError
 from ktui.model.safe_text import one_line
 from ktui.model.views import SavedView, ViewProblem
-from ktui.ui.screens.pickers import MODAL_CSS
+from ktui.ui.widgets.event_table import COLUMN_KEYS
 
-MAX_PROBLEMS = 8  # lines; more are summarised (``ktui views list`` shows them all)
+MAX_PROBLEMS = 5  # lines; more are summarised (``ktui views list`` shows them all)
 
-VIEWS_CSS = MODAL_CSS + """
-ViewsScreen > Vertical { width: 90; }
-ViewsScreen #views-problems, ViewsScreen #views-warnings {
-    height: auto; text-wrap: nowrap; text-overflow: ellipsis; padding: 1 0 0 0;
-}
-ViewsScreen #views-problems { color: $error; }
-ViewsScreen #views-warnings { color: $warning; }
-ViewsScreen #views-empty { padding: 0 0 1 0; }
-ViewsScreen .-none { display: none; }
-ViewsScreen .hint { padding: 1 0 0 0; }
-NamePrompt .summary { color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
-Confirm > Vertical { width: 60; }
+
+def _modal_css(screen: str, width: int) -> str:
+    """The modal look of :data:`ktui.ui.screens.pickers.MODAL_CSS`, with selectors that
+    start with the screen's own type: Textual scopes a class's DEFAULT_CSS to that type,
+    so a rule starting with ``ModalScreen`` would never match."""
+    return f"""
+{screen} {{ align: center middle; }}
+{screen} > Vertical {{
+    width: {width}; max-width: 95%; height: auto; max-height: 90%;
+    border: round $accent; background: $surface; padding: 0 1;
+}}
+{screen} Label {{ width: 100%; }}
+{screen} .title {{ text-style: bold; padding: 0 0 1 0; }}
+{screen} .hint {{ color: $text-muted; }}
+{screen} .error {{ color: $error; }}
 """
 
 
@@ -82,8 +85,8 @@ def summary(view: SavedView) -> str:
         parts.append(f"bad query: {view.query}")
     if view.sort != "newest":
         parts.append(f"{view.sort} first")
-    if view.columns:
-        parts.append(f"{len(view.columns)} columns")
+    if view.columns and set(view.columns) != set(COLUMN_KEYS):
+        parts.append(f"{len(view.columns)} of {len(COLUMN_KEYS)} columns")
     return one_line(" · ".join(parts), 300)
 
 
@@ -107,7 +110,16 @@ class ViewsScreen(ModalScreen[SavedView | None]):
     """Saved views: Enter loads (dismisses with the view), r renames, d deletes after a
     confirmation, Esc closes. Files that do not load are listed below, never touched."""
 
-    DEFAULT_CSS = VIEWS_CSS
+    DEFAULT_CSS = _modal_css("ViewsScreen", 96) + """
+    ViewsScreen OptionList { height: auto; max-height: 45vh; }
+    ViewsScreen #views-problems, ViewsScreen #views-warnings {
+        height: auto; text-wrap: nowrap; text-overflow: ellipsis; padding: 1 0 0 0;
+    }
+    ViewsScreen #views-problems { color: $error; }
+    ViewsScreen #views-warnings { color: $warning; }
+    ViewsScreen .-none { display: none; }
+    ViewsScreen .hint { padding: 1 0 0 0; }
+    """
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close", id="views.close"),
         Binding("r", "rename", "Rename", id="views.rename"),
@@ -189,15 +201,10 @@ class ViewsScreen(ModalScreen[SavedView | None]):
             return
 
         def done(new: str | None) -> None:
-            if new is not None and new != view.name and self.backend.rename(view.name, new):
+            if new is not None and self.backend.rename(view.name, new):
                 self.reload(select=new)
 
-        self.app.push_screen(NamePrompt(
-            Text.assemble("Rename view ", quoted(view.name)),
-            value=one_line(view.name, 200),
-            hint=Text("Enter rename · Esc cancel · the file follows the new name"),
-            validate=lambda text: self.backend.name_problem(text, view.name),
-        ), done)
+        self.app.push_screen(rename_prompt(view.name, self.backend.name_problem), done)
 
     def action_delete(self) -> None:
         view = self.selected()
@@ -221,13 +228,17 @@ class NamePrompt(ModalScreen[str | None]):
     """Asks for a view name; ``validate`` returns a one-line problem or None. Unlike
     :class:`ktui.ui.screens.pickers.Prompt`, title and hints are Text (they hold names)."""
 
-    DEFAULT_CSS = VIEWS_CSS
+    DEFAULT_CSS = _modal_css("NamePrompt", 70) + """
+    NamePrompt .summary { color: $text-muted; padding: 0 0 1 0; }
+    """
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="views.prompt.cancel")]
 
     def __init__(self, title: Text, *, value: str = "", hint: Text | None = None,
                  summary: Text | None = None,
-                 validate: Callable[[str], str | None] | None = None) -> None:
+                 validate: Callable[[str], str | None] | None = None,
+                 unchanged: tuple[str, ...] = ()) -> None:
         super().__init__()
+        self.unchanged = unchanged
         self.title_text, self.value = title, value
         self.hint = hint or Text("Enter save · Esc cancel")
         self.summary = summary
@@ -247,11 +258,28 @@ class NamePrompt(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if event.value in self.unchanged:
+            self.dismiss(None)
+            return
         problem = self.validate(event.value) if self.validate else None
         if problem:
             self.query_one("#view-name-error", Label).update(Text(one_line(problem, 300)))
             return
         self.dismiss(event.value)
+
+
+def rename_prompt(name: str,
+                  name_problem: Callable[[str, str | None], str | None]) -> NamePrompt:
+    """Asks for a new name for view ``name``; dismisses with None when it is unchanged
+    (also when the name was shown escaped and submitted as shown)."""
+    shown = one_line(name, 200)
+    return NamePrompt(
+        Text.assemble("Rename view ", quoted(name)),
+        value=shown,
+        hint=Text("Enter rename · Esc cancel · the file follows the new name"),
+        validate=lambda text: None if text in (name, shown) else name_problem(text, name),
+        unchanged=(name, shown),
+    )
 
 
 def save_prompt(state: str, value: str = "",
@@ -271,7 +299,7 @@ class Confirm(ModalScreen[bool]):
     """A yes/no question: ``y`` is yes; ``n`` and Esc are no. Enter does nothing, so a
     stray key never confirms a deletion."""
 
-    DEFAULT_CSS = VIEWS_CSS
+    DEFAULT_CSS = _modal_css("Confirm", 60)
     BINDINGS = [
         Binding("y", "dismiss(True)", "Yes", id="views.confirm.yes"),
         Binding("n,escape", "dismiss(False)", "No", id="views.confirm.no"),

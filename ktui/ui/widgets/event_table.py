@@ -300,10 +300,10 @@ class EventTable(ScrollView, can_focus=True):
         for key, minimum in (("object", 16), ("namespace", 9), ("reason", 16),
                              ("last_seen", 5), ("count", 0), ("namespace", 0)):
             while key in widths and self._message_width(widths, width) < MIN_MESSAGE:
-                if widths[key] > minimum:
-                    widths[key] -= 1
-                elif minimum == 0:
+                if minimum == 0:  # this column goes whole rather than shrink to nothing
                     del widths[key]
+                elif widths[key] > minimum:
+                    widths[key] -= 1
                 else:
                     break
         rest = max(self._message_width(widths, width), 10)
@@ -349,11 +349,8 @@ class EventTable(ScrollView, can_focus=True):
         event = self.event_at(row)
         base = self.rich_style
         if event is None:
-            if row == 0 and self.row_count == 0 and y == 1:
-                text = self.empty_message.copy()
-                text.truncate(width, overflow="ellipsis")
-                segments = [s for s in text.render(self.app.console) if s.text != "\n"]
-                return Strip(segments).adjust_cell_length(width, base)
+            if self.row_count == 0:
+                return self._empty_line(y - 1, width, base)
             return Strip.blank(width, base)
         now = self.clock()
         style = base
@@ -373,6 +370,15 @@ class EventTable(ScrollView, can_focus=True):
                 (self._cell_text(event, column.key, now), column_width, column.right, cell_style)
             )
         return self._strip(cells_out, width)
+
+    def _empty_line(self, line: int, width: int, base: Style) -> Strip:
+        """The empty table shows why (no match, connecting, an error), wrapped."""
+        console = self.app.console
+        lines = self.empty_message.wrap(console, max(width - 1, 10))
+        if not 0 <= line < len(lines):
+            return Strip.blank(width, base)
+        segments = [s for s in lines[line].render(console) if s.text != "\n"]
+        return Strip(segments).adjust_cell_length(width, base)
 
     def _strip(self, cells_in: list[tuple[str, int, bool, Style]], width: int) -> Strip:
         segments: list[Segment] = []
