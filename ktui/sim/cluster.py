@@ -70,6 +70,7 @@ class SimCluster:
         self.default_watch_timeout = default_watch_timeout
         self.objects = ObjectRegistry(self.rng)
         self._lock = threading.RLock()  # event writes
+        self._last_nanos: dict[tuple[str, str], int] = {}
         self._life = threading.RLock()  # start / stop / restart
         self._server: SimHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -256,16 +257,24 @@ class SimCluster:
         now = self.now()
         objs: list[tuple[str, dict[str, Any]]] = []
         with self._lock:
-            seen: set[str] = set()
             by_key = self.store.by_key  # read without the store lock: we only add here
+            last = self._last_nanos
+            if len(last) > 100_000:
+                last.clear()
             for i, s in enumerate(specs):
                 t = times[i] if times is not None else now
                 nanos = int(t * 1e9)
+                # names are object.<hex nanoseconds>: many events about one object in the
+                # same instant take the next free nanosecond, without probing
+                key = (s.namespace, s.name)
+                prev = last.get(key)
+                if prev is not None and nanos <= prev:
+                    nanos = prev + 1
                 name = f"{s.name}.{nanos:x}"
-                while name in seen or (s.namespace, name) in by_key:
+                while (s.namespace, name) in by_key:
                     nanos += 1
                     name = f"{s.name}.{nanos:x}"
-                seen.add(name)
+                last[key] = nanos
                 ref = self.objects.ref(s.kind, s.namespace, s.name)
                 objs.append((ADDED, build_event(
                     uid=uid4(self.rng), name=name, namespace=s.namespace, involved=ref,
