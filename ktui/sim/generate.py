@@ -153,6 +153,12 @@ class StormThread(threading.Thread):
             if now >= end:
                 break
             due = int(self.rate * (now - start)) - done
+            # at most 50 ms worth per batch: a storm the CPU cannot sustain falls behind
+            # (``emitted`` tells by how much) instead of ending in one giant late batch
+            cap = max(1, int(self.rate * 0.05))
+            if due > cap:
+                done += due - cap
+                due = cap
             if due > 0:
                 n_rep = int(due * self.repeat_ratio) if recent else 0
                 specs = [self.generator.next() for _ in range(due - n_rep)]
