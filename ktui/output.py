@@ -77,23 +77,38 @@ def _time(seconds: float) -> str:
 
 
 def jsonl_line(event: Event) -> str:
-    """``to_json_record(event)`` as one compact ASCII JSON line.
+    """``to_json_record(event)`` as one compact ASCII JSON line."""
+    o = event.object
+    return record_line(
+        event.uid, event.resource_version, event.context, event.namespace, event.name,
+        event.type, event.reason, event.message, o.kind, o.name, o.namespace, o.uid,
+        event.count, event.count_is_lower_bound, event.first_seen, event.time, event.source,
+        event.api, event.expired,
+    )  # fmt: skip
+
+
+def record_line(
+    uid: str, resource_version: str, context: str, namespace: str, name: str, type_: str,
+    reason: str, message: str, kind: str, object_name: str, object_namespace: str,
+    object_uid: str, count: int, count_is_lower_bound: bool, first_seen: float, time: float,
+    source: str, api: str, expired: bool,
+) -> str:  # fmt: skip
+    """The record of :func:`ktui.model.event.to_json_record`, from its values.
 
     Written as a template rather than dict + ``json.dumps``: it is twice as fast, and the
     output of ``ktui events -A -o jsonl`` is on the path the performance bar measures. A
     test holds ``json.loads(jsonl_line(e)) == to_json_record(e)`` for hostile events too.
     """
-    o = event.object
     return (
-        f'{{"uid":{_esc(event.uid)},"resourceVersion":{_esc(event.resource_version)},'
-        f'"context":{_esc(event.context)},"namespace":{_esc(event.namespace)},'
-        f'"name":{_esc(event.name)},"type":{_esc(event.type)},"reason":{_esc(event.reason)},'
-        f'"message":{_esc(event.message)},"object":{{"kind":{_esc(o.kind)},'
-        f'"name":{_esc(o.name)},"namespace":{_esc(o.namespace)},"uid":{_esc(o.uid)}}},'
-        f'"count":{int(event.count)},"count_is_lower_bound":{_BOOL[event.count_is_lower_bound]},'
-        f'"first_seen":{_time(event.first_seen)},"last_seen":{_time(event.time)},'
-        f'"source":{_esc(event.source)},"api":{_esc(event.api)},'
-        f'"expired":{_BOOL[event.expired]}}}'
+        f'{{"uid":{_esc(uid)},"resourceVersion":{_esc(resource_version)},'
+        f'"context":{_esc(context)},"namespace":{_esc(namespace)},'
+        f'"name":{_esc(name)},"type":{_esc(type_)},"reason":{_esc(reason)},'
+        f'"message":{_esc(message)},"object":{{"kind":{_esc(kind)},'
+        f'"name":{_esc(object_name)},"namespace":{_esc(object_namespace)},'
+        f'"uid":{_esc(object_uid)}}},"count":{int(count)},'
+        f'"count_is_lower_bound":{_BOOL[count_is_lower_bound]},'
+        f'"first_seen":{_time(first_seen)},"last_seen":{_time(time)},'
+        f'"source":{_esc(source)},"api":{_esc(api)},"expired":{_BOOL[expired]}}}'
     )
 
 

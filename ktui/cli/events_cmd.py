@@ -13,13 +13,17 @@ import argparse
 import gc
 import sys
 import time
-from typing import TYPE_CHECKING
+from operator import itemgetter
+from typing import IO, TYPE_CHECKING, Any
+
+from ktui.output import record_line  # only `ktui events` imports this module
 
 if TYPE_CHECKING:  # the CLI's start-up time matters: import the heavy parts in run()
     from ktui.model.event import Event
     from ktui.model.query import Query
     from ktui.sources.base import Batch, BatchChannel
     from ktui.sources.kube import LiveFeed
+    from ktui.sources.kube_parse import Fields
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
@@ -132,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
     from ktui.sources.kube import KubeSource
 
     query = _query(args)
+    # A one-shot JSON-lines listing keeps nothing: print straight from the raw objects.
+    lines = _Lines() if not args.watch and args.output == "jsonl" and query.is_empty else None
     source = KubeSource(
         kubeconfig=args.kubeconfig,
         context=args.context,
@@ -140,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         keep_raw=False,
         watch=args.watch,
         fail_fast=True,
+        page_hook=lines.page if lines is not None else None,
     )
     try:
         resolved = source.connect()
@@ -148,6 +155,8 @@ def run(args: argparse.Namespace) -> int:
         raise _fail(message, code) from None
     if not args.all_namespaces and not args.namespaces:
         source.namespaces = [resolved.namespace or "default"]
+    if lines is not None:
+        lines.context = resolved.name
     if source.warning:
         print(f"ktui: warning: {source.warning}", file=sys.stderr)
     channel = BatchChannel(capacity=1_000_000)
@@ -156,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
         namespace_column=bool(args.all_namespaces or len(source.namespaces or ()) > 1),
         query=query,
         watch=args.watch,
+        lines=lines,
     )
     deadline = time.monotonic() + args.timeout if args.timeout else None
     # The listing allocates ~10 objects per event and frees almost none: cyclic GC passes
@@ -207,7 +217,9 @@ def _follow(
 class _Printer:
     """Holds what was seen (a Mirror) and prints what the query keeps."""
 
-    def __init__(self, fmt: str, *, namespace_column: bool, query: Query, watch: bool) -> None:
+    def __init__(
+        self, fmt: str, *, namespace_column: bool, query: Query, watch: bool, lines: _Lines | None
+    ) -> None:
         from ktui.output import TableWriter
         from ktui.sources.mirror import Mirror
 
@@ -217,6 +229,7 @@ class _Printer:
         self.changed: dict[str, Event] = {}
         self.table = TableWriter(namespace_column=namespace_column)
         self.watch = watch
+        self.lines = lines
         self.out = sys.stdout
 
     def absorb(self, batch: Batch) -> None:
@@ -233,6 +246,10 @@ class _Printer:
     def print_all(self) -> None:
         from ktui.output import write_json, write_jsonl
 
+        if self.lines is not None:
+            self.lines.write(self.out)
+            self.out.flush()
+            return
         events = self._matching(list(self.mirror.live().values()))
         self.changed.clear()
         if self.fmt == "jsonl":
@@ -263,3 +280,51 @@ class _Printer:
         else:
             write_jsonl(events, self.out)
         self.out.flush()
+
+
+class _Lines:
+    """The JSON lines of a one-shot list, made from the raw objects as pages arrive.
+
+    Building an Event only to print it costs more than fetching and parsing the list;
+    :func:`ktui.sources.kube_parse.extract` gives the same values (tested equal to the
+    model's), and the model itself handles any object that is not plain JSON.
+    """
+
+    def __init__(self) -> None:
+        self.context = ""
+        self.scopes: dict[str, list[tuple[float, float, str, str]]] = {}
+
+    def page(self, scope: str, api: str, items: list[Any], restart: bool) -> None:
+        from ktui.output import jsonl_line
+        from ktui.sources.kube_parse import build, extract
+
+        rows = self.scopes.setdefault(scope, [])
+        if restart:
+            rows.clear()
+        context = self.context
+        for obj in items:
+            f = extract(obj, api)
+            if f is None:
+                event = build(obj, api, context, False)
+                rows.append((event.time, event.first_seen, event.name, jsonl_line(event)))
+            else:
+                rows.append((f.time, f.first_seen, f.name, fields_line(f, context)))
+
+    def write(self, out: IO[str]) -> None:
+        rows = [row for rows in self.scopes.values() for row in rows]
+        rows.sort(key=itemgetter(0, 1, 2))  # ktui.output.sort_key, on the tuples
+        out.write("".join([row[3] + "\n" for row in rows]))
+
+
+def fields_line(f: Fields, context: str) -> str:
+    """The JSON line of ``to_json_record`` for extracted values."""
+    (uid, namespace, name, type_, reason, message, _action, _instance, controller, component,
+     _host, kind, object_name, object_namespace, object_uid, _api_version, _field_path,
+     has_object, count, first_seen, time_, rv, api) = f  # fmt: skip
+    if not has_object:
+        kind = object_name = object_namespace = object_uid = ""
+    return record_line(
+        uid, rv, context, namespace, name, type_, reason, message, kind, object_name,
+        object_namespace, object_uid, count, False, first_seen, time_, controller or component,
+        api, False,
+    )  # fmt: skip

@@ -30,7 +30,7 @@ from ktui.sources.base import (
     Unauthorized,
 )
 from ktui.sources.kube_http import Connection
-from ktui.sources.kube_watch import Backoff, WatchSettings, Worker
+from ktui.sources.kube_watch import Backoff, PageHook, WatchSettings, Worker
 from ktui.sources.kubeconfig import ResolvedContext, load, resolve
 
 __all__ = ["KubeSource", "LiveFeed", "WatchSettings"]
@@ -75,7 +75,13 @@ class KubeSource(EventSource):
         settings: WatchSettings | None = None,
         connect_timeout: float = 10.0,
         seed: int | None = None,
+        page_hook: PageHook | None = None,
     ) -> None:
+        """``page_hook`` (one-shot lists only, ``watch=False``): listed pages go to it as
+        raw objects instead of becoming Events in the channel; ``ktui events -o jsonl``
+        uses it to print what it never needs to keep."""
+        if page_hook is not None and watch:
+            raise ValueError("page_hook is for one-shot lists (watch=False)")
         self.kubeconfig = kubeconfig
         self.context = context
         self.namespaces = list(dict.fromkeys(namespaces)) if namespaces is not None else None
@@ -88,6 +94,7 @@ class KubeSource(EventSource):
         self.settings = settings or WatchSettings()
         self.connect_timeout = connect_timeout
         self.rng = random.Random(seed)
+        self.page_hook = page_hook
         self.resolved: ResolvedContext | None = None
         self.conn: Connection | None = None
         self._lock = threading.Lock()
@@ -203,7 +210,7 @@ class KubeSource(EventSource):
 
     def _worker(self, namespace: str | None, apis: list[str], stop: threading.Event) -> Worker:
         assert self.conn is not None and self.resolved is not None
-        return Worker(
+        worker = Worker(
             self.conn,
             namespace=namespace,
             apis=apis,
@@ -216,6 +223,8 @@ class KubeSource(EventSource):
             report=self._report,
             rng=random.Random(self.rng.random()),
         )
+        worker.page_hook = self.page_hook
+        return worker
 
     def run(self, channel: BatchChannel, stop: threading.Event) -> None:
         self._channel = channel

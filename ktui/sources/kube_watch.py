@@ -87,6 +87,9 @@ class StreamFailed(Exception):
         self.delay = delay
 
 
+# A one-shot list's consumer of raw pages: (namespace or "", api, items, restart) where
+# restart means the pages handed over so far for this namespace are void.
+PageHook = Callable[[str, str, list[Any], bool], None]
 # Callbacks into the owning source: apply changes atomically, report state.
 Apply = Callable[["Worker", list[Event], list[Event], bool], None]
 Report = Callable[["Worker", State, str, "float | None", "SourceError | None"], None]
@@ -125,6 +128,7 @@ class Worker:
         self.rv: str | None = None
         self.known: dict[str, Event] = {}
         self.skipped_apis: list[str] = []  # forbidden APIs we fell back from
+        self.page_hook: PageHook | None = None
 
     # -- building events ---------------------------------------------------------------
 
@@ -178,17 +182,23 @@ class Worker:
         replaces the consumer's store in one reset."""
         listed: dict[str, Event] = {}
         streamed = initial
+        restarted = False
         rv = ""
         start: str | None = None
         while not self.stop.is_set():
             try:
                 for _token, body in Pager(self._fetch_page, self.stop, token=start):
                     data = _loads(body)
-                    page = [self._build(item) for item in data.get("items") or ()]
-                    for event in page:
-                        listed[event.uid] = event
-                    if streamed:
-                        self._apply(self, page, [], False)
+                    items = data.get("items") or []
+                    if self.page_hook is not None:  # one-shot list: the hook builds
+                        self.page_hook(self.namespace or "", self.api, items, restarted)
+                        restarted = False
+                    else:
+                        page = [self._build(item) for item in items]
+                        for event in page:
+                            listed[event.uid] = event
+                        if streamed:
+                            self._apply(self, page, [], False)
                     meta = data.get("metadata") or {}
                     rv = str(meta.get("resourceVersion") or "")
                     start = meta.get("continue") or None
@@ -199,7 +209,7 @@ class Worker:
             except ContinueExpired:
                 # The continue token expired: list again from the start; the result
                 # replaces the pages already handed over.
-                start, listed, streamed = None, {}, False
+                start, listed, streamed, restarted = None, {}, False, True
                 self._report(
                     self, State.LISTING, "relisting (list continue token expired)", None, None
                 )
@@ -207,7 +217,7 @@ class Worker:
             return
         self.known = listed
         self.rv = rv or None
-        if not streamed:
+        if not streamed and self.page_hook is None:
             self._apply(self, [], [], True)
 
     # -- following ---------------------------------------------------------------------

@@ -64,6 +64,14 @@ def test_all_namespaces_jsonl_is_every_event_in_time_order(
     assert done.stdout.isascii()  # every control and non-ASCII character escaped
 
 
+def test_expired_continue_token_during_the_listing(cluster: SimCluster, kubeconfig: Path) -> None:
+    cluster.faults.expire_next_continue(1)
+    done = ktui("--kubeconfig", str(kubeconfig), "-A", "-o", "jsonl")
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line) for line in done.stdout.splitlines()] == expected(cluster)
+    assert cluster.faults.fired["expired_continue"] >= 1
+
+
 def test_json_is_an_array_of_the_same_records(cluster: SimCluster, kubeconfig: Path) -> None:
     done = ktui("--kubeconfig", str(kubeconfig), "-n", "test", "-o", "json")
     assert done.returncode == 0, done.stderr

@@ -107,3 +107,25 @@ def test_raw_from_received_bytes() -> None:
     data = json.dumps(obj, ensure_ascii=False).encode()
     event = build(json.loads(data), "v1", "c", True, raw=data)
     assert event.raw == obj
+
+
+def test_extracted_json_line_is_the_model_record() -> None:
+    from ktui.cli.events_cmd import fields_line
+    from ktui.model.event import to_json_record
+    from ktui.sources.kube_parse import extract
+
+    no_object = copy.deepcopy(OBJECTS[0])
+    no_object["involvedObject"] = {}
+    checked = 0
+    for obj in [*OBJECTS, no_object, *odd_variants(OBJECTS[1])]:
+        for api, model, shaped in (
+            ("v1", from_core_v1, obj),
+            ("events.k8s.io/v1", from_events_v1, to_events_v1(obj)),
+        ):
+            fields = extract(shaped, api)
+            if fields is None:
+                continue
+            checked += 1
+            line = fields_line(fields, "ctx")
+            assert json.loads(line) == to_json_record(model(shaped, context="ctx", keep_raw=False))
+    assert checked > 2 * len(OBJECTS)
