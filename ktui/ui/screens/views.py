@@ -43,7 +43,8 @@ def _modal_css(screen: str, width: int) -> str:
 {screen} Label {{ width: 100%; }}
 {screen} .title {{ text-style: bold; padding: 0 0 1 0; }}
 {screen} .hint {{ color: $text-muted; }}
-{screen} .error {{ color: $error; }}
+{screen} .problem {{ color: $error; }}
+{screen} .-none {{ display: none; }}
 """
 
 
@@ -117,7 +118,6 @@ class ViewsScreen(ModalScreen[SavedView | None]):
     }
     ViewsScreen #views-problems { color: $error; }
     ViewsScreen #views-warnings { color: $warning; }
-    ViewsScreen .-none { display: none; }
     ViewsScreen .hint { padding: 1 0 0 0; }
     """
     BINDINGS = [
@@ -230,6 +230,7 @@ class NamePrompt(ModalScreen[str | None]):
 
     DEFAULT_CSS = _modal_css("NamePrompt", 70) + """
     NamePrompt .summary { color: $text-muted; padding: 0 0 1 0; }
+    NamePrompt .hint { padding: 1 0 0 0; }
     """
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="views.prompt.cancel")]
 
@@ -250,7 +251,7 @@ class NamePrompt(ModalScreen[str | None]):
             if self.summary is not None:
                 yield Label(self.summary, classes="summary")
             yield Input(value=self.value, placeholder="view name", id="view-name")
-            yield Label("", classes="error", id="view-name-error")
+            yield Label("", classes="problem -none", id="view-name-error")
             yield Label(self.hint, classes="hint")
 
     def on_mount(self) -> None:
@@ -263,7 +264,9 @@ class NamePrompt(ModalScreen[str | None]):
             return
         problem = self.validate(event.value) if self.validate else None
         if problem:
-            self.query_one("#view-name-error", Label).update(Text(one_line(problem, 300)))
+            error = self.query_one("#view-name-error", Label)
+            error.update(Text(one_line(problem, 300)))
+            error.remove_class("-none")
             return
         self.dismiss(event.value)
 
