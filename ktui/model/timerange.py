@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from ktui.model.event import format_time, parse_time
 
@@ -89,10 +90,18 @@ class TimeRange:
         return TimeRange.between(start + delta, end + delta)
 
     def describe(self) -> str:
+        """``last 6h``, or a compact UTC span (``2025-11-22 02:26–08:26 UTC``) that fits a
+        header at 80 columns."""
         if self.relative is not None:
             return f"last {format_duration(self.relative)}"
         start, end = self.bounds()
-        return f"{format_time(start)} → {format_time(end)}"
+        begin = datetime.fromtimestamp(start, UTC)
+        finish = datetime.fromtimestamp(end, UTC)
+        clock = "%H:%M:%S" if begin.second or finish.second else "%H:%M"
+        if begin.date() == finish.date():
+            return f"{begin:%Y-%m-%d} {begin.strftime(clock)}–{finish.strftime(clock)} UTC"
+        return f"{begin:%Y-%m-%d} {begin.strftime(clock)} → {finish:%m-%d} " \
+               f"{finish.strftime(clock)} UTC"
 
     def to_spec(self) -> dict[str, str]:
         """For saved views: ``{"since": "6h"}`` or ``{"from": ..., "to": ...}``."""

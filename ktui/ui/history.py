@@ -62,6 +62,7 @@ class HistorySession:
         self.ask_password: Callable[[], str] = lambda: ""
         self.loading_since: float | None = None
         self.page_loading = False
+        self.took_ms = 0.0
 
     @property
     def available(self) -> bool:
@@ -135,9 +136,9 @@ class HistorySession:
             self.histogram = _histogram(page)
         self.store.apply(page.events)
         self.cursor = page if page.cursor is not None else None
-        took = f"{page.took_ms / 1000:.2f} s"
+        self.took_ms = page.took_ms  # kept for the curious, not shown: it would jitter
         loaded = f"{len(self.store):,} loaded" + (", more on scroll" if self.cursor else "")
-        text = f"{self.time_range.describe()} · {loaded} · {took}"
+        text = loaded  # the range itself is in the header's scope
         self.status = SourceStatus(State.WATCHING, text, warning=page.warning)
         return True
 

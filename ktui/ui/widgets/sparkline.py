@@ -62,6 +62,7 @@ class EventSparkline(Widget):
         normal_style = base + self.get_component_rich_style("sparkline--normal")
         warning_style = base + self.get_component_rich_style("sparkline--warning")
         row_from_bottom = bar_rows - 1 - y
+        columns = self._columns_per_bucket(histogram, width)
         segments: list[Segment] = []
         for normal, warning in zip(histogram.normal[:width], histogram.warning[:width],
                                    strict=True):
@@ -69,8 +70,13 @@ class EventSparkline(Widget):
             warning_eighths = self._eighths(warning, peak, bar_rows) if warning else 0
             filled = min(max(total_eighths - row_from_bottom * 8, 0), 8)
             style = warning_style if warning_eighths > row_from_bottom * 8 else normal_style
-            segments.append(Segment(_BLOCKS[filled], style))
-        return Strip(segments).adjust_cell_length(width, base)
+            segments.append(Segment(_BLOCKS[filled] * columns, style))
+        return Strip(segments).crop(0, width).adjust_cell_length(width, base)
+
+    @staticmethod
+    def _columns_per_bucket(histogram: Histogram, width: int) -> int:
+        """A server may return fewer buckets than columns: widen them to fill the line."""
+        return max(1, width // max(len(histogram.normal), 1))
 
     @staticmethod
     def _eighths(value: int, peak: int, rows: int) -> int:
@@ -80,9 +86,12 @@ class EventSparkline(Widget):
 
     def _axis(self, histogram: Histogram, width: int, base: Style) -> Strip:
         axis = base + self.get_component_rich_style("sparkline--axis")
-        span = histogram.interval * len(histogram.normal)
+        full_width = width
+        buckets_shown = min(len(histogram.normal), width)
+        span = histogram.interval * buckets_shown
         left = _clock(histogram.start, span)
         right = _clock(histogram.start + span, span)
+        width = min(width, buckets_shown * self._columns_per_bucket(histogram, width))
         peak = max((n + w for n, w in zip(histogram.normal, histogram.warning, strict=True)),
                    default=0)
         middle = f" peak {peak}/bucket "
@@ -96,10 +105,10 @@ class EventSparkline(Widget):
             chars[centre : centre + len(middle)] = middle
         segments = [Segment("".join(chars), axis)]
         strip = Strip(segments, width)
-        if self.marked is not None and 0 <= self.marked < width:
+        columns = self._columns_per_bucket(histogram, width)
+        marked = None if self.marked is None else self.marked * columns + columns // 2
+        if marked is not None and 0 <= marked < width:
             marker = base + self.get_component_rich_style("sparkline--marker")
-            before, _, after = (
-                strip.divide([self.marked, self.marked + 1, width])
-            )
+            before, _, after = strip.divide([marked, marked + 1, width])
             strip = Strip.join([before, Strip([Segment("▲", marker)], 1), after])
-        return strip
+        return strip.adjust_cell_length(full_width, base)

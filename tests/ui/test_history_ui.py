@@ -1,0 +1,244 @@
+"""History mode in the TUI, against an OpenSearch-compatible server (osmem-server, or a
+real cluster with KTUI_TEST_OPENSEARCH_URL) loaded with exporter documents."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from opensearchpy import OpenSearch
+from textual.pilot import Pilot
+
+from ktui.model.event import from_exporter
+from ktui.model.timerange import TimeRange
+from ktui.sim import SimCluster
+from ktui.sim.exporter_docs import generate, index_documents, stored_documents
+from ktui.sources.catalog import KubeCatalog
+from ktui.sources.opensearch import HistorySource, OpenSearchConfig
+from ktui.ui.app import KtuiApp
+from ktui.ui.history import HistorySession
+from ktui.ui.widgets.event_table import EventTable
+from tests.ui.conftest import NOW, fixed_clock, loaded, wait_for
+
+DAYS = 2
+START = NOW - DAYS * 86400
+WINDOW = TimeRange.between(NOW - 6 * 3600, NOW)  # absolute: the data is pinned to NOW
+
+
+@dataclass
+class History:
+    url: str
+    index: str
+    docs: list[dict[str, Any]]
+    user: str = ""
+    password: str = ""
+
+    def config(self, **overrides: Any) -> OpenSearchConfig:
+        config = OpenSearchConfig(url=self.url, index=self.index, user=self.user,
+                                  password=self.password)
+        for key, value in overrides.items():
+            setattr(config, key, value)
+        return config
+
+
+@pytest.fixture(scope="module")
+def history() -> Iterator[History]:
+    docs = generate(1200, days=DAYS, seed=11, start=START)
+    url = os.environ.get("KTUI_TEST_OPENSEARCH_URL")
+    if url:
+        user = os.environ.get("KTUI_TEST_OPENSEARCH_USER", "")
+        password = os.environ.get("KTUI_TEST_OPENSEARCH_PASSWORD", "")
+        client = OpenSearch(hosts=[url], http_auth=(user, password) if user else None,
+                            timeout=120)
+        prefix = f"ktui-ui-{uuid.uuid4().hex[:8]}-"
+        index_documents(client, docs, "single", prefix=prefix)
+        client.indices.refresh(index=prefix + "*")
+        try:
+            yield History(url, prefix + "eks-kubernetes-events*", docs, user, password)
+        finally:
+            for name in list(client.indices.get(index=prefix + "*")):
+                client.indices.delete(index=name, ignore_unavailable=True)
+        return
+    from osmem_server import OsmemServer
+
+    server = OsmemServer.start(japanese=False)
+    try:
+        client = OpenSearch(hosts=[server.url], timeout=120)
+        index_documents(client, docs, "single")
+        client.indices.refresh(index="eks-kubernetes-events")
+        yield History(server.url, "eks-kubernetes-events*", docs)
+    finally:
+        server.close()
+
+
+def truth(history: History, time_range: TimeRange, warnings_only: bool = False) -> set[str]:
+    start, end = time_range.bounds()
+    events = [from_exporter(doc) for doc in stored_documents(history.docs, True)]
+    return {
+        e.uid for e in events
+        if start <= e.time <= end and (not warnings_only or e.type == "Warning")
+    }
+
+
+@pytest.fixture
+def make_history_app(
+    kubeconfig: str, history: History
+) -> Callable[..., KtuiApp]:
+    def make(**config: Any) -> KtuiApp:
+        source_config = history.config(**config)
+        session = HistorySession(lambda: HistorySource(source_config))
+        session.time_range = WINDOW
+        return KtuiApp(KubeCatalog(kubeconfig), clock=fixed_clock, history=session)
+
+    return make
+
+
+def history_loaded(app: KtuiApp) -> Callable[[], bool]:
+    return lambda: (app.mode == "history" and app.history.loading_since is None
+                    and app.history.status.state.value in ("watching", "error"))
+
+
+async def test_h_toggles_history_with_the_same_filter(
+    make_history_app: Callable[..., KtuiApp], clusters: list[SimCluster], history: History
+) -> None:
+    app = make_history_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("w", "h")
+        await wait_for(pilot, history_loaded(app), timeout=30)
+        assert app.header.state.mode == "HISTORY"
+        expected = truth(history, WINDOW, warnings_only=True)
+        assert app.history.total == len(expected)
+        table = app.query_one(EventTable)
+        shown = {table.event_at(r).uid for r in range(table.row_count)}  # type: ignore[union-attr]
+        assert shown <= expected and len(shown) == min(len(expected), 500)
+        times = [table.event_at(r).time for r in range(table.row_count)]  # type: ignore[union-attr]
+        assert times == sorted(times, reverse=True)
+        assert app.sparkline.histogram is not None
+        assert sum(app.sparkline.histogram.warning) == len(expected)
+        await pilot.press("h")
+        assert app.mode == "live" and app.header.state.mode == "LIVE"
+        assert app.query_state.types == {"Warning"}
+
+
+async def test_scrolling_loads_every_page(
+    make_history_app: Callable[..., KtuiApp], clusters: list[SimCluster], history: History
+) -> None:
+    app = make_history_app()
+    whole = TimeRange.between(START, NOW)
+    app.history.time_range = whole
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("h")
+        await wait_for(pilot, history_loaded(app), timeout=30)
+        expected = truth(history, whole)
+        assert len(expected) > 1000
+        for _ in range(10):
+            await pilot.press("G")
+            await pilot.pause(0.3)
+            if app.history.cursor is None and not app.history.page_loading:
+                break
+            await wait_for(pilot, lambda: not app.history.page_loading, timeout=30)
+        assert {e.uid for e in app.history.store.all_events} == expected
+
+
+async def test_time_range_keys(
+    make_history_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_history_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("h")
+        await wait_for(pilot, history_loaded(app), timeout=30)
+        start, end = app.history.time_range.bounds()
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, history_loaded(app), timeout=30)
+        assert app.history.time_range.bounds() == (start - 3 * 3600, end - 3 * 3600)
+        await pilot.press("minus")  # zoom out: 6h -> 24h, same end
+        await wait_for(pilot, history_loaded(app), timeout=30)
+        new_start, new_end = app.history.time_range.bounds()
+        assert new_end == end - 3 * 3600 and new_end - new_start == 24 * 3600
+        await pilot.press("T")
+        await pilot.pause()
+        for _ in range(10):
+            await pilot.press("backspace")
+        await pilot.press(*"nonsense", "enter")
+        assert "duration" in str(app.screen.query_one("#prompt-error").render())
+        for _ in range(10):
+            await pilot.press("backspace")
+        await pilot.press(*"15m", "enter")
+        await wait_for(pilot, history_loaded(app), timeout=30)
+        assert app.history.time_range.relative == 15 * 60
+        assert "last 15m" in app.header.state.scope
+
+
+async def test_object_history_from_a_live_event(
+    make_history_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_history_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        selected = app.table.selected
+        assert selected is not None
+        await pilot.press("H")
+        await wait_for(pilot, history_loaded(app), timeout=30)
+        assert app.mode == "history"
+        assert f"name:{selected.object.name}" in app.query_state.text
+        assert app.history.time_range.relative == 7 * 86400
+        for row in range(app.table.row_count):
+            assert app.table.event_at(row).object.name == selected.object.name  # type: ignore[union-attr]
+
+
+async def test_opensearch_down_is_shown_and_live_still_works(
+    kubeconfig: str, clusters: list[SimCluster]
+) -> None:
+    config = OpenSearchConfig(url="http://127.0.0.1:9", request_timeout=2)
+    session = HistorySession(lambda: HistorySource(config))
+    app = KtuiApp(KubeCatalog(kubeconfig), clock=fixed_clock, history=session)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("h")
+        await wait_for(pilot, history_loaded(app), timeout=30)
+        assert app.history.status.state.value == "error"
+        assert "⚠" in str(app.table.empty_message)
+        assert app.header.state.state_is_error
+        await pilot.press("h")
+        assert app.mode == "live" and app.table.row_count == len(clusters[0].events())
+
+
+async def test_history_unconfigured_says_how(
+    kubeconfig: str, clusters: list[SimCluster]
+) -> None:
+    session = HistorySession(None, "history mode: no OpenSearch URL: set OPENSEARCH_HOST")
+    app = KtuiApp(KubeCatalog(kubeconfig), clock=fixed_clock, history=session)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("h")
+        await pilot.pause()
+        assert app.mode == "live"
+        assert any("OPENSEARCH_HOST" in str(n.message) for n in app._notifications)
+
+
+SIZES = [(80, 24), (160, 48)]
+
+
+def history_ready(app: KtuiApp, cluster: SimCluster) -> Callable[[Pilot], Awaitable[None]]:
+    async def run_before(pilot: Pilot) -> None:
+        await wait_for(pilot, loaded(app, cluster))
+        await pilot.press("h")
+        await wait_for(pilot, history_loaded(app), timeout=30)
+        await pilot.pause(0.3)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_history_snapshot(snap_compare: Callable[..., bool],
+                          make_history_app: Callable[..., KtuiApp],
+                          clusters: list[SimCluster], size: tuple[int, int]) -> None:
+    app = make_history_app()
+    assert snap_compare(app, terminal_size=size, run_before=history_ready(app, clusters[0]))
