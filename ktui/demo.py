@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ktui.sim import SimCluster, write_kubeconfig
+from ktui.sim.scenarios import demo_clusters
 
 DEMO_CONTEXT = "demo"
-PROD_CONTEXT = "prod-eu-west-1"
 
 
 @dataclass
@@ -81,11 +81,9 @@ def start_history(demo: Demo, documents: int = 2000) -> None:
 
 def start_demo(*, seed: int = 1, history: bool = True) -> Demo:
     directory = tempfile.mkdtemp(prefix="ktui-demo-")
-    # Both scenarios include a steady trickle, so the demo is visibly live.
-    clusters = [
-        SimCluster(name=DEMO_CONTEXT, scenario="demo", seed=seed),
-        SimCluster(name=PROD_CONTEXT, scenario="prod", seed=seed + 1),
-    ]
+    # Both scenarios include a steady trickle, so the demo is visibly live. TLS with the
+    # simulator's own CA: verification stays on, and kubectl can use the same kubeconfig.
+    clusters = demo_clusters(seed, tls=True)
     for cluster in clusters:
         cluster.start()
     kubeconfig = str(Path(directory) / "kubeconfig")
