@@ -80,3 +80,45 @@ def test_warnings_of_namespace_test_show_the_three_scenarios(tmux: Tmux) -> None
     assert reasons == {"FailedMount", "Failed", "FailedScheduling"}
     assert all(row.split()[1] == "Warning" for row in rows if row.strip())
     tmux.keys("q")
+
+
+@pytest.fixture
+def hostile_tmux(tmp_path: Path) -> Iterator[Tmux]:
+    from ktui.sim import SimCluster, write_kubeconfig
+
+    cluster = SimCluster(name="hostile", scenario="hostile", seed=3)
+    cluster.start()
+    kubeconfig = tmp_path / "kubeconfig"
+    write_kubeconfig(str(kubeconfig), [cluster], token="admin-token")
+    env = {**os.environ, "HOME": str(tmp_path), "KTUI_CONFIG_DIR": str(tmp_path / "config"),
+           "TERM": "xterm-256color", "TMUX": "", "TMUX_TMPDIR": str(tmp_path)}
+    session = f"ktui-hostile-{uuid.uuid4().hex[:8]}"
+    mux = Tmux(session, env)
+    mux.run("new-session", "-d", "-s", session, "-x", "160", "-y", "40")
+    mux.run("set-option", "-t", session, "set-clipboard", "on")
+    mux.run("select-pane", "-t", session, "-T", "before")
+    mux.keys(f"{sys.executable} -m ktui --kubeconfig {kubeconfig}", "Enter")
+    try:
+        yield mux
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], env=env,
+                       capture_output=True, check=False)
+        cluster.stop()
+
+
+def test_hostile_events_do_not_touch_the_terminal(hostile_tmux: Tmux) -> None:
+    """Title, clipboard and screen stay ktui's: OSC 0/52 and CSI 2J in events are inert."""
+    hostile_tmux.wait_for("hostile", "watching")
+    for _ in range(25):  # walk every row, with the detail open, so all text is drawn
+        hostile_tmux.keys("j")
+    hostile_tmux.keys("Enter")
+    for _ in range(25):
+        hostile_tmux.keys("k")
+    screen = hostile_tmux.wait_for("watching", "\\x1b")  # escapes are shown, visibly
+    assert "LAST SEEN" in screen  # the screen was not cleared
+    title = hostile_tmux.run("display-message", "-p", "-t", hostile_tmux.session,
+                             "#{pane_title}").strip()
+    assert title == "before"
+    buffers = hostile_tmux.run("list-buffers")
+    assert "hello" not in buffers and "aGVsbG8" not in buffers
+    assert buffers.strip() == ""
