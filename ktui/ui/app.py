@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -494,6 +495,24 @@ class KtuiApp(HistoryMode, App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every key binding is also a command in the palette (ctrl+p), with its key."""
+        yield from super().get_system_commands(screen)
+        bindings = [*self.BINDINGS, *EventTable.BINDINGS, *NamespaceSidebar.BINDINGS]
+        seen: set[str] = set()
+        for binding in bindings:
+            if not isinstance(binding, Binding) or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            target = self.table if binding in EventTable.BINDINGS else (
+                self.sidebar if binding in NamespaceSidebar.BINDINGS else self)
+            keys = binding.key_display or binding.key.split(",")[0]
+            yield SystemCommand(
+                binding.description or binding.action,
+                f"key {keys} · {binding.id or binding.action}",
+                partial(target.run_action, binding.action),
+            )
 
     async def action_quit(self) -> None:
         self.sessions.stop_all(wait=0.5)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 
 from ktui.model.event import from_core_v1
+from ktui.settings import Settings
 from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.detail import DetailPane
@@ -238,3 +239,33 @@ async def test_events_keep_flowing_while_a_prompt_is_open(
             await pilot.press("escape")
             await pilot.pause()
             assert len(app.screen_stack) == 1
+
+
+async def test_command_palette_offers_every_action(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for title in ("Warnings", "Normal", "All types", "Filter", "Context", "Follow",
+                      "Copy JSON", "History", "Detail", "Toggle ns", "Quit"):
+            assert title in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Warnings")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.query_state.types == {"Warning"})
+
+
+async def test_keys_can_be_remapped_by_binding_id(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app(settings=Settings(keys={"types.warning": "W", "quit": "ctrl+q"}))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("w")
+        assert not app.query_state.types  # the old key no longer does it
+        await pilot.press("W")
+        assert app.query_state.types == {"Warning"}
