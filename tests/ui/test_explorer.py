@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
+
 from ktui.model.event import from_core_v1
 from ktui.settings import Settings
 from ktui.sim import SimCluster
@@ -269,3 +271,17 @@ async def test_keys_can_be_remapped_by_binding_id(
         assert not app.query_state.types  # the old key no longer does it
         await pilot.press("W")
         assert app.query_state.types == {"Warning"}
+
+
+async def test_no_color_renders(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NO_COLOR: Textual strips colours with a filter that needs a style on every segment."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)  # the empty table's message is drawn first
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("w", "enter", "b")
+        await pilot.pause(0.3)
+        assert app.table.row_count > 0

@@ -377,7 +377,11 @@ class EventTable(ScrollView, can_focus=True):
         lines = self.empty_message.wrap(console, max(width - 1, 10))
         if not 0 <= line < len(lines):
             return Strip.blank(width, base)
-        segments = [s for s in lines[line].render(console) if s.text != "\n"]
+        # Every segment gets a style: Textual's NO_COLOR filter fails on a bare segment.
+        segments = [
+            Segment(s.text, base + s.style if s.style else base)
+            for s in lines[line].render(console) if s.text != "\n"
+        ]
         return Strip(segments).adjust_cell_length(width, base)
 
     def _strip(self, cells_in: list[tuple[str, int, bool, Style]], width: int) -> Strip:
