@@ -1,0 +1,30 @@
+"""The layering holds at run time too, not only in import-linter's static graph."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def imported_after(statement: str) -> set[str]:
+    code = f"import sys, json\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    return {name.split(".")[0] for name in json.loads(out)}
+
+
+def test_the_model_imports_no_ui_and_no_clients() -> None:
+    modules = imported_after(
+        "import ktui.model.event, ktui.model.query, ktui.model.store, ktui.model.views, "
+        "ktui.model.timerange, ktui.model.safe_text"
+    )
+    assert not modules & {"textual", "rich", "kubernetes", "opensearchpy", "urllib3"}
+
+
+def test_the_ui_starts_without_the_clients() -> None:
+    """The Kubernetes and OpenSearch clients cost ~0.5 s to import: the app and its launch
+    path must not load them before the first paint (sources import them in a thread)."""
+    modules = imported_after("import ktui.cli, ktui.ui.launch, ktui.ui.app, ktui.sources.catalog")
+    assert "textual" in modules
+    assert not modules & {"kubernetes", "opensearchpy"}
