@@ -132,6 +132,15 @@ class Query:
 
     # -- evaluation --------------------------------------------------------------------
 
+    def narrows(self, other: Query) -> bool:
+        """True when everything this query matches, ``other`` matches too (it only adds
+        conditions or narrows a set), so filtering ``other``'s result gives ours."""
+        if other.types and not (self.types and self.types <= other.types):
+            return False
+        if other.namespaces and not (self.namespaces and self.namespaces <= other.namespaces):
+            return False
+        return set(other.terms) <= set(self.terms) and set(other.words) <= set(self.words)
+
     @cached_property
     def _predicate(self) -> Callable[[Event], bool]:
         return _compile(self)
@@ -172,12 +181,18 @@ class Query:
         return ",".join(selectors)
 
 
+def type_check(types: frozenset[str]) -> Callable[[str], bool]:
+    """Whether an event type passes a type filter (case does not matter)."""
+    exact = frozenset(types) | {t.capitalize() for t in types}
+    lowered = frozenset(t.lower() for t in types)
+    return lambda value: value in exact or value.lower() in lowered
+
+
 def _compile(query: Query) -> Callable[[Event], bool]:
     checks: list[Callable[[Event], bool]] = []
     if query.types:
-        exact = frozenset(query.types) | {t.capitalize() for t in query.types}
-        types = frozenset(t.lower() for t in query.types)
-        checks.append(lambda e: e.type in exact or e.type.lower() in types)
+        type_ok = type_check(query.types)
+        checks.append(lambda e: type_ok(e.type))
     if query.namespaces:
         namespaces = query.namespaces
         checks.append(lambda e: e.namespace in namespaces)
@@ -203,15 +218,34 @@ def _both(
 
 def _word_check(word: str) -> Callable[[Event], bool]:
     search = re.compile(re.escape(word), re.IGNORECASE).search
+    if not word.isascii():
 
-    def found(e: Event) -> bool:
-        return (
-            search(e.message) is not None
-            or search(e.reason) is not None
-            or search(e.object.name) is not None
-        )
+        def found(e: Event) -> bool:
+            return (
+                search(e.message) is not None
+                or search(e.reason) is not None
+                or search(e.object.name) is not None
+            )
 
-    return found
+        return found
+
+    # An ASCII word in ASCII text: case-insensitive equality is lower() equality, and
+    # `in` on lowered text runs 3-4x faster than an IGNORECASE regex (which cannot use
+    # its literal fast path). Text with any other character keeps the regex, whose case
+    # folding also matches e.g. the Kelvin sign to "k".
+    lowered = word.lower()
+
+    def found_ascii(e: Event) -> bool:
+        text = e.message
+        if (lowered in text.lower()) if text.isascii() else (search(text) is not None):
+            return True
+        text = e.reason
+        if (lowered in text.lower()) if text.isascii() else (search(text) is not None):
+            return True
+        text = e.object.name
+        return (lowered in text.lower()) if text.isascii() else (search(text) is not None)
+
+    return found_ascii
 
 
 def _term_check(term: Term) -> Callable[[Event], bool]:
