@@ -3,8 +3,14 @@
 One store holds one context's events. It keeps every event in time order (``_all``)
 and, for the current filter, the matching ones in the same order (``visible``). Both
 lists are maintained incrementally: a batch of a few events costs a few binary
-searches, a large one (a relist, a burst) one near-linear Timsort pass. A filter change
-is one pass over ``_all`` with a compiled predicate.
+searches, a large one (a relist, a burst) one near-linear Timsort pass.
+
+The same rules keep two indexes, every event by type and by namespace, so that each
+index list holds its events in exactly ``_all``'s relative order: a filter on one type
+or one namespace (the w/n keys, the sidebar) starts from that list instead of all events,
+and a query that only narrows the current one filters ``visible``. Otherwise a filter
+change is one pass over ``_all`` with a compiled predicate. The visible warnings are
+kept too, so the sparkline's histogram is two sets of binary searches, not a pass.
 
 Why lists and not a tree: events nearly always arrive in time order, so an insert is an
 append in practice, and Python's list operations run in C. Nothing here imports textual.
@@ -13,12 +19,12 @@ append in practice, and Python's list operations run in C. Nothing here imports 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 
-from ktui.model.event import Event
-from ktui.model.query import Query
+from ktui.model.event import WARNING, Event
+from ktui.model.query import Query, type_check
 
 _time = attrgetter("time")
 
@@ -47,38 +53,63 @@ class SortedEvents:
     def remove(self, event: Event) -> bool:
         """Remove this exact object; False if it is not here."""
         items = self.items
-        index = bisect_left(items, event.time, key=_time)
-        while index < len(items) and items[index].time == event.time:
+        time = event.time
+        low = bisect_left(items, time, key=_time)
+        high = bisect_right(items, time, low, key=_time)
+        # Times have one-second resolution in core/v1, so thousands of events can share
+        # one; the one removed is usually a recent version, at the end of its run.
+        for index in range(high - 1, low - 1, -1):
             if items[index] is event:
                 del items[index]
                 return True
-            index += 1
         return False
 
-    def replace_many(self, removed: list[Event], added: list[Event]) -> None:
+    def replace_many(
+        self, removed: list[Event], added: list[Event], *, ordered: bool = False
+    ) -> None:
+        """Remove ``removed`` (exact objects), insert ``added`` (``ordered``: already
+        sorted by time, equal times in arrival order)."""
         items = self.items
         if len(removed) < _BULK:
             for event in removed:
                 self.remove(event)
-        else:
+        elif removed:
+            # Only the tail from the oldest removed time can change (usually a short one:
+            # updates replace recent events).
             gone = {id(event) for event in removed}
-            items = self.items = [event for event in items if id(event) not in gone]
+            start = bisect_left(items, min(event.time for event in removed), key=_time)
+            items[start:] = [event for event in items[start:] if id(event) not in gone]
         if not added:
             return
-        added = sorted(added, key=_time)
+        if not ordered:
+            added = sorted(added, key=_time)
         if not items or added[0].time >= items[-1].time:
             items.extend(added)  # the common case: new events are the newest
         elif len(added) < _BULK:
             for event in added:
                 self.add(event)
         else:
-            items.extend(added)
-            items.sort(key=_time)  # Timsort: near-linear on two sorted runs
+            # Sort only the tail the new events fall into (Timsort: near-linear on the
+            # two sorted runs); everything before it stays in place.
+            start = bisect_right(items, added[0].time, key=_time)
+            tail = items[start:]
+            tail.extend(added)
+            tail.sort(key=_time)
+            items[start:] = tail
 
     def drop_oldest(self, count: int) -> list[Event]:
         dropped = self.items[:count]
         del self.items[:count]
         return dropped
+
+    def drop_first(self, events: list[Event]) -> None:
+        """Remove ``events``, which are (when evicting the oldest) this list's first ones."""
+        count = len(events)
+        items = self.items
+        if count <= len(items) and all(a is b for a, b in zip(items, events, strict=False)):
+            del items[:count]
+        else:
+            self.replace_many(events, [])
 
     def span(self, start: float, end: float) -> tuple[int, int]:
         """Index range of events with start <= time < end."""
@@ -127,6 +158,9 @@ class EventStore:
         self._by_uid: dict[str, Event] = {}
         self._all = SortedEvents()
         self._visible = SortedEvents()
+        self._visible_warnings = SortedEvents()
+        self._by_type: dict[str, SortedEvents] = {}
+        self._by_namespace: dict[str, SortedEvents] = {}
         self.namespaces: dict[str, NamespaceCount] = {}
         self.warnings = 0
         self.expired = 0
@@ -155,20 +189,18 @@ class EventStore:
         return self._all.items
 
     def visible_warnings(self) -> int:
-        return sum(1 for event in self._visible.items if event.type == "Warning")
+        return len(self._visible_warnings)
 
     def histogram(self, start: float, end: float, buckets: int) -> Histogram:
         """Counts of visible events per bucket over [start, end), split by type."""
         interval = max((end - start) / max(buckets, 1), 1e-9)
-        normal = [0] * buckets
-        warning = [0] * buckets
-        low, high = self._visible.span(start, end)
-        for event in self._visible.items[low:high]:
-            index = min(int((event.time - start) / interval), buckets - 1)
-            if event.type == "Warning":
-                warning[index] += 1
-            else:
-                normal[index] += 1
+        if buckets <= 0:
+            normal: list[int] = []
+            warning: list[int] = []
+        else:
+            totals = _bucket_counts(self._visible, start, end, interval, buckets)
+            warning = _bucket_counts(self._visible_warnings, start, end, interval, buckets)
+            normal = [total - warned for total, warned in zip(totals, warning, strict=True)]
         return Histogram(start, interval, tuple(normal), tuple(warning))
 
     def index_of_visible(self, event: Event) -> int | None:
@@ -183,16 +215,74 @@ class EventStore:
     # -- writing -----------------------------------------------------------------------
 
     def set_query(self, query: Query) -> None:
-        """Show what ``query`` matches (one pass over every retained event)."""
+        """Show what ``query`` matches: a copy of an index list when one answers it, else
+        one pass over the fewest events that can match."""
+        previous = self.query
         self.query = query
-        if query.is_empty:
-            self._visible = SortedEvents()
-            self._visible.items = list(self._all.items)
-        else:
-            visible = SortedEvents()
-            visible.items = query.filter(self._all.items)
-            self._visible = visible
+        candidates, exact = self._candidates(query)
+        if not exact and query.narrows(previous) and len(self._visible) < len(candidates):
+            candidates = self._visible.items
+        visible = SortedEvents()
+        visible.items = list(candidates) if exact else query.filter(candidates)
+        self._visible = visible
+        warnings = SortedEvents()
+        warnings.items = self._warnings_of(query, visible.items)
+        self._visible_warnings = warnings
         self.generation += 1
+
+    def _candidates(self, query: Query) -> tuple[list[Event], bool]:
+        """Events that may match ``query`` (in time order), and whether they all do.
+
+        The fewest of: the index list of the one type or namespace the query allows
+        (the type toggles, the sidebar, or an exact ``type:``/``ns:`` term), else all.
+        """
+        if query.is_empty:
+            return self._all.items, True
+        options: list[list[Event]] = []
+        if query.types:
+            matching = type_check(query.types)
+            lists = [index.items for key, index in self._by_type.items() if matching(key)]
+            if not lists:
+                return [], True
+            if len(lists) == 1:
+                options.append(lists[0])
+        if query.namespaces:
+            lists = [self._by_namespace[name].items for name in query.namespaces
+                     if name in self._by_namespace]
+            if not lists:
+                return [], True
+            if len(lists) == 1:
+                options.append(lists[0])
+        # A single condition answered by one index list needs no predicate at all.
+        exact = bool(options) and not (query.terms or query.words) and not (
+            query.types and query.namespaces
+        )
+        for term in query.terms:
+            if term.op != ":" or term.negated or term.field not in ("type", "namespace"):
+                continue
+            by_key = self._by_type if term.field == "type" else self._by_namespace
+            wanted = {value.lower() for value in term.values}
+            lists = [index.items for key, index in by_key.items() if key.lower() in wanted]
+            if not lists:
+                return [], True
+            if len(lists) == 1:
+                options.append(lists[0])
+        if not options:
+            return self._all.items, False
+        return min(options, key=len), exact
+
+    def _warnings_of(self, query: Query, visible: list[Event]) -> list[Event]:
+        if query.is_empty:
+            index = self._by_type.get(WARNING)
+            return list(index.items) if index is not None else []
+        if query.types:
+            matching = type_check(query.types)
+            keys = [key for key in self._by_type if matching(key)]
+            if WARNING not in keys:
+                return []
+            if keys == [WARNING]:
+                return list(visible)
+        return [event for event in visible if event.type == WARNING]
 
     def apply(
         self,
@@ -234,15 +324,23 @@ class EventStore:
             if superseded:
                 removed = [e for e in removed if id(e) not in superseded]
                 added = [e for e in added if id(e) not in superseded]
-        self._all.replace_many(removed, added)
+        # Sorted once here: a stable sort's subsets are the sorted subsets, so every
+        # list below gets its share already in order.
+        added.sort(key=_time)
+        self._all.replace_many(removed, added, ordered=True)
+        _regroup(self._by_type, _type, removed, added)
+        _regroup(self._by_namespace, _namespace, removed, added)
         query = self.query
-        if query.is_empty:
-            self._visible.replace_many(removed, added)
-        else:
+        if not query.is_empty:
             matches = query.matches
-            self._visible.replace_many(
-                [e for e in removed if matches(e)], [e for e in added if matches(e)]
-            )
+            removed = [e for e in removed if matches(e)]
+            added = [e for e in added if matches(e)]
+        self._visible.replace_many(removed, added, ordered=True)
+        self._visible_warnings.replace_many(
+            [e for e in removed if e.type == WARNING],
+            [e for e in added if e.type == WARNING],
+            ordered=True,
+        )
         evicted = self._evict()
         self.generation += 1
         return Change(counts[0], counts[1], counts[2], evicted, reset)
@@ -293,8 +391,77 @@ class EventStore:
         for event in dropped:
             del self._by_uid[event.uid]
             self._count(event, -1)
+        # Every list keeps _all's order, so the dropped events are each one's first.
+        for index, key in ((self._by_type, _type), (self._by_namespace, _namespace)):
+            for value, group in _group(dropped, key).items():
+                events = index[value]
+                events.drop_first(group)
+                if not events.items:
+                    del index[value]
         matches = self.query.matches
-        self._visible.replace_many([e for e in dropped if matches(e)], [])
+        visible = [e for e in dropped if matches(e)]
+        self._visible.drop_first(visible)
+        self._visible_warnings.drop_first([e for e in visible if e.type == WARNING])
         self.evicted_total += len(dropped)
         return len(dropped)
 
+
+
+_type = attrgetter("type")
+_namespace = attrgetter("namespace")
+
+
+def _group(events: list[Event], key: Callable[[Event], str]) -> dict[str, list[Event]]:
+    groups: dict[str, list[Event]] = {}
+    for event in events:
+        value = key(event)
+        group = groups.get(value)
+        if group is None:
+            groups[value] = [event]
+        else:
+            group.append(event)
+    return groups
+
+
+def _regroup(
+    index: dict[str, SortedEvents],
+    key: Callable[[Event], str],
+    removed: list[Event],
+    added: list[Event],
+) -> None:
+    """Apply one batch to an index (removals, and additions sorted by time, by key)."""
+    removed_by = _group(removed, key)
+    added_by = _group(added, key)
+    for value in removed_by.keys() | added_by.keys():
+        events = index.get(value)
+        if events is None:
+            events = index[value] = SortedEvents()
+        events.replace_many(removed_by.get(value, []), added_by.get(value, []), ordered=True)
+        if not events.items:
+            del index[value]
+
+
+def _bucket_counts(
+    events: SortedEvents, start: float, end: float, interval: float, buckets: int
+) -> list[int]:
+    """Events per bucket over [start, end): bucket ``min(int((t - start) / interval),
+    buckets - 1)``. That index never decreases with the time, so each bucket's first
+    event is found by binary search: O(buckets log n) instead of a pass."""
+    counts = [0] * buckets
+    items = events.items
+    low, high = events.span(start, end)
+    last = buckets - 1
+
+    def bucket(event: Event) -> int:
+        return min(int((event.time - start) / interval), last)
+
+    if high - low <= buckets * 16:
+        for event in items[low:high]:
+            counts[bucket(event)] += 1
+        return counts
+    edge = low
+    for index in range(buckets):
+        following = bisect_left(items, index + 1, edge, high, key=bucket) if index < last else high
+        counts[index] = following - edge
+        edge = following
+    return counts

@@ -1,0 +1,94 @@
+"""The store's shortcuts (type and namespace indexes, narrowing filters, the bisected
+histogram, tail-only list edits) give exactly what the plain definitions give."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from ktui.model.event import Event, ObjectRef
+from ktui.model.query import Query, parse_query
+from ktui.model.store import EventStore
+
+TYPES = ["Normal", "Warning", "warning", "WARNING", "", "Odd"]
+NAMESPACES = ["a", "b", "c", "kube-system", ""]
+MESSAGES = ["Back-off restarting web", "kelvin K", "\u212aelvin", "éclair pod", "plain", "ſtuff"]
+TEXTS = ["", "web", "back pod", "reason~Back", "-reason:Pulled", "kind:Pod web", "\u212a", "é",
+         "ſ s", "type:warning", "ns:A,b", "type:Normal,Warning web", "namespace:a"]
+
+
+def _event(rng: random.Random, uid: str, time: float) -> Event:
+    namespace = rng.choice(NAMESPACES)
+    return Event(
+        uid=uid, namespace=namespace, type=rng.choice(TYPES),
+        reason=rng.choice(["BackOff", "Pulled", "Started"]),
+        message=rng.choice(MESSAGES) + str(rng.randrange(5)), time=time, first_seen=time,
+        resource_version=str(rng.randrange(10**6)),
+        object=ObjectRef("Pod", rng.choice(["web-1", "api-2", "Kelvin-\u212a"]), namespace),
+    )
+
+
+def _naive_histogram(store: EventStore, start: float, end: float, buckets: int) -> tuple:
+    interval = max((end - start) / buckets, 1e-9)
+    normal, warning = [0] * buckets, [0] * buckets
+    for event in store.visible:
+        if start <= event.time < end:
+            index = min(int((event.time - start) / interval), buckets - 1)
+            (warning if event.type == "Warning" else normal)[index] += 1
+    return tuple(normal), tuple(warning)
+
+
+def _check(store: EventStore) -> None:
+    everything = store.all_events
+    assert [e.time for e in everything] == sorted(e.time for e in everything)
+    assert store.visible == [e for e in everything if store.query.matches(e)]
+    assert store.visible_warnings() == sum(1 for e in store.visible if e.type == "Warning")
+    if store.visible:
+        low, high = store.visible[0].time - 3, store.visible[-1].time + 3
+        for buckets in (1, 7, 100):
+            for start, end in ((low, high), (low + 5, high - 5)):
+                histogram = store.histogram(start, end, buckets)
+                expected = _naive_histogram(store, start, end, buckets)
+                assert (histogram.normal, histogram.warning) == expected
+
+
+def test_indexes_agree_with_plain_filtering_under_random_changes() -> None:
+    for seed in range(6):
+        rng = random.Random(seed)
+        store = EventStore(max_events=rng.choice([60, 100_000]))
+        uids = [str(i) for i in range(40)]
+        for step in range(60):
+            roll = rng.random()
+            if roll < 0.55:
+                # ties are common (one-second timestamps): times repeat on purpose
+                batch = [
+                    _event(rng, rng.choice(uids) if rng.random() < 0.5 else f"{step}-{i}",
+                           float(rng.choice([rng.randrange(50), 50 + step])))
+                    for i in range(rng.choice([1, 20, 300]))
+                ]
+                store.apply(batch)
+            elif roll < 0.65 and store.all_events:
+                gone = rng.sample(store.all_events, min(len(store), rng.choice([1, 300])))
+                store.apply(deleted=[replace(e) for e in gone])
+            elif roll < 0.68:
+                keep = rng.sample(store.all_events, len(store) // 2)
+                store.apply([replace(e) for e in keep], reset=True)
+            else:
+                query = parse_query(rng.choice(TEXTS)) if rng.random() < 0.7 else Query()
+                query = query.with_types(rng.choice([set(), {"Warning"}, {"normal"}, {"Odd"}]))
+                store.set_query(query.with_namespaces(rng.choice([set(), {"a"}, {"a", "c"}])))
+            _check(store)
+
+
+def test_a_narrower_query_filters_what_is_shown() -> None:
+    store = EventStore()
+    rng = random.Random(1)
+    store.apply([_event(rng, str(i), float(i)) for i in range(500)])
+    store.set_query(parse_query("web"))
+    wide = list(store.visible)
+    store.set_query(parse_query("web back"))
+    assert store.visible == [e for e in wide if parse_query("web back").matches(e)]
+    assert parse_query("web back").narrows(parse_query("web"))
+    assert not parse_query("web").narrows(parse_query("web back"))
+    assert Query().with_types({"Warning"}).narrows(Query())
+    assert not Query().narrows(Query().with_types({"Warning"}))
