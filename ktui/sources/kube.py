@@ -29,7 +29,7 @@ from ktui.sources.base import (
     State,
     Unauthorized,
 )
-from ktui.sources.kube_http import Connection
+from ktui.sources.kube_http import Connection, HTTPStatusError
 from ktui.sources.kube_watch import Backoff, PageHook, WatchSettings, Worker
 from ktui.sources.kubeconfig import ResolvedContext, load, resolve
 
@@ -45,6 +45,7 @@ _SEVERITY = {
     State.STOPPED: 5,
 }
 MAX_REVIEWED_NAMESPACES = 100
+ONE_SHOT_RETRIES = 3  # 429/5xx answers a fail-fast or one-shot list rides out
 
 
 @dataclass
@@ -268,11 +269,19 @@ class KubeSource(EventSource):
                 self._fatal(exc)
                 return
             except SourceError as exc:
-                if self.fail_fast or not self.watch:
-                    self._fatal(exc)
-                    return
-                # Nothing listed yet: keep trying (the cluster may come up, RBAC may change).
                 wait = backoff.failure()
+                if self.fail_fast or not self.watch:
+                    # A one-shot caller still rides out a throttled or briefly failing
+                    # server (as kubectl does), but not an unreachable or refusing one.
+                    if not (
+                        isinstance(exc, HTTPStatusError)
+                        and exc.retryable
+                        and backoff.failures <= ONE_SHOT_RETRIES
+                    ):
+                        self._fatal(exc)
+                        return
+                    wait = max(self.settings.backoff_initial, exc.retry_after)
+                # Nothing listed yet: keep trying (the cluster may come up, RBAC may change).
                 state = (
                     State.ERROR if isinstance(exc, Unauthorized | Forbidden) else State.RECONNECTING
                 )

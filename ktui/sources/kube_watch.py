@@ -182,7 +182,7 @@ class Worker:
         replaces the consumer's store in one reset."""
         listed: dict[str, Event] = {}
         streamed = initial
-        restarted = False
+        restarted = True  # a page hook drops what an earlier, failed attempt handed over
         rv = ""
         start: str | None = None
         while not self.stop.is_set():

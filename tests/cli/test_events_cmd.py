@@ -17,12 +17,14 @@ import pytest
 from ktui.model.event import from_core_v1, to_json_record
 from ktui.sim import Grant, SimCluster, write_kubeconfig
 
+# Every scenario of demo but its background trickle: the ground truth must hold still.
+STATIC = "scenario-a+scenario-b+scenario-c+lifecycle+rolling-update+node-pressure+hostile"
 TOKENS = {"admin-token": Grant.all(), "ns-token": Grant(namespaces={"test"}, groups={""})}
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[SimCluster]:
-    sim = SimCluster(name="demo", scenario="demo+hostile", seed=5, tokens=TOKENS)
+    sim = SimCluster(name="demo", scenario=STATIC, seed=5, tokens=TOKENS)
     sim.load(1100, namespaces=["test", "payments", "kube-system"])
     sim.start()
     yield sim
@@ -198,3 +200,17 @@ def test_configuration_errors_exit_2(kubeconfig: Path, tmp_path: Path) -> None:
     assert line == "ktui: no kubeconfig found: set KUBECONFIG or use --kubeconfig"
     line = one_error_line(ktui("--kubeconfig", str(kubeconfig), "--query", "reason~("), 2)
     assert line.startswith("ktui: invalid --query:")
+
+
+def test_a_briefly_failing_server_is_ridden_out(cluster: SimCluster, kubeconfig: Path) -> None:
+    cluster.faults.fail_next(1, status=429, retry_after=1, verb="list")
+    cluster.faults.fail_next(1, status=500, verb="list")
+    done = ktui("--kubeconfig", str(kubeconfig), "-A", "-o", "jsonl")
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line) for line in done.stdout.splitlines()] == expected(cluster)
+    cluster.faults.fail_next(10, status=503, retry_after=0, verb="list")
+    try:
+        line = one_error_line(ktui("--kubeconfig", str(kubeconfig), "-A"), 1)
+    finally:
+        cluster.faults.clear()
+    assert line.startswith(f"ktui: {cluster.url}: HTTP 503")

@@ -19,7 +19,7 @@ from tests.sources.test_kube_watch import FAST, truth
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[SimCluster]:
-    sim = SimCluster(name="tls", scenario="demo", seed=3, tls=True)
+    sim = SimCluster(name="tls", scenario="scenario-a+lifecycle", seed=3, tls=True)
     sim.start()
     yield sim
     sim.stop()

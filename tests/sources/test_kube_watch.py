@@ -326,3 +326,35 @@ def test_bad_token_is_an_error_status(cluster: SimCluster, tmp_path: Path) -> No
     source = KubeSource(kubeconfig=str(path), settings=FAST, fail_fast=True, watch=False)
     with pytest.raises(Unauthorized, match="401"):
         source.run(BatchChannel(), threading.Event())
+
+
+def test_watch_lines_error_events_and_garbage() -> None:
+    import random
+
+    from ktui.model.event import Event
+    from ktui.sources.kube_watch import Gone, StreamFailed, Worker
+
+    got: list[tuple[list[Event], list[Event]]] = []
+    worker = Worker(
+        None,  # type: ignore[arg-type]  # _handle never touches the connection
+        namespace=None, apis=["v1"], context="c", field_selector="", keep_raw=True,
+        settings=FAST, stop=threading.Event(),
+        apply=lambda w, up, down, reset: got.append((up, down)),
+        report=lambda *a: None, rng=random.Random(1),
+    )  # fmt: skip
+    obj = '{"metadata":{"uid":"u1","name":"n","namespace":"ns","resourceVersion":"5"},"count":2}'
+    lines = [
+        b"", b"not json", b'{"type":"ADDED"}',  # skipped, the stream goes on
+        f'{{"type":"ADDED","object":{obj}}}'.encode(),
+        b'{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"9"}}}',
+    ]  # fmt: skip
+    assert worker._handle(lines) == 1
+    assert worker.rv == "9" and got[0][0][0].count == 2 and got[0][0][0].raw["count"] == 2
+    newer = obj.replace('"5"', '"10"')
+    deleted = f'{{"type":"DELETED","object":{newer}}}'.encode()
+    error = b'{"type":"ERROR","object":{"kind":"Status","code":500,"message":"etcd is sad"}}'
+    with pytest.raises(StreamFailed, match="watch error 500: etcd is sad"):
+        worker._handle([deleted, error])
+    assert got[1][1][0].expired and worker.rv == "10"  # what came before the error counts
+    with pytest.raises(Gone):
+        worker._handle([b'{"type":"ERROR","object":{"kind":"Status","code":410}}'])
