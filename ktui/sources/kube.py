@@ -30,6 +30,7 @@ from ktui.sources.base import (
     Unauthorized,
 )
 from ktui.sources.kube_http import Connection, HTTPStatusError
+from ktui.sources.kube_rbac import fallback_namespaces
 from ktui.sources.kube_watch import Backoff, PageHook, WatchSettings, Worker
 from ktui.sources.kubeconfig import ResolvedContext, load, resolve
 
@@ -44,7 +45,7 @@ _SEVERITY = {
     State.WATCHING: 4,
     State.STOPPED: 5,
 }
-MAX_REVIEWED_NAMESPACES = 100
+POOL_SIZE = 64
 ONE_SHOT_RETRIES = 3  # 429/5xx answers a fail-fast or one-shot list rides out
 
 
@@ -130,7 +131,9 @@ class KubeSource(EventSource):
                 resolved,
                 creds,
                 connect_timeout=self.connect_timeout,
-                maxsize=max(4, len(self.namespaces or ()) + 2),
+                # one connection per watched namespace (and its pager), reused; a pool
+                # too small would open and discard a connection per request
+                maxsize=max(POOL_SIZE, 2 * len(self.namespaces or ()) + 4),
             )
             self.resolved = resolved
         assert self.resolved is not None
@@ -229,6 +232,9 @@ class KubeSource(EventSource):
 
     def run(self, channel: BatchChannel, stop: threading.Event) -> None:
         self._channel = channel
+        self.listed.clear()
+        if self.conn is not None:
+            self.conn.interrupted = False  # a source may run again after a stop
         done = threading.Event()
         watcher = threading.Thread(
             target=self._watch_stop, args=(stop, done), daemon=True, name="ktui-kube-stop"
@@ -315,7 +321,10 @@ class KubeSource(EventSource):
                 return [worker]
             except Forbidden:
                 pass
-            namespaces = self._fallback_namespaces()
+            assert self.conn is not None and self.resolved is not None
+            namespaces = fallback_namespaces(
+                self.conn, self.resolved.namespace, self.candidate_namespaces
+            )
             if not namespaces:
                 raise Forbidden("forbidden cluster-wide; pass -n NAMESPACE")
             self._scope_note = "forbidden cluster-wide: watching " + _plural(namespaces)
@@ -352,55 +361,6 @@ class KubeSource(EventSource):
             self._scope_note = (
                 f"watching ({worker.api}; {', '.join(worker.skipped_apis)} forbidden)"
             )
-
-    def _fallback_namespaces(self) -> list[str]:
-        """Namespaces to watch when the cluster-wide list is forbidden: the context's,
-        else those among the candidates (or all, if listable) a SelfSubjectAccessReview allows."""
-        assert self.resolved is not None and self.conn is not None
-        if self.resolved.namespace:
-            return [self.resolved.namespace]
-        candidates = list(self.candidate_namespaces)
-        if not candidates:
-            try:
-                import json
-
-                body = json.loads(self.conn.get_json("/api/v1/namespaces"))
-                candidates = [
-                    str((item.get("metadata") or {}).get("name") or "")
-                    for item in body.get("items") or ()
-                ]
-            except (SourceError, ValueError):
-                return []
-        allowed = []
-        for namespace in [c for c in candidates if c][:MAX_REVIEWED_NAMESPACES]:
-            if self._may_watch(namespace):
-                allowed.append(namespace)
-        return allowed
-
-    def _may_watch(self, namespace: str) -> bool:
-        assert self.conn is not None
-        for group in ("", "events.k8s.io"):
-            review = {
-                "apiVersion": "authorization.k8s.io/v1",
-                "kind": "SelfSubjectAccessReview",
-                "spec": {
-                    "resourceAttributes": {
-                        "namespace": namespace,
-                        "verb": "watch",
-                        "group": group,
-                        "resource": "events",
-                    }
-                },
-            }
-            try:
-                answer = self.conn.post_json(
-                    "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", review
-                )
-            except SourceError:
-                return False
-            if (answer.get("status") or {}).get("allowed") is True:
-                return True
-        return False
 
 
 def _plural(namespaces: Sequence[str]) -> str:

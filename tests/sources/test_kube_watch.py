@@ -358,3 +358,16 @@ def test_watch_lines_error_events_and_garbage() -> None:
     assert got[1][1][0].expired and worker.rv == "10"  # what came before the error counts
     with pytest.raises(Gone):
         worker._handle([b'{"type":"ERROR","object":{"kind":"Status","code":410}}'])
+
+
+def test_a_stopped_source_can_run_again(cluster: SimCluster, kubeconfig: Path) -> None:
+    source = KubeSource(kubeconfig=str(kubeconfig), settings=FAST)
+    first = Consumer(source)
+    settle(first, cluster)
+    first.close()
+    again = Consumer(source)  # the same source, a new channel and stop event
+    try:
+        churn(cluster, 4)
+        settle(again, cluster)
+    finally:
+        again.close()
