@@ -251,6 +251,8 @@ class _Maker:
         }
         if kind == "Pod":
             obj["fieldPath"] = "spec.containers{" + name.split("-")[0] + "}"
+        # The exporter looks the object up to add these; a pod already gone has none.
+        if kind == "Pod" and self.rng.random() < 0.4:
             # deDot: true rewrites "." in label and annotation keys only.
             obj["labels"] = {
                 "app_kubernetes_io/name": owner,

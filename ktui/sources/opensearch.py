@@ -24,7 +24,7 @@ from typing import Any
 from ktui.model.event import Event
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
-from ktui.sources.base import ConfigError, SourceError
+from ktui.sources.base import ConfigError, Forbidden, SourceError, Unauthorized
 from ktui.sources.opensearch_config import OpenSearchConfig, build_client
 from ktui.sources.opensearch_errors import PitMissing, from_status, translate
 from ktui.sources.opensearch_mapping import FIELD_PATHS, FieldMap, field_map
@@ -468,7 +468,8 @@ class HistorySource:
     ) -> None:
         if open_pit and cursor.pit_wanted and cursor.pit_id is None and not self._pit_refused:
             self._open_pit(cursor)
-        for attempt in range(2):
+        responses: list[Mapping[str, Any]] = []
+        for attempt in range(3):
             bodies = [
                 lane_body(state, cursor.base, cursor.sort_tail, size, self._server_timeout_ms)
                 for state, size in refill
@@ -477,17 +478,37 @@ class HistorySource:
                 responses = self._msearch(bodies, cursor)
                 break
             except PitMissing:
-                # Expired or deleted server-side: search_after values are data, so a fresh
-                # PIT continues where the old one stopped. Failing twice, go without.
-                cursor.pit_id = None
+                # Expired, deleted, or an index of it deleted (ISM dropping an old daily
+                # index): search_after values are data, so a fresh PIT continues where the
+                # old one stopped. Losing it twice, go on without.
+                self._forget_pit(cursor, delete=False)
                 if attempt == 0:
                     self._open_pit(cursor)
                 else:
                     cursor.pit_wanted = False
-        else:  # pragma: no cover - the loop always breaks or raises
-            raise SourceError("OpenSearch lost the point in time twice", retryable=True)
+            except SourceError as error:
+                if (
+                    not cursor.pit_id
+                    or error.retryable
+                    or isinstance(error, Forbidden | Unauthorized)
+                ):
+                    raise
+                # A cluster that creates PITs but refuses them in _msearch: go without.
+                self._forget_pit(cursor)
+                self._pit_refused = True
+                cursor.pit_wanted = False
+        else:  # pragma: no cover - the third attempt runs without a PIT
+            raise SourceError("OpenSearch kept losing the point in time", retryable=True)
         for (state, size), answer in zip(refill, responses, strict=True):
             absorb(state, answer.get("hits", {}).get("hits", []), size, cursor.sort_tail, make)
+
+    def _forget_pit(self, cursor: Cursor, *, delete: bool = True) -> None:
+        """Drop a PIT that no longer works (deleted, best effort, if it may still exist)."""
+        if cursor.pit_id and delete:
+            self._close_pit(cursor)
+        cursor.pit_id = None
+        with self._lock:
+            self._open.pop(id(cursor), None)
 
     def _open_pit(self, cursor: Cursor) -> None:
         from opensearchpy import exceptions as ose
@@ -542,6 +563,7 @@ class HistorySource:
                     item,
                     url=self.config.display_url,
                     index=self.config.index,
+                    in_pit=bool(cursor is not None and cursor.pit_id),
                 )
             if cursor is not None and item.get("pit_id"):
                 cursor.pit_id = item["pit_id"]

@@ -41,10 +41,17 @@ def error_type_and_reason(info: Any) -> tuple[str, str]:
     return kind, reason
 
 
-def from_status(status: int, info: Any, *, url: str, index: str) -> SourceError | PitMissing:
-    """An HTTP error status and body (a whole response or an msearch item)."""
+def from_status(
+    status: int, info: Any, *, url: str, index: str, in_pit: bool = False
+) -> SourceError | PitMissing:
+    """An HTTP error status and body (a whole response or an msearch item).
+
+    Inside a PIT, a missing index means one of the PIT's indices was deleted since.
+    """
     kind, reason = error_type_and_reason(info)
     if kind == "search_context_missing_exception" or "search_context_missing" in str(info):
+        return PitMissing(reason)
+    if in_pit and status == 404:
         return PitMissing(reason)
     detail = f": {_one_line(reason)}" if reason else ""
     if status == 401:
