@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -39,6 +40,7 @@ class EventSparkline(Widget):
         super().__init__(id=id)
         self.histogram: Histogram | None = None
         self.marked: int | None = None
+        self._bars: list[Strip] | None = None  # the bar rows of one repaint
 
     @property
     def buckets(self) -> int:
@@ -46,7 +48,12 @@ class EventSparkline(Widget):
 
     def show(self, histogram: Histogram | None, marked: int | None) -> None:
         self.histogram, self.marked = histogram, marked
+        self._bars = None
         self.refresh()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._bars = None  # styles or size may have changed: build the rows again
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -57,21 +64,34 @@ class EventSparkline(Widget):
             return Strip.blank(width, base)
         if y == bar_rows:
             return self._axis(histogram, width, base)
+        if self._bars is None:
+            self._bars = self._bar_rows(histogram, width, base, bar_rows)
+        return self._bars[y] if 0 <= y < bar_rows else Strip.blank(width, base)
+
+    def _bar_rows(self, histogram: Histogram, width: int, base: Style, bar_rows: int
+                  ) -> list[Strip]:
+        """Every bar row at once: each bucket's heights are computed once, not per row."""
         peak = max((n + w for n, w in zip(histogram.normal, histogram.warning, strict=True)),
                    default=0)
         normal_style = base + self.get_component_rich_style("sparkline--normal")
         warning_style = base + self.get_component_rich_style("sparkline--warning")
-        row_from_bottom = bar_rows - 1 - y
         columns = self._columns_per_bucket(histogram, width)
-        segments: list[Segment] = []
-        for normal, warning in zip(histogram.normal[:width], histogram.warning[:width],
-                                   strict=True):
-            total_eighths = self._eighths(normal + warning, peak, bar_rows)
-            warning_eighths = self._eighths(warning, peak, bar_rows) if warning else 0
-            filled = min(max(total_eighths - row_from_bottom * 8, 0), 8)
-            style = warning_style if warning_eighths > row_from_bottom * 8 else normal_style
-            segments.append(Segment(_BLOCKS[filled] * columns, style))
-        return Strip(segments).crop(0, width).adjust_cell_length(width, base)
+        heights = [
+            (self._eighths(normal + warning, peak, bar_rows),
+             self._eighths(warning, peak, bar_rows) if warning else 0)
+            for normal, warning in zip(histogram.normal[:width], histogram.warning[:width],
+                                       strict=True)
+        ]
+        rows = []
+        for y in range(bar_rows):
+            floor = (bar_rows - 1 - y) * 8
+            segments = [
+                Segment(_BLOCKS[min(max(total - floor, 0), 8)] * columns,
+                        warning_style if warned > floor else normal_style)
+                for total, warned in heights
+            ]
+            rows.append(Strip(segments).crop(0, width).adjust_cell_length(width, base))
+        return rows
 
     @staticmethod
     def _columns_per_bucket(histogram: Histogram, width: int) -> int:
