@@ -182,6 +182,10 @@ def run(args: argparse.Namespace) -> int:
 def _follow(
     feed: LiveFeed, channel: BatchChannel, printer: _Printer, deadline: float | None, *, watch: bool
 ) -> int:
+    if not watch:  # a one-shot list: wait for the thread, no polling latency
+        feed.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if feed.running:
+            raise _fail("timed out before the events were listed", EXIT_RUNTIME)
     listed = False
     while True:
         remaining = None if deadline is None else deadline - time.monotonic()
@@ -193,7 +197,8 @@ def _follow(
         # and a thread seen ended before the flag is read has set it if it ever will.
         alive = feed.running
         complete = feed.source.listed.is_set()
-        printer.absorb(channel.drain(timeout=min(POLL_S, remaining or POLL_S)))
+        wait = min(POLL_S, remaining or POLL_S) if alive else 0.0
+        printer.absorb(channel.drain(timeout=wait))
         if feed.error is not None:
             message, code = _error_line(feed.error)
             raise _fail(message, code)
