@@ -322,11 +322,13 @@ class Worker:
             response.close()
 
     def _handle(self, lines: list[bytes]) -> int:
-        """Apply a chunk of watch lines as one batch; return how many events it held."""
+        """Apply a chunk of watch lines as one batch; return how many events (bookmarks
+        included, as client-go counts them for its short-watch rule) it held."""
         upserts: list[Event] = []
         deleted: list[Event] = []
         error: StreamFailed | None = None
         gone = False
+        bookmarks = 0
         for line in lines:
             if not line.strip():
                 continue
@@ -347,6 +349,7 @@ class Worker:
             elif kind == "BOOKMARK":
                 rv = (obj.get("metadata") or {}).get("resourceVersion")
                 self.rv = str(rv) if rv else self.rv
+                bookmarks += 1
             elif kind == "ERROR":
                 code = obj.get("code") if isinstance(obj, dict) else None
                 if code == 410:
@@ -361,4 +364,4 @@ class Worker:
             raise Gone()
         if error is not None:
             raise error
-        return len(upserts) + len(deleted)
+        return len(upserts) + len(deleted) + bookmarks

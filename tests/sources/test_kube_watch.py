@@ -348,7 +348,7 @@ def test_watch_lines_error_events_and_garbage() -> None:
         f'{{"type":"ADDED","object":{obj}}}'.encode(),
         b'{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"9"}}}',
     ]  # fmt: skip
-    assert worker._handle(lines) == 1
+    assert worker._handle(lines) == 2  # one event, one bookmark
     assert worker.rv == "9" and got[0][0][0].count == 2 and got[0][0][0].raw["count"] == 2
     newer = obj.replace('"5"', '"10"')
     deleted = f'{{"type":"DELETED","object":{newer}}}'.encode()
@@ -371,3 +371,17 @@ def test_a_stopped_source_can_run_again(cluster: SimCluster, kubeconfig: Path) -
         settle(again, cluster)
     finally:
         again.close()
+
+
+def test_server_timeout_ends_watches_that_resume_without_relisting(
+    cluster: SimCluster, consumer: Callable[..., Consumer]
+) -> None:
+    rotating = WatchSettings(watch_timeout=(2.0, 2.0), stall_timeout=1.0, backoff_initial=0.05)
+    c = consumer(settings=rotating)
+    settle(c, cluster)
+    for _ in range(5):  # across two server-side watch timeouts
+        churn(cluster, 4)
+        time.sleep(0.9)
+    settle(c, cluster)
+    assert c.mirror.resets == 0
+    assert not any(t.startswith("reconnecting") for t in c.texts())  # a timeout is no failure
