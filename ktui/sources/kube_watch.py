@@ -59,9 +59,14 @@ class Backoff:
         self.last_failure = 0.0
 
     def failure(self) -> float:
+        """The wait before the next attempt: 0.8 s doubling to 30 s, plus up to 25% jitter;
+        back to the start when the last failure is a healthy stretch ago."""
+        now = time.monotonic()
+        if self.failures and now - self.last_failure >= self.s.healthy_reset:
+            self.failures = 0
         base = min(self.s.backoff_cap, self.s.backoff_initial * (2 ** min(self.failures, 16)))
         self.failures += 1
-        self.last_failure = time.monotonic()
+        self.last_failure = now
         return min(self.s.backoff_cap, base * (1.0 + 0.25 * self.rng.random()))
 
     def success(self) -> None:

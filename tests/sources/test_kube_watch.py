@@ -385,3 +385,16 @@ def test_server_timeout_ends_watches_that_resume_without_relisting(
     settle(c, cluster)
     assert c.mirror.resets == 0
     assert not any(t.startswith("reconnecting") for t in c.texts())  # a timeout is no failure
+
+
+def test_backoff_doubles_to_the_cap_and_resets_after_a_healthy_stretch() -> None:
+    import random
+
+    from ktui.sources.kube_watch import Backoff
+
+    backoff = Backoff(WatchSettings(healthy_reset=0.2), random.Random(3))
+    waits = [backoff.failure() for _ in range(8)]
+    assert 0.8 <= waits[0] <= 1.0 and 1.6 <= waits[1] <= 2.0 and 3.2 <= waits[2] <= 4.0
+    assert waits[-1] == 30.0 and waits == sorted(waits)
+    time.sleep(0.25)
+    assert backoff.failure() <= 1.0  # the last failure was a healthy stretch ago
