@@ -52,6 +52,21 @@ def _read_file(path: Any, what: str, label: str) -> bytes:
         ) from None
 
 
+def _env_proxy(server: str) -> str | None:
+    """HTTPS_PROXY / HTTP_PROXY unless NO_PROXY covers the server, as kubectl (Go's
+    ProxyFromEnvironment) does."""
+    scheme = "https" if server.startswith("https://") else "http"
+    if not any(os.environ.get(k) for k in (f"{scheme}_proxy", f"{scheme.upper()}_PROXY")):
+        return None
+    from urllib.parse import urlsplit
+    from urllib.request import getproxies_environment, proxy_bypass
+
+    host = urlsplit(server).hostname or ""
+    if proxy_bypass(host):  # NO_PROXY (the environment, on Linux)
+        return None
+    return getproxies_environment().get(scheme)
+
+
 @dataclass(frozen=True, slots=True)
 class ExecResult:
     token: str = ""
@@ -105,6 +120,9 @@ class ExecPlugin:
                 [self.command, *self.args],
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
+                # No controlling terminal either: a plugin that opens /dev/tty to prompt
+                # would draw over the full-screen UI; it fails instead, and says why.
+                start_new_session=True,
                 env=env,
                 cwd=self.cwd,
                 timeout=PLUGIN_TIMEOUT_S,
@@ -195,7 +213,7 @@ class Credentials:
             self._key_pem = _read_file(user["client-key"], "client-key", label)
         self.verify = not self.ctx.insecure
         self.server_hostname = str(cluster.get("tls-server-name") or "") or None
-        self.proxy = str(cluster.get("proxy-url") or "") or None
+        self.proxy = str(cluster.get("proxy-url") or "") or _env_proxy(self.ctx.server)
 
     def ensure_files(self) -> None:
         """(Re)materialise the client certificate and key in the private directory."""

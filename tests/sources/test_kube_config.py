@@ -342,3 +342,24 @@ def test_certificate_data_lives_in_a_private_dir_removed_on_exit(tmp_path: Path,
     assert not directory.exists()
     if how == "SIGTERM":
         assert proc.returncode == -signal.SIGTERM  # the default action still happened
+
+
+def test_proxy_from_kubeconfig_or_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_config(
+        tmp_path / "c",
+        current="a",
+        contexts={"a": {"cluster": "c"}, "b": {"cluster": "d"}},
+        clusters={
+            "c": {"server": "https://api.example:6443"},
+            "d": {"server": "https://x", "proxy-url": "http://p:3128"},
+        },
+    )
+    config = load(str(path))
+    assert Credentials(resolve(config, "b")).proxy == "http://p:3128"
+    assert Credentials(resolve(config, "a")).proxy is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://corp:8080")
+    assert Credentials(resolve(config, "a")).proxy == "http://corp:8080"
+    monkeypatch.setenv("NO_PROXY", ".example")
+    assert Credentials(resolve(config, "a")).proxy is None
