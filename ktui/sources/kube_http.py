@@ -249,10 +249,15 @@ class Connection:
         )
 
     def get_json(
-        self, path: str, params: dict[str, Any] | None = None, *, read_timeout: float = 60.0
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        read_timeout: float = 60.0,
+        headers: dict[str, str] | None = None,
     ) -> bytes:
-        """GET and return the body of a 2xx answer (raises on any failure)."""
-        response = self.open(path, params, read_timeout=read_timeout)
+        """GET and return the (decoded) body of a 2xx answer (raises on any failure)."""
+        response = self.open(path, params, read_timeout=read_timeout, headers=headers)
         body = self.read_body(response)
         self.raise_for_status(response, body)
         return body

@@ -28,6 +28,8 @@ from ktui.sources.kube_parse import build
 API_PATHS = {API_CORE: "/api/v1", "events.k8s.io/v1": "/apis/events.k8s.io/v1"}
 
 _loads = json.loads
+MAX_LINE = 64 << 20
+_GZIP = {"Accept-Encoding": "gzip"}
 
 
 def events_path(api: str, namespace: str | None) -> str:
@@ -176,7 +178,8 @@ class Worker:
         }
         path = events_path(self.api, self.namespace)
         try:
-            return self.conn.get_json(path, params, read_timeout=self.s.list_timeout)
+            # gzip as client-go asks: a 20,000-event list is 23 MB of JSON on the wire
+            return self.conn.get_json(path, params, read_timeout=self.s.list_timeout, headers=_GZIP)
         except HTTPStatusError as exc:
             if exc.code == 410 and token:
                 raise ContinueExpired() from None
@@ -238,7 +241,8 @@ class Worker:
                     self._list(initial=False)
                     relist_reason = ""
                 except SourceError as exc:
-                    self._fail(backoff, self._describe(exc), exc)
+                    delay = exc.retry_after if isinstance(exc, HTTPStatusError) else 0.0
+                    self._fail(backoff, self._describe(exc), exc, delay)
                     continue
             started = time.monotonic()
             try:
@@ -320,6 +324,8 @@ class Worker:
                     return received
                 lines = (pending + data).split(b"\n")
                 pending = lines.pop()
+                if len(pending) > MAX_LINE:  # no event is that big: a broken stream
+                    raise StreamFailed("reconnecting (a watch line over 64 MB)")
                 received += self._handle(lines)
             return received
         finally:

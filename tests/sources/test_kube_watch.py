@@ -398,3 +398,58 @@ def test_backoff_doubles_to_the_cap_and_resets_after_a_healthy_stretch() -> None
     assert waits[-1] == 30.0 and waits == sorted(waits)
     time.sleep(0.25)
     assert backoff.failure() <= 1.0  # the last failure was a healthy stretch ago
+
+
+def test_a_gzip_list_is_decoded(tmp_path: Path) -> None:
+    import gzip
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    items = [
+        {
+            "metadata": {
+                "uid": f"u{i}",
+                "name": f"e{i}",
+                "namespace": "ns",
+                "resourceVersion": str(i),
+            },
+            "reason": "Zipped",
+        }
+        for i in range(3)
+    ]
+    body = json.dumps(
+        {"kind": "EventList", "metadata": {"resourceVersion": "3"}, "items": items}
+    ).encode()
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.headers.get("Accept-Encoding", ""))
+            data = gzip.compress(body)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        path = tmp_path / "kc"
+        port = server.server_address[1]
+        path.write_text(
+            f"clusters: [{{name: c, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n"
+            "contexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n"
+        )
+        source = KubeSource(kubeconfig=str(path), watch=False, fail_fast=True, settings=FAST)
+        channel = BatchChannel()
+        source.run(channel, threading.Event())
+        assert sorted(e.uid for e in channel.drain().upserts) == ["u0", "u1", "u2"]
+        assert asked == ["gzip"]
+    finally:
+        server.shutdown()
+        server.server_close()
