@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ktui.output import record_line  # only `ktui events` imports this module
 
-if TYPE_CHECKING:  # the CLI's start-up time matters: import the heavy parts in run()
+if TYPE_CHECKING:  # annotations only; the source (urllib3, yaml) is imported by run()
     from ktui.model.event import Event
     from ktui.model.query import Query
     from ktui.sources.base import Batch, BatchChannel
