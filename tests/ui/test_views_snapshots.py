@@ -13,12 +13,11 @@ import pytest
 
 from ktui.model.timerange import TimeRange
 from ktui.model.views import SavedView, ViewStore
-from ktui.settings import Settings
 from ktui.sim import SimCluster
-from ktui.sources.catalog import KubeCatalog
+from ktui.ui.app import KtuiApp
 from ktui.ui.screens.views import NamePrompt, ViewsScreen
-from tests.ui.conftest import fixed_clock, loaded, wait_for
-from tests.ui.test_views_ui import ViewsApp
+from tests.ui.conftest import loaded, wait_for
+from tests.ui.test_views_ui import make_views_app
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 
@@ -30,12 +29,12 @@ def views_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def app(kubeconfig: str) -> ViewsApp:
-    return ViewsApp(KubeCatalog(kubeconfig), clock=fixed_clock, settings=Settings())
+def app(kubeconfig: str) -> KtuiApp:
+    return make_views_app(kubeconfig)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_save_prompt(snap_compare: Any, app: ViewsApp, clusters: list[SimCluster],
+def test_save_prompt(snap_compare: Any, app: KtuiApp, clusters: list[SimCluster],
                      size: tuple[int, int]) -> None:
     """ctrl+s over warnings in payments: title, what will be saved, the typed name."""
 
@@ -51,7 +50,7 @@ def test_save_prompt(snap_compare: Any, app: ViewsApp, clusters: list[SimCluster
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_views_list_with_problems(snap_compare: Any, app: ViewsApp,
+def test_views_list_with_problems(snap_compare: Any, app: KtuiApp,
                                   clusters: list[SimCluster], views_path: Path,
                                   size: tuple[int, int]) -> None:
     """Three views (one history, one for the other context, one hostile name) and, in
