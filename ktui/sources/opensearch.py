@@ -270,7 +270,7 @@ class HistorySource:
         total = 0
         for state, answer in zip(cursor.lanes, responses, strict=True):
             hits = answer.get("hits", {})
-            absorb(state, hits.get("hits", []), page_size, cursor.sort_tail, make)
+            absorb(state, hits.get("hits", []), page_size, cursor.sort_tail)
             total += _hits_total(hits, page)
             _note_partial(answer, notes, page)
         if not summary:
@@ -447,15 +447,24 @@ class HistorySource:
             self._close_pit(cursor)
 
     def _fill(self, cursor: Cursor, make: EventMaker, *, open_pit: bool) -> list[Event]:
-        """Merge up to a page, topping up lanes as needed. Cursor state changes only on
-        success, except buffers, which only ever gain hits (safe to retry)."""
+        """Merge up to a page, topping up lanes as needed.
+
+        A failed top-up changes nothing (buffers only gain hits on success), so the call
+        can be retried; if some events were already merged, they are returned instead
+        and the next page retries the top-up.
+        """
         out: list[Event] = []
         while len(out) < cursor.page_size:
             want = cursor.page_size - len(out)
             refill = needs_refill(cursor, cursor.page_size)
             if refill:
-                self._refill(cursor, refill, make, open_pit)
-            chunk, blocked = merge(cursor, want)
+                try:
+                    self._refill(cursor, refill, open_pit)
+                except SourceError:
+                    if not out:
+                        raise
+                    break
+            chunk, blocked = merge(cursor, want, make)
             out.extend(chunk)
             if not blocked:
                 break
@@ -463,9 +472,7 @@ class HistorySource:
         out.sort(key=lambda e: e.time, reverse=True)
         return out
 
-    def _refill(
-        self, cursor: Cursor, refill: list[tuple[LaneState, int]], make: EventMaker, open_pit: bool
-    ) -> None:
+    def _refill(self, cursor: Cursor, refill: list[tuple[LaneState, int]], open_pit: bool) -> None:
         if open_pit and cursor.pit_wanted and cursor.pit_id is None and not self._pit_refused:
             self._open_pit(cursor)
         responses: list[Mapping[str, Any]] = []
@@ -500,7 +507,7 @@ class HistorySource:
         else:  # pragma: no cover - the third attempt runs without a PIT
             raise SourceError("OpenSearch kept losing the point in time", retryable=True)
         for (state, size), answer in zip(refill, responses, strict=True):
-            absorb(state, answer.get("hits", {}).get("hits", []), size, cursor.sort_tail, make)
+            absorb(state, answer.get("hits", {}).get("hits", []), size, cursor.sort_tail)
 
     def _forget_pit(self, cursor: Cursor, *, delete: bool = True) -> None:
         """Drop a PIT that no longer works (deleted, best effort, if it may still exist)."""

@@ -37,7 +37,9 @@ SortKey = tuple[tuple[int, Any], ...]
 class LaneState:
     lane: Lane
     after: list[Any] | None = None
-    buffer: deque[tuple[SortKey, Event]] = field(default_factory=deque)
+    # Raw hits: only the ones a page shows are made into Events (most buffered hits of
+    # the first view wait for later pages, or are never looked at).
+    buffer: deque[tuple[SortKey, Mapping[str, Any]]] = field(default_factory=deque)
     exhausted: bool = False
 
 
@@ -164,31 +166,19 @@ class EventMaker:
 
 
 def absorb(
-    state: LaneState,
-    hits: list[Mapping[str, Any]],
-    requested: int,
-    tail: list[dict[str, Any]],
-    make: EventMaker,
-) -> int:
-    """Buffer a lane's answer; returns how many hits could not be read as events."""
-    skipped = 0
+    state: LaneState, hits: list[Mapping[str, Any]], requested: int, tail: list[dict[str, Any]]
+) -> None:
+    """Buffer a lane's answer."""
     for hit in hits:
         values = hit.get("sort")
-        if not isinstance(values, list):
-            skipped += 1
-            continue
-        state.after = values
-        event = make(hit)
-        if event is None:
-            skipped += 1
-            continue
-        state.buffer.append((key_of(values, tail), event))
+        if isinstance(values, list):
+            state.after = values
+            state.buffer.append((key_of(values, tail), hit))
     if len(hits) < requested:
         state.exhausted = True
-    return skipped
 
 
-def merge(cursor: Cursor, want: int) -> tuple[list[Event], bool]:
+def merge(cursor: Cursor, want: int, make: EventMaker) -> tuple[list[Event], bool]:
     """Take up to ``want`` new events in order; ``blocked`` when an unfinished lane ran dry."""
     out: list[Event] = []
     lanes = cursor.lanes
@@ -203,9 +193,10 @@ def merge(cursor: Cursor, want: int) -> tuple[list[Event], bool]:
                 best = state
         if best is None:
             return out, False
-        _, event = best.buffer.popleft()
+        _, hit = best.buffer.popleft()
+        event = make(hit)
         # Newest version first, so the first copy of a uid is the one to keep.
-        if event.uid in cursor.seen:
+        if event is None or event.uid in cursor.seen:
             continue
         cursor.seen.add(event.uid)
         out.append(event)

@@ -79,6 +79,11 @@ def _exists(path: str) -> Clause:
     return {"exists": {"field": path}}
 
 
+# Kubernetes names, kinds, reasons and components are at most 253 characters; only free
+# text (the message) can pass a keyword's ignore_above (dynamic mapping: 256).
+_NAME_LIMIT = 253
+
+
 def _long_values(info: FieldInfo, approximate: Clause) -> Clause | None:
     """Where the keyword path cannot answer (value over ignore_above, or no keyword), use
     the text path for the documents the keyword path does not hold."""
@@ -86,8 +91,8 @@ def _long_values(info: FieldInfo, approximate: Clause) -> Clause | None:
         return None
     if not info.keywords:
         return approximate
-    if info.ignore_above is None:
-        return None
+    if info.ignore_above is None or (info.name != "message" and info.ignore_above >= _NAME_LIMIT):
+        return None  # the keyword holds every value: a text clause would only cost
     return _bool(filter=[approximate], must_not=[_exists(k) for k in info.keywords])
 
 
@@ -146,18 +151,16 @@ def regex(info: FieldInfo, patterns: tuple[str, ...]) -> Clause:
     if info.text:
         approx: list[Clause] = []
         for pattern in patterns:
-            literal = literal_of(pattern.removeprefix("^").removesuffix("$"))
-            if literal is not None:
-                approx.append({"match_phrase": {info.text: literal}})
-            else:
-                # Token level: right for one-word patterns, the best the text path can do.
-                approx.append(
-                    {
-                        "regexp": {
-                            info.text: {"value": to_lucene((pattern,)), "case_insensitive": True}
-                        }
-                    }
-                )
+            for alternative in split_alternatives(pattern):
+                literal = literal_of(alternative.removeprefix("^").removesuffix("$"))
+                if literal is not None:
+                    approx.append({"match_phrase": {info.text: literal}})
+                else:
+                    # Token level: right for one-word patterns, the best text can do.
+                    lucene = to_lucene((alternative,))
+                    approx.append(
+                        {"regexp": {info.text: {"value": lucene, "case_insensitive": True}}}
+                    )
         fallback = _long_values(info, _any(approx))
         if fallback is not None:
             clauses.append(fallback)
