@@ -126,6 +126,7 @@ def test_odd_documents_never_raise(backend: Backend, dataset: Dataset) -> None:
         assert by_uid["odd-4"].time == 1794996180.0  # only the creation time
         no_uid = [e for e in page.events if e.uid.startswith(backend.prefix + "odd-events-1/")]
         assert len(no_uid) == 2  # no metadata.uid: identified by index and _id
+        assert page.namespace_counts[""] == (1, 0)  # metadata: null
         warnings = source.search(parse_query("type:warning kind:pod"), DAY.shifted(-1.0))
         assert [e.uid for e in warnings.events] == ["odd-1"]
     finally:
