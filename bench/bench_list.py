@@ -49,6 +49,27 @@ while True:
 print(n)
 """
 
+# The same floor through the official client (its import, its kubeconfig loader and its
+# configured pool; raw bodies, no models), as the reference's stack may have measured it.
+_FLOOR_CLIENT = r"""
+import json, sys
+from kubernetes import client, config
+api = config.new_client_from_config()
+token_ = None
+n = 0
+while True:
+    query = [("limit", 500)] + ([("continue", token_)] if token_ else [])
+    method, url, headers, body, _ = api.param_serialize(
+        "GET", "/api/v1/events", query_params=query, auth_settings=["BearerToken"])
+    resp = api.call_api(method, url, header_params=headers)
+    page = json.loads(resp.read())
+    n += len(page["items"])
+    token_ = page["metadata"].get("continue")
+    if not token_:
+        break
+print(n)
+"""
+
 
 def metric(
     value: Any, unit: str = "", bar: str = "", ok: bool | None = None, note: str = ""
@@ -153,6 +174,7 @@ def run() -> dict[str, object]:
         "floor_process": lambda: timed(
             [sys.executable, "-c", _FLOOR, sim.server, sim.token, sim.ca], env
         ),
+        "floor_client_process": lambda: timed([sys.executable, "-c", _FLOOR_CLIENT], env),
         "floor": lambda: floor_in_process(sim),
     }
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
@@ -161,6 +183,7 @@ def run() -> dict[str, object]:
         assert len(json.loads(checks["kubectl"][2])["items"]) == events
         assert checks["ktui"][2].count(b"\n") == events
         assert checks["floor"][2] == events
+        assert int(checks["floor_client_process"][2]) == events
         for _ in range(runs):
             for name, fn in commands.items():
                 seconds, cpu_seconds, _out = fn()
@@ -192,6 +215,12 @@ def _report(
             "s",
             note=f"fresh python process; CPU {cpu['floor_process']:.2f} s",
         ),
+        "list_floor_client_process_s": metric(
+            round(wall["floor_client_process"], 3),
+            "s",
+            note=f"fresh process through the kubernetes client; CPU "
+            f"{cpu['floor_client_process']:.2f} s",
+        ),
         "list_ktui_s": metric(round(wall["ktui"], 3), "s", note=f"{note}; CPU {cpu['ktui']:.2f} s"),
         "list_ktui_vs_kubectl": metric(round(vs_kubectl, 3), "x", "<= 0.25", vs_kubectl <= 0.25),
         "list_ktui_vs_floor": metric(
@@ -203,6 +232,13 @@ def _report(
             "<= 2",
             vs_floor_process <= 2,
             "floor as a fresh process, like the commands",
+        ),
+        "list_ktui_vs_floor_client_process": metric(
+            round(wall["ktui"] / wall["floor_client_process"], 2),
+            "x",
+            "<= 2",
+            wall["ktui"] / wall["floor_client_process"] <= 2,
+            "floor through the kubernetes client, as a process",
         ),
         "list_ktui_cpu_vs_floor_process_cpu": metric(
             round(cpu["ktui"] / cpu["floor_process"], 2), "x"
