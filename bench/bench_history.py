@@ -47,7 +47,8 @@ def _bare_first_view(
     """The same msearch ktui sends for its first view, sent with opensearch-py alone."""
     fields = source.fields()
     cursor, summary = source._start(query, time_range, page_size, 60, fields, None)
-    bodies = [summary["body"]] + [
+    assert summary is not None
+    bodies = [summary.body] + [
         lane_body(s, cursor.base, cursor.sort_tail, page_size, 8000) for s in cursor.lanes
     ]
     lines: list[dict[str, Any]] = []

@@ -27,21 +27,9 @@ from ktui.model.event import WARNING, Event, from_exporter, time_of
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
 
-NAMESPACES = (
-    "default",
-    "kube-system",
-    "test",
-    "catalog",
-    "orders",
-    "checkout",
-    "assets",
-    "ui",
-    "carts",
-    "karpenter",
-    "opensearch-exporter",
-    "payments",
-    "monitoring",
-)
+_NAMESPACE_NAMES = """default kube-system test catalog orders checkout assets ui carts karpenter
+opensearch-exporter payments monitoring"""
+NAMESPACES: tuple[str, ...] = tuple(_NAMESPACE_NAMES.split())
 CLUSTER = "eks-workshop"
 SINGLE_INDEX = "eks-kubernetes-events"
 DAILY_PREFIX = "kube-events-"
@@ -65,151 +53,53 @@ SCENARIO_C = (
     "available: 3 No preemption victims found for incoming pod."
 )
 
+# kind | type | reason | reporter | new API (eventTime only) | weight | message template
+_TABLE = """
+Pod | Normal | Scheduled | default-scheduler | y | 10 | Successfully assigned {ns}/{pod} to {node}
+Pod | Normal | Pulling | kubelet | n | 9 | Pulling image "{image}"
+Pod | Normal | Pulled | kubelet | n | 9 | Successfully pulled image "{image}" in 627.545722ms \
+(627.553403ms including waiting)
+Pod | Normal | Created | kubelet | n | 9 | Created container {container}
+Pod | Normal | Started | kubelet | n | 9 | Started container {container}
+Pod | Normal | Killing | kubelet | n | 4 | Stopping container {container}
+Pod | Warning | BackOff | kubelet | n | 5 | Back-off restarting failed container {container} \
+in pod {pod}_{ns}({uid})
+Pod | Warning | Unhealthy | kubelet | n | 5 | Readiness probe failed: Get \
+"http://{ip}:8080/actuator/health/liveness": dial tcp {ip}:8080: connect: connection refused
+Pod | Warning | FailedScheduling | default-scheduler | y | 2 | 0/5 nodes are available: \
+5 Insufficient memory.
+ReplicaSet | Normal | SuccessfulCreate | replicaset-controller | n | 6 | Created pod: {pod}
+ReplicaSet | Normal | SuccessfulDelete | replicaset-controller | n | 2 | Deleted pod: {pod}
+Deployment | Normal | ScalingReplicaSet | deployment-controller | n | 4 | Scaled up replica set \
+{rs} to 2
+HorizontalPodAutoscaler | Normal | SuccessfulRescale | horizontal-pod-autoscaler | n | 2 | \
+New size: 3; reason: cpu resource utilization (percentage of request) above target
+Node | Normal | NodeReady | kubelet | n | 1 | Node {node} status is now: NodeReady
+Node | Warning | NodeNotReady | node-controller | n | 1 | Node {node} status is now: NodeNotReady
+Node | Warning | OOMKilling | kernel-monitor | n | 1 | Memory cgroup out of memory: Killed \
+process 4242 (java) total-vm:2458220kB, anon-rss:524288kB
+NodeClaim | Normal | Launched | karpenter | y | 1 | Status condition transitioned, Type: \
+Launched, Status: True
+PersistentVolumeClaim | Warning | ProvisioningFailed | ebs.csi.aws.com | n | 1 | failed to \
+provision volume with StorageClass "gp3": rpc error: code = Internal desc = [/] quota exceeded
+"""
+
+
+def _templates() -> tuple[tuple[str, str, str, str, str, bool, int], ...]:
+    rows = []
+    for line in _TABLE.replace("\\\n", "").strip().splitlines():
+        kind, etype, reason, reporter, new_api, weight, message = (
+            part.strip() for part in line.split("|", 6)
+        )
+        rows.append((kind, etype, reason, message, reporter, new_api == "y", int(weight)))
+    return tuple(rows)
+
+
 # (kind, type, reason, message template, reporter, new API?, weight)
-_TEMPLATES: tuple[tuple[str, str, str, str, str, bool, int], ...] = (
-    (
-        "Pod",
-        "Normal",
-        "Scheduled",
-        "Successfully assigned {ns}/{pod} to {node}",
-        "default-scheduler",
-        True,
-        10,
-    ),
-    ("Pod", "Normal", "Pulling", 'Pulling image "{image}"', "kubelet", False, 9),
-    (
-        "Pod",
-        "Normal",
-        "Pulled",
-        'Successfully pulled image "{image}" in 627.545722ms (627.553403ms including waiting)',
-        "kubelet",
-        False,
-        9,
-    ),
-    ("Pod", "Normal", "Created", "Created container {container}", "kubelet", False, 9),
-    ("Pod", "Normal", "Started", "Started container {container}", "kubelet", False, 9),
-    ("Pod", "Normal", "Killing", "Stopping container {container}", "kubelet", False, 4),
-    (
-        "Pod",
-        "Warning",
-        "BackOff",
-        "Back-off restarting failed container {container} in pod {pod}_{ns}({uid})",
-        "kubelet",
-        False,
-        5,
-    ),
-    (
-        "Pod",
-        "Warning",
-        "Unhealthy",
-        'Readiness probe failed: Get "http://{ip}:8080/actuator/'
-        'health/liveness": dial tcp {ip}:8080: connect: connection refused',
-        "kubelet",
-        False,
-        5,
-    ),
-    (
-        "Pod",
-        "Warning",
-        "FailedScheduling",
-        "0/5 nodes are available: 5 Insufficient memory.",
-        "default-scheduler",
-        True,
-        2,
-    ),
-    (
-        "ReplicaSet",
-        "Normal",
-        "SuccessfulCreate",
-        "Created pod: {pod}",
-        "replicaset-controller",
-        False,
-        6,
-    ),
-    (
-        "ReplicaSet",
-        "Normal",
-        "SuccessfulDelete",
-        "Deleted pod: {pod}",
-        "replicaset-controller",
-        False,
-        2,
-    ),
-    (
-        "Deployment",
-        "Normal",
-        "ScalingReplicaSet",
-        "Scaled up replica set {rs} to 2",
-        "deployment-controller",
-        False,
-        4,
-    ),
-    (
-        "HorizontalPodAutoscaler",
-        "Normal",
-        "SuccessfulRescale",
-        "New size: 3; reason: cpu resource utilization (percentage of request) above target",
-        "horizontal-pod-autoscaler",
-        False,
-        2,
-    ),
-    ("Node", "Normal", "NodeReady", "Node {node} status is now: NodeReady", "kubelet", False, 1),
-    (
-        "Node",
-        "Warning",
-        "NodeNotReady",
-        "Node {node} status is now: NodeNotReady",
-        "node-controller",
-        False,
-        1,
-    ),
-    (
-        "Node",
-        "Warning",
-        "OOMKilling",
-        "Memory cgroup out of memory: Killed process 4242 "
-        "(java) total-vm:2458220kB, anon-rss:524288kB",
-        "kernel-monitor",
-        False,
-        1,
-    ),
-    (
-        "NodeClaim",
-        "Normal",
-        "Launched",
-        "Status condition transitioned, Type: Launched, Status: True",
-        "karpenter",
-        True,
-        1,
-    ),
-    (
-        "PersistentVolumeClaim",
-        "Warning",
-        "ProvisioningFailed",
-        "failed to provision volume "
-        'with StorageClass "gp3": rpc error: code = Internal desc = [/] quota exceeded',
-        "ebs.csi.aws.com",
-        False,
-        1,
-    ),
-)
-_APPS = (
-    "catalog",
-    "orders",
-    "checkout",
-    "assets",
-    "ui",
-    "carts",
-    "web",
-    "api",
-    "worker",
-    "coredns",
-    "aws-node",
-    "kube-proxy",
-    "redis",
-    "rabbitmq",
-    "payments-gateway",
-)
+_TEMPLATES = _templates()
+_APP_NAMES = """catalog orders checkout assets ui carts web api worker coredns aws-node kube-proxy
+redis rabbitmq payments-gateway"""
+_APPS: tuple[str, ...] = tuple(_APP_NAMES.split())
 
 
 def _rfc3339(seconds: float) -> str:

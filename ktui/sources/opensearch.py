@@ -18,7 +18,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from ktui.model.event import Event
@@ -39,17 +38,16 @@ from ktui.sources.opensearch_paging import (
     needs_refill,
     sort_tail,
 )
-from ktui.sources.opensearch_query import (
-    MATCH_ALL,
-    _bool,
-    choose_interval,
-    histogram_agg,
-    lanes,
-    namespace_clause,
-    query_clauses,
-    time_clause,
-    to_millis,
-    warning_clause,
+from ktui.sources.opensearch_query import lanes, query_clauses, to_millis
+from ktui.sources.opensearch_summary import (
+    Histogram,
+    HistoryPage,
+    Summary,
+    format_total,
+    hits_total,
+    note_partial,
+    read_summary,
+    summary_request,
 )
 
 __all__ = [
@@ -66,44 +64,6 @@ _MAPPING_TTL = 300.0  # a new daily index may add a field (a first eventTime-onl
 
 class Superseded(Exception):
     """A newer query (or ``cancel()``) replaced this one; drop the result silently."""
-
-
-@dataclass(frozen=True, slots=True)
-class Histogram:
-    """Counts per time bucket; bucket ``i`` is ``[bucket_starts[i], + interval)`` seconds.
-
-    The first and last buckets may extend past the queried range (buckets are aligned to
-    multiples of the interval so they do not shift as a relative range slides).
-    """
-
-    bucket_starts: list[float]
-    interval: float
-    normal: list[int]
-    warning: list[int]
-
-
-@dataclass(slots=True)
-class HistoryPage:
-    """One page of history, newest first. Counts are documents (with ``useEventID`` one per
-    event; without it a re-sent event counts each time), ``events`` are de-duplicated."""
-
-    events: list[Event]
-    total: int
-    total_is_lower_bound: bool
-    histogram: Histogram | None = None
-    namespace_counts: dict[str, tuple[int, int]] = field(default_factory=dict)
-    """Namespace → (events, warnings) for the query *without* its namespace selection, so
-    the sidebar keeps showing the other namespaces."""
-    counts_approximate: bool = False
-    cursor: object | None = None
-    took_ms: float = 0.0
-    warning: str = ""
-    """A caveat about this answer (timed out, shard failures), or ""."""
-
-
-def format_total(total: int, lower_bound: bool) -> str:
-    """``12,345`` or ``≥ 10,000``."""
-    return f"≥ {total:,}" if lower_bound else f"{total:,}"
 
 
 class HistorySource:
@@ -258,21 +218,21 @@ class HistorySource:
             )
             for s in cursor.lanes
         ]
-        bodies = ([summary["body"]] if summary else []) + lane_bodies
+        bodies = ([summary.body] if summary else []) + lane_bodies
         responses = self._msearch(bodies, None)
         self._check(cursor)
         page = HistoryPage(events=[], total=0, total_is_lower_bound=False)
         notes: list[str] = []
         if summary:
-            self._read_summary(responses[0], summary, page, notes)
+            read_summary(responses[0], summary, page, notes)
             responses = responses[1:]
         make = EventMaker(fields, self.context_label, bool(self.config.fields))
         total = 0
         for state, answer in zip(cursor.lanes, responses, strict=True):
             hits = answer.get("hits", {})
             absorb(state, hits.get("hits", []), page_size, cursor.sort_tail)
-            total += _hits_total(hits, page)
-            _note_partial(answer, notes, page)
+            total += hits_total(hits, page)
+            note_partial(answer, notes, page)
         if not summary:
             page.total = total
         cursor.total, cursor.total_is_lower_bound = page.total, page.total_is_lower_bound
@@ -291,7 +251,7 @@ class HistorySource:
         buckets: int,
         fields: FieldMap,
         generation: int | None,
-    ) -> tuple[Cursor, dict[str, Any]]:
+    ) -> tuple[Cursor, Summary | None]:
         if page_size <= 0:
             raise ValueError("page_size must be positive")
         if not fields.dates:
@@ -311,97 +271,20 @@ class HistorySource:
             page_size=page_size,
             pit_wanted=not self._pit_refused,
         )
-        summary: dict[str, Any] = {}
+        summary = None
         if buckets > 0:
-            summary = self._summary(query, fields, all_lanes, start, end, buckets)
-        return cursor, summary
-
-    def _summary(
-        self,
-        query: Query,
-        fields: FieldMap,
-        all_lanes: list[Any],
-        start: float,
-        end: float,
-        buckets: int,
-    ) -> dict[str, Any]:
-        step_ms = choose_interval(end - start, buckets) * 1000
-        first_ms = to_millis(start) // step_ms * step_ms
-        last_ms = to_millis(end) // step_ms * step_ms
-        facet = query_clauses(query, fields, context_label=self.context_label, namespaces=False)
-        warning = warning_clause(fields)
-        selected = (
-            namespace_clause(fields, sorted(query.namespaces)) if query.namespaces else MATCH_ALL
-        )
-        lane_aggs = {
-            f"lane{i}": {
-                "filter": lane.member,
-                "aggs": {"h": histogram_agg(lane, first_ms, last_ms, step_ms, warning)},
-            }
-            for i, lane in enumerate(all_lanes)
-        }
-        aggs: dict[str, Any] = {"matched": {"filter": selected, "aggs": lane_aggs}}
-        namespace = fields["namespace"]
-        if namespace.keyword:
-            aggs["namespaces"] = {
-                "terms": {
-                    "field": namespace.keyword,
-                    "size": self.config.namespace_limit,
-                    "missing": "",
-                },
-                "aggs": {"warning": {"filter": warning}},
-            }
-        body = {
-            "size": 0,
-            "track_total_hits": False,
-            "timeout": f"{self._server_timeout_ms}ms",
-            "query": _bool(filter=[facet, time_clause(all_lanes)]),
-            "aggs": aggs,
-        }
-        return {
-            "body": body,
-            "first_ms": first_ms,
-            "last_ms": last_ms,
-            "step_ms": step_ms,
-            "lanes": len(all_lanes),
-        }
-
-    def _read_summary(
-        self,
-        answer: Mapping[str, Any],
-        summary: Mapping[str, Any],
-        page: HistoryPage,
-        notes: list[str],
-    ) -> None:
-        _note_partial(answer, notes, page)
-        aggs = answer.get("aggregations", {})
-        matched = aggs.get("matched", {})
-        page.total = int(matched.get("doc_count", 0))
-        step_ms, first_ms = summary["step_ms"], summary["first_ms"]
-        count = (summary["last_ms"] - first_ms) // step_ms + 1
-        normal, warning = [0] * count, [0] * count
-        for i in range(summary["lanes"]):
-            for bucket in matched.get(f"lane{i}", {}).get("h", {}).get("buckets", []):
-                slot = (int(bucket["key"]) - first_ms) // step_ms
-                if 0 <= slot < count:
-                    warned = int(bucket.get("warning", {}).get("doc_count", 0))
-                    warning[slot] += warned
-                    normal[slot] += int(bucket["doc_count"]) - warned
-        page.histogram = Histogram(
-            bucket_starts=[(first_ms + i * step_ms) / 1000 for i in range(count)],
-            interval=step_ms / 1000,
-            normal=normal,
-            warning=warning,
-        )
-        terms = aggs.get("namespaces")
-        if terms:
-            page.namespace_counts = {
-                str(b["key"]): (int(b["doc_count"]), int(b.get("warning", {}).get("doc_count", 0)))
-                for b in terms.get("buckets", [])
-            }
-            page.counts_approximate = page.counts_approximate or bool(
-                terms.get("doc_count_error_upper_bound") or terms.get("sum_other_doc_count")
+            summary = summary_request(
+                query,
+                fields,
+                all_lanes,
+                start,
+                end,
+                buckets,
+                context_label=self.context_label,
+                namespace_limit=self.config.namespace_limit,
+                timeout_ms=self._server_timeout_ms,
             )
+        return cursor, summary
 
     # -- paging -----------------------------------------------------------------------
 
@@ -575,26 +458,3 @@ class HistorySource:
             if cursor is not None and item.get("pit_id"):
                 cursor.pit_id = item["pit_id"]
         return responses
-
-
-def _hits_total(hits: Mapping[str, Any], page: HistoryPage) -> int:
-    total = hits.get("total")
-    if isinstance(total, Mapping):
-        if total.get("relation") == "gte":
-            page.total_is_lower_bound = True
-        return int(total.get("value", 0))
-    return int(total) if isinstance(total, int) else 0
-
-
-def _note_partial(answer: Mapping[str, Any], notes: list[str], page: HistoryPage) -> None:
-    shards = answer.get("_shards", {})
-    if answer.get("timed_out"):
-        notes.append("OpenSearch timed out: results are partial")
-    elif isinstance(shards, Mapping) and shards.get("failed"):
-        notes.append(
-            f"{shards['failed']} of {shards.get('total', '?')} shards failed: results are partial"
-        )
-    else:
-        return
-    page.total_is_lower_bound = True
-    page.counts_approximate = True
