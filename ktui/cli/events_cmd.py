@@ -208,6 +208,8 @@ def _follow(
                     return EXIT_RUNTIME
                 continue
             listed = True
+            if feed.source.scope_note:  # RBAC narrowed what -A or -n asked for: say so
+                print(f"ktui: note: {feed.source.scope_note}", file=sys.stderr)
             printer.print_all()
             if not watch:
                 return 0

@@ -116,6 +116,12 @@ class KubeSource(EventSource):
         return self.context or "kube"
 
     @property
+    def scope_note(self) -> str:
+        """What the RBAC fallbacks settled on, when they had to ('' otherwise), e.g.
+        "forbidden cluster-wide: watching 2 namespaces"."""
+        return self._scope_note
+
+    @property
     def warning(self) -> str:
         return self.conn.creds.warning if self.conn is not None else ""
 

@@ -184,6 +184,12 @@ def test_unauthorized_and_forbidden(cluster: SimCluster, tmp_path: Path) -> None
     assert 'in the namespace "kube-system"' in line
     done = ktui("--kubeconfig", str(limited), "-n", "test", "-o", "jsonl")
     assert done.returncode == 0 and done.stdout
+    narrowed = write_kubeconfig(tmp_path / "narrowed", [cluster], token="ns-token",
+                                namespace="test")  # fmt: skip
+    done = ktui("--kubeconfig", str(narrowed), "-A", "-o", "jsonl")
+    assert done.returncode == 0
+    assert done.stderr == "ktui: note: forbidden cluster-wide: watching namespace test\n"
+    assert [json.loads(line) for line in done.stdout.splitlines()] == expected(cluster, {"test"})
 
 
 def test_configuration_errors_exit_2(kubeconfig: Path, tmp_path: Path) -> None:
