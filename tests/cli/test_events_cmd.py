@@ -18,7 +18,7 @@ from ktui.model.event import from_core_v1, to_json_record
 from ktui.sim import Grant, SimCluster, write_kubeconfig
 
 # Every scenario of demo but its background trickle: the ground truth must hold still.
-STATIC = "scenario-a+scenario-b+scenario-c+lifecycle+rolling-update+node-pressure+hostile"
+STATIC = "scenario-a+scenario-b+scenario-c+lifecycle+rolling-update+node-pressure+hostile+malformed"
 TOKENS = {"admin-token": Grant.all(), "ns-token": Grant(namespaces={"test"}, groups={""})}
 
 
