@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 
-from ktui.model.event import WARNING, Event
+from ktui.model.event import WARNING, Event, untrack
 from ktui.model.query import Query, type_check
 
 _time = attrgetter("time")
@@ -39,6 +39,15 @@ class SortedEvents:
 
     def __init__(self, items: Iterable[Event] = ()) -> None:
         self.items: list[Event] = sorted(items, key=_time)
+        untrack((self.items,))
+
+    @classmethod
+    def adopt(cls, items: list[Event]) -> SortedEvents:
+        """Wrap a list already in order (it becomes this one's: do not keep it)."""
+        adopted = cls()
+        adopted.items = items
+        untrack((items,))
+        return adopted
 
     def __len__(self) -> int:
         return len(self.items)
@@ -222,12 +231,9 @@ class EventStore:
         candidates, exact = self._candidates(query)
         if not exact and query.narrows(previous) and len(self._visible) < len(candidates):
             candidates = self._visible.items
-        visible = SortedEvents()
-        visible.items = list(candidates) if exact else query.filter(candidates)
-        self._visible = visible
-        warnings = SortedEvents()
-        warnings.items = self._warnings_of(query, visible.items)
-        self._visible_warnings = warnings
+        visible = list(candidates) if exact else query.filter(candidates)
+        self._visible = SortedEvents.adopt(visible)
+        self._visible_warnings = SortedEvents.adopt(self._warnings_of(query, visible))
         self.generation += 1
 
     def _candidates(self, query: Query) -> tuple[list[Event], bool]:
@@ -342,6 +348,11 @@ class EventStore:
             ordered=True,
         )
         evicted = self._evict()
+        # Kept events (and the dict, which each insertion tracks again) are left out of
+        # the cycle collector's walks: see ktui.model.event.untrack.
+        untrack(added)
+        untrack([event.object for event in added])
+        untrack((self._by_uid,))
         self.generation += 1
         return Change(counts[0], counts[1], counts[2], evicted, reset)
 
