@@ -25,11 +25,14 @@ from operator import attrgetter
 
 from ktui.model.event import WARNING, Event, untrack
 from ktui.model.query import Query, type_check
+from ktui.model.text_index import TextIndex
 
 _time = attrgetter("time")
 
 # Above this many changes in one batch, re-sorting beats inserting one by one.
 _BULK = 256
+# Free text over more candidates than this is looked up in the text index first.
+_SCAN = 5000
 
 
 class SortedEvents:
@@ -170,6 +173,7 @@ class EventStore:
         self._visible_warnings = SortedEvents()
         self._by_type: dict[str, SortedEvents] = {}
         self._by_namespace: dict[str, SortedEvents] = {}
+        self._text = TextIndex()
         self.namespaces: dict[str, NamespaceCount] = {}
         self.warnings = 0
         self.expired = 0
@@ -231,6 +235,16 @@ class EventStore:
         candidates, exact = self._candidates(query)
         if not exact and query.narrows(previous) and len(self._visible) < len(candidates):
             candidates = self._visible.items
+        if query.words and len(candidates) > _SCAN:
+            found = self._text.search(query.words, self._by_uid)
+            if found is not None:
+                # The lists are ordered by (time, insertion): sorting the hits gives the
+                # candidates' order, and the query (which implies the candidates' own
+                # condition) keeps exactly the matches.
+                hits, words_exact = found
+                hits.sort()  # (time, sequence) pairs are unique: events never compared
+                candidates = [event for _, _, event in hits]
+                exact = words_exact and not (query.types or query.namespaces or query.terms)
         visible = list(candidates) if exact else query.filter(candidates)
         self._visible = SortedEvents.adopt(visible)
         self._visible_warnings = SortedEvents.adopt(self._warnings_of(query, visible))
@@ -337,14 +351,15 @@ class EventStore:
         _regroup(self._by_type, _type, removed, added)
         _regroup(self._by_namespace, _namespace, removed, added)
         query = self.query
+        shown_removed, shown_added = removed, added
         if not query.is_empty:
             matches = query.matches
-            removed = [e for e in removed if matches(e)]
-            added = [e for e in added if matches(e)]
-        self._visible.replace_many(removed, added, ordered=True)
+            shown_removed = [e for e in removed if matches(e)]
+            shown_added = [e for e in added if matches(e)]
+        self._visible.replace_many(shown_removed, shown_added, ordered=True)
         self._visible_warnings.replace_many(
-            [e for e in removed if e.type == WARNING],
-            [e for e in added if e.type == WARNING],
+            [e for e in shown_removed if e.type == WARNING],
+            [e for e in shown_added if e.type == WARNING],
             ordered=True,
         )
         evicted = self._evict()
@@ -353,6 +368,12 @@ class EventStore:
         untrack(added)
         untrack([event.object for event in added])
         untrack((self._by_uid,))
+        if reset:
+            self._text = TextIndex()
+            self._text.add(self._all.items)
+        else:
+            self._text.add(added)
+            self._text.sweep(self._by_uid)
         self.generation += 1
         return Change(counts[0], counts[1], counts[2], evicted, reset)
 

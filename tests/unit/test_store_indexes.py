@@ -6,15 +6,21 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import pytest
+
+from ktui.model import store as store_module
+from ktui.model import text_index
 from ktui.model.event import Event, ObjectRef
 from ktui.model.query import Query, parse_query
 from ktui.model.store import EventStore
 
 TYPES = ["Normal", "Warning", "warning", "WARNING", "", "Odd"]
 NAMESPACES = ["a", "b", "c", "kube-system", ""]
-MESSAGES = ["Back-off restarting web", "kelvin K", "\u212aelvin", "éclair pod", "plain", "ſtuff"]
+MESSAGES = ["Back-off restarting web", "kelvin K", "\u212aelvin", "éclair pod", "plain", "ſtuff",
+            "line\nbreak web", "nul\x00pod", "long " * 900 + "tail"]
 TEXTS = ["", "web", "back pod", "reason~Back", "-reason:Pulled", "kind:Pod web", "\u212a", "é",
-         "ſ s", "type:warning", "ns:A,b", "type:Normal,Warning web", "namespace:a"]
+         "ſ s", "type:warning", "ns:A,b", "type:Normal,Warning web", "namespace:a", "tail",
+         "k", "1", '"k b"']
 
 
 def _event(rng: random.Random, uid: str, time: float) -> Event:
@@ -52,7 +58,13 @@ def _check(store: EventStore) -> None:
                 assert (histogram.normal, histogram.warning) == expected
 
 
-def test_indexes_agree_with_plain_filtering_under_random_changes() -> None:
+@pytest.mark.parametrize("small", [False, True], ids=["as-shipped", "text-index-always"])
+def test_indexes_agree_with_plain_filtering_under_random_changes(
+    small: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if small:  # every free-text filter through the text index, in chunks of 7
+        monkeypatch.setattr(store_module, "_SCAN", 0)
+        monkeypatch.setattr(text_index, "CHUNK", 7)
     for seed in range(6):
         rng = random.Random(seed)
         store = EventStore(max_events=rng.choice([60, 100_000]))
