@@ -1,4 +1,12 @@
 """UI benchmarks: first paint, memory at 200k events, filter changes, sustained ingest.
+First paint is a fresh ``ktui`` process under a pseudo-terminal (process start to the
+after-refresh hook). The rest run the real app headless (``run_test``) against the
+simulated API server in another process, over HTTP through ``KubeSource``: RSS with
+200,000 events; each filter change from key press (or ``apply_query``) to the frame handed
+to the driver; 5,000 events/s for 60 s then 20,000/s for 5 s, with a 10 ms event-loop lag
+probe, j/k pressed every 100 ms (key to frame), and the same probes with no storm first
+("idle": what the shared machine alone costs). The server shares this machine's two
+cores with the app, which a real cluster would not.
 
     python -m bench.bench_ui            # the full run (several minutes)
     python -m bench.bench_ui --quick    # under a minute; smaller sizes, shorter storms
@@ -478,7 +486,6 @@ def part_memory(quick: bool) -> dict[str, Any]:
     growth = marks["rss"] - marks["rss_mounted"]
     scale = 200_000 / n
     projected = marks["rss_mounted"] + growth * scale
-    judged = marks["rss"] if n >= 200_000 else projected
     results["rss_at_events"] = metric(
         round(marks["rss"], 1), "MB", "≤ 400 MB" if n >= 200_000 else "",
         marks["rss"] <= BAR_RSS_MB if n >= 200_000 else None,
@@ -487,9 +494,10 @@ def part_memory(quick: bool) -> dict[str, Any]:
     )
     if n < 200_000:
         results["rss_projected_200k"] = metric(
-            round(projected, 1), "MB", "≤ 400 MB", judged <= BAR_RSS_MB,
+            round(projected, 1), "MB", "", None,
             f"mounted app {marks['rss_mounted']:.0f} MB + {growth * 1024 * 1024 / n:,.0f} "
-            "B/event x 200,000",
+            "B/event x 200,000: a rough upper bound (fixed costs spread over few events); "
+            "only the full run's measurement is judged",
         )
     results["rss_app_mounted"] = metric(round(marks["rss_mounted"], 1), "MB", "", None,
                                         "the same process at its first frame, empty store")

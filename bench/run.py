@@ -18,6 +18,7 @@ their numbers are written down here, not asserted.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import platform
@@ -171,6 +172,16 @@ def _number(value: Any) -> str:
     return str(value)
 
 
+def _summary(name: str) -> str:
+    """The first paragraph of a bench module's docstring (how it measures)."""
+    try:
+        tree = ast.parse((ROOT / "bench" / f"{name}.py").read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return ""
+    doc = ast.get_docstring(tree) or ""
+    return " ".join(doc.split("\n\n")[0].split())
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -239,7 +250,7 @@ def report(runs: list[tuple[str, dict[str, Any], float, str]], info: dict[str, s
         if error == "missing":
             lines += ["", f"Not run: `bench/{name}.py` does not exist yet.", ""]
             continue
-        lines[-1] += f", {seconds:.0f} s."
+        lines[-1] += f", {seconds:.0f} s. {_summary(name)}"
         if error:
             lines += ["", f"**Failed to run**: `{_cell(error)}`", ""]
         rows, extras = _rows(results)
