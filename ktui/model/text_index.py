@@ -25,7 +25,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from itertools import accumulate
 
-from ktui.model.event import Event
+from ktui.model.event import Event, untrack
 
 CHUNK = 4096
 LONGEST = 4096  # longer texts are not copied: such an event is always a candidate
@@ -54,6 +54,9 @@ class _Chunk:
         self.text = ""
         self.starts = array("I")  # offset of each entry's key in `text`
         self.always: list[tuple[str, int, int, float]] = []  # (uid, id, seq, time)
+        # Lists of strings and plain tuples: no cycle possible, so no need for the cycle
+        # collector to walk their 200,000 items at every full collection.
+        untrack((self.uids, self.keys, self.always))
 
     def __len__(self) -> int:
         return len(self.uids) + len(self.always)
@@ -212,6 +215,7 @@ class TextIndex:
             assert fresh.keys is not None
             fresh.keys.append(chunk.key(index))
         fresh.always = always
+        untrack((always,))
         if chunk.keys is None:
             fresh.seal()
         self.entries -= len(chunk) - len(fresh)
