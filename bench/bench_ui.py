@@ -749,18 +749,17 @@ def part_ingest(quick: bool) -> dict[str, Any]:
             return event
 
         kube_watch.build = build
-    sources: list[Any] = []
-    if "untrack-known" in experiments:
-        from ktui.sources.catalog import KubeCatalog
+    sources: list[Any] = []  # kept to read how many events the source itself holds
+    from ktui.sources.catalog import KubeCatalog
 
-        original_live = KubeCatalog.live
+    original_live = KubeCatalog.live
 
-        def live(self: KubeCatalog, context: str, namespaces: list[str] | None) -> Any:
-            source = original_live(self, context, namespaces)
-            sources.append(source)
-            return source
+    def live(self: KubeCatalog, context: str, namespaces: list[str] | None) -> Any:
+        source = original_live(self, context, namespaces)
+        sources.append(source)
+        return source
 
-        KubeCatalog.live = live  # type: ignore[method-assign]
+    KubeCatalog.live = live  # type: ignore[method-assign]
 
     def pump(self: LiveSession) -> Any:
         started = time.perf_counter()
@@ -870,6 +869,11 @@ def part_ingest(quick: bool) -> dict[str, Any]:
                         coalesced_session=app.session.coalesced,
                         coalesced_header=app.query_one("#header").state.coalesced,
                         frames=len([t for t in frames.times if started <= t <= caught_at]),
+                        rss_mb=_rss_mb(),
+                        max_rss_mb=_max_rss_mb(),
+                        index_entries=getattr(getattr(store, "_text", None), "entries", None),
+                        source_known=sum(len(getattr(worker, "known", ())) for source in sources
+                                         for worker in getattr(source, "_workers", ())),
                     )
                     out[phase] = summary
                     await pilot.pause(1.0)
@@ -902,6 +906,14 @@ def part_ingest(quick: bool) -> dict[str, Any]:
         f"{s['held']:,} / {s['sim_count']:,}", "", "all", bool(s["caught_up"]),
         f"events ingested (held {s['kept']:,} + evicted {s['evicted']:,}) vs the "
         f"simulator's count; caught up {s['catch_up_s']:.2f} s after the storm ended",
+    )
+    results["ingest_rss_after"] = metric(
+        round(s["rss_mb"], 1), "MB", "≤ 400 MB", s["rss_mb"] <= BAR_RSS_MB,
+        f"VmRSS after the storm, {s['kept']:,} events in the store (peak "
+        f"{s['max_rss_mb']:.0f} MB), {s['source_known']:,} in the KubeSource's own uid maps "
+        f"(every event the cluster holds, beyond the store's 200,000); text index entries "
+        f"{s['index_entries']:,}; after the burst {out['burst']['rss_mb']:.0f} MB with "
+        f"{out['burst']['source_known']:,} held by the source",
     )
     results["ingest_stall_max"] = metric(
         round(s["lag_max"], 1), "ms", "≤ 100 ms", s["lag_max"] <= BAR_STALL_MS,
