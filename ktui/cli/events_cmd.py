@@ -2,6 +2,12 @@
 
     ktui events [--kubeconfig P] [--context C] [-n NS ... | -A] [--type Normal|Warning]
                 [--query Q] [--watch] [--timeout SECONDS] [-o table|json|jsonl]
+    ktui events --history [--opensearch-url URL] [--index PATTERN]
+                [--since 1h | --from T [--to T]] [-n NS ... | -A] [--type T] [--query Q] [-o ...]
+    ktui events --view NAME [flags that override the view's]
+
+``--history`` reads what kubernetes-event-exporter stored in OpenSearch, same formats and
+order, no kubeconfig needed (``ktui.cli.events_history``); ``--view`` applies a saved view.
 
 Failures print one line (``ktui: ...``) and exit 2 for usage or configuration problems,
 1 for anything the cluster answered or failed to answer.
@@ -81,6 +87,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default="table",
         help="output format (default: table)",
     )
+    from ktui.cli.events_history import add_arguments
+
+    add_arguments(parser)  # --history, --opensearch-url, --index, --since/--from/--to, --view
 
 
 def _event_type(text: str) -> str:
@@ -132,6 +141,11 @@ def _error_line(exc: BaseException) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ktui.cli.events_history import dispatch
+
+    code = dispatch(args)  # --history, or a saved view (a live one fills in args)
+    if code is not None:
+        return code
     from ktui.sources.base import BatchChannel, SourceError
     from ktui.sources.kube import KubeSource
 

@@ -1,0 +1,314 @@
+"""``ktui events --history`` and ``ktui events --view NAME``.
+
+History mode prints the events kubernetes-event-exporter stored in OpenSearch, in the
+formats and the order of the live listing (event time, oldest first). Connection
+settings come from ``--opensearch-url``/``--index``, the environment
+(``KTUI_OPENSEARCH_URL``, ``OPENSEARCH_HOST``, ``OPENSEARCH_USER``,
+``OPENSEARCH_PASSWORD``) and the ``[opensearch]`` table of settings.toml (see
+:class:`ktui.sources.opensearch_config.OpenSearchConfig`). No kubeconfig is read: a
+``--context`` is only the label of events without a ``clusterName``.
+
+``--view NAME`` applies a saved view: a live view fills in the live listing's flags
+(query, types, namespaces, context; flags given on the command line win), a history view
+runs history mode with its time range.
+
+Failures are one line (``ktui: ...``): exit 2 for usage and configuration, 1 for what
+OpenSearch answered or failed to answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the OpenSearch client is imported only when history runs
+    from ktui.model.event import Event
+    from ktui.model.query import Query
+    from ktui.model.timerange import TimeRange
+    from ktui.model.views import SavedView
+    from ktui.sources.opensearch import HistorySource
+    from ktui.sources.opensearch_config import OpenSearchConfig
+
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+PAGE_SIZE = 2000
+DEFAULT_SINCE = "1h"
+
+# Flags that only mean something in history mode: (attribute, spelling).
+HISTORY_ONLY = (
+    ("opensearch_url", "--opensearch-url"),
+    ("index", "--index"),
+    ("since", "--since"),
+    ("start", "--from"),
+    ("end", "--to"),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The history and saved-view flags of ``ktui events``."""
+    parser.add_argument(
+        "--history",
+        action="store_true",
+        help="read the events stored in OpenSearch (kubernetes-event-exporter) instead of "
+        "the cluster; without -n, every namespace",
+    )
+    parser.add_argument(
+        "--opensearch-url",
+        metavar="URL",
+        help="OpenSearch URL for --history (default: $KTUI_OPENSEARCH_URL, [opensearch] url "
+        "in settings.toml, https://$OPENSEARCH_HOST)",
+    )
+    parser.add_argument(
+        "--index",
+        metavar="PATTERN",
+        help="index pattern for --history (default eks-kubernetes-events*)",
+    )
+    parser.add_argument(
+        "--since",
+        metavar="DURATION",
+        help=f"--history: the last 15m, 6h, 7d... (default {DEFAULT_SINCE})",
+    )
+    parser.add_argument("--from", dest="start", metavar="TIME", help="--history: RFC 3339 start")
+    parser.add_argument(
+        "--to", dest="end", metavar="TIME", help="--history: RFC 3339 end (default: now)"
+    )
+    parser.add_argument(
+        "--view",
+        metavar="NAME",
+        help="the events of a saved view (see ktui views); flags given here win over the view's",
+    )
+
+
+def _fail(message: str, code: int) -> Exception:
+    from ktui.cli import CliError
+    from ktui.model.safe_text import one_line
+
+    return CliError(one_line(message), code)
+
+
+def dispatch(args: argparse.Namespace) -> int | None:
+    """Run history mode, or fill ``args`` in from a live saved view and return None so the
+    live listing goes on. Plain live arguments are checked and left alone."""
+    view = _load_view(args.view) if getattr(args, "view", None) is not None else None
+    history = bool(args.history) or (view is not None and view.mode == "history")
+    if not history:
+        for attribute, flag in HISTORY_ONLY:
+            if getattr(args, attribute, None) is not None:
+                raise _fail(f"{flag} needs --history", EXIT_USAGE)
+        if view is not None:
+            _apply_live_view(args, view)
+        return None
+    if args.watch:
+        where = "" if args.history else f" (view {_name(view)} is a history view)"
+        raise _fail(f"--watch cannot follow OpenSearch history{where}", EXIT_USAGE)
+    return run_history(args, view)
+
+
+# -- saved views ------------------------------------------------------------------------
+
+
+def _name(view: SavedView | None) -> str:
+    from ktui.model.views import show_name
+
+    return show_name(view.name) if view is not None else "''"
+
+
+def _load_view(name: str) -> SavedView:
+    from ktui.model.query import QueryError
+    from ktui.model.views import ViewError, ViewNotFound, ViewStore
+    from ktui.paths import views_dir
+
+    store = ViewStore(views_dir())
+    try:
+        view = store.get(name)
+    except ViewNotFound as error:
+        message = str(error)
+        try:
+            broken = sum(1 for p in store.load_all()[1] if p.skipped)
+        except ViewError:
+            broken = 0
+        if broken:
+            message += f"; {broken} view file(s) could not be loaded (ktui views list says why)"
+        raise _fail(message, EXIT_USAGE) from None
+    except ViewError as error:
+        raise _fail(str(error), EXIT_USAGE) from None
+    try:
+        view.to_query()
+    except QueryError as error:
+        raise _fail(f"saved view {_name(view)}: invalid query: {error}", EXIT_USAGE) from None
+    return view
+
+
+def _apply_live_view(args: argparse.Namespace, view: SavedView) -> None:
+    """The view's settings where the command line left them unset."""
+    from ktui.model.query import Term
+
+    if not args.context and view.context:
+        args.context = view.context
+    if not args.namespaces and not args.all_namespaces:
+        if view.namespaces:
+            args.namespaces = list(view.namespaces)
+        else:
+            args.all_namespaces = True  # a view without namespaces shows them all
+    text = args.query or view.query
+    if args.type is None and view.types:
+        single = view.types[0].strip().capitalize() if len(view.types) == 1 else ""
+        if single in ("Normal", "Warning"):
+            args.type = single
+        else:  # several types, or an unusual one: the same filter as a query term
+            text = f"{text} {Term('type', ':', tuple(view.types))}".strip()
+    args.query = text
+
+
+# -- history ----------------------------------------------------------------------------
+
+
+def _history_query(args: argparse.Namespace, view: SavedView | None) -> Query:
+    from ktui.model.query import QueryError, parse_query
+
+    text = args.query or (view.query if view is not None else "")
+    try:
+        query = parse_query(text)
+    except QueryError as exc:
+        what = "--query" if args.query else f"query of saved view {_name(view)}"
+        raise _fail(f"invalid {what}: {exc}", EXIT_USAGE) from None
+    if args.type:
+        query = query.with_types({args.type})
+    elif view is not None:
+        query = query.with_types(view.types)
+    if args.namespaces:
+        query = query.with_namespaces(args.namespaces)
+    elif view is not None and not args.all_namespaces:
+        query = query.with_namespaces(view.namespaces)
+    return query
+
+
+def _time_range(args: argparse.Namespace, view: SavedView | None) -> TimeRange:
+    from ktui.model.timerange import TimeRange
+
+    if args.end and not args.start:
+        raise _fail("--to needs --from", EXIT_USAGE)
+    if args.since or args.start:
+        try:
+            return TimeRange.parse(since=args.since, start=args.start, end=args.end)
+        except ValueError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+    if view is not None and view.time_range is not None:
+        return view.time_range
+    return TimeRange.last(DEFAULT_SINCE)
+
+
+def _config(args: argparse.Namespace) -> OpenSearchConfig:
+    from ktui import paths
+    from ktui.settings import load_settings
+    from ktui.sources.base import SourceError
+    from ktui.sources.opensearch_config import OpenSearchConfig
+
+    settings = load_settings(paths.settings_file())
+    for problem in settings.problems:
+        print(f"ktui: warning: settings: {problem}", file=sys.stderr)
+    overrides: dict[str, Any] = {"url": args.opensearch_url, "index": args.index}
+    try:
+        config = OpenSearchConfig.from_sources(settings.opensearch, os.environ, overrides)
+    except SourceError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except ValueError as exc:  # urlsplit on a malformed URL ("http://[::1")
+        raise _fail(f"bad OpenSearch URL or setting: {exc}", EXIT_USAGE) from None
+    if config.user and not config.password and not config.aws_sigv4 and _interactive():
+        config.password_callback = _asker(config)
+    if args.timeout:
+        config.request_timeout = min(config.request_timeout, args.timeout)
+    return config
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+def _asker(config: OpenSearchConfig) -> Any:
+    def ask() -> str:
+        import getpass
+
+        from ktui.model.safe_text import one_line
+        from ktui.sources.base import ConfigError
+
+        prompt = f"OpenSearch password for {one_line(config.user)} at {config.display_url}: "
+        try:
+            return getpass.getpass(prompt)
+        except EOFError:
+            raise ConfigError(
+                f"no password for OpenSearch user {config.user}", hint="set OPENSEARCH_PASSWORD"
+            ) from None
+
+    return ask
+
+
+def run_history(args: argparse.Namespace, view: SavedView | None = None) -> int:
+    """List the matching history events, oldest first, in the chosen format."""
+    query = _history_query(args, view)
+    time_range = _time_range(args, view)
+    config = _config(args)
+    from ktui.sources.opensearch import HistorySource
+
+    label = args.context or (view.context if view is not None else None) or ""
+    source = HistorySource(config, context_label=label)
+    if source.warning:
+        print(f"ktui: warning: {source.warning}", file=sys.stderr)
+    deadline = time.monotonic() + args.timeout if args.timeout else None
+    try:
+        events = _fetch(source, query, time_range, deadline)
+    finally:
+        source.close()
+    _print(events, args.output, namespace_column=len(query.namespaces) != 1)
+    return 0
+
+
+def _fetch(
+    source: HistorySource, query: Query, time_range: TimeRange, deadline: float | None
+) -> list[Event]:
+    from ktui.sources.base import ConfigError, SourceError
+    from ktui.sources.opensearch_errors import translate
+
+    events: list[Event] = []
+    try:
+        for batch in source.iter_all(query, time_range, page_size=PAGE_SIZE, keep_raw=False):
+            events.extend(batch)
+            if deadline is not None and time.monotonic() > deadline:
+                raise SourceError("timed out before the events were listed")
+    except SourceError as exc:
+        raise _fail(
+            str(exc), EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_RUNTIME
+        ) from None
+    except Exception as exc:
+        # The client's own errors outside a request (building the connection, e.g. a
+        # missing CA file) get the same one-line treatment; anything else is a bug.
+        if not type(exc).__module__.startswith("opensearchpy"):
+            raise
+        config = source.config
+        error = translate(
+            exc, url=config.display_url, index=config.index, timeout=config.request_timeout
+        )
+        raise _fail(str(error), EXIT_RUNTIME) from None
+    return events
+
+
+def _print(events: list[Event], fmt: str, *, namespace_column: bool) -> None:
+    from ktui.output import TableWriter, sorted_events, write_json, write_jsonl
+
+    ordered = sorted_events(events)
+    out = sys.stdout
+    if fmt == "jsonl":
+        write_jsonl(ordered, out)
+    elif fmt == "json":
+        write_json(ordered, out)
+    elif ordered:
+        out.write(TableWriter(namespace_column=namespace_column).render(ordered, header=True))
+    else:
+        print("No events found.", file=sys.stderr)
+    out.flush()
