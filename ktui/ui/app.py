@@ -38,8 +38,9 @@ from ktui.ui.history import HistorySession
 from ktui.ui.history_mode import HistoryMode
 from ktui.ui.screens.pickers import ContextPicker, HelpScreen, Prompt
 from ktui.ui.session import LiveSession, Sessions, SourceCatalog
+from ktui.ui.views_actions import ViewCommands, ViewsActions
 from ktui.ui.widgets.detail import DetailPane, event_json
-from ktui.ui.widgets.event_table import COLUMN_KEYS, EventTable
+from ktui.ui.widgets.event_table import EventTable
 from ktui.ui.widgets.header import EventHeader, HeaderState
 from ktui.ui.widgets.sidebar import NamespaceSidebar
 from ktui.ui.widgets.sparkline import EventSparkline
@@ -66,6 +67,7 @@ class KtuiApp(HistoryMode, App[None]):
     CSS_PATH = "ktui.tcss"
     TITLE = "ktui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    COMMANDS = App.COMMANDS | {ViewCommands}
 
     BINDINGS = [
         Binding("w", "types('Warning')", "Warnings", id="types.warning"),
@@ -93,6 +95,10 @@ class KtuiApp(HistoryMode, App[None]):
         Binding("greater_than_sign", "zoom_bucket", "Zoom bucket", show=False,
                 id="history.zoom_bucket"),
         Binding("T", "time_range", "Time range", show=False, id="history.range"),
+        Binding("ctrl+s", "save_view", "Save view", show=False, id="views.save"),
+        Binding("v", "views", "Views", id="views.list"),
+        *[Binding(str(n), f"load_view({n})", f"View {n}", show=False, id=f"views.load{n}")
+          for n in range(1, 10)],
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -109,8 +115,11 @@ class KtuiApp(HistoryMode, App[None]):
         note: str = "",
         history: HistorySession | None = None,
         start_in_history: bool = False,
+        view: SavedView | None = None,
     ) -> None:
         super().__init__()
+        self.saved_views = ViewsActions(self)
+        self.start_view = view
         self.history = history or HistorySession(None, "history mode is not configured")
         self.mode = "live"
         self.start_in_history = start_in_history
@@ -168,13 +177,17 @@ class KtuiApp(HistoryMode, App[None]):
         except SourceError as error:
             self._show_error(error)
             return
-        context = self.requested_context or current or (contexts[0] if contexts else None)
+        view_context = self.start_view.context if self.start_view else None
+        context = (self.requested_context or view_context or current
+                   or (contexts[0] if contexts else None))
         if context is None:
             self._show_error(SourceError("the kubeconfig has no contexts",
                                          hint="use --demo or --kubeconfig PATH"))
             return
         self.switch_context(context)
-        if self.start_in_history:
+        if self.start_view is not None:
+            self.saved_views.apply(self.start_view)
+        elif self.start_in_history:
             self.action_toggle_history()
 
     def switch_context(self, context: str) -> None:
@@ -286,7 +299,8 @@ class KtuiApp(HistoryMode, App[None]):
         self.table.empty_message = Text(f"⚠ {one_line(str(error.message), 300)} — {hint}",
                                         style="bold red")
         self.table.refresh()
-        self.notify(one_line(str(error), 300), title="ktui", severity="error", timeout=8)
+        self.notify(one_line(str(error), 300), title="ktui", severity="error", timeout=8,
+                    markup=False)
 
     def is_production(self, context: str) -> bool:
         return bool(self._production.search(context))
@@ -348,34 +362,16 @@ class KtuiApp(HistoryMode, App[None]):
             done,
         )
 
-    # -- saved views ---------------------------------------------------------------------
+    # -- saved views (ktui.ui.views_actions does the work) ------------------------------
 
-    def current_view(self, name: str) -> SavedView:
-        """The current state as a view named ``name`` (never a secret: there is no field)."""
-        return SavedView.from_state(
-            name,
-            self.query_state,
-            mode="live",
-            sort="newest" if self.table.newest_first else "oldest",
-            columns=[key for key in COLUMN_KEYS if key not in self.table.hidden_columns],
-            context=self.session.context if self.session else None,
-        )
+    def action_save_view(self) -> None:
+        self.saved_views.save_current()
 
-    def apply_view(self, view: SavedView) -> None:
-        """Load a view: its context (if any and different), sort, columns, then query."""
-        try:
-            query = view.to_query()
-        except QueryError as error:
-            self.notify(f"view {one_line(view.name, 60)}: {error}", severity="error")
-            return
-        if view.context and (self.session is None or self.session.context != view.context):
-            self.switch_context(view.context)
-        if self.table.newest_first != (view.sort == "newest"):
-            self.table.flip_order()
-        hidden = frozenset(COLUMN_KEYS) - set(view.columns) if view.columns else frozenset()
-        self.table.set_columns(show_namespace=self.table.show_namespace, hidden=hidden)
-        self.apply_query(query)
-        self.notify(f"view {one_line(view.name, 60)}: {query.describe()}")
+    def action_views(self) -> None:
+        self.saved_views.open_list()
+
+    def action_load_view(self, n: int) -> None:
+        self.saved_views.load_index(n)
 
     # -- contexts and commands -----------------------------------------------------------
 
@@ -410,7 +406,7 @@ class KtuiApp(HistoryMode, App[None]):
                 self.exit()
             else:
                 self.notify(f"unknown command: {one_line(verb, 40)} (ctx, ns, q)",
-                            severity="warning")
+                            severity="warning", markup=False)
 
         self.push_screen(Prompt(":", "", "ctx [NAME] · ns [NAME ...] · q"), done)
 
@@ -472,7 +468,7 @@ class KtuiApp(HistoryMode, App[None]):
             return
         self.copy_to_clipboard(event_json(event, fold=False))
         self.notify(f"copied {one_line(event.object.display, 60)} {one_line(event.reason, 40)} "
-                    "as JSON (OSC 52)")
+                    "as JSON (OSC 52)", markup=False)
 
     def ask_password(self) -> str:
         """Ask for the OpenSearch password in a modal; called from a worker thread, so it

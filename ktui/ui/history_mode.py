@@ -71,19 +71,34 @@ class HistoryMode(_Base):
 
     def action_toggle_history(self) -> None:
         if self.mode == "history":
-            self.mode = "live"
-            if self.session is not None:
-                self.table.set_store(self.session.store)
-                self.session.store.set_query(self.query_state)
-            self._seen_generation = -1
-            self.pump()
-            return
+            self.leave_history()
+        elif self.enter_history():
+            self.history_search()
+
+    def enter_history(self, time_range: TimeRange | None = None) -> bool:
+        """Show history (without searching yet), optionally over ``time_range``; False,
+        with an error notification, when history is not configured."""
         if not self.history.available:
-            self.notify(self.history.problem, title="history", severity="error", timeout=10)
+            self.notify(self.history.problem, title="history", severity="error", timeout=10,
+                        markup=False)
+            return False
+        if time_range is not None:
+            self.history.time_range = time_range
+        if self.mode != "history":
+            self.mode = "history"
+            self.table.set_store(self.history.store)
+        return True
+
+    def leave_history(self) -> None:
+        """Back to the live table of the current context, with the current filter."""
+        if self.mode != "history":
             return
-        self.mode = "history"
-        self.table.set_store(self.history.store)
-        self.history_search()
+        self.mode = "live"
+        if self.session is not None:
+            self.table.set_store(self.session.store)
+            self.session.store.set_query(self.query_state)
+        self._seen_generation = -1
+        self.pump()
 
     def action_object_history(self) -> None:
         """The history of the selected event's involved object, over the last 7 days."""
@@ -97,14 +112,8 @@ class HistoryMode(_Base):
         namespace = event.object.namespace or event.namespace
         query = self.query_state.with_text(text).with_types(set())
         query = query.with_namespaces({namespace} if namespace else set())
-        self.history.time_range = TimeRange.last("7d")
-        if self.mode != "history":
-            if not self.history.available:
-                self.notify(self.history.problem, title="history", severity="error")
-                return
-            self.mode = "history"
-            self.table.set_store(self.history.store)
-        self.apply_query(query)
+        if self.enter_history(TimeRange.last("7d")):
+            self.apply_query(query)
 
     # -- the time range ------------------------------------------------------------------
 

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 from ktui.cli import CliError
 from ktui.model.query import QueryError, parse_query
+from ktui.model.safe_text import one_line
 from ktui.settings import load_settings
 from ktui.sources.base import SourceError
 from ktui.ui.history import HistorySession
 
 if TYPE_CHECKING:
+    from ktui.model.views import SavedView
     from ktui.sources.opensearch import HistorySource
 
 
@@ -48,10 +50,42 @@ def make_history(table: dict[str, object], overrides: dict[str, object]) -> Hist
     return session
 
 
+def load_view(name: str) -> SavedView:
+    """The saved view ``name`` for ``ktui --view``; a CliError (exit 2) when there is no
+    such view or its file cannot be loaded."""
+    from ktui import paths
+    from ktui.model.views import ViewError, ViewNotFound, ViewStore
+    from ktui.model.views_files import candidate_names
+
+    store = ViewStore(paths.views_dir())
+    try:
+        return store.get(name)
+    except ViewNotFound:
+        try:
+            views, problems = store.load_all()
+        except (ViewError, OSError):
+            views, problems = [], []
+        # A file that would hold this name but cannot be read is most likely this view,
+        # broken by a hand edit: say what is wrong with it rather than "no such view".
+        files = set(candidate_names(name))
+        for problem in problems:
+            if problem.skipped and problem.path.name in files:
+                raise CliError(f"view {one_line(name, 60)}: {one_line(str(problem), 300)}",
+                               2) from None
+        names = [view.name for view in views]
+        known = f" (saved: {', '.join(one_line(n, 40) for n in names)})" if names else ""
+        raise CliError(f"no saved view named {one_line(name, 60)}{known}", 2) from None
+    except (ViewError, OSError) as error:
+        raise CliError(f"view {one_line(name, 60)}: {one_line(str(error), 300)}", 2) from None
+
+
 def launch(args: argparse.Namespace) -> int:
     from ktui import paths
 
     settings = load_settings(paths.settings_file())
+    view = load_view(args.view) if getattr(args, "view", None) else None
+    if view is not None and args.query:
+        raise CliError("use either --view or --query, not both", 2)
     try:
         query = parse_query(args.query)
     except QueryError as error:
@@ -76,6 +110,9 @@ def launch(args: argparse.Namespace) -> int:
         raise CliError(str(error), 2) from None
     if args.context and args.context not in contexts:
         raise CliError(f"context '{args.context}' not found (known: {', '.join(contexts)})", 2)
+    if view is not None and view.context and not args.context and view.context not in contexts:
+        raise CliError(f"view {one_line(view.name, 60)} is for context "
+                       f"'{one_line(view.context, 60)}', which is not in the kubeconfig", 2)
 
     from ktui.ui.app import KtuiApp
 
@@ -88,7 +125,8 @@ def launch(args: argparse.Namespace) -> int:
         overrides["index"] = args.index
     history = make_history(settings.opensearch, overrides)
     app = KtuiApp(catalog, settings=settings, context=args.context, namespaces=args.namespaces,
-                  query=query, note=note, history=history, start_in_history=args.history)
+                  query=query, note=note, history=history, start_in_history=args.history,
+                  view=view)
     history.ask_password = app.ask_password
     try:
         app.run()

@@ -18,7 +18,9 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.notifications import SeverityLevel
 
+from ktui.model.query import QueryError
 from ktui.model.safe_text import one_line
+from ktui.model.timerange import TimeRange
 from ktui.model.views import SavedView, ViewError, ViewExists, ViewProblem, ViewStore
 from ktui.paths import views_dir
 from ktui.sources.base import SourceError
@@ -31,6 +33,7 @@ from ktui.ui.screens.views import (
     save_prompt,
     summary,
 )
+from ktui.ui.widgets.event_table import COLUMN_KEYS
 
 if TYPE_CHECKING:
     from ktui.ui.app import KtuiApp
@@ -96,14 +99,14 @@ class ViewsActions:
     def save_current(self, value: str = "") -> None:
         """Ask for a name and save the current state; an existing name asks first."""
         try:
-            state = summary(self.app.current_view("view"))
+            state = summary(self.current("view"))
         except (ViewError, OSError) as error:
             self._error(error)
             return
 
         def validate(text: str) -> str | None:
             try:
-                self.app.current_view(text)
+                self.current(text)
             except (ViewError, OSError) as error:
                 return str(error)
             return None
@@ -116,7 +119,7 @@ class ViewsActions:
 
     def _save(self, name: str, overwrite: bool = False) -> None:
         try:
-            view = self.app.current_view(name)
+            view = self.current(name)
             path = self.store().save(view, overwrite=overwrite)
         except ViewExists:
             def answer(yes: bool | None) -> None:
@@ -175,11 +178,46 @@ class ViewsActions:
             return
         self.apply(view)
 
+    def current(self, name: str) -> SavedView:
+        """The app's state as a view named ``name``: mode, filter, sort, columns, context,
+        and in history mode the time range. Never a secret: a view has no field for one."""
+        app = self.app
+        table = app.table
+        history = app.mode == "history"
+        return SavedView.from_state(
+            name,
+            app.query_state,
+            mode="history" if history else "live",
+            time_range=app.history.time_range if history else None,
+            sort="newest" if table.newest_first else "oldest",
+            columns=[key for key in COLUMN_KEYS if key not in table.hidden_columns],
+            context=app.session.context if app.session else None,
+        )
+
     def apply(self, view: SavedView) -> None:
+        """Load a view: its context (if any and different), mode and time range, sort,
+        columns, then the filter. A history view where history is not configured loads
+        its filter live and says why."""
+        app = self.app
         try:
-            self.app.apply_view(view)
-        except (ViewError, OSError) as error:
-            self._error(error)
+            query = view.to_query()
+        except QueryError as error:
+            self._error(f"view {one_line(view.name, 60)}: {error}")
+            return
+        if view.context and (app.session is None or app.session.context != view.context):
+            app.switch_context(view.context)
+        if app.table.newest_first != (view.sort == "newest"):
+            app.table.flip_order()
+        hidden = frozenset(COLUMN_KEYS) - set(view.columns) if view.columns else frozenset()
+        app.table.set_columns(show_namespace=app.table.show_namespace, hidden=hidden)
+        if view.mode == "history":
+            if not app.enter_history(view.time_range or TimeRange.last("1h")):
+                app.leave_history()
+        else:
+            app.leave_history()
+        app.apply_query(query)  # in history mode this starts the search
+        where = f" · {app.history.time_range.describe()}" if app.mode == "history" else ""
+        self._info(f"view {one_line(view.name, 60)}: {query.describe()}{where}")
 
     def rename(self, old: str, new: str) -> bool:
         try:

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from textual.pilot import Pilot
 
 from ktui.model.event import from_exporter
 from ktui.model.timerange import TimeRange
+from ktui.model.views import SavedView, ViewStore
 from ktui.sim import SimCluster
 from ktui.sim.exporter_docs import generate, index_documents, stored_documents
 from ktui.sources.catalog import KubeCatalog
@@ -221,6 +223,80 @@ async def test_history_unconfigured_says_how(
         await pilot.pause()
         assert app.mode == "live"
         assert any("OPENSEARCH_HOST" in str(n.message) for n in app._notifications)
+
+
+# -- saved views in history mode ---------------------------------------------------------
+
+
+async def test_a_view_saved_in_history_reopens_in_history_with_its_range(
+    make_history_app: Callable[..., KtuiApp], clusters: list[SimCluster], history: History,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KTUI_CONFIG_DIR", str(tmp_path))
+    store = ViewStore(tmp_path / "views")
+    app = make_history_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("w", "h")
+        await wait_for(pilot, history_loaded(app), timeout=30)
+        await pilot.press("ctrl+s")
+        await pilot.press(*"six hours of warnings", "enter")
+        await pilot.pause()
+        view = store.get("six hours of warnings")
+        assert view.mode == "history" and view.types == ("Warning",)
+        assert view.time_range is not None and view.time_range.bounds() == WINDOW.bounds()
+
+        # Elsewhere: live, all types. Loading the view goes back to its history window.
+        await pilot.press("h", "a")
+        assert app.mode == "live"
+        await pilot.press("1")
+        await wait_for(pilot, history_loaded(app), timeout=30)
+        assert app.mode == "history" and app.header.state.mode == "HISTORY"
+        assert app.history.time_range.bounds() == WINDOW.bounds()
+        assert app.query_state.types == {"Warning"}
+        assert app.history.total == len(truth(history, WINDOW, warnings_only=True))
+
+        # A live view from history mode returns to the live table.
+        store.save(SavedView("live backoffs", query="reason~BackOff"))
+        await pilot.press("1")  # sorted: "live backoffs" comes first now
+        await pilot.pause()
+        assert app.mode == "live" and app.header.state.mode == "LIVE"
+        assert app.query_state.text == "reason~BackOff"
+        reasons = {app.table.event_at(r).reason for r in range(app.table.row_count)}  # type: ignore[union-attr]
+        assert reasons == {"BackOff"}
+
+
+async def test_a_history_view_without_history_loads_its_filter_live_and_says_why(
+    kubeconfig: str, clusters: list[SimCluster], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KTUI_CONFIG_DIR", str(tmp_path))
+    ViewStore(tmp_path / "views").save(SavedView(
+        "old warnings", mode="history", types=("Warning",), time_range=TimeRange.last("6h")))
+    session = HistorySession(None, "history mode: no OpenSearch URL: set OPENSEARCH_HOST")
+    app = KtuiApp(KubeCatalog(kubeconfig), clock=fixed_clock, history=session)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.mode == "live" and app.query_state.types == {"Warning"}
+        assert any("OPENSEARCH_HOST" in str(n.message) for n in app._notifications)
+        assert app.table.row_count == sum(e.get("type") == "Warning" for e in clusters[0].events())
+
+
+async def test_start_in_a_history_view(
+    kubeconfig: str, clusters: list[SimCluster], history: History
+) -> None:
+    """``ktui --view NAME`` hands the view to the app: it opens in it."""
+    view = SavedView("warnings", mode="history", types=("Warning",), time_range=WINDOW)
+    source_config = history.config()
+    session = HistorySession(lambda: HistorySource(source_config))
+    app = KtuiApp(KubeCatalog(kubeconfig), clock=fixed_clock, history=session, view=view)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, history_loaded(app), timeout=30)
+        assert app.query_state.types == {"Warning"}
+        assert app.history.time_range.bounds() == WINDOW.bounds()
+        assert app.history.total == len(truth(history, WINDOW, warnings_only=True))
 
 
 SIZES = [(80, 24), (160, 48)]

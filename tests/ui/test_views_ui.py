@@ -14,48 +14,19 @@ import pytest
 from textual.binding import Binding
 from textual.color import Color
 from textual.command import CommandPalette
-from textual.markup import MarkupError
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-import ktui.ui.app as app_module
 from ktui.model.views import SavedView, ViewStore
 from ktui.settings import Settings
 from ktui.sim import SimCluster
 from ktui.sources.catalog import KubeCatalog
 from ktui.ui.app import KtuiApp
 from ktui.ui.screens.views import Confirm, NamePrompt, ViewsScreen
-from ktui.ui.views_actions import ViewCommands, ViewsActions
+from ktui.ui.views_actions import ViewCommands
 from tests.ui.conftest import fixed_clock, loaded, wait_for
 
 SIZE = (160, 48)
-
-
-class _WiredForTests(KtuiApp):
-    """KtuiApp plus the saved-view wiring exactly as app.py is to add it (see the module
-    docstring of ktui.ui.views_actions); used only while app.py does not have it."""
-
-    CSS_PATH = str(Path(app_module.__file__).with_name("ktui.tcss"))  # else: next to this file
-    COMMANDS = KtuiApp.COMMANDS | {ViewCommands}
-    BINDINGS = [
-        Binding("ctrl+s", "save_view", "Save view", id="views.save"),
-        Binding("v", "views", "Views", id="views.list"),
-        *[Binding(str(n), f"load_view({n})", f"View {n}", show=False, id=f"views.load{n}")
-          for n in range(1, 10)],
-    ]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.saved_views = ViewsActions(self)
-
-    def action_save_view(self) -> None:
-        self.saved_views.save_current()
-
-    def action_views(self) -> None:
-        self.saved_views.open_list()
-
-    def action_load_view(self, n: int) -> None:
-        self.saved_views.load_index(n)
 
 
 def _bound(app_class: type[KtuiApp]) -> dict[str, str]:
@@ -65,13 +36,10 @@ def _bound(app_class: type[KtuiApp]) -> dict[str, str]:
 
 
 WANTED = {"ctrl+s": "save_view", "v": "views", **{str(n): f"load_view({n})" for n in range(1, 10)}}
-# Once app.py has the wiring, every test here runs the real app.
-WIRED = ViewCommands in KtuiApp.COMMANDS and WANTED.items() <= _bound(KtuiApp).items()
-APP_CLASS: type[KtuiApp] = KtuiApp if WIRED else _WiredForTests
 
 
 def make_views_app(kubeconfig: str) -> KtuiApp:
-    return APP_CLASS(KubeCatalog(kubeconfig), clock=fixed_clock, settings=Settings())
+    return KtuiApp(KubeCatalog(kubeconfig), clock=fixed_clock, settings=Settings())
 
 
 @pytest.fixture(autouse=True)
@@ -158,8 +126,6 @@ def _list_lines(screen: ViewsScreen) -> str:
     return "\n".join(option_list.render_line(y).text for y in range(option_list.size.height))
 
 
-@pytest.mark.skipif(not WIRED, reason="app.py does not wire saved views yet; the tests "
-                    "use _WiredForTests, which adds the wiring app.py is to get")
 def test_app_py_wires_saved_views() -> None:
     assert WANTED.items() <= _bound(KtuiApp).items()
     assert ViewCommands in KtuiApp.COMMANDS
@@ -514,10 +480,8 @@ async def test_hostile_names_render_literally(
         assert app.is_running
 
 
-@pytest.mark.xfail(strict=False, raises=MarkupError, reason=(
-    "KtuiApp.apply_view notifies with markup on the view name; needs markup=False"))
 async def test_loading_a_hostile_name_does_not_crash(
-    app: KtuiApp, clusters: list[SimCluster], store: ViewStore
+    app: KtuiApp, clusters: list[SimCluster], store: ViewStore, notes: Notes
 ) -> None:
     store.save(SavedView("[/] close", query="reason~Killing"))
     async with running(app) as pilot:
@@ -525,6 +489,7 @@ async def test_loading_a_hostile_name_does_not_crash(
         await pilot.press("1")
         await pilot.pause(0.3)
         assert app.query_state.text == "reason~Killing"
+        assert notes.seen[-1] == ("view [/] close: reason~Killing", "information", False)
         assert app.is_running
 
 

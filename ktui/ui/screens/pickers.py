@@ -107,6 +107,9 @@ Table        j/k ↑/↓ move · g/G top/bottom · PgUp/PgDn · enter detail · 
 Follow       f follow on/off · scrolling away pauses and counts new events · End resumes
 Time         t relative/absolute · s newest/oldest first
 Copy         y copies the event's JSON (OSC 52: works over SSH)
+History      h live/history (same filter) · [ ] step the window · + - zoom · > zoom into
+             the selected bucket · T range (6h, or FROM..TO) · H the selected object's history
+Views        ctrl+s save the current view · v list (enter load, r rename, d delete) · 1-9 load
 Other        ctrl+p every action · ? this help · q quit
 
 Keys can be remapped in settings.toml under [keys], by binding id (see README).
