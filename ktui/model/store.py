@@ -19,7 +19,7 @@ append in practice, and Python's list operations run in C. Nothing here imports 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 
@@ -310,12 +310,14 @@ class EventStore:
         deleted: Iterable[Event] = (),
         *,
         reset: bool = False,
+        reset_scope: Collection[str] | None = None,
     ) -> Change:
         """Take a source's batch. DELETED events are kept and marked expired.
 
         With ``reset`` (a relist), ``upserts`` is the whole truth: events not in it that
         were not already expired are marked expired, since they vanished while we were
-        not watching.
+        not watching. ``reset_scope`` (namespaces) limits that to the events of those
+        namespaces: the source relisted only them.
         """
         upserts = list(upserts)
         deleted = list(deleted)
@@ -326,7 +328,9 @@ class EventStore:
         if reset:
             present = {event.uid for event in upserts}
             for uid, old in list(self._by_uid.items()):
-                if uid not in present and not old.expired:
+                if uid not in present and not old.expired and (
+                    reset_scope is None or old.namespace in reset_scope
+                ):
                     deleted.append(old)
 
         for event in upserts:

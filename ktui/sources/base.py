@@ -78,14 +78,18 @@ class Batch:
     """What a consumer drains: upserts and deletions since the last drain.
 
     ``reset`` means the source relisted: the events in ``upserts`` replace whatever the
-    consumer held for this source (events missing from them are gone). ``coalesced`` counts
-    updates that were merged into a later version of the same event before the consumer
-    saw them.
+    consumer held for this source (events missing from them are gone). ``reset_scope``
+    narrows that: when it is a set of namespaces, only the consumer's events of those
+    namespaces are replaced (the source relisted one namespace of several it watches), and
+    the other upserts are plain upserts. The consumer is the one that knows which events
+    vanished: a source keeps nothing per event. ``coalesced`` counts updates that were
+    merged into a later version of the same event before the consumer saw them.
     """
 
     upserts: list[Event] = field(default_factory=list)
     deleted: list[Event] = field(default_factory=list)
     reset: bool = False
+    reset_scope: frozenset[str] | None = None  # with reset: None = everything
     status: SourceStatus | None = None
     coalesced: int = 0
 
@@ -107,6 +111,7 @@ class BatchChannel:
         self._upserts: dict[str, Event] = {}
         self._deleted: dict[str, Event] = {}
         self._reset = False
+        self._reset_scope: frozenset[str] | None = None
         self._status: SourceStatus | None = None
         self._coalesced = 0
         self.total_coalesced = 0
@@ -133,13 +138,32 @@ class BatchChannel:
                 self._deleted[event.uid] = event
             self._lock.notify_all()
 
-    def reset(self, events: Iterable[Event]) -> None:
-        """Replace everything pending with a full relist."""
+    def reset(self, events: Iterable[Event], namespaces: Iterable[str] | None = None) -> None:
+        """Hand over a relist: ``events`` is the whole truth, of every namespace (replacing
+        everything pending) or, with ``namespaces``, of those only (replacing what is
+        pending for them; other namespaces' changes stay pending as they were)."""
         with self._lock:
-            self._coalesced += self._pending()
-            self._upserts = {event.uid: event for event in events}
-            self._deleted = {}
-            self._reset = True
+            if namespaces is None:
+                self._coalesced += self._pending()
+                self._upserts = {event.uid: event for event in events}
+                self._deleted = {}
+                self._reset, self._reset_scope = True, None
+                self._lock.notify_all()
+                return
+            scope = frozenset(namespaces)
+            for pending in (self._upserts, self._deleted):
+                stale = [uid for uid, event in pending.items() if event.namespace in scope]
+                for uid in stale:
+                    del pending[uid]
+                self._coalesced += len(stale)
+            for event in events:
+                self._deleted.pop(event.uid, None)
+                self._upserts[event.uid] = event
+            if not self._reset:
+                self._reset, self._reset_scope = True, scope
+            elif self._reset_scope is not None:
+                self._reset_scope = self._reset_scope | scope
+            # else a full reset is pending: with these events it is still the whole truth
             self._lock.notify_all()
 
     def set_status(self, status: SourceStatus) -> None:
@@ -156,12 +180,14 @@ class BatchChannel:
                 upserts=list(self._upserts.values()),
                 deleted=list(self._deleted.values()),
                 reset=self._reset,
+                reset_scope=self._reset_scope if self._reset else None,
                 status=self._status,
                 coalesced=self._coalesced,
             )
             self.total_coalesced += self._coalesced
             self._upserts, self._deleted = {}, {}
             self._reset, self._status, self._coalesced = False, None, 0
+            self._reset_scope = None
             self._lock.notify_all()
             return batch
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ktui.model.event import API_CORE, API_EVENTS, Event
@@ -196,25 +196,18 @@ class KubeSource(EventSource):
     def _apply(
         self, worker: Worker, upserts: list[Event], deleted: list[Event], reset: bool
     ) -> None:
+        """Hand one scope's changes to the channel. The source keeps nothing per event:
+        the consumer holds them, so a relist (``reset``, ``upserts`` = the relisted
+        events) tells it which namespaces it replaces and the consumer finds what
+        vanished. (Keeping every event here too held every event the cluster has, beyond
+        what the store retains, and lengthened every full collection.)"""
         channel = self._channel
         assert channel is not None
-        # One lock for the store and the channel: a reset composed from every scope must
-        # not overtake a concurrent put from another scope.
-        with self._lock:
-            if reset:
-                channel.reset(self._all_known())
-                return
-            known = worker.known
-            for event in upserts:
-                known[event.uid] = event
-            for event in deleted:
-                known.pop(event.uid, None)
+        if reset:
+            many = len(self._workers) > 1
+            channel.reset(upserts, [worker.namespace or ""] if many else None)
+        else:
             channel.put(upserts, deleted)
-
-    def _all_known(self) -> Iterable[Event]:
-        if len(self._workers) == 1:
-            return self._workers[0].known.values()
-        return [event for w in self._workers for event in w.known.values()]
 
     # -- running -----------------------------------------------------------------------
 

@@ -133,7 +133,6 @@ class Worker:
         self._report = report
         self.rng = rng
         self.rv: str | None = None
-        self.known: dict[str, Event] = {}
         self.skipped_apis: list[str] = []  # forbidden APIs we fell back from
         self.page_hook: PageHook | None = None
 
@@ -186,8 +185,9 @@ class Worker:
             raise
 
     def _list(self, *, initial: bool) -> None:
-        """Paged list; the initial one hands over page by page (first rows sooner), a relist
-        replaces the consumer's store in one reset."""
+        """Paged list; the initial one hands over page by page (first rows sooner) and
+        keeps nothing, a relist collects its events and replaces the consumer's (for this
+        scope) in one reset."""
         listed: dict[str, Event] = {}
         streamed = initial
         restarted = True  # a page hook drops what an earlier, failed attempt handed over
@@ -203,10 +203,11 @@ class Worker:
                         restarted = False
                     else:
                         page = [self._build(item) for item in items]
-                        for event in page:
-                            listed[event.uid] = event
                         if streamed:
                             self._apply(self, page, [], False)
+                        else:
+                            for event in page:
+                                listed[event.uid] = event
                     meta = data.get("metadata") or {}
                     rv = str(meta.get("resourceVersion") or "")
                     start = meta.get("continue") or None
@@ -223,10 +224,10 @@ class Worker:
                 )
         if self.stop.is_set():
             return
-        self.known = listed
         self.rv = rv or None
         if not streamed and self.page_hook is None:
-            self._apply(self, [], [], True)
+            events, listed = list(listed.values()), {}
+            self._apply(self, events, [], True)
 
     # -- following ---------------------------------------------------------------------
 

@@ -25,7 +25,14 @@ class Mirror:
         changed: list[Event] = []
         if batch.reset:
             self.resets += 1
-            previous, self.events = self.events, {}
+            previous = self.events
+            scope = batch.reset_scope
+            # the relist replaces its scope: every namespace, or the ones it names
+            self.events = (
+                {}
+                if scope is None
+                else {uid: e for uid, e in previous.items() if e.namespace not in scope}
+            )
             for event in batch.upserts:
                 self.events[event.uid] = event
                 old = previous.get(event.uid)

@@ -86,7 +86,9 @@ class LiveSession:
         self.coalesced += batch.coalesced
         if not (batch.upserts or batch.deleted or batch.reset):
             return None
-        return self.store.apply(batch.upserts, batch.deleted, reset=batch.reset)
+        return self.store.apply(
+            batch.upserts, batch.deleted, reset=batch.reset, reset_scope=batch.reset_scope
+        )
 
 
 class Sessions:

@@ -453,3 +453,54 @@ def test_a_gzip_list_is_decoded(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_bounded_store_fed_by_the_source_loses_no_update_and_a_relist_expires_what_vanished(
+    cluster: SimCluster, kubeconfig: Path
+) -> None:
+    """The source keeps nothing per event: the store (fewer events than the cluster has)
+    finds what a relist dropped among what it retains, and every retained event is the
+    cluster's latest version."""
+    from ktui.model.store import EventStore
+    from ktui.ui.session import LiveSession
+
+    session = LiveSession("sim", EventStore(max_events=500))
+    session.start(lambda: KubeSource(kubeconfig=str(kubeconfig), seed=1, settings=FAST))
+    store = session.store
+
+    def pumped(predicate: Callable[[], bool]) -> Callable[[], bool]:
+        def check() -> bool:
+            session.pump()
+            return predicate()
+        return check
+
+    def retained_match_truth() -> bool:
+        now = truth(cluster)
+        return all(
+            now.get(e.uid) == (e.resource_version, e.count)
+            for e in store.all_events
+            if not e.expired
+        )
+
+    try:
+        wait_for(pumped(lambda: store.evicted_total >= 700 and len(store) <= 500))
+        uids = churn(cluster, 40)  # the newest events: retained
+        wait_for(pumped(lambda: all(u in store for u in uids) and retained_match_truth()))
+        cluster.stop()
+        wait_for(pumped(lambda: session.status.state == State.RECONNECTING))
+        vanished = uids[:5]
+        for uid in vanished:
+            cluster.expire(uid)  # while away: a DELETED the watch never sees
+        cluster.faults.compact()
+        cluster.start()
+        wait_for(pumped(lambda: all(
+            (event := store.get(uid)) is None or event.expired for uid in vanished
+        )), timeout=15)
+        assert all(store.get(uid) is not None for uid in vanished)  # marked, not dropped
+        assert len(store) <= 500
+        wait_for(pumped(retained_match_truth))
+        churn(cluster, 20)
+        wait_for(pumped(retained_match_truth))
+        assert not any(store.get(uid).expired for uid in uids[5:-3])  # type: ignore[union-attr]
+    finally:
+        session.stop(wait=2.0)

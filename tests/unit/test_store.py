@@ -114,3 +114,32 @@ def test_index_of_visible_finds_by_uid() -> None:
     store.apply(events)
     target = replace(events[13])
     assert store.index_of_visible(target) == 13
+
+
+def test_scoped_reset_expires_only_in_its_namespaces() -> None:
+    store = EventStore()
+    store.apply([ev("a", 1, ns="test"), ev("b", 2, ns="test"), ev("c", 3, ns="other")])
+    change = store.apply([ev("b", 2, ns="test")], reset=True, reset_scope={"test"})
+    assert change.reset
+    assert store.get("a").expired  # type: ignore[union-attr]
+    assert not store.get("b").expired and not store.get("c").expired  # type: ignore[union-attr]
+    assert store.expired == 1
+
+
+def test_reset_after_eviction_expires_what_vanished_and_brings_back_nothing_extra() -> None:
+    # The store owns the events: a relist is compared with what it retains, so events
+    # it evicted are not needed to find what vanished.
+    store = EventStore(max_events=100)
+    store.apply([ev(f"e{i}", i) for i in range(300)])
+    assert len(store) <= 100 and store.evicted_total >= 200
+    retained = {e.uid for e in store.all_events}
+    vanished = sorted(retained)[:10]
+    still = [ev(f"e{i}", i) for i in range(300) if f"e{i}" not in vanished]
+    store.apply(still, reset=True)
+    assert len(store) <= 100
+    for uid in vanished:
+        event = store.get(uid)
+        assert event is None or event.expired  # marked, unless evicted by the relist's adds
+    live = [e for e in store.all_events if not e.expired]
+    assert {e.uid for e in live} <= {e.uid for e in still}
+    assert [e.uid for e in live][-5:] == ["e295", "e296", "e297", "e298", "e299"]
