@@ -13,21 +13,40 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ktui.sim import SimCluster, write_kubeconfig
-from ktui.sim.scenarios import demo_clusters
+if TYPE_CHECKING:  # the simulator is imported by Demo.start, after the first paint
+    from ktui.sim import SimCluster
 
 DEMO_CONTEXT = "demo"
+DEMO_CONTEXTS = (DEMO_CONTEXT, "prod-eu-west-1")  # as ktui.sim.scenarios.demo_clusters names them
 
 
 @dataclass
 class Demo:
-    clusters: list[SimCluster]
+    clusters: list[SimCluster]  # empty until start()
     kubeconfig: str
     directory: str
     opensearch_url: str = ""
+    seed: int = 1
+    with_history: bool = True
     _stoppers: list[Any] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Start both clusters, write the kubeconfig, then OpenSearch if installed."""
+        from ktui.sim import write_kubeconfig
+        from ktui.sim.scenarios import demo_clusters
+
+        # Both scenarios include a steady trickle, so the demo is visibly live. TLS with
+        # the simulator's own CA: verification stays on, and kubectl can use the same
+        # kubeconfig.
+        self.clusters = demo_clusters(self.seed, tls=True)
+        for cluster in self.clusters:
+            cluster.start()
+        write_kubeconfig(self.kubeconfig, self.clusters, token="admin-token",
+                         current=DEMO_CONTEXT)
+        if self.with_history:
+            start_history(self)
 
     def stop(self) -> None:
         for cluster in self.clusters:
@@ -79,17 +98,19 @@ def start_history(demo: Demo, documents: int = 2000) -> None:
     threading.Thread(target=load, name="ktui-demo-history", daemon=True).start()
 
 
-def start_demo(*, seed: int = 1, history: bool = True) -> Demo:
+def prepare_demo(*, seed: int = 1, history: bool = True) -> Demo:
+    """The demo's private directory and kubeconfig path, nothing running yet:
+    :meth:`Demo.start` starts the clusters (and OpenSearch). ``ktui --demo`` calls it after
+    the first paint, so the simulator's import and start-up never delay the first frame."""
     directory = tempfile.mkdtemp(prefix="ktui-demo-")
-    # Both scenarios include a steady trickle, so the demo is visibly live. TLS with the
-    # simulator's own CA: verification stays on, and kubectl can use the same kubeconfig.
-    clusters = demo_clusters(seed, tls=True)
-    for cluster in clusters:
-        cluster.start()
-    kubeconfig = str(Path(directory) / "kubeconfig")
-    write_kubeconfig(kubeconfig, clusters, token="admin-token", current=DEMO_CONTEXT)
-    demo = Demo(clusters, kubeconfig, directory)
+    demo = Demo([], str(Path(directory) / "kubeconfig"), directory, seed=seed,
+                with_history=history)
     atexit.register(demo.stop)
-    if history:
-        start_history(demo)
+    return demo
+
+
+def start_demo(*, seed: int = 1, history: bool = True) -> Demo:
+    """A running demo (for scripts and tests): :func:`prepare_demo` then start it."""
+    demo = prepare_demo(seed=seed, history=history)
+    demo.start()
     return demo

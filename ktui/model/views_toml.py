@@ -12,15 +12,16 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, cast
-
-import tomlkit
-from tomlkit.items import Table
+from typing import TYPE_CHECKING, Any, cast
 
 from ktui.model.event import parse_time
 from ktui.model.query import QueryError
 from ktui.model.timerange import TimeRange
 from ktui.model.views_model import SCHEMA, Mode, SavedView, Sort, ViewError, ViewProblem
+
+if TYPE_CHECKING:  # tomlkit is imported when a view is written, not when ktui starts
+    import tomlkit
+    from tomlkit.items import Table
 
 _MAX_FILE_BYTES = 1 << 20  # a view is a few hundred bytes; anything huge is not one
 _KNOWN_KEYS = frozenset(
@@ -168,6 +169,8 @@ def read_entry(path: Path) -> Entry:
 
 
 def _range_table(time_range: TimeRange) -> Table:
+    import tomlkit
+
     table = tomlkit.table()
     for key, value in time_range.to_spec().items():
         table[key] = value
@@ -186,6 +189,8 @@ def render(view: SavedView, document: tomlkit.TOMLDocument | None) -> bytes:
         data = _apply(view, document)
         if _reads_back(data, view):
             return data
+    import tomlkit
+
     fresh = tomlkit.document()
     for line in _HEADER.splitlines():
         fresh.add(tomlkit.comment(line))
@@ -203,6 +208,8 @@ def _reads_back(data: bytes, view: SavedView) -> bool:
 
 
 def _apply(view: SavedView, document: tomlkit.TOMLDocument) -> bytes:
+    import tomlkit
+
     current = document.unwrap()
     wanted: dict[str, Any] = {
         "schema": SCHEMA,
@@ -241,6 +248,8 @@ def _range_or_none(value: Any) -> TimeRange | None:
 def editable(path: Path) -> tomlkit.TOMLDocument | None:
     """The current file as an editable document, or None to start afresh (tomllib
     accepted it but tomlkit may still disagree on an exotic corner)."""
+    import tomlkit
+
     try:
         return tomlkit.parse(path.read_bytes().decode("utf-8"))
     except Exception:

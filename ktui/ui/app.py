@@ -120,6 +120,9 @@ class KtuiApp(HistoryMode, App[None]):
         super().__init__()
         self.saved_views = ViewsActions(self)
         self.start_view = view
+        # Runs once after the first paint, before any source starts (the demo starts its
+        # simulated clusters here, so they never delay the first frame).
+        self.prepare: Callable[[], None] | None = None
         self.history = history or HistorySession(None, "history mode is not configured")
         self.mode = "live"
         self.start_in_history = start_in_history
@@ -172,6 +175,13 @@ class KtuiApp(HistoryMode, App[None]):
         self.set_interval(1.0, self._tick)
 
     def _start(self) -> None:
+        prepare, self.prepare = self.prepare, None
+        if prepare is not None:
+            try:
+                prepare()
+            except Exception as error:  # an OS error binding a port, say: shown, not raised
+                self._show_error(SourceError(f"the demo could not start: {error}"))
+                return
         try:
             contexts, current = self.catalog.contexts()
         except SourceError as error:

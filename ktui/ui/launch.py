@@ -95,19 +95,21 @@ def launch(args: argparse.Namespace) -> int:
 
     kubeconfig, note, demo = args.kubeconfig, "", None
     if args.demo or not _has_kubeconfig(args.kubeconfig):
-        from ktui.demo import start_demo
+        from ktui.demo import DEMO_CONTEXTS, prepare_demo
 
-        demo = start_demo()
+        demo = prepare_demo()  # started after the first paint (prepare= below)
         kubeconfig = demo.kubeconfig
         note = "demo cluster" if args.demo else "no kubeconfig found: demo cluster"
+        contexts = list(DEMO_CONTEXTS)
 
     from ktui.sources.catalog import KubeCatalog
 
     catalog = KubeCatalog(kubeconfig)
-    try:
-        contexts, _current = catalog.contexts()
-    except SourceError as error:
-        raise CliError(str(error), 2) from None
+    if demo is None:
+        try:
+            contexts, _current = catalog.contexts()
+        except SourceError as error:
+            raise CliError(str(error), 2) from None
     if args.context and args.context not in contexts:
         raise CliError(f"context '{args.context}' not found (known: {', '.join(contexts)})", 2)
     if view is not None and view.context and not args.context and view.context not in contexts:
@@ -119,8 +121,6 @@ def launch(args: argparse.Namespace) -> int:
     overrides: dict[str, object] = {}
     if getattr(args, "opensearch_url", None):
         overrides["url"] = args.opensearch_url
-    elif demo is not None and demo.opensearch_url:
-        overrides["url"] = demo.opensearch_url
     if getattr(args, "index", None):
         overrides["index"] = args.index
     history = make_history(settings.opensearch, overrides)
@@ -128,6 +128,16 @@ def launch(args: argparse.Namespace) -> int:
                   query=query, note=note, history=history, start_in_history=args.history,
                   view=view)
     history.ask_password = app.ask_password
+
+    if demo is not None:
+        def start_demo() -> None:
+            demo.start()
+            if demo.opensearch_url and "url" not in overrides:
+                app.history = make_history(settings.opensearch,
+                                           {**overrides, "url": demo.opensearch_url})
+                app.history.ask_password = app.ask_password
+
+        app.prepare = start_demo
     try:
         app.run()
     finally:

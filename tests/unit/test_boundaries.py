@@ -28,3 +28,20 @@ def test_the_ui_starts_without_the_clients() -> None:
     modules = imported_after("import ktui.cli, ktui.ui.launch, ktui.ui.app, ktui.sources.catalog")
     assert "textual" in modules
     assert not modules & {"kubernetes", "opensearchpy"}
+
+
+def test_the_first_paint_waits_for_no_view_writer_and_no_highlighter() -> None:
+    """tomlkit (writing views) and pygments (the JSON detail) load when first used."""
+    modules = imported_after("import ktui.cli, ktui.ui.launch, ktui.ui.app")
+    assert not modules & {"tomlkit", "pygments"}
+
+
+def test_the_demo_is_prepared_without_the_simulator() -> None:
+    """``ktui --demo`` starts its clusters after the first paint: preparing it loads none
+    of ktui.sim (about 0.1 s of imports and start-up)."""
+    code = ("import sys, json\nimport ktui.demo\ndemo = ktui.demo.prepare_demo()\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('ktui.sim'))))\n"
+            "demo.stop()")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    assert json.loads(out) == []

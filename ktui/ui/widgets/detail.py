@@ -10,7 +10,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.highlight import highlight
 from textual.widgets import Static
 
 from ktui.model.event import Event
@@ -102,6 +101,8 @@ class DetailPane(VerticalScroll, can_focus=True):
         # Content is Textual's markup-free text: the JSON is shown as data, highlighted
         # with the app's theme (plain past a size where highlighting costs more than helps).
         if len(document) <= _HIGHLIGHT_LIMIT:
+            from textual.highlight import highlight  # pygments: not before the first paint
+
             self._body.update(highlight(document, language="json"))
         else:
             self._body.update(Content(document))
