@@ -316,25 +316,34 @@ class _Lines:
         self.scopes: dict[str, list[tuple[float, float, str, str]]] = {}
 
     def page(self, scope: str, api: str, items: list[Any], restart: bool) -> None:
-        from ktui.output import jsonl_line
-        from ktui.sources.kube_parse import build, extract
+        from ktui.sources.kube_parse import jsonl_rows
 
         rows = self.scopes.setdefault(scope, [])
         if restart:
             rows.clear()
         context = self.context
-        for obj in items:
-            f = extract(obj, api)
-            if f is None:
-                event = build(obj, api, context, False)
-                rows.append((event.time, event.first_seen, event.name, jsonl_line(event)))
-            else:
-                rows.append((f.time, f.first_seen, f.name, fields_line(f, context)))
+        rows.extend(jsonl_rows(items, api, context, lambda obj: slow_row(obj, api, context)))
 
     def write(self, out: IO[str]) -> None:
-        rows = [row for rows in self.scopes.values() for row in rows]
+        scopes = list(self.scopes.values())
+        rows = scopes[0] if len(scopes) == 1 else [row for rows in scopes for row in rows]
         rows.sort(key=itemgetter(0, 1, 2))  # ktui.output.sort_key, on the tuples
-        out.write("".join([row[3] + "\n" for row in rows]))
+        if rows:  # one join, no copy of each line to append its newline
+            out.write("\n".join([row[3] for row in rows]))
+            out.write("\n")
+
+
+def slow_row(obj: Any, api: str, context: str) -> tuple[float, float, str, str]:
+    """The row of an object :func:`ktui.sources.kube_parse.jsonl_rows` leaves to the
+    general path: extracted values, or the model's Event for what is not plain JSON."""
+    from ktui.output import jsonl_line
+    from ktui.sources.kube_parse import build, extract
+
+    f = extract(obj, api)
+    if f is None:
+        event = build(obj, api, context, False)
+        return (event.time, event.first_seen, event.name, jsonl_line(event))
+    return (f.time, f.first_seen, f.name, fields_line(f, context))
 
 
 def fields_line(f: Fields, context: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import json
 from typing import Any
 
@@ -129,3 +130,89 @@ def test_extracted_json_line_is_the_model_record() -> None:
             line = fields_line(fields, "ctx")
             assert json.loads(line) == to_json_record(model(shaped, context="ctx", keep_raw=False))
     assert checked > 2 * len(OBJECTS)
+
+
+def test_jsonl_rows_are_the_extracted_rows() -> None:
+    """The fused fast path gives byte for byte the rows of extract + fields_line (or of the
+    model, for what extract refuses), in order, for both APIs and every odd shape."""
+    from ktui.cli.events_cmd import slow_row
+    from ktui.sources import kube_parse
+    from ktui.sources.kube_parse import jsonl_rows
+
+    objects: list[Any] = [*OBJECTS]
+    no_object = copy.deepcopy(OBJECTS[0])
+    no_object["involvedObject"] = {}
+    objects.append(no_object)
+    for base in OBJECTS[:3]:
+        objects.extend(odd_variants(base))
+        for key, value in [
+            ("action", 5), ("action", []), ("reportingInstance", {"a": 1}),
+            ("reportingComponent", 0), ("reportingComponent", ""), ("reportingComponent", 7),
+            ("source", {"component": 3}), ("source", {"component": "", "host": False}),
+            ("involvedObject", {"kind": "Pod", "apiVersion": 1, "fieldPath": [1]}),
+            ("involvedObject", {"kind": 0, "name": "x"}),
+            ("involvedObject", {"kind": "Pod", "namespace": 0}),
+            ("involvedObject", {"kind": "Pod", "namespace": ""}),
+            ("involvedObject", {"uid": 3}),
+            ("involvedObject", None), ("source", []), ("series", "x"),
+            ("type", 0), ("type", ""), ("reason", False), ("message", []),
+            ("message", "caf\u00e9 \x1b[31m\"\\\u2028 \U0001f600"),
+            ("count", 0), ("count", None),
+            ("series", {"count": 0}), ("series", {"count": -1, "lastObservedTime": None}),
+            ("series", {"count": 2, "lastObservedTime": 5}),
+            ("series", {"lastObservedTime": "2024-05-01T10:00:00.000000Z"}),
+            ("series", {"lastObservedTime": "2024-05-01T10:00:00.1Z"}),
+            ("eventTime", "2024-05-01T10:00:00.999999Z"), ("eventTime", 3),
+            ("lastTimestamp", None), ("lastTimestamp", ""), ("lastTimestamp", [1]),
+            ("lastTimestamp", "1970-01-01T00:00:00Z"), ("lastTimestamp", "0999-05-01T10:00:00Z"),
+            ("lastTimestamp", "2024-02-30T10:00:00Z"),
+            ("lastTimestamp", "2024-05-01T10:00:00+02:00"),
+            ("lastTimestamp", "9999-12-31T23:59:59Z"), ("lastTimestamp", " 2024-05-01T10:00:00Z"),
+            ("lastTimestamp", "2024-05-01T10:00:00.123456789Z"), ("firstTimestamp", None),
+            ("firstTimestamp", "garbage"), ("firstTimestamp", 1.5),
+            ("deprecatedLastTimestamp", "2024-05-01T10:00:00Z"), ("lastTimestamp", "\u0661" * 4),
+        ]:  # fmt: skip
+            variant = copy.deepcopy(base)
+            variant[key] = value
+            objects.append(variant)
+        for meta_key, value in [
+            ("namespace", None), ("namespace", 0), ("namespace", ""), ("name", None),
+            ("name", 5), ("uid", ""), ("uid", 0), ("uid", None), ("resourceVersion", None),
+            ("creationTimestamp", None), ("creationTimestamp", 9), ("name", "ünï\x00"),
+        ]:  # fmt: skip
+            variant = copy.deepcopy(base)
+            variant["metadata"][meta_key] = value
+            objects.append(variant)
+        bare = copy.deepcopy(base)  # no timestamp at all: time 0, printed as null
+        for key in ("lastTimestamp", "firstTimestamp", "eventTime", "series"):
+            bare.pop(key, None)
+        bare["metadata"].pop("creationTimestamp", None)
+        objects.append(bare)
+    objects.extend(["not an object", None, {"metadata": []}])
+    checked = 0
+    for api in ("v1", "events.k8s.io/v1"):
+        shaped = [
+            to_events_v1(obj) if api != "v1" and isinstance(obj, dict) and "metadata" in obj
+            and isinstance(obj["metadata"], dict) else obj
+            for obj in objects
+        ]  # fmt: skip
+        shaped = [obj for obj in shaped if isinstance(obj, dict)]
+        expected = [slow_row(obj, api, "ctx \u00e9") for obj in shaped]
+        slow = functools.partial(slow_row, api=api, context="ctx \u00e9")
+        for cold in (True, False):  # the timestamp cache empty, then full
+            if cold:
+                kube_parse._stamps.clear()
+            fast = jsonl_rows(shaped, api, "ctx \u00e9", slow)
+            assert fast == expected
+            checked += len(fast)
+    assert checked > 4 * len(OBJECTS)
+    # A time that cannot be printed fails as it did (format_time's error), not otherwise.
+    for key in ("lastTimestamp", "firstTimestamp"):
+        unprintable = copy.deepcopy(OBJECTS[0])
+        unprintable[key] = "9999-12-31T23:59:59.999999Z"
+        kube_parse._stamps.clear()
+        for _ in range(2):
+            with pytest.raises(ValueError):
+                slow_row(unprintable, "v1", "c")
+            with pytest.raises(ValueError):
+                jsonl_rows([unprintable], "v1", "c", lambda o: slow_row(o, "v1", "c"))
