@@ -122,3 +122,47 @@ def test_hostile_events_do_not_touch_the_terminal(hostile_tmux: Tmux) -> None:
     buffers = hostile_tmux.run("list-buffers")
     assert "hello" not in buffers and "aGVsbG8" not in buffers
     assert buffers.strip() == ""
+
+
+def _rows(screen: str) -> list[str]:
+    """The table's event rows: the lines under the column titles, less the footer."""
+    lines = screen.splitlines()
+    header = next(index for index, line in enumerate(lines) if "REASON" in line)
+    start = lines[header].index("REASON")
+    return [line for line in lines[header + 1 : -1] if line[:start].strip()]
+
+
+def test_history_of_warnings_then_a_saved_view_brings_it_back(tmux: Tmux) -> None:
+    """h keeps the filter in OpenSearch history (the demo's in-memory OpenSearch, loaded
+    in the background), T changes the range, ctrl+s saves it, 1 reopens it from live."""
+    tmux.wait_for("demo", "SEEN", "watching")
+    tmux.keys("w", "h")
+    tmux.wait_for("HISTORY", "last 1h")
+    tmux.keys("T")
+    tmux.wait_for("Time range")
+    tmux.keys("BSpace", "BSpace", "BSpace")
+    time.sleep(0.5)  # a person's pause: keys sent in one burst can outrun the prompt
+    tmux.keys("24h", "Enter")
+    # The demo loads its documents in the background: ask again until they are there.
+    deadline = time.monotonic() + 40
+    while True:
+        screen = tmux.wait_for("HISTORY", "last 1d")
+        if " loaded" in screen and _rows(screen):
+            break
+        assert time.monotonic() < deadline, screen
+        tmux.keys("T", "Enter")  # the same range again: a new search
+        time.sleep(1)
+    rows = _rows(screen)
+    assert rows and all(row.split()[1] == "Warning" for row in rows), screen
+
+    tmux.keys("C-s")
+    tmux.wait_for("Save view")
+    tmux.keys("day of warnings", "Enter")
+    tmux.wait_for("saved view day of warnings")
+    tmux.keys("h", "a")
+    tmux.wait_for("LIVE")
+    tmux.keys("1")
+    screen = tmux.wait_for("HISTORY", "last 1d", " loaded")
+    rows = _rows(screen)
+    assert rows and all(row.split()[1] == "Warning" for row in rows), screen
+    tmux.keys("q")
