@@ -9,16 +9,20 @@ PNG conversion needs cairosvg (`pip install cairosvg`); without it only SVGs are
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from ktui.model.timerange import TimeRange
 from ktui.settings import Settings
 from ktui.sim import SimCluster, write_kubeconfig
 from ktui.sources.catalog import KubeCatalog
+from ktui.sources.opensearch import HistorySource, OpenSearchConfig
 from ktui.ui.app import KtuiApp
+from ktui.ui.history import HistorySession
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 NOW = 1_763_800_000.0
@@ -32,15 +36,26 @@ SHOTS: list[tuple[str, tuple[int, int], Sequence[str]]] = [
     ("context-switcher", (120, 36), ("c",)),
     ("prod-context", (120, 36), ("c", "down", "enter")),
     ("narrow-80x24", (80, 24), ("w",)),
+    ("history-warnings", (160, 45), ("w", "h")),  # the demo's OpenSearch, 6 h window
 ]
+HISTORY_DOCS = 1500
 
 
 def clock() -> float:
     return NOW
 
 
-async def shoot(kubeconfig: str, name: str, size: tuple[int, int], keys: Sequence[str]) -> Path:
-    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=clock)
+def history_session(url: str) -> HistorySession:
+    config = OpenSearchConfig(url=url, index="eks-kubernetes-events*")
+    session = HistorySession(lambda: HistorySource(config))
+    session.time_range = TimeRange.between(NOW - 6 * 3600, NOW)
+    return session
+
+
+async def shoot(kubeconfig: str, name: str, size: tuple[int, int], keys: Sequence[str],
+                history_url: str) -> Path:
+    history = history_session(history_url) if history_url else None
+    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=clock, history=history)
     async with app.run_test(size=size) as pilot:
         for _ in range(200):
             if app.session is not None and app.session.status.state.value == "watching":
@@ -52,6 +67,10 @@ async def shoot(kubeconfig: str, name: str, size: tuple[int, int], keys: Sequenc
             await pilot.pause(0.05)
         for _ in range(100):  # after a context switch, wait for the new one to load
             if app.session is not None and app.session.status.state.value == "watching":
+                break
+            await pilot.pause(0.05)
+        for _ in range(400):  # and for a history search to answer
+            if app.mode != "history" or app.history.loading_since is None:
                 break
             await pilot.pause(0.05)
         await pilot.pause(0.4)
@@ -73,25 +92,51 @@ def to_png(svg: Path) -> Path | None:
     return png
 
 
+def start_history(stack: contextlib.ExitStack) -> str:
+    """An in-memory OpenSearch with two days of exporter documents ending at NOW (the
+    same seed every time); its URL, or "" without osmem-server."""
+    try:
+        from osmem_server import OsmemServer
+    except ImportError:
+        return ""
+    from opensearchpy import OpenSearch
+
+    from ktui.sim.exporter_docs import generate, index_documents
+
+    server = OsmemServer.start()
+    stack.callback(server.close)
+    client = OpenSearch(hosts=[server.url], timeout=120)
+    index_documents(client, generate(HISTORY_DOCS, days=2, seed=11, start=NOW - 2 * 86400),
+                    "single")
+    client.indices.refresh(index="eks-kubernetes-events")
+    return str(server.url)
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     clusters = [
         SimCluster(name="demo", scenario=STILL_DEMO, seed=1, now=clock),
         SimCluster(name="prod-eu-west-1", scenario="lifecycle", seed=2, now=clock),
     ]
+    stack = contextlib.ExitStack()
     with tempfile.TemporaryDirectory() as directory:
         for cluster in clusters:
             cluster.start()
         try:
             kubeconfig = str(Path(directory) / "kubeconfig")
             write_kubeconfig(kubeconfig, clusters, token="admin-token", current="demo")
+            history_url = start_history(stack)
             for name, size, keys in SHOTS:
-                svg = asyncio.run(shoot(kubeconfig, name, size, keys))
+                if "h" in keys and not history_url:
+                    print(f"{name}: skipped (osmem-server is not installed)")
+                    continue
+                svg = asyncio.run(shoot(kubeconfig, name, size, keys, history_url))
                 png = to_png(svg)
                 print(svg.relative_to(OUT.parent), png.relative_to(OUT.parent) if png else "")
         finally:
             for cluster in clusters:
                 cluster.stop()
+            stack.close()
     return 0
 
 

@@ -34,11 +34,27 @@ def last_seen(event: Event, now: float, absolute: bool) -> str:
     return age(now - event.time)
 
 
+COUNT_WIDTH = 8  # the table's COUNT column
+
+
+def coarse_age(seconds: float) -> str:
+    """The largest unit only (``2m``, ``3h``, ``6d``): enough for "over how long"."""
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def count(event: Event) -> str:
-    """``x3 over 24m`` in short: ``3·24m``; exported counts are lower bounds (``≥3``)."""
+    """``x3 over 24m`` in short: ``3·24m``; exported counts are lower bounds (``≥3``).
+    The span is dropped rather than cut when both do not fit the column: a clipped
+    ``2m1`` would read as another duration."""
     text = f"≥{event.count}" if event.count_is_lower_bound else str(event.count)
     if event.count > 1 and event.first_seen and event.time > event.first_seen:
-        text += f"·{age(event.time - event.first_seen)}"
+        spanned = f"{text}·{coarse_age(event.time - event.first_seen)}"
+        if len(spanned) <= COUNT_WIDTH:
+            return spanned
     return text
 
 

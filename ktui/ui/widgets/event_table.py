@@ -48,7 +48,7 @@ COLUMNS = (
     Column("namespace", "NAMESPACE", 14),
     Column("reason", "REASON", 18),
     Column("object", "OBJECT", 30),
-    Column("count", "COUNT", 7, right=True),
+    Column("count", "COUNT", cells.COUNT_WIDTH, right=True),
     Column("message", "MESSAGE", 0),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)

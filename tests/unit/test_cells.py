@@ -1,0 +1,32 @@
+"""How counts and ages read in the table's cells."""
+
+from __future__ import annotations
+
+from ktui.model.event import Event, from_core_v1, from_exporter
+from ktui.ui import cells
+from tests.fixtures.seed_events import core_event
+
+
+def _event(count: int, first: str, last: str, exported: bool = False) -> Event:
+    obj = core_event("u1", count=count, first=first, last=last)
+    return from_exporter(obj) if exported else from_core_v1(obj)
+
+
+def test_count_reads_x_over_a_coarse_span() -> None:
+    assert cells.count(_event(3, "2025-11-22T08:00:00Z", "2025-11-22T08:24:30Z")) == "3·24m"
+    assert cells.count(_event(112, "2025-11-22T08:00:00Z", "2025-11-22T08:02:10Z")) == "112·2m"
+    assert cells.count(_event(5, "2025-11-20T08:00:00Z", "2025-11-22T09:00:00Z")) == "5·2d"
+    assert cells.count(_event(1, "2025-11-22T08:00:00Z", "2025-11-22T08:00:00Z")) == "1"
+
+
+def test_an_exported_count_is_a_lower_bound() -> None:
+    assert cells.count(_event(30, "2025-11-22T08:00:00Z", "2025-11-22T08:02:10Z",
+                              exported=True)) == "≥30·2m"
+
+
+def test_the_span_is_dropped_not_cut_when_it_does_not_fit() -> None:
+    text = cells.count(_event(123456, "2025-11-22T08:00:00Z", "2025-11-22T08:24:00Z"))
+    assert text == "123456"
+    for n in (1, 9, 99, 999, 9999, 99999):
+        shown = cells.count(_event(n, "2025-11-01T08:00:00Z", "2025-11-22T08:59:59Z", True))
+        assert len(shown) <= cells.COUNT_WIDTH and shown.startswith(f"≥{n}")
