@@ -311,6 +311,8 @@ class _Lines:
     model's), and the model itself handles any object that is not plain JSON.
     """
 
+    CHUNK = 128  # lines per write
+
     def __init__(self) -> None:
         self.context = ""
         self.scopes: dict[str, list[tuple[float, float, str, str]]] = {}
@@ -322,28 +324,39 @@ class _Lines:
         if restart:
             rows.clear()
         context = self.context
-        rows.extend(jsonl_rows(items, api, context, lambda obj: slow_row(obj, api, context)))
+        slow = self.slow_row
+        rows.extend(jsonl_rows(items, api, context, lambda obj: slow(obj, api, context)))
+
+    @staticmethod
+    def slow_row(obj: Any, api: str, context: str) -> tuple[float, float, str, str]:
+        """The row of an object :func:`ktui.sources.kube_parse.jsonl_rows` leaves to the
+        general path: extracted values, or the model's Event for what is not plain JSON."""
+        from ktui.output import jsonl_line
+        from ktui.sources.kube_parse import build, extract
+
+        f = extract(obj, api)
+        if f is None:
+            event = build(obj, api, context, False)
+            return (event.time, event.first_seen, event.name, jsonl_line(event))
+        return (f.time, f.first_seen, f.name, fields_line(f, context))
 
     def write(self, out: IO[str]) -> None:
         scopes = list(self.scopes.values())
         rows = scopes[0] if len(scopes) == 1 else [row for rows in scopes for row in rows]
-        rows.sort(key=itemgetter(0, 1, 2))  # ktui.output.sort_key, on the tuples
-        if rows:  # one join, no copy of each line to append its newline
-            out.write("\n".join([row[3] for row in rows]))
-            out.write("\n")
-
-
-def slow_row(obj: Any, api: str, context: str) -> tuple[float, float, str, str]:
-    """The row of an object :func:`ktui.sources.kube_parse.jsonl_rows` leaves to the
-    general path: extracted values, or the model's Event for what is not plain JSON."""
-    from ktui.output import jsonl_line
-    from ktui.sources.kube_parse import build, extract
-
-    f = extract(obj, api)
-    if f is None:
-        event = build(obj, api, context, False)
-        return (event.time, event.first_seen, event.name, jsonl_line(event))
-    return (f.time, f.first_seen, f.name, fields_line(f, context))
+        # ktui.output.sort_key on the tuples: stable sorts by the last key, then the middle,
+        # then the first give the same order as one sort by all three, with full ties in the
+        # order listed, and each single-key pass takes the fast path for floats or strings
+        # (a quarter of the time of comparing key tuples).
+        rows.sort(key=itemgetter(2))
+        rows.sort(key=itemgetter(1))
+        rows.sort(key=itemgetter(0))
+        # A few hundred lines per write: one join of the whole listing (and the encoding of
+        # that) touches 2 x 17 MB of fresh memory for 20,000 events, which costs more than
+        # the sort; chunks this size reuse the same few hundred KB.
+        write, chunk = out.write, self.CHUNK
+        for start in range(0, len(rows), chunk):
+            write("\n".join([row[3] for row in rows[start : start + chunk]]))
+            write("\n")
 
 
 def fields_line(f: Fields, context: str) -> str:

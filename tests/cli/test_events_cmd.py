@@ -220,3 +220,28 @@ def test_a_briefly_failing_server_is_ridden_out(cluster: SimCluster, kubeconfig:
     finally:
         cluster.faults.clear()
     assert line.startswith(f"ktui: {cluster.url}: HTTP 503")
+
+
+def test_listed_lines_sorted_by_time_first_seen_name_ties_in_listed_order() -> None:
+    """``_Lines.write`` sorts in three stable passes: the order of one sort by the key."""
+    import io
+    import random
+    from operator import itemgetter
+
+    from ktui.cli.events_cmd import _Lines
+
+    rng = random.Random(7)
+    lines = _Lines()
+    lines.CHUNK = 64  # several writes, the last one short
+    rows = [
+        (float(rng.randint(0, 5)), float(rng.randint(0, 3)), rng.choice("abc"), f"line {i}")
+        for i in range(400)
+    ]
+    lines.scopes = {"a": rows[:250], "b": rows[250:]}
+    out = io.StringIO()
+    lines.write(out)
+    expected = sorted(rows, key=itemgetter(0, 1, 2))
+    assert out.getvalue() == "".join(row[3] + "\n" for row in expected)
+    empty = io.StringIO()
+    _Lines().write(empty)
+    assert empty.getvalue() == ""

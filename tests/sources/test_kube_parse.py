@@ -135,10 +135,11 @@ def test_extracted_json_line_is_the_model_record() -> None:
 def test_jsonl_rows_are_the_extracted_rows() -> None:
     """The fused fast path gives byte for byte the rows of extract + fields_line (or of the
     model, for what extract refuses), in order, for both APIs and every odd shape."""
-    from ktui.cli.events_cmd import slow_row
+    from ktui.cli.events_cmd import _Lines
     from ktui.sources import kube_parse
     from ktui.sources.kube_parse import jsonl_rows
 
+    slow_row = _Lines.slow_row
     objects: list[Any] = [*OBJECTS]
     no_object = copy.deepcopy(OBJECTS[0])
     no_object["involvedObject"] = {}
