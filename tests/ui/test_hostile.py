@@ -95,3 +95,27 @@ async def test_markup_in_messages_does_not_style_the_row(hostile: tuple[SimClust
             for segment in table.render_line(y):
                 style = segment.style
                 assert style is None or style.link is None, "no link may come from event text"
+
+
+async def test_copying_a_hostile_event_says_so_literally(hostile: tuple[SimCluster, str]) -> None:
+    """``y`` names the event in a toast: markup in its reason is text, not styling (and
+    not a MarkupError that would end the app)."""
+    cluster, kubeconfig = hostile
+    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await wait_for(pilot, loaded(app, cluster))
+        table = app.query_one(EventTable)
+        reasons = []
+        for row in range(table.row_count):
+            table.move_cursor(row)
+            await pilot.press("y")
+            event = table.selected
+            assert event is not None
+            reasons.append(event.reason)
+        await pilot.pause()
+        assert any("[" in reason for reason in reasons)  # the scenario has markup reasons
+        toasts = [n for n in app._notifications if n.message.startswith("copied")]
+        assert len(toasts) == table.row_count and not any(n.markup for n in toasts)
+        assert app.is_running
+        app.clear_notifications()
+        await pilot.pause()
