@@ -384,6 +384,31 @@ def _deep_event_bytes(events: list[Any]) -> dict[str, float]:
     return {key: value / max(len(events), 1) for key, value in parts.items()}
 
 
+def _tracked_kinds(top: int = 8) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]], str]:
+    """How many objects the cycle collector tracks (what a full collection walks), the
+    most common kinds, the biggest containers (whose every item a full collection visits
+    too), and what one full collection now costs."""
+    import gc
+    from collections import Counter
+
+    started = time.perf_counter()
+    collected = gc.collect()
+    collect_ms = (time.perf_counter() - started) * 1000
+    objects = gc.get_objects()
+    kinds = Counter(type(o).__qualname__ for o in objects)
+    sizes: list[tuple[str, int]] = []
+    for obj in objects:
+        referents = gc.get_referents(obj)
+        if len(referents) >= 5000:
+            sample = referents[len(referents) // 2]
+            sizes.append((f"{type(obj).__qualname__} of {type(sample).__qualname__}",
+                          len(referents)))
+    sizes.sort(key=lambda item: -item[1])
+    note = (f"an idle full collection {collect_ms:.0f} ms ({collected:,} unreachable); "
+            f"collections by generation {[g['collections'] for g in gc.get_stats()]}")
+    return len(objects), kinds.most_common(top), sizes[:top], note
+
+
 class Frames:
     """Notes when the app hands a frame to its driver (``App._display``)."""
 
@@ -733,6 +758,10 @@ def part_ingest(quick: bool) -> dict[str, Any]:
     # them before proposing them (comma-separated; never on by default):
     #   gc-freeze       after each applied batch: gc.collect(1); gc.freeze()
     #   freeze-startup  gc.freeze() once the app has mounted (before the storm)
+    #   freeze-listed   gc.collect(); gc.freeze() once, when the first initial list is in
+    #                   the store (the source reports watching): the policy proposed for
+    #                   KtuiApp (the app and its imports are long-lived; events are
+    #                   untracked by the store anyway)
     #   untrack-parsed  each Event untracked where the source builds it (kube_parse.build)
     experiment = os.environ.get("KTUI_BENCH_EXPERIMENT", "")
     experiments = set(filter(None, experiment.split(",")))
@@ -816,6 +845,11 @@ def part_ingest(quick: bool) -> dict[str, Any]:
                     import gc
 
                     gc.freeze()
+                if "freeze-listed" in experiments:
+                    import gc
+
+                    gc.collect()
+                    gc.freeze()
 
                 def held() -> int:
                     return len(store) + store.evicted_total
@@ -868,12 +902,13 @@ def part_ingest(quick: bool) -> dict[str, Any]:
                         index_entries=getattr(getattr(store, "_text", None), "entries", None),
                         # events the source itself holds, if it keeps a uid map per scope
                         # (it does not any more: the store owns the events)
+                        tracked=_tracked_kinds(),
                         source_known=sum(len(getattr(worker, "known", ())) for source in sources
                                          for worker in getattr(source, "_workers", ())),
                     )
                     out[phase] = summary
                     await pilot.pause(1.0)
-                if "gc-freeze" in experiments or "freeze-startup" in experiments:
+                if experiments & {"gc-freeze", "freeze-startup", "freeze-listed"}:
                     import gc
 
                     gc.unfreeze()
@@ -918,6 +953,15 @@ def part_ingest(quick: bool) -> dict[str, Any]:
                     for lag, spans in s["worst"][:3]),
     )
     results["ingest_stall_p99"] = metric(round(s["lag_p99"], 1), "ms", "", None, "")
+    tracked, kinds, biggest, collect_note = s["tracked"]
+    results["gc_tracked_after"] = metric(
+        tracked, "objects", "", None,
+        "objects the cycle collector tracks after the storm (a full collection walks them "
+        "all); most: " + ", ".join(f"{kind} {count:,}" for kind, count in kinds)
+        + "; biggest containers: "
+        + (", ".join(f"{kind} ({size:,})" for kind, size in biggest) or "none over 5,000")
+        + f"; {collect_note}",
+    )
     idle = out["idle"]
     results["idle_stall_max"] = metric(
         round(idle["lag_max"], 1), "ms", "", None,

@@ -377,7 +377,7 @@ class EventStore:
             self._text.add(self._all.items)
         else:
             self._text.add(added)
-            self._text.sweep(self._by_uid)
+            self._text.sweep(self._by_uid, oldest=evicted > 0)
         self.generation += 1
         return Change(counts[0], counts[1], counts[2], evicted, reset)
 

@@ -182,13 +182,15 @@ class TextIndex:
                     exact = False
         return list(found.values()), exact
 
-    def sweep(self, live: Mapping[str, Event], chunks: int = 1) -> None:
+    def sweep(self, live: Mapping[str, Event], chunks: int = 1, *, oldest: bool = True) -> None:
         """Drop the entries of events no longer held (or of replaced versions) from the
-        next ``chunks`` chunks, round robin; also always from the oldest chunk, where
-        evicted events are."""
+        next ``chunks`` chunks, round robin; also from the oldest chunk, where evicted
+        events are, unless ``oldest`` is False (nothing was evicted: one chunk's 4,096
+        lookups saved per batch)."""
         if not self._chunks:
             return
-        self._sweep_chunk(0, live)
+        if oldest:
+            self._sweep_chunk(0, live)
         for _ in range(chunks):
             if not self._chunks:
                 return

@@ -143,3 +143,21 @@ def test_reset_after_eviction_expires_what_vanished_and_brings_back_nothing_extr
     live = [e for e in store.all_events if not e.expired]
     assert {e.uid for e in live} <= {e.uid for e in still}
     assert [e.uid for e in live][-5:] == ["e295", "e296", "e297", "e298", "e299"]
+
+
+def test_text_index_is_swept_after_evictions_and_stays_exact() -> None:
+    from ktui.model.text_index import CHUNK
+
+    store = EventStore(max_events=6000)
+    rng = random.Random(5)
+    for start in range(0, 14_000, 500):
+        batch = [replace(ev(f"e{i}", i), message=f"word{i % 7} text")
+                 for i in range(start, start + 500)]
+        updates = [replace(ev(f"e{i}", start + 500, rv="2"), message=f"word{i % 5} again")
+                   for i in rng.sample(range(max(start - 3000, 0), start + 500), 50)]
+        store.apply(batch + updates)
+    assert len(store) <= 6000
+    assert store._text.entries <= len(store) + 2 * CHUNK
+    query = parse_query("word3")
+    store.set_query(query)
+    assert [e.uid for e in store.visible] == [e.uid for e in query.filter(store.all_events)]
