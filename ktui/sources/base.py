@@ -92,9 +92,13 @@ class Batch:
     reset_scope: frozenset[str] | None = None  # with reset: None = everything
     status: SourceStatus | None = None
     coalesced: int = 0
+    # The source's initial list is complete: every event it holds has been in an upsert
+    # of this batch or an earlier one since it started. A consumer that kept events from
+    # an earlier run knows then which of them vanished meanwhile.
+    listed: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.upserts or self.deleted or self.reset or self.status)
+        return bool(self.upserts or self.deleted or self.reset or self.status or self.listed)
 
 
 class BatchChannel:
@@ -114,6 +118,7 @@ class BatchChannel:
         self._reset_scope: frozenset[str] | None = None
         self._status: SourceStatus | None = None
         self._coalesced = 0
+        self._listed = False
         self.total_coalesced = 0
         self.closed = False
 
@@ -136,6 +141,12 @@ class BatchChannel:
                 if self._upserts.pop(event.uid, None) is not None:
                     self._coalesced += 1
                 self._deleted[event.uid] = event
+            self._lock.notify_all()
+
+    def set_listed(self) -> None:
+        """The initial list is all handed over (see :attr:`Batch.listed`)."""
+        with self._lock:
+            self._listed = True
             self._lock.notify_all()
 
     def reset(self, events: Iterable[Event], namespaces: Iterable[str] | None = None) -> None:
@@ -174,7 +185,8 @@ class BatchChannel:
     def drain(self, timeout: float = 0.0) -> Batch:
         """Take everything pending; wait up to ``timeout`` seconds for something."""
         with self._lock:
-            if timeout > 0 and not (self._pending() or self._reset or self._status):
+            if timeout > 0 and not (self._pending() or self._reset or self._status
+                                    or self._listed):
                 self._lock.wait(timeout)
             batch = Batch(
                 upserts=list(self._upserts.values()),
@@ -183,10 +195,12 @@ class BatchChannel:
                 reset_scope=self._reset_scope if self._reset else None,
                 status=self._status,
                 coalesced=self._coalesced,
+                listed=self._listed,
             )
             self.total_coalesced += self._coalesced
             self._upserts, self._deleted = {}, {}
             self._reset, self._status, self._coalesced = False, None, 0
+            self._listed = False
             self._reset_scope = None
             self._lock.notify_all()
             return batch

@@ -269,6 +269,8 @@ class KubeSource(EventSource):
                 self._set(SourceStatus(State.LISTING, "listing", warning=self.warning))
                 workers = self._start_scopes(stop)
                 self.listed.set()
+                if self._channel is not None:
+                    self._channel.set_listed()
                 break
             except ConfigError as exc:
                 self._fatal(exc)

@@ -1,7 +1,8 @@
 """One context's live state: its store, its source thread and its last status.
 
 Switching contexts stops the old session's thread and keeps its store, so coming back
-shows what was seen (the relist on restart marks what vanished meanwhile as expired).
+shows what was seen; once the new list is complete, what it did not bring back (expired
+by the cluster's TTL while we were away, usually) is marked expired.
 No textual here: the app drives :meth:`LiveSession.pump` from a timer.
 """
 
@@ -39,15 +40,23 @@ class LiveSession:
     _channel: BatchChannel | None = None
     _stop: threading.Event | None = None
     _thread: threading.Thread | None = None
+    # After a restart: the uids kept from before that the new list has not brought back.
+    _unconfirmed: set[str] | None = None
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, make_source: Callable[[], EventSource]) -> None:
+    def start(self, make_source: Callable[[], EventSource],
+              scope: list[str] | None = None) -> None:
         """Start the source in a daemon thread; building it happens there too, so a slow
-        client import or kubeconfig read never blocks the UI."""
+        client import or kubeconfig read never blocks the UI. ``scope``: the namespaces
+        the source lists (None: the whole cluster)."""
         self.stop()
+        self._unconfirmed = {
+            event.uid for event in self.store.all_events
+            if not event.expired and (scope is None or event.namespace in scope)
+        } or None
         channel, stop = BatchChannel(), threading.Event()
         self._channel, self._stop = channel, stop
         self.status = SourceStatus(State.CONNECTING, "connecting")
@@ -84,11 +93,22 @@ class LiveSession:
         if batch.status is not None:
             self.status = batch.status
         self.coalesced += batch.coalesced
-        if not (batch.upserts or batch.deleted or batch.reset):
-            return None
-        return self.store.apply(
-            batch.upserts, batch.deleted, reset=batch.reset, reset_scope=batch.reset_scope
-        )
+        change = None
+        if batch.upserts or batch.deleted or batch.reset:
+            change = self.store.apply(
+                batch.upserts, batch.deleted, reset=batch.reset, reset_scope=batch.reset_scope
+            )
+        unconfirmed = self._unconfirmed
+        if unconfirmed is not None:
+            unconfirmed.difference_update(event.uid for event in batch.upserts)
+            unconfirmed.difference_update(event.uid for event in batch.deleted)
+            if batch.listed:
+                self._unconfirmed = None
+                vanished = [event for uid in unconfirmed
+                            if (event := self.store.get(uid)) is not None and not event.expired]
+                if vanished:
+                    change = self.store.apply(deleted=vanished)
+        return change
 
 
 class Sessions:
@@ -112,7 +132,7 @@ class Sessions:
         self.active = session
         if not session.running:
             catalog = self.catalog
-            session.start(lambda: catalog.live(context, namespaces))
+            session.start(lambda: catalog.live(context, namespaces), namespaces)
         return session
 
     def stop_all(self, wait: float = 1.0) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ktui.model.event import Event
 from ktui.sources.base import BatchChannel
 from ktui.sources.mirror import Mirror
@@ -60,3 +62,14 @@ def test_mirror_scoped_reset_replaces_only_its_namespaces() -> None:
     channel.reset([ev("b", "y", rv="2")])
     mirror.apply(channel.drain())
     assert sorted(mirror.events) == ["b"]
+
+
+def test_listed_is_said_once_and_wakes_a_waiting_drain() -> None:
+    channel = BatchChannel()
+    channel.put([ev("a", "x")], [])
+    assert not channel.drain().listed
+    channel.set_listed()
+    started = time.monotonic()
+    batch = channel.drain(timeout=5)
+    assert batch.listed and batch and time.monotonic() - started < 1
+    assert not channel.drain().listed

@@ -1,0 +1,59 @@
+"""A context's session across a switch away and back: what vanished meanwhile is marked
+expired once the new list is complete (no Textual: the session is driven by hand)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ktui.model.query import Query
+from ktui.sim import SimCluster, write_kubeconfig
+from ktui.sources.catalog import KubeCatalog
+from ktui.ui.session import LiveSession, Sessions
+
+
+def _pump_until(session: LiveSession, condition: Callable[[], bool], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        session.pump()
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not reached; status {session.status}")
+
+
+def _watching(session: LiveSession) -> bool:
+    return session.status.state.value == "watching"
+
+
+def test_coming_back_marks_what_vanished_and_keeps_what_is_still_there(
+    tmp_path: Path, clusters: list[SimCluster]
+) -> None:
+    demo, prod = clusters
+    path = tmp_path / "kubeconfig"
+    write_kubeconfig(str(path), clusters, token="admin-token", current="demo")
+    sessions = Sessions(KubeCatalog(str(path)))
+    try:
+        first = sessions.activate("demo", Query(), None)
+        _pump_until(first, lambda: _watching(first) and len(first.store) == len(demo.events()))
+        sessions.activate(prod.name, Query(), None)
+        assert not first.running
+
+        # While ktui looks at the other context, the cluster expires two events and
+        # records a new one.
+        gone = [e["metadata"]["uid"] for e in demo.events()[:2]]
+        for uid in gone:
+            assert demo.expire(uid)
+        new = demo.emit(namespace="test", reason="BackOff", message="while away",
+                        type="Warning")
+
+        again = sessions.activate("demo", Query(), None)
+        assert again is first
+        _pump_until(again, lambda: _watching(again) and new["metadata"]["uid"] in again.store
+                    and all(again.store.get(uid).expired for uid in gone))  # type: ignore[union-attr]
+        expired = {e.uid for e in again.store.all_events if e.expired}
+        assert expired == set(gone)  # the rest was listed again: not expired
+        assert len(again.store) == len(demo.events()) + len(gone)
+    finally:
+        sessions.stop_all()
