@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -166,3 +167,42 @@ def test_history_of_warnings_then_a_saved_view_brings_it_back(tmux: Tmux) -> Non
     rows = _rows(screen)
     assert rows and all(row.split()[1] == "Warning" for row in rows), screen
     tmux.keys("q")
+
+
+def _style_before(line: str, word: str) -> str:
+    """The SGR sequences in force where ``word`` starts on a captured line (-e)."""
+    index = line.index(word)
+    codes = re.findall(r"\x1b\[([0-9;]*)m", line[:index])
+    since_reset = codes[len(codes) - 1 - codes[::-1].index("0"):] if "0" in codes else codes
+    return ";".join(since_reset)
+
+
+def test_a_16_colour_terminal_gets_16_colours_and_warnings_still_stand_out(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "KTUI_CONFIG_DIR": str(tmp_path / "config"),
+           "KUBECONFIG": str(tmp_path / "none"), "TERM": "xterm", "TMUX": "",
+           "TEXTUAL_COLOR_SYSTEM": "standard", "TMUX_TMPDIR": str(tmp_path)}
+    session = f"ktui-16-{uuid.uuid4().hex[:8]}"
+    mux = Tmux(session, env)
+    mux.run("new-session", "-d", "-s", session, "-x", "120", "-y", "30",
+            f"{sys.executable} -m ktui --demo")
+    try:
+        mux.wait_for("demo", "watching", "Warning", "Normal")
+        screen = mux.run("capture-pane", "-e", "-p", "-t", session)
+        assert "\x1b[" in screen  # coloured
+        assert not re.search(r"\x1b\[[0-9;]*(?:38|48);[25];", screen)  # no 256/RGB colours
+        lines = screen.splitlines()
+
+        def plain(line: str) -> str:
+            return re.sub(r"\x1b\[[0-9;]*m", "", line)
+
+        header = next(i for i, line in enumerate(lines) if "REASON" in plain(line))
+        rows = lines[header + 2:]  # not the first row: the cursor's style is its own
+        warning = next(line for line in rows if " Warning " in plain(line))
+        normal = next(line for line in rows if " Normal " in plain(line))
+        assert _style_before(warning, "Warning") != _style_before(normal, "Normal")
+        mux.keys("q")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], env=env,
+                       capture_output=True, check=False)
