@@ -73,7 +73,7 @@ def _hint(error: SourceError | None) -> str:
     if isinstance(error, Unauthorized):
         return "credentials missing or expired: log in again (e.g. aws sso login), then wait."
     if isinstance(error, Forbidden):
-        return "RBAC denies events here: start with -n NAMESPACE, or ask for list/watch."
+        return "RBAC denies events cluster-wide: :ns NAME watches a namespace you may read."
     if isinstance(error, ConfigError):
         return "fix the kubeconfig, or start with --kubeconfig PATH (or --demo)."
     return "press c to pick another context."
@@ -429,6 +429,12 @@ class KtuiApp(HistoryMode, App[None]):
                 else:
                     self.action_contexts()
             elif verb in ("ns", "namespace"):
+                session = self.session
+                if rest and session is not None and isinstance(session.status.error, Forbidden):
+                    # RBAC allows no cluster-wide list and ktui found no namespace to fall
+                    # back to: watch the ones named, as -n would have.
+                    self.watch_namespaces = rest
+                    self.sessions.restart(session.context, rest)
                 self.apply_query(self.query_state.with_namespaces(rest))
             elif verb in ("q", "quit"):
                 self.exit()

@@ -135,6 +135,13 @@ class Sessions:
             session.start(lambda: catalog.live(context, namespaces), namespaces)
         return session
 
+    def restart(self, context: str, namespaces: list[str] | None) -> LiveSession:
+        """Start ``context``'s source again over other namespaces (its store is kept)."""
+        session = self.by_context[context]
+        catalog = self.catalog
+        session.start(lambda: catalog.live(context, namespaces), namespaces)
+        return session
+
     def stop_all(self, wait: float = 1.0) -> None:
         deadline = time.monotonic() + wait
         for session in self.by_context.values():

@@ -119,11 +119,23 @@ async def test_rbac_narrowed_to_the_contexts_namespace_is_said_in_the_header(
         assert shown == {"test"}
 
 
-async def test_rbac_with_no_namespace_to_fall_back_to_says_pass_n(
+async def test_rbac_with_no_namespace_to_fall_back_to_says_how_and_ns_watches_one(
     tmp_path: Path, guarded: SimCluster
 ) -> None:
     app = _app(tmp_path, guarded, "ns-token")
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: "⚠" in str(app.table.empty_message), timeout=20)
         assert "-n NAMESPACE" in str(app.table.empty_message)
+        assert ":ns NAME" in str(app.table.empty_message)
         assert app.header.state.state_is_error and app.is_running
+
+        # :ns names a namespace the token may read: ktui watches it there.
+        await pilot.press("colon", *"ns test", "enter")
+        expected = [e for e in guarded.events() if e["metadata"]["namespace"] == "test"]
+        assert expected
+        await wait_for(pilot, lambda: app.session is not None
+                       and len(app.session.store) == len(expected)
+                       and app.session.status.state.value == "watching"
+                       and app.table.row_count == len(expected), timeout=20)
+        assert not app.header.state.state_is_error
+        assert {app.table.event_at(r).namespace for r in range(app.table.row_count)} == {"test"}  # type: ignore[union-attr]

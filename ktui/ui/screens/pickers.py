@@ -102,6 +102,7 @@ Types        w warnings only · n normal only · a all types
 Filter       / query, e.g.  type:Warning ns:payments reason~BackOff -reason:Pulled kind:Pod
              name:web-1 plus free words · Esc in the prompt cancels
 Namespaces   tab to the sidebar · space toggles one · enter only this · 0 all namespaces
+             :ns NAME ... shows those (and watches them where RBAC forbids the cluster)
 Contexts     c or :ctx lists them; each keeps its own events
 Table        j/k ↑/↓ move · g/G top/bottom · PgUp/PgDn · enter detail · z detail full screen
 Follow       f follow on/off · scrolling away pauses and counts new events · End resumes
