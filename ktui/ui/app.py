@@ -12,12 +12,11 @@ import gc
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
-from functools import partial
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -35,9 +34,10 @@ from ktui.sources.base import (
     Unauthorized,
     Unreachable,
 )
+from ktui.ui.commands import CommandsMode
 from ktui.ui.history import HistorySession
 from ktui.ui.history_mode import HistoryMode
-from ktui.ui.screens.pickers import ContextPicker, HelpScreen, Prompt
+from ktui.ui.screens.pickers import Prompt
 from ktui.ui.session import LiveSession, Sessions, SourceCatalog
 from ktui.ui.views_actions import ViewCommands, ViewsActions
 from ktui.ui.widgets.detail import DetailPane, event_json
@@ -79,7 +79,7 @@ def _hint(error: SourceError | None) -> str:
     return "press c to pick another context."
 
 
-class KtuiApp(HistoryMode, App[None]):
+class KtuiApp(CommandsMode, HistoryMode, App[None]):
     CSS_PATH = "ktui.tcss"
     TITLE = "ktui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -401,49 +401,6 @@ class KtuiApp(HistoryMode, App[None]):
     def action_load_view(self, n: int) -> None:
         self.saved_views.load_index(n)
 
-    # -- contexts and commands -----------------------------------------------------------
-
-    def action_contexts(self) -> None:
-        try:
-            contexts, _ = self.catalog.contexts()
-            error = ""
-        except SourceError as problem:
-            contexts, error = list(self.sessions.by_context), str(problem)
-        current = self.session.context if self.session else None
-
-        def done(choice: str | None) -> None:
-            if choice and choice != current:
-                self.switch_context(choice)
-
-        self.push_screen(ContextPicker(contexts, current, self.is_production, error), done)
-
-    def action_command(self) -> None:
-        def done(text: str | None) -> None:
-            words = (text or "").split()
-            if not words:
-                return
-            verb, rest = words[0].lstrip(":"), words[1:]
-            if verb in ("ctx", "context"):
-                if rest:
-                    self.switch_context(rest[0])
-                else:
-                    self.action_contexts()
-            elif verb in ("ns", "namespace"):
-                session = self.session
-                if rest and session is not None and isinstance(session.status.error, Forbidden):
-                    # RBAC allows no cluster-wide list and ktui found no namespace to fall
-                    # back to: watch the ones named, as -n would have.
-                    self.watch_namespaces = rest
-                    self.sessions.restart(session.context, rest)
-                self.apply_query(self.query_state.with_namespaces(rest))
-            elif verb in ("q", "quit"):
-                self.exit()
-            else:
-                self.notify(f"unknown command: {one_line(verb, 40)} (ctx, ns, q)",
-                            severity="warning", markup=False)
-
-        self.push_screen(Prompt(":", "", "ctx [NAME] · ns [NAME ...] · q"), done)
-
     # -- table, detail, follow -----------------------------------------------------------
 
     @on(EventTable.Opened)
@@ -522,27 +479,6 @@ class KtuiApp(HistoryMode, App[None]):
         self.call_from_thread(show)
         done.wait(600)
         return answer[0] if answer else ""
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen())
-
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Every key binding is also a command in the palette (ctrl+p), with its key."""
-        yield from super().get_system_commands(screen)
-        bindings = [*self.BINDINGS, *EventTable.BINDINGS, *NamespaceSidebar.BINDINGS]
-        seen: set[str] = set()
-        for binding in bindings:
-            if not isinstance(binding, Binding) or binding.action in seen:
-                continue
-            seen.add(binding.action)
-            target = self.table if binding in EventTable.BINDINGS else (
-                self.sidebar if binding in NamespaceSidebar.BINDINGS else self)
-            keys = binding.key_display or binding.key.split(",")[0]
-            yield SystemCommand(
-                binding.description or binding.action,
-                f"key {keys} · {binding.id or binding.action}",
-                partial(target.run_action, binding.action),
-            )
 
     async def action_quit(self) -> None:
         self.sessions.stop_all(wait=0.5)
