@@ -115,18 +115,35 @@ class EventSparkline(Widget):
         peak = max((n + w for n, w in zip(histogram.normal, histogram.warning, strict=True)),
                    default=0)
         middle = f" peak {peak}/bucket "
+        columns = self._columns_per_bucket(histogram, width)
+        marked = None if self.marked is None else self.marked * columns + columns // 2
+
+        def clear(start: int, end: int) -> bool:
+            return marked is None or not start - 1 <= marked < end + 1
+
+        # The labels step aside for the marker (it sits on this row): a time label cut
+        # by it ("01▲32") would read as another time.
+        left_at, right_at = 0, width - len(right)
+        if not clear(left_at, len(left)):
+            left_at = (marked or 0) + 2
+        if not clear(right_at, width):
+            right_at = (marked or 0) - len(right) - 1
         chars = [" "] * width
-        for index, char in enumerate(left[:width]):
-            chars[index] = char
-        for index, char in enumerate(right[: max(width - len(left) - 1, 0)]):
-            chars[width - len(right) + index] = char
+        left_end = left_at + len(left)
+        if left_end <= min(width, right_at - 1):
+            chars[left_at:left_end] = left
+        else:
+            left_end = 0
+        if right_at >= left_end + 1 and right_at + len(right) <= width:
+            chars[right_at : right_at + len(right)] = right
+        else:
+            right_at = width
         centre = (width - len(middle)) // 2
-        if centre > len(left) + 1 and centre + len(middle) < width - len(right):
+        if (centre > left_end + 1 and centre + len(middle) < right_at
+                and clear(centre, centre + len(middle))):
             chars[centre : centre + len(middle)] = middle
         segments = [Segment("".join(chars), axis)]
         strip = Strip(segments, width)
-        columns = self._columns_per_bucket(histogram, width)
-        marked = None if self.marked is None else self.marked * columns + columns // 2
         if marked is not None and 0 <= marked < width:
             marker = base + self.get_component_rich_style("sparkline--marker")
             before, _, after = strip.divide([marked, marked + 1, width])
