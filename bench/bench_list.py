@@ -3,6 +3,15 @@
     python -m bench.bench_list
     KTUI_BENCH_LIST_EVENTS=5000 KTUI_BENCH_LIST_RUNS=3 python -m bench.bench_list
     KTUI_BENCH_LIST_BYTECODE=0 python -m bench.bench_list   # children as the environment says
+    KTUI_BENCH_LIST_AHEAD=1 python -m bench.bench_list      # also: pages fetched by a thread
+    KTUI_BENCH_LIST_RTT_MS=20 python -m bench.bench_list    # every command through a delay
+
+``KTUI_BENCH_LIST_AHEAD=1`` adds ``ktui_send`` and ``ktui_thread``: the same command with
+the next page's request sent before a page is parsed (kube_pager.Pipeline, the default) and
+with a helper thread fetching ahead (kube_pager.Pager), both started the same way.
+``KTUI_BENCH_LIST_RTT_MS`` puts a TCP proxy in front of the simulator that delays every
+chunk by half that in each direction, as a remote cluster's round trip would (no bandwidth
+limit); kubectl is skipped then unless ``KTUI_BENCH_LIST_KUBECTL=1``.
 
 The bar (docs/reference performance.md): ktui takes at most 0.25x ``kubectl get events -A
 -o json`` and at most 2x the floor, "fetch every page and json.loads it, nothing more".
@@ -75,6 +84,69 @@ while True:
     if not token_:
         break
 print(n)
+"""
+
+
+# ``ktui events -A -o jsonl`` with the page fetch chosen: "send" (as shipped) or "thread".
+_KTUI_AHEAD = r"""
+import runpy, sys
+ahead = sys.argv[1]
+if ahead == "thread":
+    from ktui.sources import kube_watch
+    def _pages(self, start):
+        return kube_watch.Pager(self._fetch_page, self.stop, token=start)
+    kube_watch.Worker._pages = _pages
+sys.argv = ["ktui", "events", "-A", "-o", "jsonl"]
+runpy.run_module("ktui.cli", run_name="__main__")
+"""
+
+# A TCP proxy that holds every chunk for DELAY seconds in each direction, order kept.
+_PROXY = r"""
+import asyncio, sys
+listen, target_port, delay = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+
+async def pipe(reader, writer):
+    loop = asyncio.get_running_loop()
+    queue = asyncio.Queue()
+    async def later():
+        while True:
+            due, data = await queue.get()
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if not data:
+                writer.close()
+                return
+            writer.write(data)
+            await writer.drain()
+    task = asyncio.ensure_future(later())
+    try:
+        while True:
+            data = await reader.read(1 << 16)
+            queue.put_nowait((loop.time() + delay, data))
+            if not data:
+                break
+        await task
+    except (ConnectionError, OSError):
+        task.cancel()
+        writer.close()
+
+async def handle(reader, writer):
+    try:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target_port)
+    except OSError:
+        writer.close()
+        return
+    await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer),
+                         return_exceptions=True)
+
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", listen)
+    print("ready", flush=True)
+    async with server:
+        await server.serve_forever()
+
+asyncio.run(main())
 """
 
 
@@ -171,7 +243,11 @@ def floor_in_process(sim: Sim) -> tuple[float, float, int]:
 def run() -> dict[str, object]:
     events = int(os.environ.get("KTUI_BENCH_LIST_EVENTS", "20000"))
     runs = int(os.environ.get("KTUI_BENCH_LIST_RUNS", "5"))
+    ahead = os.environ.get("KTUI_BENCH_LIST_AHEAD", "0") == "1"
+    rtt_ms = float(os.environ.get("KTUI_BENCH_LIST_RTT_MS", "0"))
+    with_kubectl = not rtt_ms or os.environ.get("KTUI_BENCH_LIST_KUBECTL") == "1"
     sim = Sim(events)
+    proxy = _delay_proxy(sim, rtt_ms / 2000) if rtt_ms else None
     env = {**os.environ, "KUBECONFIG": sim.kubeconfig}
     bytecode = os.environ.get("KTUI_BENCH_LIST_BYTECODE", "1") != "0"
     if bytecode:  # every child alike: compiled once in the warm-up, then loaded
@@ -188,11 +264,22 @@ def run() -> dict[str, object]:
         "floor_client_process": lambda: timed([sys.executable, "-c", _FLOOR_CLIENT], env),
         "floor": lambda: floor_in_process(sim),
     }
+    if ahead:
+        for variant in ("send", "thread"):
+            commands[f"ktui_{variant}"] = lambda v=variant: timed(  # type: ignore[misc]
+                [sys.executable, "-c", _KTUI_AHEAD, v], env
+            )
+    if not with_kubectl:
+        del commands["kubectl"]
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     try:
         checks = {name: fn() for name, fn in commands.items()}  # warm-up, and correctness
-        assert len(json.loads(checks["kubectl"][2])["items"]) == events
+        if with_kubectl:
+            assert len(json.loads(checks["kubectl"][2])["items"]) == events
         assert checks["ktui"][2].count(b"\n") == events
+        for variant in ("ktui_send", "ktui_thread"):
+            if variant in checks:
+                assert checks[variant][2] == checks["ktui"][2], f"{variant} output differs"
         assert checks["floor"][2] == events
         assert int(checks["floor_client_process"][2]) == events
         for _ in range(runs):
@@ -200,15 +287,46 @@ def run() -> dict[str, object]:
                 seconds, cpu_seconds, _out = fn()
                 samples[name].append((seconds, cpu_seconds))
     finally:
+        if proxy is not None:
+            proxy.kill()
+            proxy.wait()
         sim.close()
     walls = {k: statistics.median(w for w, _ in v) for k, v in samples.items()}
     cpus = {k: statistics.median(c for _, c in v) for k, v in samples.items()}
-    return _report(walls, cpus, events, runs, bytecode)
+    return _report(walls, cpus, events, runs, bytecode, rtt_ms)
+
+
+def _delay_proxy(sim: Sim, delay: float) -> subprocess.Popen[str]:
+    """Start the delaying proxy and point the kubeconfig and the floors at it."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    target = int(sim.server.rsplit(":", 1)[1])
+    proxy = subprocess.Popen(
+        [sys.executable, "-c", _PROXY, str(port), str(target), str(delay)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proxy.stdout is not None and proxy.stdout.readline().strip() == "ready"
+    proxied = sim.server.rsplit(":", 1)[0] + f":{port}"
+    path = Path(sim.kubeconfig)
+    path.write_text(path.read_text().replace(sim.server, proxied))
+    sim.server = proxied
+    return proxy
 
 
 def _report(
-    wall: dict[str, float], cpu: dict[str, float], events: int, runs: int, bytecode: bool
+    wall: dict[str, float],
+    cpu: dict[str, float],
+    events: int,
+    runs: int,
+    bytecode: bool,
+    rtt_ms: float = 0.0,
 ) -> dict[str, object]:
+    if "kubectl" not in wall:  # skipped behind the delaying proxy
+        wall, cpu = {**wall, "kubectl": float("nan")}, {**cpu, "kubectl": float("nan")}
     vs_kubectl = wall["ktui"] / wall["kubectl"]
     vs_floor = wall["ktui"] / wall["floor"]
     vs_floor_process = wall["ktui"] / wall["floor_process"]
@@ -216,7 +334,18 @@ def _report(
     note = f"{events} events, median of {runs}, load {one:.1f}/{five:.1f}"
     if bytecode:
         note += ", bytecode cached as installed"
-    return {
+    if rtt_ms:
+        note += f", {rtt_ms:g} ms round trip added by a proxy"
+    extra = {
+        f"list_{name}_s": metric(
+            round(wall[name], 3),
+            "s",
+            note=f"{wall[name] / wall['floor']:.2f}x the floor; CPU {cpu[name]:.2f} s",
+        )
+        for name in ("ktui_send", "ktui_thread")
+        if name in wall
+    }
+    return extra | {
         "list_kubectl_s": metric(
             round(wall["kubectl"], 3), "s", note=f"CPU {cpu['kubectl']:.2f} s"
         ),

@@ -13,10 +13,13 @@ import socket
 import ssl
 import threading
 import warnings
-from typing import Any
+from http.client import HTTPException
+from typing import Any, Protocol, cast
 from urllib.parse import urlencode
 
 import urllib3
+from urllib3.connection import HTTPConnection
+from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError as _ConnectTimeout,
 )
@@ -28,6 +31,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
     SSLError,
 )
+from urllib3.util import parse_url
 
 from ktui.sources.base import Forbidden, SourceError, Unauthorized, Unreachable
 from ktui.sources.kube_auth import Credentials
@@ -103,6 +107,93 @@ def _retry_after(value: str | None) -> float:
         return 0.0
 
 
+class _Blocking(Protocol):
+    def shutdown(self) -> None: ...
+
+
+class Pending:
+    """A GET already sent on a connection of its own, its answer not read yet: the API
+    server builds it while the caller does something else (see :meth:`Connection.send`).
+
+    :meth:`response` reads the status and headers (the body is left to
+    :meth:`Connection.read_body`, which hands the connection back to the pool);
+    :meth:`discard` closes the connection when the answer is no longer wanted. A
+    keep-alive connection found closed before any answer (the server restarted, a load
+    balancer dropped it) is tried once more on a fresh one: the request is an idempotent GET.
+    """
+
+    def __init__(
+        self,
+        owner: Connection,
+        pool: HTTPConnectionPool,
+        conn: HTTPConnection,
+        request: tuple[str, dict[str, str] | None, float | None],
+        *,
+        reused: bool,
+        reauthenticated: bool,
+    ) -> None:
+        self._owner = owner
+        self._pool = pool
+        self._conn: HTTPConnection | None = conn
+        self._request = request
+        self._reused = reused
+        self._reauthenticated = reauthenticated
+
+    def shutdown(self) -> None:
+        """Wake a read blocked on this request's socket (another thread is stopping us)."""
+        sock = self._conn.sock if self._conn is not None else None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def discard(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+            self._pool._put_conn(None)  # the slot, as urllib3 does for a broken connection
+
+    def response(self) -> urllib3.BaseHTTPResponse:
+        conn = self._conn
+        if conn is None:
+            raise AssertionError("response() of a discarded request")
+        url, headers, read_timeout = self._request
+        owner = self._owner
+        owner.track(self)
+        try:
+            if conn.sock is None:  # the send found the connection gone
+                raise ConnectionResetError(errno.ECONNRESET, "connection reset")
+            conn.timeout = read_timeout
+            response = conn.getresponse()
+        except (HTTPError, OSError, HTTPException) as exc:
+            self.discard()
+            stale = isinstance(exc, ConnectionError | HTTPException) and not isinstance(
+                exc, TimeoutError
+            )
+            if self._reused and stale and not owner.interrupted:
+                return owner.send(
+                    url, None, read_timeout=read_timeout, headers=headers, fresh=True
+                ).response()
+            raise Unreachable(
+                f"cannot reach {owner.server}: {describe_network_error(exc)}", retryable=True
+            ) from None
+        finally:
+            owner.untrack(self)
+        self._conn = None
+        # what urllib3's pool sets: release_conn() hands the connection back, close() closes it
+        response._pool = self._pool
+        response._connection = conn
+        if response.status == 401 and not self._reauthenticated:
+            response.drain_conn()
+            response.release_conn()
+            if owner.creds.on_unauthorized():
+                return owner.send(
+                    url, None, read_timeout=read_timeout, headers=headers, reauthenticated=True
+                ).response()
+        return response
+
+
 class Connection:
     """One context's API server: a urllib3 pool carrying the kubeconfig's TLS settings."""
 
@@ -121,7 +212,7 @@ class Connection:
         self._maxsize = maxsize
         self._lock = threading.Lock()
         self._pool = self._make_pool()
-        self._inflight: set[urllib3.BaseHTTPResponse] = set()
+        self._inflight: set[_Blocking] = set()
         self.interrupted = False
 
     def _make_pool(self) -> urllib3.PoolManager:
@@ -188,19 +279,78 @@ class Connection:
             return response
         raise AssertionError("unreachable")
 
-    def track(self, response: urllib3.BaseHTTPResponse) -> None:
+    @property
+    def can_send_ahead(self) -> bool:
+        """Whether :meth:`send` works here (not through a proxy, whose tunnel urllib3 sets
+        up inside its own request path)."""
+        return not self.creds.proxy
+
+    def send(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        read_timeout: float | None,
+        headers: dict[str, str] | None = None,
+        fresh: bool = False,
+        reauthenticated: bool = False,
+    ) -> Pending:
+        """Send a GET now and return at once; read its answer later with
+        ``.response()``. The server works on it meanwhile, which a blocking request (or a
+        helper thread, which fights the reader for the GIL on every 16 KB read) does not
+        give. Same pool, TLS settings and headers as :meth:`open`; ``path`` may carry its
+        query already. Network errors raise :class:`Unreachable`, here or in ``response``."""
+        url = self.url(path, params)
+        sent_headers = self._headers(headers)
+        with self._lock:
+            manager = self._pool
+        pool = manager.connection_from_url(url)
+        conn = cast(HTTPConnection, pool._get_conn())
+        try:
+            if fresh and conn.sock is not None:
+                conn.close()
+            reused = conn.sock is not None
+            conn.timeout = self.connect_timeout
+            try:
+                conn.request(
+                    "GET",
+                    parse_url(url).request_uri,
+                    headers=sent_headers,
+                    preload_content=False,
+                    decode_content=True,
+                    enforce_content_length=True,
+                )
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # as urllib3: the server may have answered already; the read will say
+        except (HTTPError, OSError, ValueError) as exc:
+            conn.close()
+            pool._put_conn(None)
+            raise Unreachable(
+                f"cannot reach {self.server}: {describe_network_error(exc)}", retryable=True
+            ) from None
+        query_path = url[len(self.server) :]
+        return Pending(
+            self,
+            pool,
+            conn,
+            (query_path, headers, read_timeout),
+            reused=reused and not fresh,
+            reauthenticated=reauthenticated,
+        )
+
+    def track(self, response: _Blocking) -> None:
         with self._lock:
             self._inflight.add(response)
             interrupted = self.interrupted
         if interrupted:
             self._shutdown(response)
 
-    def untrack(self, response: urllib3.BaseHTTPResponse) -> None:
+    def untrack(self, response: _Blocking) -> None:
         with self._lock:
             self._inflight.discard(response)
 
     @staticmethod
-    def _shutdown(response: urllib3.BaseHTTPResponse) -> None:
+    def _shutdown(response: _Blocking) -> None:
         try:
             response.shutdown()
         except Exception:  # already released or closed: nothing is blocked on it

@@ -21,8 +21,8 @@ from typing import Any
 
 from ktui.model.event import API_CORE, Event
 from ktui.sources.base import Forbidden, SourceError, State, Unauthorized, Unreachable
-from ktui.sources.kube_http import Connection, HTTPStatusError, describe_network_error
-from ktui.sources.kube_pager import Pager, peek_continue
+from ktui.sources.kube_http import Connection, HTTPStatusError, Pending, describe_network_error
+from ktui.sources.kube_pager import Pager, Pipeline, peek_continue
 from ktui.sources.kube_parse import build
 
 API_PATHS = {API_CORE: "/api/v1", "events.k8s.io/v1": "/apis/events.k8s.io/v1"}
@@ -49,6 +49,10 @@ class WatchSettings:
     healthy_reset: float = 120.0
     short_watch: float = 1.0  # a watch that ends sooner than this with no event failed
     list_timeout: float = 60.0
+    # "send": the next page's request goes out before this page is parsed, in the list's
+    # own thread (kube_pager.Pipeline); "thread": a helper thread fetches ahead (Pager),
+    # which is also what a connection through a proxy uses.
+    list_ahead: str = "send"
 
 
 class Backoff:
@@ -100,6 +104,30 @@ PageHook = Callable[[str, str, list[Any], bool], None]
 # Callbacks into the owning source: apply changes atomically, report state.
 Apply = Callable[["Worker", list[Event], list[Event], bool], None]
 Report = Callable[["Worker", State, str, "float | None", "SourceError | None"], None]
+
+
+class _PageRequest:
+    """One page's request, sent: its body when asked for, or the error of a failed list
+    page (410 on a continue token: :class:`ContinueExpired`)."""
+
+    def __init__(self, conn: Connection, pending: Pending, token: str | None) -> None:
+        self.conn = conn
+        self.pending = pending
+        self.token = token
+
+    def body(self) -> bytes:
+        response = self.pending.response()
+        body = self.conn.read_body(response)
+        try:
+            self.conn.raise_for_status(response, body)
+        except HTTPStatusError as exc:
+            if exc.code == 410 and self.token:
+                raise ContinueExpired() from None
+            raise
+        return body
+
+    def discard(self) -> None:
+        self.pending.discard()
 
 
 class Worker:
@@ -184,6 +212,21 @@ class Worker:
                 raise ContinueExpired() from None
             raise
 
+    def _send_page(self, token: str | None) -> _PageRequest:
+        params = {
+            "limit": self.s.page_size,
+            "continue": token,
+            "fieldSelector": self.field_selector,
+        }
+        path = events_path(self.api, self.namespace)
+        pending = self.conn.send(path, params, read_timeout=self.s.list_timeout, headers=_GZIP)
+        return _PageRequest(self.conn, pending, token)
+
+    def _pages(self, start: str | None) -> Pipeline | Pager:
+        if self.s.list_ahead == "send" and self.conn.can_send_ahead:
+            return Pipeline(self._send_page, self.stop, token=start)
+        return Pager(self._fetch_page, self.stop, token=start)
+
     def _list(self, *, initial: bool) -> None:
         """Paged list; the initial one hands over page by page (first rows sooner) and
         keeps nothing, a relist collects its events and replaces the consumer's (for this
@@ -195,7 +238,7 @@ class Worker:
         start: str | None = None
         while not self.stop.is_set():
             try:
-                for _token, body in Pager(self._fetch_page, self.stop, token=start):
+                for _token, body in self._pages(start):
                     data = _loads(body)
                     items = data.get("items") or []
                     if self.page_hook is not None:  # one-shot list: the hook builds
