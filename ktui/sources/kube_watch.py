@@ -23,7 +23,7 @@ from ktui.model.event import API_CORE, Event
 from ktui.sources.base import Forbidden, SourceError, State, Unauthorized, Unreachable
 from ktui.sources.kube_http import Connection, HTTPStatusError, Pending, describe_network_error
 from ktui.sources.kube_pager import Pager, Pipeline, peek_continue
-from ktui.sources.kube_parse import build
+from ktui.sources.kube_parse import build, split_list
 
 API_PATHS = {API_CORE: "/api/v1", "events.k8s.io/v1": "/apis/events.k8s.io/v1"}
 
@@ -239,13 +239,21 @@ class Worker:
         while not self.stop.is_set():
             try:
                 for _token, body in self._pages(start):
-                    data = _loads(body)
+                    pairs = None
+                    if self.keep_raw and self.page_hook is None:
+                        try:  # each item with its own bytes: compressed as they came
+                            data, pairs = split_list(body)
+                        except ValueError:
+                            pass
+                    if pairs is None:
+                        data = _loads(body)
                     items = data.get("items") or []
                     if self.page_hook is not None:  # one-shot list: the hook builds
                         self.page_hook(self.namespace or "", self.api, items, restarted)
                         restarted = False
                     else:
-                        page = [self._build(item) for item in items]
+                        page = ([self._build(item, raw) for item, raw in pairs]
+                                if pairs is not None else [self._build(item) for item in items])
                         if streamed:
                             self._apply(self, page, [], False)
                         else:

@@ -13,7 +13,7 @@ import pytest
 from ktui.model.event import Event, from_core_v1, from_events_v1
 from ktui.sim import SCENARIOS, SimCluster
 from ktui.sim.convert import to_events_v1
-from ktui.sources.kube_parse import build
+from ktui.sources.kube_parse import build, split_list
 
 
 def assert_same(fast: Event, model: Event) -> None:
@@ -217,3 +217,45 @@ def test_jsonl_rows_are_the_extracted_rows() -> None:
                 slow_row(unprintable, "v1", "c")
             with pytest.raises(ValueError):
                 jsonl_rows([unprintable], "v1", "c", lambda o: slow_row(o, "v1", "c"))
+
+
+# -- split_list: one parse of a list page, each item with its own bytes ----------------
+
+
+def _page(items: list[dict[str, Any]], **dumps: Any) -> bytes:
+    body = {"kind": "EventList", "apiVersion": "v1",
+            "metadata": {"resourceVersion": "77", "continue": "abc"}, "items": items}
+    return json.dumps(body, **dumps).encode()
+
+
+@pytest.mark.parametrize("style", [
+    {"separators": (",", ":")},                      # the API server's compact JSON
+    {"indent": 2},                                   # blanks everywhere
+    {"ensure_ascii": False},                         # raw UTF-8 (Korean, RTL, emoji)
+], ids=["compact", "indented", "utf8"])
+def test_split_list_equals_json_loads_item_by_item(style: dict[str, Any]) -> None:
+    body = _page(OBJECTS, **style)
+    head, pairs = split_list(body)
+    whole = json.loads(body)
+    assert head == {k: v for k, v in whole.items() if k != "items"}
+    assert [obj for obj, _ in pairs] == whole["items"]
+    assert all(json.loads(raw) == obj for obj, raw in pairs)
+    # The raw bytes are what the event keeps: its raw reads back as the object.
+    event = build(pairs[0][0], "v1", "ctx", True, pairs[0][1])
+    assert event.raw == whole["items"][0]
+
+
+def test_split_list_of_no_items_and_of_items_first() -> None:
+    assert split_list(b'{"items":[],"metadata":{}}') == ({"metadata": {}}, [])
+    head, pairs = split_list(b' { "items" : [ {"a":1} , {"b":[2]} ] , "kind":"EventList" } \n')
+    assert head == {"kind": "EventList"} and pairs == [({"a": 1}, b'{"a":1}'),
+                                                       ({"b": [2]}, b'{"b":[2]}')]
+
+
+@pytest.mark.parametrize("body", [
+    b"", b"[]", b'{"items":[{"a":1}', b'{"items":[{"a":1}]', b'{"items":[1 2]}',
+    b'{"items":[]} trailing', b'{"a" 1}', b"\xff\xfe", b'{"items":[{"a":nul}]}',
+])
+def test_split_list_refuses_what_is_not_a_list_body(body: bytes) -> None:
+    with pytest.raises(ValueError):
+        split_list(body)
