@@ -71,7 +71,8 @@ QUICK = {
     "KTUI_BENCH_BURST_RATE": 20_000,
     "KTUI_BENCH_BURST_SECONDS": 2,
 }
-PARTS = ("first_paint", "memory", "ingest")  # "memory" also times the filter changes
+# "memory" also times the filter changes
+PARTS = ("first_paint", "first_rows", "memory", "ingest")
 
 BAR_FIRST_PAINT = 0.4  # s
 BAR_RSS_MB = 400.0
@@ -1006,12 +1007,93 @@ def part_ingest(quick: bool) -> dict[str, Any]:
     return results
 
 
+# -- 4. the TUI's first rows against the floor -----------------------------------------
+
+
+def _floor_seconds(server: str) -> float:
+    """Fetch every page of the list and ``json.loads`` it, nothing more (the floor)."""
+    import urllib3
+
+    pool = urllib3.PoolManager()
+    started = time.perf_counter()
+    token = ""
+    while True:
+        url = f"{server}/api/v1/events?limit=500" + (f"&continue={token}" if token else "")
+        page = json.loads(pool.request(
+            "GET", url, headers={"Authorization": "Bearer admin-token"}).data)
+        token = page["metadata"].get("continue") or ""
+        if not token:
+            return time.perf_counter() - started
+
+
+def part_first_rows(quick: bool) -> dict[str, Any]:
+    """From the sources' start (right after the first paint) to the first rows on screen
+    and to every event in the table, for a 20,000-event cluster; the floor is measured in
+    the same process against the same simulator, before and after (median of both)."""
+    import asyncio
+
+    n = int(os.environ.get("KTUI_BENCH_LIST_EVENTS", "20000"))
+    runs = 3 if quick else 5
+    marks: dict[str, list[float]] = {"first": [], "all": [], "floor": []}
+    with SimProcess(name="bench-rows") as sim:
+        total = sim.call("load", n)["count"]
+        for _ in range(runs):
+            marks["floor"].append(_floor_seconds(sim.info["url"]))
+            app = _make_app(sim.kubeconfig)
+            original_start = app._start
+            started: list[float] = []
+
+            def start(original: Callable[[], None] = original_start,
+                      started: list[float] = started) -> None:
+                started.append(time.perf_counter())
+                original()
+
+            app._start = start
+
+            async def scenario(app: Any = app, started: list[float] = started) -> None:
+                async with app.run_test(size=(160, 50)) as pilot:
+                    frames = Frames(app)
+                    if not await _wait(pilot, lambda: app.table.row_count > 0, 120):
+                        raise RuntimeError("no rows")
+                    seen = time.perf_counter()
+                    frame = await frames.next_after(seen)
+                    marks["first"].append((frame or seen) - started[0])
+                    if not await _wait(pilot, lambda: app.table.row_count == total, 300):
+                        raise RuntimeError("the table never held every event")
+                    seen = time.perf_counter()
+                    frame = await frames.next_after(seen)
+                    marks["all"].append((frame or seen) - started[0])
+                    await pilot.press("q")
+
+            asyncio.run(scenario())
+        marks["floor"].append(_floor_seconds(sim.info["url"]))
+    floor = statistics.median(marks["floor"])
+    first, whole = statistics.median(marks["first"]), statistics.median(marks["all"])
+    note = f"median of {runs}; {n:,} events, pages of 500 over HTTP"
+    return {
+        "rows_floor_s": metric(round(floor, 3), "s", "", None,
+                               f"fetch + json.loads of every page, in process; {note}"),
+        "rows_first_s": metric(round(first, 3), "s", "", None,
+                               "sources' start (after the first paint) to the first frame "
+                               f"with rows; {note}"),
+        "rows_all_s": metric(round(whole, 3), "s", "", None,
+                             f"sources' start to the frame with all {n:,} rows; {note}"),
+        "rows_first_vs_floor": metric(round(first / floor, 2), "x", "<= 2", first / floor <= 2,
+                                      "the TUI's first rows against the floor (the bar)"),
+        "rows_all_vs_floor": metric(round(whole / floor, 2), "x", "", None,
+                                    "the TUI's whole list against the floor (information: "
+                                    "parsing with the raw object kept, the store's indexes "
+                                    "and repaints share one interpreter lock)"),
+    }
+
+
 # -- orchestration -------------------------------------------------------------------
 
 PART_FUNCTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "first_paint": part_first_paint,
     "memory": part_memory,
     "ingest": part_ingest,
+    "first_rows": part_first_rows,
 }
 
 

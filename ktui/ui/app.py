@@ -47,6 +47,7 @@ from ktui.ui.widgets.sidebar import NamespaceSidebar
 from ktui.ui.widgets.sparkline import EventSparkline
 
 PUMP_INTERVAL = 0.25  # s: at most four repaints a second however fast events come
+FIRST_ROWS_INTERVAL = 0.05  # s: while the active context has no event yet
 MIN_WINDOW = 600.0  # s: the sparkline spans at least ten minutes
 
 
@@ -188,6 +189,9 @@ class KtuiApp(CommandsMode, HistoryMode, App[None]):
         # Sources import their clients: start them after the first paint.
         self.call_after_refresh(self._start)
         self.set_interval(PUMP_INTERVAL, self.pump)
+        # Until the first events arrive, look every 50 ms: the first rows of a list show
+        # as soon as its first page is in, not at the next quarter-second tick.
+        self.set_interval(FIRST_ROWS_INTERVAL, self._pump_while_empty)
         self.set_interval(1.0, self._tick)
 
     def _start(self) -> None:
@@ -246,6 +250,11 @@ class KtuiApp(CommandsMode, HistoryMode, App[None]):
             )
             self._refresh_sparkline()
         self._refresh_header()
+
+    def _pump_while_empty(self) -> None:
+        session = self.session
+        if self.mode == "live" and session is not None and not len(session.store):
+            self.pump()
 
     def _tick(self) -> None:
         if not self.table.absolute_time:

@@ -139,3 +139,31 @@ async def test_rbac_with_no_namespace_to_fall_back_to_says_how_and_ns_watches_on
                        and app.table.row_count == len(expected), timeout=20)
         assert not app.header.state.state_is_error
         assert {app.table.event_at(r).namespace for r in range(app.table.row_count)} == {"test"}  # type: ignore[union-attr]
+
+
+async def test_rows_added_while_watching_are_all_reachable(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    """The table grows without a screen layout per batch (EventTable._set_virtual_size):
+    its scroll range and scrollbar must still follow the row count."""
+    app = make_app()
+    cluster = clusters[0]
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, loaded(app, cluster))
+        table = app.table
+        for batch in range(3):
+            for n in range(150):
+                cluster.emit(namespace="test", reason="Pulled", message=f"batch {batch} #{n}",
+                             name=f"pod-{batch}-{n}", time=NOW + batch * 200 + n)
+            await wait_for(pilot, lambda: table.row_count == len(cluster.events()))
+        await pilot.pause(0.3)
+        assert table.virtual_size.height == table.row_count + 1
+        assert table.vertical_scrollbar.window_virtual_size == table.row_count + 1
+        await pilot.press("G")
+        await pilot.pause()
+        assert table.cursor == table.row_count - 1
+        assert table.scroll_y >= table.max_scroll_y - 1 > 0  # the column titles take a line
+        oldest = table.event_at(table.row_count - 1)
+        assert oldest is not None
+        last_line = table.render_line(table.size.height - 1).text
+        assert oldest.object.name[:10] in last_line

@@ -189,7 +189,7 @@ class EventTable(ScrollView, can_focus=True):
             if row is not None:
                 self.cursor = row
         self.cursor = min(max(self.cursor, 0), max(rows - 1, 0))
-        self.virtual_size = Size(self._total_width, rows + 1)
+        self._set_virtual_size(Size(self._total_width, rows + 1))
         if self.follow:
             self.scroll_to(y=0 if self.newest_first else max(rows - body, 0), animate=False)
         else:
@@ -286,6 +286,21 @@ class EventTable(ScrollView, can_focus=True):
         self.data_changed()
 
     # -- layout and rendering ------------------------------------------------------------
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """``virtual_size`` without a layout of the whole screen when only the number of
+        rows changed and the scrollbar stays as it is: assigning the reactive lays the
+        screen out again (tens of ms), which a list or a storm would pay on every pump."""
+        old = self.virtual_size
+        if size == old:
+            return
+        height = self.container_size.height
+        if (size.width == old.width and self.show_vertical_scrollbar
+                and size.height > height and old.height > height):
+            self.set_reactive(EventTable.virtual_size, size)
+            self._scroll_update(size)  # the scrollbar's range, and a valid scroll_y
+            return
+        self.virtual_size = size
 
     def on_resize(self, event: Resize) -> None:
         self._layout = []
