@@ -166,4 +166,4 @@ async def test_rows_added_while_watching_are_all_reachable(
         oldest = table.event_at(table.row_count - 1)
         assert oldest is not None
         last_line = table.render_line(table.size.height - 1).text
-        assert oldest.object.name[:10] in last_line
+        assert oldest.reason in last_line and oldest.message[:12] in last_line
