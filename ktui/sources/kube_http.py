@@ -282,8 +282,12 @@ class Connection:
     @property
     def can_send_ahead(self) -> bool:
         """Whether :meth:`send` works here (not through a proxy, whose tunnel urllib3 sets
-        up inside its own request path)."""
-        return not self.creds.proxy
+        up inside its own request path), and with this urllib3: :meth:`send` borrows a
+        connection through the pool's ``_get_conn``/``_put_conn``, which are not public
+        API, so a urllib3 without them falls back to the thread pager."""
+        pool = urllib3.HTTPConnectionPool
+        return (not self.creds.proxy and callable(getattr(pool, "_get_conn", None))
+                and callable(getattr(pool, "_put_conn", None)))
 
     def send(
         self,
