@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -24,7 +25,6 @@ from textual.widgets import Footer
 
 from ktui.model.query import Query, QueryError, parse_query
 from ktui.model.safe_text import one_line
-from ktui.model.views import SavedView
 from ktui.settings import Settings
 from ktui.sources.base import (
     ConfigError,
@@ -39,12 +39,17 @@ from ktui.ui.history import HistorySession
 from ktui.ui.history_mode import HistoryMode
 from ktui.ui.screens.pickers import Prompt
 from ktui.ui.session import LiveSession, Sessions, SourceCatalog
-from ktui.ui.views_actions import ViewCommands, ViewsActions
 from ktui.ui.widgets.detail import DetailPane, event_json
 from ktui.ui.widgets.event_table import EventTable
 from ktui.ui.widgets.header import EventHeader, HeaderState
 from ktui.ui.widgets.sidebar import NamespaceSidebar
 from ktui.ui.widgets.sparkline import EventSparkline
+
+if TYPE_CHECKING:  # saved views load on first use: not before the first paint
+    from textual.command import Provider
+
+    from ktui.model.views import SavedView
+    from ktui.ui.views_actions import ViewsActions
 
 PUMP_INTERVAL = 0.25  # s: at most four repaints a second however fast events come
 FIRST_ROWS_INTERVAL = 0.05  # s: while the active context has no event yet
@@ -66,6 +71,13 @@ def _freeze_long_lived() -> None:
     gc.freeze()
 
 
+def _view_commands() -> type[Provider]:
+    """The palette's saved-view commands (Textual calls this when the palette opens)."""
+    from ktui.ui.views_actions import ViewCommands
+
+    return ViewCommands
+
+
 def _hint(error: SourceError | None) -> str:
     if error is None or error.hint:
         return ""
@@ -84,7 +96,7 @@ class KtuiApp(CommandsMode, HistoryMode, App[None]):
     CSS_PATH = "ktui.tcss"
     TITLE = "ktui"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
-    COMMANDS = App.COMMANDS | {ViewCommands}
+    COMMANDS = App.COMMANDS | {_view_commands}
 
     BINDINGS = [
         Binding("w", "types('Warning')", "Warnings", id="types.warning"),
@@ -135,7 +147,7 @@ class KtuiApp(CommandsMode, HistoryMode, App[None]):
         view: SavedView | None = None,
     ) -> None:
         super().__init__()
-        self.saved_views = ViewsActions(self)
+        self._saved_views: ViewsActions | None = None
         self.start_view = view
         # Runs once after the first paint, before any source starts (the demo starts its
         # simulated clusters here, so they never delay the first frame).
@@ -155,6 +167,15 @@ class KtuiApp(CommandsMode, HistoryMode, App[None]):
         self._production = re.compile(self.settings.production_pattern, re.IGNORECASE)
         self._seen_generation = -1
         self._last_histogram_at = 0.0
+
+    @property
+    def saved_views(self) -> ViewsActions:
+        """Save, list and load views (ktui.ui.views_actions), imported when first used."""
+        if self._saved_views is None:
+            from ktui.ui.views_actions import ViewsActions
+
+            self._saved_views = ViewsActions(self)
+        return self._saved_views
 
     # -- layout --------------------------------------------------------------------------
 

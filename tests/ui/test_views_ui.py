@@ -128,7 +128,9 @@ def _list_lines(screen: ViewsScreen) -> str:
 
 def test_app_py_wires_saved_views() -> None:
     assert WANTED.items() <= _bound(KtuiApp).items()
-    assert ViewCommands in KtuiApp.COMMANDS
+    providers = {source if isinstance(source, type) else source()
+                 for source in KtuiApp.COMMANDS}
+    assert ViewCommands in providers
 
 
 # -- save -------------------------------------------------------------------------------

@@ -31,9 +31,15 @@ def test_the_ui_starts_without_the_clients() -> None:
 
 
 def test_the_first_paint_waits_for_no_view_writer_and_no_highlighter() -> None:
-    """tomlkit (writing views) and pygments (the JSON detail) load when first used."""
+    """tomlkit (writing views), pygments (the JSON detail) and the saved-view modules
+    load when first used."""
     modules = imported_after("import ktui.cli, ktui.ui.launch, ktui.ui.app")
     assert not modules & {"tomlkit", "pygments"}
+    code = ("import sys, json\nimport ktui.cli, ktui.ui.launch, ktui.ui.app\n"
+            "print(json.dumps(sorted(m for m in sys.modules if 'views' in m)))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    assert json.loads(out) == []
 
 
 def test_the_demo_is_prepared_without_the_simulator() -> None:
