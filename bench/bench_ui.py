@@ -27,6 +27,7 @@ sets the small ones):
     KTUI_BENCH_INGEST_SECONDS  sustained storm duration                    60
     KTUI_BENCH_BURST_RATE      burst storm, events/s                       20000
     KTUI_BENCH_BURST_SECONDS   burst duration                              5
+    KTUI_BENCH_PAINT_BYTECODE  0: first paint without cached bytecode      1
 
 ``run()`` returns ``{metric: {"value", "unit", "bar", "pass", "note"}}`` (the shape
 ``bench/run.py`` turns into tables); numbers are medians of the repetitions.
@@ -312,6 +313,12 @@ def part_first_paint(quick: bool) -> dict[str, Any]:
     home = tempfile.mkdtemp(prefix="ktui-bench-home-")
     env = {"KTUI_CONFIG_DIR": home, "KTUI_STATE_DIR": home, "KTUI_CACHE_DIR": home,
            "KUBECONFIG": str(Path(home) / "none")}
+    if os.environ.get("KTUI_BENCH_PAINT_BYTECODE", "1") != "0":
+        # As an installed ktui has its .pyc files (pip compiles them): with
+        # PYTHONDONTWRITEBYTECODE set and an editable install, every start would compile
+        # ktui's own modules from source (tens of ms). The warm-up below fills the cache.
+        env["PYTHONDONTWRITEBYTECODE"] = ""  # empty: unset, for Python
+        env["PYTHONPYCACHEPREFIX"] = str(Path(home) / "pycache")
     with SimProcess(name="bench-paint") as sim:
         sim.call("load", 2000)
         modes = {
