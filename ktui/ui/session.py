@@ -131,12 +131,11 @@ class Sessions:
             session.store.set_query(query)
         self.active = session
         if not session.running:
-            catalog = self.catalog
-            session.start(lambda: catalog.live(context, namespaces), namespaces)
+            self.restart(context, namespaces)
         return session
 
     def restart(self, context: str, namespaces: list[str] | None) -> LiveSession:
-        """Start ``context``'s source again over other namespaces (its store is kept)."""
+        """(Re)start ``context``'s source over ``namespaces`` (its store is kept)."""
         session = self.by_context[context]
         catalog = self.catalog
         session.start(lambda: catalog.live(context, namespaces), namespaces)
