@@ -7,30 +7,38 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ktui.model.safe_text import one_line
 
-MODAL_CSS = """
-ModalScreen { align: center middle; }
-ModalScreen > Vertical {
-    width: 70; max-width: 95%; height: auto; max-height: 90%;
+
+def modal_css(screen: str, width: int) -> str:
+    """The modal look (centred, bordered, over the explorer) for one screen class. The
+    selectors start with the screen's own type: Textual scopes a class's DEFAULT_CSS to
+    that type, so a rule starting with ``ModalScreen`` would never match."""
+    return f"""
+{screen} {{ align: center middle; }}
+{screen} > Vertical, {screen} > VerticalScroll {{
+    width: {width}; max-width: 95%; height: auto; max-height: 90%;
     border: round $accent; background: $surface; padding: 0 1;
-}
-ModalScreen OptionList { height: auto; max-height: 20; border: none; }
-ModalScreen .title { text-style: bold; padding: 0 0 1 0; }
-ModalScreen .hint { color: $text-muted; }
-ModalScreen .error { color: $error; }
+}}
+{screen} Label {{ width: 100%; }}
+{screen} OptionList {{ height: auto; max-height: 20; border: none; }}
+{screen} .title {{ text-style: bold; padding: 0 0 1 0; }}
+{screen} .hint {{ color: $text-muted; }}
+{screen} .error {{ color: $error; }}
+{screen} .problem {{ color: $error; }}
+{screen} .-none {{ display: none; }}
 """
 
 
 class ContextPicker(ModalScreen[str | None]):
     """Lists the kubeconfig's contexts; Enter switches, Escape cancels."""
 
-    DEFAULT_CSS = MODAL_CSS
+    DEFAULT_CSS = modal_css("ContextPicker", 70)
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="picker.cancel")]
 
     def __init__(self, contexts: list[str], current: str | None,
@@ -70,7 +78,7 @@ class ContextPicker(ModalScreen[str | None]):
 class Prompt(ModalScreen[str | None]):
     """One line of input, with an inline error kept until the text parses."""
 
-    DEFAULT_CSS = MODAL_CSS
+    DEFAULT_CSS = modal_css("Prompt", 70)
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="prompt.cancel")]
 
     def __init__(self, title: str, value: str = "", hint: str = "",
@@ -96,31 +104,38 @@ class Prompt(ModalScreen[str | None]):
 
 
 HELP = """\
-ktui: Kubernetes events, newest first.
+ktui: Kubernetes events, newest first. ↑/↓ scroll, Esc closes.
 
-Types        w warnings only · n normal only · a all types
-Filter       / query, e.g.  type:Warning ns:payments reason~BackOff -reason:Pulled kind:Pod
-             name:web-1 plus free words · Esc in the prompt cancels
-Namespaces   tab to the sidebar · space toggles one · enter only this · 0 all namespaces
-             :ns NAME ... shows those (and watches them where RBAC forbids the cluster)
-Contexts     c or :ctx lists them; each keeps its own events
-Table        j/k ↑/↓ move · g/G top/bottom · PgUp/PgDn · enter detail · z detail full screen
-Follow       f follow on/off · scrolling away pauses and counts new events · End resumes
-Time         t relative/absolute · s newest/oldest first
-Copy         y copies the event's JSON (OSC 52: works over SSH)
-History      h live/history (same filter) · [ ] step the window · + - zoom · > zoom into
-             the selected bucket · T range (6h, or FROM..TO) · H the selected object's history
-Views        ctrl+s save the current view · v list (enter load, r rename, d delete) · 1-9 load
-Other        ctrl+p every action · ? this help · q quit
+Types       w warnings only · n normal only · a all types
+Filter      / a query, e.g. type:Warning ns:payments
+            reason~BackOff -reason:Pulled kind:Pod name:web-1,
+            plus free words · Esc cancels the prompt
+Namespaces  b the sidebar: space toggles one · enter only this
+            0 all · :ns NAME ... only those (and watched alone
+            where RBAC forbids the cluster-wide list)
+Contexts    c or :ctx lists them; each keeps its own events
+Table       j/k ↑/↓ move · g/G top/bottom · PgUp/PgDn
+            enter detail · z full screen · Esc closes it
+Follow      f on/off · scrolling away pauses and counts new
+            events · End resumes
+Time        t relative/absolute · s newest/oldest first
+Copy        y the event's JSON (OSC 52: works over SSH)
+History     h live/history, same filter · [ ] step the window
+            + - zoom · > the selected event's bucket
+            T a range (6h, or FROM..TO) · H the selected
+            event's object over 7 days
+Views       ctrl+s save the current view · 1-9 load one
+            v list: enter load, r rename, d delete
+Other       ctrl+p every action · ? this help · q quit
 
-Keys can be remapped in settings.toml under [keys], by binding id (see README).
+Keys can be remapped in settings.toml under [keys] (README).
 """
 
 
 class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = MODAL_CSS + "HelpScreen > Vertical { width: 100; }"
+    DEFAULT_CSS = modal_css("HelpScreen", 80)
     BINDINGS = [Binding("escape,q,question_mark", "dismiss(None)", "Close", id="help.close")]
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll():  # at 80x24 it is taller than the screen
             yield Static(Text(HELP))

@@ -25,27 +25,10 @@ from textual.widgets.option_list import Option
 from ktui.model.query import QueryError
 from ktui.model.safe_text import one_line
 from ktui.model.views import SavedView, ViewProblem
+from ktui.ui.screens.pickers import modal_css
 from ktui.ui.widgets.event_table import COLUMN_KEYS
 
 MAX_PROBLEMS = 5  # lines; more are summarised (``ktui views list`` shows them all)
-
-
-def _modal_css(screen: str, width: int) -> str:
-    """The modal look of :data:`ktui.ui.screens.pickers.MODAL_CSS`, with selectors that
-    start with the screen's own type: Textual scopes a class's DEFAULT_CSS to that type,
-    so a rule starting with ``ModalScreen`` would never match."""
-    return f"""
-{screen} {{ align: center middle; }}
-{screen} > Vertical {{
-    width: {width}; max-width: 95%; height: auto; max-height: 90%;
-    border: round $accent; background: $surface; padding: 0 1;
-}}
-{screen} Label {{ width: 100%; }}
-{screen} .title {{ text-style: bold; padding: 0 0 1 0; }}
-{screen} .hint {{ color: $text-muted; }}
-{screen} .problem {{ color: $error; }}
-{screen} .-none {{ display: none; }}
-"""
 
 
 class ViewsBackend(Protocol):
@@ -111,7 +94,7 @@ class ViewsScreen(ModalScreen[SavedView | None]):
     """Saved views: Enter loads (dismisses with the view), r renames, d deletes after a
     confirmation, Esc closes. Files that do not load are listed below, never touched."""
 
-    DEFAULT_CSS = _modal_css("ViewsScreen", 96) + """
+    DEFAULT_CSS = modal_css("ViewsScreen", 96) + """
     ViewsScreen OptionList { height: auto; max-height: 45vh; }
     ViewsScreen #views-problems, ViewsScreen #views-warnings {
         height: auto; text-wrap: nowrap; text-overflow: ellipsis; padding: 1 0 0 0;
@@ -228,7 +211,7 @@ class NamePrompt(ModalScreen[str | None]):
     """Asks for a view name; ``validate`` returns a one-line problem or None. Unlike
     :class:`ktui.ui.screens.pickers.Prompt`, title and hints are Text (they hold names)."""
 
-    DEFAULT_CSS = _modal_css("NamePrompt", 70) + """
+    DEFAULT_CSS = modal_css("NamePrompt", 70) + """
     NamePrompt .summary { color: $text-muted; padding: 0 0 1 0; }
     NamePrompt .hint { padding: 1 0 0 0; }
     """
@@ -302,7 +285,7 @@ class Confirm(ModalScreen[bool]):
     """A yes/no question: ``y`` is yes; ``n`` and Esc are no. Enter does nothing, so a
     stray key never confirms a deletion."""
 
-    DEFAULT_CSS = _modal_css("Confirm", 60)
+    DEFAULT_CSS = modal_css("Confirm", 60)
     BINDINGS = [
         Binding("y", "dismiss(True)", "Yes", id="views.confirm.yes"),
         Binding("n,escape", "dismiss(False)", "No", id="views.confirm.no"),
