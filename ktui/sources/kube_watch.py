@@ -11,11 +11,12 @@ a failure; back off 0.8 s doubling to 30 s with jitter, reset after 2 minutes he
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +107,17 @@ Apply = Callable[["Worker", list[Event], list[Event], bool], None]
 Report = Callable[["Worker", State, str, "float | None", "SourceError | None"], None]
 
 
+@contextlib.contextmanager
+def _continue_expiry(token: str | None) -> Iterator[None]:
+    """A 410 on a page asked with a continue token: the token expired (list again)."""
+    try:
+        yield
+    except HTTPStatusError as exc:
+        if exc.code == 410 and token:
+            raise ContinueExpired() from None
+        raise
+
+
 class _PageRequest:
     """One page's request, sent: its body when asked for, or the error of a failed list
     page (410 on a continue token: :class:`ContinueExpired`)."""
@@ -118,12 +130,8 @@ class _PageRequest:
     def body(self) -> bytes:
         response = self.pending.response()
         body = self.conn.read_body(response)
-        try:
+        with _continue_expiry(self.token):
             self.conn.raise_for_status(response, body)
-        except HTTPStatusError as exc:
-            if exc.code == 410 and self.token:
-                raise ContinueExpired() from None
-            raise
         return body
 
     def discard(self) -> None:
@@ -197,28 +205,22 @@ class Worker:
         assert forbidden is not None
         raise forbidden
 
-    def _fetch_page(self, token: str | None) -> bytes:
+    def _page_request(self, token: str | None) -> tuple[str, dict[str, Any]]:
         params = {
             "limit": self.s.page_size,
             "continue": token,
             "fieldSelector": self.field_selector,
         }
-        path = events_path(self.api, self.namespace)
-        try:
+        return events_path(self.api, self.namespace), params
+
+    def _fetch_page(self, token: str | None) -> bytes:
+        path, params = self._page_request(token)
+        with _continue_expiry(token):
             # gzip as client-go asks: a 20,000-event list is 23 MB of JSON on the wire
             return self.conn.get_json(path, params, read_timeout=self.s.list_timeout, headers=_GZIP)
-        except HTTPStatusError as exc:
-            if exc.code == 410 and token:
-                raise ContinueExpired() from None
-            raise
 
     def _send_page(self, token: str | None) -> _PageRequest:
-        params = {
-            "limit": self.s.page_size,
-            "continue": token,
-            "fieldSelector": self.field_selector,
-        }
-        path = events_path(self.api, self.namespace)
+        path, params = self._page_request(token)
         pending = self.conn.send(path, params, read_timeout=self.s.list_timeout, headers=_GZIP)
         return _PageRequest(self.conn, pending, token)
 
