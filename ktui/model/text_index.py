@@ -22,8 +22,10 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
-from itertools import accumulate
+from collections.abc import Callable, Iterable, Mapping
+from itertools import accumulate, compress
+from operator import eq, itemgetter
+from typing import cast
 
 from ktui.model.event import Event, untrack
 
@@ -88,7 +90,7 @@ class _Chunk:
         end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.text)
         return self.text[self.starts[index] : end]
 
-    def hits(self, word: str) -> Iterable[int]:
+    def hits(self, word: str) -> list[int]:
         """Indexes of the entries whose key contains ``word`` (lowered, no separator)."""
         if self.keys is not None:
             return [index for index, key in enumerate(self.keys) if word in key]
@@ -105,6 +107,33 @@ class _Chunk:
                 break
             position = find(word, starts[index + 1])
         return found
+
+
+def _collect(
+    found: dict[int, tuple[float, int, Event]],
+    indexes: list[int],
+    uids: list[str],
+    ids: array[int],
+    times: array[float],
+    seqs: array[int],
+    get: Callable[[str], Event | None],
+) -> None:
+    """Add the hits at ``indexes`` whose entry indexed the current version of its event."""
+    if len(indexes) == 1:
+        (index,) = indexes
+        event = get(uids[index])
+        if event is not None and id(event) == ids[index]:
+            found[ids[index]] = (times[index], seqs[index], event)
+        return
+    pick = itemgetter(*indexes)  # a tuple of the items at indexes, in one C call
+    events = list(map(get, pick(uids)))
+    indexed = pick(ids)
+    current = map(eq, map(id, events), indexed)  # id(None) is never an event's
+    # an event is None only where `current` is False, so none is kept
+    entries = cast(
+        Iterable[tuple[float, int, Event]], zip(pick(times), pick(seqs), events, strict=True)
+    )
+    found.update(compress(zip(indexed, entries, strict=True), current))
 
 
 class TextIndex:
@@ -154,32 +183,29 @@ class TextIndex:
         # entries for the other words.
         lowered.sort(key=len, reverse=True)
         first, others = lowered[0], lowered[1:]
-        # by id(): an entry of a replaced version whose address the current version
-        # reuses would otherwise give the event twice
+        # Per hit, the work runs in C (itemgetter, map, compress): over thousands of hits
+        # a Python loop body costs more than the scan itself. Keyed by id(): an entry of
+        # a replaced version whose address the current version reuses would otherwise
+        # give the event twice.
         found: dict[int, tuple[float, int, Event]] = {}
         exact = True
         get = live.get
         for chunk in self._chunks:
-            uids, ids, seqs, times = chunk.uids, chunk.ids, chunk.seqs, chunk.times
             if chunk.keys is not None:
-                keys = chunk.keys
-                indexes: Iterable[int] = [i for i, key in enumerate(keys) if first in key]
+                indexes = [i for i, key in enumerate(chunk.keys) if first in key]
             else:
                 indexes = chunk.hits(first)
-            for index in indexes:
-                if others:
-                    key = chunk.key(index)
-                    if not all(word in key for word in others):
-                        continue
-                event = get(uids[index])
-                indexed = ids[index]
-                if event is not None and id(event) == indexed:
-                    found[indexed] = (times[index], seqs[index], event)
-            for uid, indexed, seq, time in chunk.always:
-                event = get(uid)
-                if event is not None and id(event) == indexed:
-                    found[indexed] = (time, seq, event)
-                    exact = False
+            if others and indexes:
+                key = chunk.key
+                indexes = [i for i in indexes if all(word in key(i) for word in others)]
+            if indexes:
+                _collect(found, indexes, chunk.uids, chunk.ids, chunk.times, chunk.seqs, get)
+            if chunk.always:
+                for uid, indexed, seq, time in chunk.always:
+                    event = get(uid)
+                    if event is not None and id(event) == indexed:
+                        found[indexed] = (time, seq, event)
+                        exact = False
         return list(found.values()), exact
 
     def sweep(self, live: Mapping[str, Event], chunks: int = 1, *, oldest: bool = True) -> None:
