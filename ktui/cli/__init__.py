@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Protocol
@@ -93,5 +94,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+# Commands whose work is done once their output is written: the interpreter's teardown
+# (every module, and a listing's objects, freed one by one) is skipped. It took ~25 ms of a
+# 0.27 s `ktui events -A` over 20,000 events. They hold nothing that needs it: no temporary
+# files, no atexit handlers of their own, and their output is flushed here.
+_EXIT_AT_ONCE = frozenset({"events"})
+
+
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    if sys.argv[1:2] and sys.argv[1] in _EXIT_AT_ONCE:
+        try:
+            for stream in (sys.stdout, sys.stderr):
+                if not stream.closed:  # main() closes stderr when the reader has left
+                    stream.flush()
+        except BrokenPipeError:
+            pass  # `ktui events | head`: the reader left, which main() counts as success
+        except OSError as error:  # a full disk under a redirect
+            print(f"ktui: cannot write the output: {error}", file=sys.stderr)
+            code = code or 1
+        os._exit(code)
+    sys.exit(code)

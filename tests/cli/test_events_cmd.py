@@ -66,6 +66,26 @@ def test_all_namespaces_jsonl_is_every_event_in_time_order(
     assert done.stdout.isascii()  # every control and non-ASCII character escaped
 
 
+def test_a_reader_that_leaves_early_is_not_an_error(kubeconfig: Path) -> None:
+    """`ktui events | head -1`: the rest of the output has nowhere to go, and ktui (which
+    exits without the interpreter's teardown after a listing) ends quietly with 0."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ktui.cli", "events", "--kubeconfig", str(kubeconfig),
+         "-A", "-o", "jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "KUBECONFIG": "/nonexistent"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    code = proc.wait(60)
+    stderr = proc.stderr.read().decode()
+    assert json.loads(first)["uid"]
+    assert code == 0, stderr
+    assert stderr == ""
+
+
 def test_expired_continue_token_during_the_listing(cluster: SimCluster, kubeconfig: Path) -> None:
     cluster.faults.expire_next_continue(1)
     done = ktui("--kubeconfig", str(kubeconfig), "-A", "-o", "jsonl")
