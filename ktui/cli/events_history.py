@@ -92,7 +92,11 @@ def _fail(message: str, code: int) -> Exception:
 def dispatch(args: argparse.Namespace) -> int | None:
     """Run history mode, or fill ``args`` in from a live saved view and return None so the
     live listing goes on. Plain live arguments are checked and left alone."""
-    view = _load_view(args.view) if getattr(args, "view", None) is not None else None
+    view = None
+    if getattr(args, "view", None) is not None:
+        from ktui.cli.views_cmd import load_view
+
+        view = load_view(args.view)
     history = bool(args.history) or (view is not None and view.mode == "history")
     if not history:
         for attribute, flag in HISTORY_ONLY:
@@ -114,32 +118,6 @@ def _name(view: SavedView | None) -> str:
     from ktui.model.views import show_name
 
     return show_name(view.name) if view is not None else "''"
-
-
-def _load_view(name: str) -> SavedView:
-    from ktui.model.query import QueryError
-    from ktui.model.views import ViewError, ViewNotFound, ViewStore
-    from ktui.paths import views_dir
-
-    store = ViewStore(views_dir())
-    try:
-        view = store.get(name)
-    except ViewNotFound as error:
-        message = str(error)
-        try:
-            broken = sum(1 for p in store.load_all()[1] if p.skipped)
-        except ViewError:
-            broken = 0
-        if broken:
-            message += f"; {broken} view file(s) could not be loaded (ktui views list says why)"
-        raise _fail(message, EXIT_USAGE) from None
-    except ViewError as error:
-        raise _fail(str(error), EXIT_USAGE) from None
-    try:
-        view.to_query()
-    except QueryError as error:
-        raise _fail(f"saved view {_name(view)}: invalid query: {error}", EXIT_USAGE) from None
-    return view
 
 
 def _apply_live_view(args: argparse.Namespace, view: SavedView) -> None:

@@ -180,3 +180,43 @@ def _write_stored(text: str) -> None:
     sys.stdout.write(text)
     if text and not text.endswith("\n"):
         sys.stdout.write("\n")
+
+
+def load_view(name: str) -> SavedView:
+    """The saved view ``name`` for ``ktui --view`` and ``ktui events --view``, checked:
+    a CliError with one line and exit 2 when it cannot be used.
+
+    The line is the store's own ("no saved view named 'x' (known: …)"), except that a
+    file which would hold this name but cannot be read is most likely this very view,
+    broken by a hand edit: then the line says what is wrong with that file. Other broken
+    files are counted, since one of them may hold the name too."""
+    from ktui.cli import CliError
+    from ktui.model.views import ViewNotFound, show_name
+    from ktui.model.views_files import candidate_names
+
+    store = ViewStore(views_dir())
+    try:
+        view = store.get(name)
+    except ViewNotFound as error:
+        message = str(error)
+        try:
+            skipped = [problem for problem in store.load_all()[1] if problem.skipped]
+        except (ViewError, OSError):
+            skipped = []
+        files = set(candidate_names(name))
+        mine = [problem for problem in skipped if problem.path.name in files]
+        if mine:
+            message = f"saved view {show_name(name)}: {mine[0]}"
+        elif skipped:
+            message += (f"; {len(skipped)} view file(s) could not be loaded "
+                        "(ktui views list says why)")
+        raise CliError(one_line(message, 400), EXIT_USAGE) from None
+    except (ViewError, OSError) as error:
+        raise CliError(one_line(str(error), 400), EXIT_USAGE) from None
+    try:
+        view.to_query()
+    except QueryError as error:
+        raise CliError(
+            one_line(f"saved view {show_name(view.name)}: invalid query: {error}", 400), EXIT_USAGE
+        ) from None
+    return view

@@ -15,7 +15,6 @@ from ktui.sources.base import SourceError
 from ktui.ui.history import HistorySession
 
 if TYPE_CHECKING:
-    from ktui.model.views import SavedView
     from ktui.sources.opensearch import HistorySource
 
 
@@ -50,40 +49,15 @@ def make_history(table: dict[str, object], overrides: dict[str, object]) -> Hist
     return session
 
 
-def load_view(name: str) -> SavedView:
-    """The saved view ``name`` for ``ktui --view``; a CliError (exit 2) when there is no
-    such view or its file cannot be loaded."""
-    from ktui import paths
-    from ktui.model.views import ViewError, ViewNotFound, ViewStore
-    from ktui.model.views_files import candidate_names
-
-    store = ViewStore(paths.views_dir())
-    try:
-        return store.get(name)
-    except ViewNotFound:
-        try:
-            views, problems = store.load_all()
-        except (ViewError, OSError):
-            views, problems = [], []
-        # A file that would hold this name but cannot be read is most likely this view,
-        # broken by a hand edit: say what is wrong with it rather than "no such view".
-        files = set(candidate_names(name))
-        for problem in problems:
-            if problem.skipped and problem.path.name in files:
-                raise CliError(f"view {one_line(name, 60)}: {one_line(str(problem), 300)}",
-                               2) from None
-        names = [view.name for view in views]
-        known = f" (saved: {', '.join(one_line(n, 40) for n in names)})" if names else ""
-        raise CliError(f"no saved view named {one_line(name, 60)}{known}", 2) from None
-    except (ViewError, OSError) as error:
-        raise CliError(f"view {one_line(name, 60)}: {one_line(str(error), 300)}", 2) from None
-
-
 def launch(args: argparse.Namespace) -> int:
     from ktui import paths
 
     settings = load_settings(paths.settings_file())
-    view = load_view(args.view) if getattr(args, "view", None) else None
+    view = None
+    if getattr(args, "view", None):
+        from ktui.cli.views_cmd import load_view
+
+        view = load_view(args.view)
     if view is not None and args.query:
         raise CliError("use either --view or --query, not both", 2)
     try:

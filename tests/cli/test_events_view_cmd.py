@@ -148,9 +148,15 @@ def test_unknown_and_broken_views(kubeconfig: Path, store: ViewStore) -> None:
     assert line.startswith("ktui: saved view 'broken' (broken.toml) cannot be loaded: ")
     assert "sideways" in line and line.endswith("fix or delete that file")
     store.directory.joinpath("garbage.toml").write_text("name = \x1b[2J\n[[[")
+    # the file that would hold the name is broken: the line says what is wrong with it
     line = one_error_line(ktui(store, "--view", "garbage", *kc), 2)
+    assert line.startswith("ktui: saved view 'garbage': ")
+    assert "garbage.toml: not valid TOML" in line
+    assert "\x1b" not in line
+    # another name: the broken files are counted, since one of them may hold it
+    line = one_error_line(ktui(store, "--view", "other", *kc), 2)
     assert line == (
-        "ktui: no saved view named 'garbage' (known: 'fine'); "
+        "ktui: no saved view named 'other' (known: 'fine'); "
         "2 view file(s) could not be loaded (ktui views list says why)"
     )
     line = one_error_line(ktui(store, "--view", "fine", *kc, "--since", "1h"), 2)

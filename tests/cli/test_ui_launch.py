@@ -50,7 +50,8 @@ def test_an_unknown_view_names_the_saved_ones(
     views.save(SavedView("payments", types=("Warning",)))
     views.save(SavedView("[red]odd[/]"))
     assert main(["--kubeconfig", kubeconfig, "--view", "nope"]) == 2
-    assert _error(capsys) == "ktui: no saved view named nope (saved: [red]odd[/], payments)"
+    # the store's own line, as `ktui events --view` and `ktui views show` say it
+    assert _error(capsys) == "ktui: no saved view named 'nope' (known: '[red]odd[/]', 'payments')"
 
 
 def test_a_corrupt_view_is_reported_and_left_alone(
@@ -61,7 +62,7 @@ def test_a_corrupt_view_is_reported_and_left_alone(
     broken.write_bytes(b'name = "broken"\nquery = [unclosed\n')
     assert main(["--kubeconfig", kubeconfig, "--view", "broken"]) == 2
     line = _error(capsys)
-    assert line.startswith("ktui: view broken: ") and "broken.toml: not valid TOML" in line
+    assert line.startswith("ktui: saved view 'broken': ") and "broken.toml: not valid TOML" in line
     assert broken.read_bytes() == b'name = "broken"\nquery = [unclosed\n'
 
 
