@@ -41,6 +41,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         "--event-ttl (default: never)")
     parser.add_argument("--token", default="admin-token",
                         help="bearer token written to the kubeconfig (default: admin-token)")
+    parser.add_argument("--gzip", action="store_true",
+                        help="gzip responses of 128 KiB or more to clients that accept it, "
+                        "as kube-apiserver does")
     parser.add_argument("--no-tls", action="store_true",
                         help="serve plain HTTP (kubectl then sends no token: use --no-auth)")
     parser.add_argument("--no-auth", action="store_true",
@@ -91,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
                                      seed=args.seed + i, tls=not args.no_tls,
                                      require_auth=not args.no_auth,
                                      tokens={args.token: Grant.all()},
-                                     event_ttl=args.event_ttl or None)
+                                     event_ttl=args.event_ttl or None, gzip=args.gzip)
             except ValueError as exc:
                 print(f"ktui sim: {exc}", file=sys.stderr)
                 return 2

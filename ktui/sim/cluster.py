@@ -53,8 +53,10 @@ class SimCluster:
                  seed: int = 1, now: Callable[[], float] | None = None,
                  bookmark_interval: float = 5.0, continue_ttl: float = 300.0,
                  default_watch_timeout: float = 1800.0, tls: bool = False,
-                 event_ttl: float | None = None) -> None:
+                 event_ttl: float | None = None, gzip: bool = False) -> None:
         self.name = name
+        self.gzip = gzip
+        self.counters: dict[str, int] = {}  # kept across restarts: gzipped responses
         self.tls = tls
         self.host = host
         self._port = port
@@ -135,7 +137,8 @@ class SimCluster:
         if self._server is not None:
             return
         backend = Backend(self.store, self.tokens, self.faults, self.now,
-                          self.bookmark_interval, self.default_watch_timeout)
+                          self.bookmark_interval, self.default_watch_timeout, gzip=self.gzip,
+                          counters=self.counters)
         ctx = None
         if self.tls:
             from ktui.sim.tls import server_context

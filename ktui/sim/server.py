@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import json
 import logging
 import socket
@@ -47,6 +48,10 @@ EXPIRED_CONTINUE = (
 )
 
 
+GZIP_THRESHOLD = 128 * 1024  # kube-apiserver's defaultGzipThresholdBytes
+GZIP_LEVEL = 1  # and its defaultGzipContentEncodingLevel
+
+
 @dataclass
 class Backend:
     """Everything a request handler needs from its cluster."""
@@ -58,6 +63,10 @@ class Backend:
     bookmark_interval: float = 5.0
     default_watch_timeout: float = 1800.0
     stopping: threading.Event = field(default_factory=threading.Event)
+    # kube-apiserver's response compression (APIResponseCompression, on by default):
+    # bodies of 128 KiB or more are gzipped at level 1 when the client accepts gzip
+    gzip: bool = False
+    counters: dict[str, int] = field(default_factory=dict)  # what was served, for tests
 
 
 @dataclass
@@ -213,6 +222,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_bytes(self, code: int, body: bytes, ctype: str = JSON,
                    headers: dict[str, str] | None = None) -> None:
+        if (self.backend.gzip and len(body) >= GZIP_THRESHOLD
+                and "gzip" in (self.headers.get("Accept-Encoding") or "").lower()):
+            body = gzip.compress(body, GZIP_LEVEL)
+            headers = {**(headers or {}), "Content-Encoding": "gzip"}
+            counters = self.backend.counters
+            counters["gzipped"] = counters.get("gzipped", 0) + 1
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Cache-Control", "no-cache, private")

@@ -69,6 +69,19 @@ def test_get_events_json_matches_ground_truth(kube: tuple[SimCluster, Path]) -> 
     assert all(i["kind"] == "Event" and i["apiVersion"] == "v1" for i in d["items"])
 
 
+def test_get_events_gzipped(tmp_path: Path) -> None:
+    """The simulator's response compression, as kube-apiserver's, is what kubectl reads."""
+    c = SimCluster(name="gz", scenario="scenario-a", tokens=TOKENS, tls=True, gzip=True)
+    c.load(400)
+    with c:
+        write_kubeconfig(tmp_path / "kubeconfig", [c])
+        r = kubectl(tmp_path, "get", "events", "-A", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    assert c.counters["gzipped"] >= 1  # kubectl asked for gzip, and the page was sent so
+    assert {i["metadata"]["uid"] for i in json.loads(r.stdout)["items"]} == {
+        e["metadata"]["uid"] for e in c.events()}
+
+
 def test_chunk_size(kube: tuple[SimCluster, Path]) -> None:
     c, home = kube
     r = kubectl(home, "get", "events", "-A", "--chunk-size=50", "-o", "json", "-v=6")
