@@ -22,7 +22,7 @@ The bar (docs/reference performance.md): ktui takes at most 0.25x ``kubectl get 
 
 The simulator runs in its own process (``ktui sim``, over HTTPS so that kubectl sends the
 token). Three floors are reported: as a fresh ``python`` process, which pays what every
-command pays (interpreter start, urllib3 import, a new connection): the one the bar judges,
+command pays (interpreter start, urllib3 import): the one the bar judges,
 since ``ktui events`` and kubectl are commands too; in this process (no interpreter start,
 urllib3 already imported), which is the floor of the listing itself and the one the TUI's
 first rows are judged against in bench_ui; and through the kubernetes client, as a
