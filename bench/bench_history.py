@@ -21,7 +21,7 @@ from typing import Any
 
 from ktui.model.query import Query, parse_query
 from ktui.model.timerange import TimeRange
-from ktui.sim.exporter_docs import generate, index_documents
+from ktui.sim.exporter import generate, index_documents
 from ktui.sources.opensearch import HistorySource, OpenSearchConfig
 from ktui.sources.opensearch_paging import lane_body
 

@@ -28,10 +28,10 @@ Modules: ``cluster`` (SimCluster), ``store`` (versions, change log, snapshots),
 (event objects, bulk and storms), ``scenarios``/``hostile``, ``kubeconfig``, ``tls``.
 """
 
-from ktui.sim.auth import Grant
+from ktui.sim.apiserver.auth import Grant
+from ktui.sim.apiserver.kubeconfig import kubeconfig_text, write_kubeconfig
 from ktui.sim.cluster import SimCluster
-from ktui.sim.kubeconfig import kubeconfig_text, write_kubeconfig
-from ktui.sim.scenarios import SCENARIOS, demo_clusters
+from ktui.sim.events.scenarios import SCENARIOS, demo_clusters
 
 __all__ = ["SCENARIOS", "Grant", "SimCluster", "demo_clusters", "kubeconfig_text",
            "write_kubeconfig"]

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch, helpers
 
-from ktui.sim.exporter_docs import (
+from ktui.sim.exporter import (
     Prepared,
     generate,
     index_documents,

@@ -7,7 +7,7 @@ import pytest
 from ktui.model.event import parse_time
 from ktui.model.query import Query, Term, parse_query
 from ktui.model.timerange import TimeRange
-from ktui.sim.exporter_docs import SCENARIO_B, Prepared, millis
+from ktui.sim.exporter import SCENARIO_B, Prepared, millis
 from ktui.sources.opensearch import HistorySource
 
 from .conftest import Backend, Dataset

@@ -8,7 +8,7 @@ from typing import Any
 from ktui.model.event import Event
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
-from ktui.sim.exporter_docs import Expected, Prepared, expected, millis
+from ktui.sim.exporter import Expected, Prepared, expected, millis
 from ktui.sources.opensearch import HistoryPage, HistorySource
 
 

@@ -18,7 +18,7 @@ from ktui.model.event import from_exporter
 from ktui.model.timerange import TimeRange
 from ktui.model.views import SavedView, ViewStore
 from ktui.sim import SimCluster
-from ktui.sim.exporter_docs import generate, index_documents, stored_documents
+from ktui.sim.exporter import generate, index_documents, stored_documents
 from ktui.sources.catalog import KubeCatalog
 from ktui.sources.opensearch import HistorySource, OpenSearchConfig
 from ktui.ui.app import KtuiApp

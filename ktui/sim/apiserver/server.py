@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ktui.sim import discovery
-from ktui.sim.auth import (
+from ktui.sim.apiserver import discovery
+from ktui.sim.apiserver.auth import (
     Grant,
     TokenTable,
     access_review,
@@ -27,10 +27,14 @@ from ktui.sim.auth import (
     status,
     unauthorized,
 )
-from ktui.sim.convert import COLUMN_DEFINITIONS, table_cells
-from ktui.sim.faults import Faults
-from ktui.sim.selectors import SelectorError, field_matcher, label_selector_matches_nothing
-from ktui.sim.store import Snapshot, Store, Version
+from ktui.sim.apiserver.convert import COLUMN_DEFINITIONS, table_cells
+from ktui.sim.apiserver.faults import Faults
+from ktui.sim.apiserver.selectors import (
+    SelectorError,
+    field_matcher,
+    label_selector_matches_nothing,
+)
+from ktui.sim.apiserver.store import Snapshot, Store, Version
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
@@ -431,7 +435,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         api = API_OF_GROUP[group]
         if watch:
-            from ktui.sim.watch import serve_watch
+            from ktui.sim.apiserver.watch import serve_watch
 
             serve_watch(self, api, keep, query, out)
             return

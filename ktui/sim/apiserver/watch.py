@@ -10,11 +10,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ktui.sim.auth import status
-from ktui.sim.store import ADDED, Change, TooOld, Version
+from ktui.sim.apiserver.auth import status
+from ktui.sim.apiserver.store import ADDED, Change, TooOld, Version
 
 if TYPE_CHECKING:
-    from ktui.sim.server import Handler, Output
+    from ktui.sim.apiserver.server import Handler, Output
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 FLUSH_AT = 256 * 1024
@@ -89,7 +89,7 @@ class WatchStream:
     # -- content ------------------------------------------------------------------------
     def line(self, kind: str, v: Version) -> bytes:
         if self.out.table:
-            from ktui.sim.server import table_head, table_row
+            from ktui.sim.apiserver.server import table_head, table_row
 
             cols = not self.table_columns_sent
             self.table_columns_sent = True

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ktui.sim.generate import NODES
+from ktui.sim.events.generate import NODES
 
 if TYPE_CHECKING:
     from ktui.sim.cluster import SimCluster
@@ -355,14 +355,14 @@ def empty(c: SimCluster) -> None:
 
 def _hostile(c: SimCluster) -> None:
     """Untrusted text: Rich markup, ANSI/OSC escapes, controls, 200 KB, bidi, nulls."""
-    from ktui.sim.hostile import hostile
+    from ktui.sim.events.hostile import hostile
 
     hostile(c)
 
 
 def _malformed(c: SimCluster) -> None:
     """Objects no apiserver would send: nulls everywhere, unparseable times."""
-    from ktui.sim.hostile import malformed
+    from ktui.sim.events.hostile import malformed
 
     malformed(c)
 

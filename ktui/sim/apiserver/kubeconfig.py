@@ -27,7 +27,7 @@ def kubeconfig_text(clusters: Sequence[SimCluster], token: str = "admin-token",
     for c in clusters:
         lines += [f"- name: {_q(c.name)}", "  cluster:", f"    server: {_q(c.url)}"]
         if getattr(c, "tls", False):
-            from ktui.sim.tls import CA_PEM
+            from ktui.sim.apiserver.tls import CA_PEM
 
             ca = base64.b64encode(CA_PEM.encode()).decode()
             lines.append(f"    certificate-authority-data: {ca}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ktui.sim.convert import FIELD_INDEX, FIELD_LABELS
-from ktui.sim.store import Version
+from ktui.sim.apiserver.convert import FIELD_INDEX, FIELD_LABELS
+from ktui.sim.apiserver.store import Version
 
 Matcher = Callable[[Version], bool]
 

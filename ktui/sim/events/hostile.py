@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ktui.sim.convert import fmt_time
+from ktui.sim.apiserver.convert import fmt_time
 
 if TYPE_CHECKING:
     from ktui.sim.cluster import SimCluster
