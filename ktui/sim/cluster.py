@@ -11,9 +11,10 @@ from types import TracebackType
 from typing import Any
 
 from ktui.sim.apiserver.auth import Grant, TokenTable
+from ktui.sim.apiserver.backend import Backend
 from ktui.sim.apiserver.convert import CORE, parse_time
 from ktui.sim.apiserver.faults import Faults
-from ktui.sim.apiserver.server import Backend, SimHTTPServer
+from ktui.sim.apiserver.server import SimHTTPServer
 from ktui.sim.apiserver.store import ADDED, Store
 from ktui.sim.events.build import ObjectRegistry, build_event, bump, uid4
 from ktui.sim.events.generate import DEFAULT_NAMESPACES, Generator, Spec, StormThread
