@@ -34,8 +34,7 @@ class Demo:
 
     def start(self) -> None:
         """Start both clusters, write the kubeconfig, then OpenSearch if installed."""
-        from ktui.sim import write_kubeconfig
-        from ktui.sim.events.scenarios import demo_clusters
+        from ktui.sim import demo_clusters, write_kubeconfig
 
         # Both scenarios include a steady trickle, so the demo is visibly live. TLS with
         # the simulator's own CA: verification stays on, and kubectl can use the same

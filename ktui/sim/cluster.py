@@ -18,6 +18,7 @@ from ktui.sim.apiserver.server import SimHTTPServer
 from ktui.sim.apiserver.store import ADDED, Store
 from ktui.sim.events.build import ObjectRegistry, build_event, bump, uid4
 from ktui.sim.events.generate import DEFAULT_NAMESPACES, Generator, Spec, StormThread
+from ktui.sim.events.scenarios import apply_scenario
 
 _UNSET: Any = object()
 Background = Callable[["SimCluster", threading.Event], None]
@@ -82,8 +83,6 @@ class SimCluster:
         self._bg_stop = threading.Event()
         self._bg_threads: list[threading.Thread] = []
         self._storms: list[StormThread] = []
-        from ktui.sim.events.scenarios import apply_scenario
-
         apply_scenario(self, scenario)
         self.event_ttl = event_ttl
         if event_ttl:
@@ -333,6 +332,13 @@ class SimCluster:
 
     def __repr__(self) -> str:
         return f"SimCluster(name={self.name!r}, url={self.url!r}, rv={self.store.rv})"
+
+
+def demo_clusters(seed: int = 1, **kwargs: Any) -> list[SimCluster]:
+    """The demo pair (not started): ``demo`` (scenario demo) and ``prod-eu-west-1``
+    (scenario prod: other namespaces, other failures). ``kwargs`` go to both."""
+    return [SimCluster(name="demo", scenario="demo", seed=seed, **kwargs),
+            SimCluster(name="prod-eu-west-1", scenario="prod", seed=seed + 1, **kwargs)]
 
 
 def _reaper(c: SimCluster, stop: threading.Event) -> None:
