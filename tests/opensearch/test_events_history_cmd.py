@@ -28,9 +28,9 @@ from ktui.model.event import format_time
 from ktui.model.query import Query, parse_query
 from ktui.model.timerange import TimeRange
 from ktui.model.views import SavedView, ViewStore
-from ktui.sim.exporter import millis
 
 from .conftest import Backend, Dataset
+from .oracle import millis
 from .proxy import FrontProxy
 from .truth import truth_for
 

@@ -18,12 +18,13 @@ from ktui.model.event import from_exporter
 from ktui.model.timerange import TimeRange
 from ktui.model.views import SavedView, ViewStore
 from ktui.sim import SimCluster
-from ktui.sim.exporter import generate, index_documents, stored_documents
+from ktui.sim.exporter import generate, index_documents
 from ktui.sources.catalog import KubeCatalog
 from ktui.sources.opensearch import HistorySource, OpenSearchConfig
 from ktui.ui.app import KtuiApp
 from ktui.ui.history import HistorySession
 from ktui.ui.widgets.event_table import EventTable
+from tests.opensearch.oracle import stored_documents
 from tests.ui.conftest import NOW, fixed_clock, loaded, wait_for
 
 DAYS = 2
