@@ -13,7 +13,7 @@ import pytest
 from ktui.kube.decode import build, split_list
 from ktui.model.event import Event, from_core_v1, from_events_v1
 from ktui.sim import SCENARIOS, SimCluster
-from ktui.sim.convert import to_events_v1
+from ktui.sim.apiserver.convert import to_events_v1
 
 
 def assert_same(fast: Event, model: Event) -> None:
