@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ktui.sim.apiserver.convert import _d, _s, human_duration, parse_time
+from ktui.model.timefmt import human_duration
+from ktui.sim.apiserver.convert import _d, _s, parse_time
 from ktui.sim.apiserver.store import Version
 
 JSON = "application/json"
