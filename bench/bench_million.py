@@ -1,0 +1,345 @@
+"""A million events: five contexts of 200,000 events each, in one process's memory, and
+filter changes over them. Each context is its own simulated API server (another seed, so
+other uids, names and times) in a child process; its paged list is fetched over HTTP
+(pages of 500) and built by the live source's own decode path (``split_list``, then
+``build`` with the raw object kept), into one ``EventStore`` per context. Textual and the
+app are imported first, so the RSS is the whole process a TUI holding them would be
+(without a mounted screen: ``bench_ui`` measures that, about 37 MB).
+
+    python -m bench.bench_million
+    KTUI_BENCH_MILLION_EVENTS=20000 python -m bench.bench_million      # a smoke test
+
+Measured, each after a full collection:
+
+- RSS with the five stores full, against the bar (1.2 GB), and per event;
+- where one event's bytes go (deep sizes, each object counted once);
+- each filter change of ``bench_ui`` as ``set_query`` on all five stores (what a table of
+  the five contexts would run), and on one store holding all 1,000,000 events (the same
+  Event objects, the five stores' events merged into one store of ``max_events`` 1M),
+  median of repetitions, each from the unfiltered list. The repaint itself (the table's
+  visible lines, the sidebar, the sparkline's binary searches) does not grow with the
+  store: ``bench_ui`` times it at 200,000.
+
+Sizes from the environment:
+
+    KTUI_BENCH_MILLION_EVENTS     events per context           200000
+    KTUI_BENCH_MILLION_CONTEXTS   contexts                     5
+    KTUI_BENCH_MILLION_RUNS       repetitions of each filter   5
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BAR_RSS_MB = 1200.0
+BAR_FILTER_MS = 150.0
+# Pages applied to the store together, as the session's pump (4x/s) drains what the
+# source listed meanwhile: one apply per page would time the store, not the memory.
+PAGES_PER_APPLY = 10
+
+
+def metric(value: Any, unit: str = "", bar: str = "", ok: bool | None = None,
+           note: str = "") -> dict[str, Any]:
+    return {"value": value, "unit": unit, "bar": bar, "pass": ok, "note": note}
+
+
+def _setting(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f} / {five:.2f}"
+
+
+# -- the simulated clusters, one child process each -----------------------------------
+
+
+class SimChild:
+    """A SimCluster holding N events, in a child process; its URL, then ``quit``."""
+
+    def __init__(self, seed: int, events: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.bench_million", "_sim", str(seed), str(events)],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the simulator process ended")
+        self.url: str = json.loads(line)["url"]
+
+    def close(self) -> None:
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.flush()
+            self.proc.wait(10)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _serve(seed: int, events: int) -> None:
+    from ktui.sim import SimCluster
+
+    cluster = SimCluster(name=f"million-{seed}", scenario="empty", seed=seed,
+                         history_window=1000)
+    cluster.load(events)
+    cluster.start()
+    print(json.dumps({"url": cluster.url}), flush=True)
+    sys.stdin.readline()
+    cluster.stop()
+
+
+def _pages(url: str) -> Any:
+    """Every page of the cluster's event list, as the bytes the server sent."""
+    import urllib3
+
+    pool = urllib3.PoolManager()
+    token = ""
+    while True:
+        query = "limit=500" + (f"&continue={token}" if token else "")
+        body = pool.request("GET", f"{url}/api/v1/events?{query}",
+                            headers={"Authorization": "Bearer admin-token"}).data
+        yield body
+        token = json.loads(body)["metadata"].get("continue") or ""
+        if not token:
+            return
+
+
+def fill(store: Any, context: str, seed: int, events: int) -> float:
+    """List one simulated cluster into ``store`` through the live decode path; seconds."""
+    from ktui.kube.decode import build, split_list
+
+    sim = SimChild(seed, events)
+    started = time.perf_counter()
+    try:
+        pending: list[Any] = []
+        for pages, body in enumerate(_pages(sim.url), 1):
+            _, pairs = split_list(body)
+            pending.extend(build(obj, "v1", context, True, raw) for obj, raw in pairs)
+            if pages % PAGES_PER_APPLY == 0:
+                store.apply(pending)
+                pending = []
+        store.apply(pending)
+    finally:
+        sim.close()
+    return time.perf_counter() - started
+
+
+# -- where an event's bytes go --------------------------------------------------------
+
+
+def deep_bytes(events: list[Any]) -> dict[str, float]:
+    """Average bytes per event by part, each object counted once (shared strings, refs
+    and raw blocks are counted where first met, so they spread over the events)."""
+    seen: set[int] = set()
+
+    def size(obj: Any) -> int:
+        if id(obj) in seen:
+            return 0
+        seen.add(id(obj))
+        return sys.getsizeof(obj)
+
+    parts: dict[str, int] = {}
+
+    def add(part: str, value: int) -> None:
+        parts[part] = parts.get(part, 0) + value
+
+    fields = [name for name in type(events[0]).__slots__ if name not in ("object",)]
+    for event in events:
+        add("Event", size(event))
+        ref = event.object
+        add("ObjectRef", size(ref))
+        for name in ("kind", "name", "namespace", "uid", "api_version", "field_path"):
+            add("str object." + name, size(getattr(ref, name)))
+        for name in fields:
+            value = getattr(event, name)
+            if isinstance(value, str):
+                add("str " + name, size(value))
+            elif isinstance(value, bytes):
+                add("raw", size(value))
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                add("numbers", size(value))
+            elif value is not None and not isinstance(value, bool):
+                add("raw", _raw_size(value, size))
+    return {key: value / max(len(events), 1) for key, value in parts.items() if value}
+
+
+def _raw_size(value: Any, size: Callable[[Any], int]) -> int:
+    """A raw holder other than bytes: the holder and what it alone refers to."""
+    total = size(value)
+    for name in getattr(type(value), "__slots__", ()):
+        inner = getattr(value, name, None)
+        if isinstance(inner, (bytes, str, tuple, list)) or hasattr(inner, "buffer_info"):
+            total += size(inner)
+    return total
+
+
+def store_bytes(store: Any) -> dict[str, float]:
+    """The store's own structures per event: the uid dict, the ordered lists, the text
+    index (its arrays, uid lists and joined text)."""
+    n = max(len(store), 1)
+    lists = [store._all.items, store._visible.items, store._visible_warnings.items]
+    lists += [s.items for s in store._by_type.values()]
+    lists += [s.items for s in store._by_namespace.values()]
+    text = 0
+    for chunk in store._text._chunks:
+        for name in chunk.__slots__:
+            value = getattr(chunk, name)
+            if isinstance(value, list):
+                text += sys.getsizeof(value) + sum(
+                    sys.getsizeof(key) for key in value if isinstance(key, str))
+            elif value is not None:
+                text += sys.getsizeof(value)
+    return {
+        "uid dict": sys.getsizeof(store._by_uid) / n,
+        "time-ordered lists": sum(sys.getsizeof(items) for items in lists) / n,
+        "text index": text / n,
+    }
+
+
+# -- filter changes -------------------------------------------------------------------
+
+
+def filter_changes(stores: list[Any], runs: int) -> dict[str, tuple[float, float, int]]:
+    """label -> (median ms, max ms, events shown) of set_query over ``stores``."""
+    from ktui.model.query import Query
+
+    base = Query()
+    busiest: dict[str, int] = {}
+    for store in stores:
+        for name, count in store.namespaces.items():
+            busiest[name] = busiest.get(name, 0) + count.total
+    namespace = max(busiest, key=lambda name: busiest[name])
+    warnings = base.with_types({"Warning"})
+    # (label, from, to): each change starts from the same list every time
+    changes: list[tuple[str, Query, Query]] = [
+        ("warnings", base, warnings),
+        ("normal", base, base.with_types({"Normal"})),
+        ("all types (from warnings)", warnings, base),
+        (f"namespace {namespace}", base, base.with_namespaces({namespace})),
+        ("text: BackOff", base, base.with_text("BackOff")),
+        ("text: web", base, base.with_text("web")),
+        ("text: connection refused", base, base.with_text("connection refused")),
+        ("text: no-such-word", base, base.with_text("zzqx")),
+        ("text: reason~Back type:Warning", base, base.with_text("reason~Back type:Warning")),
+        ("clear (from text: web)", base.with_text("web"), base),
+    ]
+    results: dict[str, tuple[float, float, int]] = {}
+    for label, before, query in changes:
+        samples: list[float] = []
+        for _ in range(runs):
+            for store in stores:
+                store.set_query(before)
+            gc.collect()
+            started = time.perf_counter()
+            for store in stores:
+                store.set_query(query)
+            samples.append((time.perf_counter() - started) * 1000)
+        shown = sum(len(store.visible) for store in stores)
+        results[label] = (statistics.median(samples), max(samples), shown)
+    return results
+
+
+# -- the run --------------------------------------------------------------------------
+
+
+def run() -> dict[str, object]:
+    n = _setting("KTUI_BENCH_MILLION_EVENTS", 200_000)
+    contexts = _setting("KTUI_BENCH_MILLION_CONTEXTS", 5)
+    runs = _setting("KTUI_BENCH_MILLION_RUNS", 5)
+    results: dict[str, object] = {"_load_before": _load()}
+
+    import ktui.ui.app  # noqa: F401  # Textual and the whole app, as the TUI process holds
+    from ktui.model.store import EventStore
+
+    gc.collect()
+    rss_start = _rss_mb()
+    stores = [EventStore(max_events=n) for _ in range(contexts)]
+    seconds = [fill(store, f"ctx-{k}", 101 + k, n) for k, store in enumerate(stores)]
+    total = sum(len(store) for store in stores)
+    gc.collect()
+    rss = _rss_mb()
+    per_event = (rss - rss_start) * 1024 * 1024 / total
+    sample = [e for store in stores for e in store.all_events[:: max(n // 2000, 1)]]
+    parts = deep_bytes(sample)
+    structures = store_bytes(stores[0])
+    full = n * contexts >= 1_000_000
+    results["million_rss"] = metric(
+        round(rss), "MB", "≤ 1.2 GB" if full else "", rss <= BAR_RSS_MB if full else None,
+        f"VmRSS of the whole process (Textual and the app imported, {rss_start:.0f} MB "
+        f"before any event) with {contexts} stores of {n:,} events ({total:,})",
+    )
+    results["million_rss_per_event"] = metric(
+        round(per_event), "B", "≤ 1.2 KB" if full else "",
+        per_event <= 1200 if full else None, "RSS growth / events held")
+    results["million_event_deep"] = metric(
+        round(sum(parts.values())), "B", "", None,
+        "deep size of one event, each object counted once: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])
+                    if v >= 0.5))
+    results["million_store_structures"] = metric(
+        round(sum(structures.values())), "B", "", None,
+        "per event, one store's own structures: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in structures.items()))
+    results["million_list_s"] = metric(
+        round(statistics.median(seconds), 1), "s", "", None,
+        f"median per context: list over HTTP, decode with the raw kept, store ({n:,} "
+        "events; information)")
+
+    def report(prefix: str, timed: dict[str, tuple[float, float, int]], held: int) -> None:
+        for label, (median, worst, shown) in timed.items():
+            results[f"{prefix}: {label}"] = metric(
+                round(median, 1), "ms", "≤ 150 ms" if full else "",
+                median <= BAR_FILTER_MS if full else None,
+                f"{shown:,} of {held:,} shown; median of {runs}, max {worst:.0f} ms")
+
+    report("filter, five stores", filter_changes(stores, runs), total)
+    merged = EventStore(max_events=total)
+    for store in stores:
+        merged.apply(store.all_events)
+    for store in stores:
+        store.set_query(store.query.__class__())
+    gc.collect()
+    results["_rss_with_merged_store_mb"] = round(_rss_mb())
+    report("filter, one store", filter_changes([merged], runs), len(merged))
+    results["_load_after"] = _load()
+    return results
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["_sim"]:
+        _serve(int(sys.argv[2]), int(sys.argv[3]))
+        return
+    results = run()
+    for key, value in results.items():
+        if isinstance(value, dict):
+            verdict = {True: "PASS", False: "FAIL", None: ""}[value["pass"]]
+            print(f"{key:44} {value['value']!s:>10} {value['unit']:4} {value['bar']:>9} "
+                  f"{verdict:4}  {value['note']}")
+        else:
+            print(f"{key:44} {value}")
+
+
+if __name__ == "__main__":
+    main()
