@@ -36,7 +36,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -150,8 +149,9 @@ def fill(store: Any, context: str, seed: int, events: int) -> float:
 
 
 def deep_bytes(events: list[Any]) -> dict[str, float]:
-    """Average bytes per event by part, each object counted once (shared strings, refs
-    and raw blocks are counted where first met, so they spread over the events)."""
+    """Average bytes per event by part, each object counted once (shared strings and refs
+    count where first met, so they spread over the events); a raw block shared by N events
+    counts 1/N of itself for each (the sample need not hold all N)."""
     seen: set[int] = set()
 
     def size(obj: Any) -> int:
@@ -160,9 +160,9 @@ def deep_bytes(events: list[Any]) -> dict[str, float]:
         seen.add(id(obj))
         return sys.getsizeof(obj)
 
-    parts: dict[str, int] = {}
+    parts: dict[str, float] = {}
 
-    def add(part: str, value: int) -> None:
+    def add(part: str, value: float) -> None:
         parts[part] = parts.get(part, 0) + value
 
     fields = [name for name in type(events[0]).__slots__ if name not in ("object",)]
@@ -181,18 +181,21 @@ def deep_bytes(events: list[Any]) -> dict[str, float]:
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 add("numbers", size(value))
             elif value is not None and not isinstance(value, bool):
-                add("raw", _raw_size(value, size))
+                add("raw", _shared_size(value))
     return {key: value / max(len(events), 1) for key, value in parts.items() if value}
 
 
-def _raw_size(value: Any, size: Callable[[Any], int]) -> int:
-    """A raw holder other than bytes: the holder and what it alone refers to."""
-    total = size(value)
-    for name in getattr(type(value), "__slots__", ()):
-        inner = getattr(value, name, None)
-        if isinstance(inner, (bytes, str, tuple, list)) or hasattr(inner, "buffer_info"):
-            total += size(inner)
-    return total
+def _shared_size(holder: Any) -> float:
+    """A share of a raw holder other than bytes (a block of N events): 1/N of the holder
+    and of what it alone refers to."""
+    total = sys.getsizeof(holder)
+    for name in getattr(type(holder), "__slots__", ()):
+        inner = getattr(holder, name, None)
+        if isinstance(inner, list):
+            total += sys.getsizeof(inner) + sum(map(sys.getsizeof, inner))
+        elif inner is not None:
+            total += sys.getsizeof(inner)
+    return total / max(len(holder), 1) if hasattr(holder, "__len__") else total
 
 
 def store_bytes(store: Any) -> dict[str, float]:
@@ -206,11 +209,10 @@ def store_bytes(store: Any) -> dict[str, float]:
     for chunk in store._text._chunks:
         for name in chunk.__slots__:
             value = getattr(chunk, name)
-            if isinstance(value, list):
-                text += sys.getsizeof(value) + sum(
-                    sys.getsizeof(key) for key in value if isinstance(key, str))
-            elif value is not None:
+            if value is not None:
                 text += sys.getsizeof(value)
+            if name == "keys" and value is not None:  # the open chunk's own strings
+                text += sum(map(sys.getsizeof, value))
     return {
         "uid dict": sys.getsizeof(store._by_uid) / n,
         "time-ordered lists": sum(sys.getsizeof(items) for items in lists) / n,

@@ -26,6 +26,7 @@ from ktui.kube.decode import build, split_list
 from ktui.kube.pager import Pager, Pipeline, peek_continue
 from ktui.kube.transport import Connection, HTTPStatusError, Pending, describe_network_error
 from ktui.model.event import API_CORE, Event
+from ktui.model.rawblock import RawPacker
 
 API_PATHS = {API_CORE: "/api/v1", "events.k8s.io/v1": "/apis/events.k8s.io/v1"}
 
@@ -172,11 +173,14 @@ class Worker:
         self.rv: str | None = None
         self.skipped_apis: list[str] = []  # forbidden APIs we fell back from
         self.page_hook: PageHook | None = None
+        # this worker's thread alone builds events: one packer keeps their raw objects
+        # in blocks, in arrival order
+        self.packer = RawPacker()
 
     # -- building events ---------------------------------------------------------------
 
     def _build(self, obj: Mapping[str, Any], raw: bytes | None = None) -> Event:
-        return build(obj, self.api, self.context, self.keep_raw, raw)
+        return build(obj, self.api, self.context, self.keep_raw, raw, self.packer)
 
     def _raw(self, line: bytes, kind: str) -> bytes | None:
         """The object's bytes in a watch line ``{"type":"X","object":{...}}``, if that is
