@@ -33,7 +33,6 @@ from ktui.model.event import (
     API_EVENTS,
     EMPTY_REF,
     Event,
-    ObjectRef,
     format_time,
     from_core_v1,
     from_events_v1,
@@ -41,6 +40,7 @@ from ktui.model.event import (
     raw_json,
 )
 from ktui.model.rawblock import RawBlock, RawPacker
+from ktui.model.sharing import shared_message, shared_ref
 
 _intern = sys.intern
 _times: dict[str, float | None] = {}
@@ -203,27 +203,21 @@ def build(
     namespace = _intern(f.namespace)
     ref = EMPTY_REF
     if f.has_object:
-        ref = ObjectRef(
-            kind=_intern(f.object_kind),
-            name=f.object_name,
-            namespace=_intern(f.object_namespace),
-            uid=f.object_uid,
-            api_version=_intern(f.object_api_version),
-            field_path=f.object_field_path,
-        )
+        ref = shared_ref(f.object_kind, f.object_name, f.object_namespace, f.object_uid,
+                         f.object_api_version, f.object_field_path)
     return Event(
         uid=f.uid,
         namespace=namespace,
         type=_intern(f.type),
         reason=_intern(f.reason),
-        message=f.message,
+        message=shared_message(f.message),
         object=ref,
         name=f.name,
         context=_intern(context),
         source_component=_intern(f.source_component),
-        source_host=f.source_host,
+        source_host=_intern(f.source_host),
         reporting_controller=_intern(f.reporting_controller),
-        reporting_instance=f.reporting_instance,
+        reporting_instance=_intern(f.reporting_instance),
         action=_intern(f.action),
         count=f.repeats,
         first_seen=f.first_seen,
