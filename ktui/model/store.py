@@ -22,7 +22,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from itertools import compress
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
 from ktui.model.event import WARNING, Event, untrack
 from ktui.model.query import Query, type_check
@@ -30,7 +30,6 @@ from ktui.model.text_index import TextIndex
 
 _time = attrgetter("time")
 _type = attrgetter("type")
-_third = itemgetter(2)
 
 # Above this many changes in one batch, re-sorting beats inserting one by one.
 _BULK = 256
@@ -238,17 +237,18 @@ class EventStore:
         candidates, exact = self._candidates(query)
         if not exact and query.narrows(previous) and len(self._visible) < len(candidates):
             candidates = self._visible.items
+        visible: list[Event] | None = None
         if query.words and len(candidates) > _SCAN:
-            found = self._text.search(query.words, self._by_uid)
+            found = self._text.search(query.words)
             if found is not None:
-                # The lists are ordered by (time, insertion): sorting the hits gives the
-                # candidates' order, and the query (which implies the candidates' own
-                # condition) keeps exactly the matches.
-                hits, words_exact = found
-                hits.sort()  # (time, sequence) pairs are unique: events never compared
-                candidates = list(map(_third, hits))
+                # The hits come in the lists' order (time, insertion), and the query
+                # (which implies the candidates' own condition) keeps exactly the matches.
+                candidates, words_exact = found
                 exact = words_exact and not (query.types or query.namespaces or query.terms)
-        visible = list(candidates) if exact else query.filter(candidates)
+                if exact:
+                    visible = candidates  # a list of its own already
+        if visible is None:
+            visible = list(candidates) if exact else query.filter(candidates)
         self._visible = SortedEvents.adopt(visible)
         self._visible_warnings = SortedEvents.adopt(self._warnings_of(query, visible))
         self.generation += 1
@@ -370,7 +370,7 @@ class EventStore:
             [e for e in shown_added if e.type == WARNING],
             ordered=True,
         )
-        evicted = self._evict()
+        dropped = self._evict()
         # Kept events (and the dict, which each insertion tracks again) are left out of
         # the cycle collector's walks: see ktui.model.event.untrack.
         untrack(added)
@@ -381,9 +381,11 @@ class EventStore:
             self._text.add(self._all.items)
         else:
             self._text.add(added)
-            self._text.sweep(self._by_uid, oldest=evicted > 0)
+            self._text.drop(removed)
+            self._text.drop(dropped)
+            self._text.sweep(oldest=bool(dropped))
         self.generation += 1
-        return Change(counts[0], counts[1], counts[2], evicted, reset)
+        return Change(counts[0], counts[1], counts[2], len(dropped), reset)
 
     def _put(
         self,
@@ -421,11 +423,11 @@ class EventStore:
         if entry.total == 0:
             del self.namespaces[event.namespace]
 
-    def _evict(self) -> int:
+    def _evict(self) -> list[Event]:
         """Drop the oldest events beyond ``max_events`` (in chunks, to amortise)."""
         excess = len(self._by_uid) - self.max_events
         if excess <= 0:
-            return 0
+            return []
         chunk = max(excess, self.max_events // 100)
         dropped = self._all.drop_oldest(chunk)
         for event in dropped:
@@ -443,7 +445,7 @@ class EventStore:
         self._visible.drop_first(visible)
         self._visible_warnings.drop_first([e for e in visible if e.type == WARNING])
         self.evicted_total += len(dropped)
-        return len(dropped)
+        return dropped
 
 
 
