@@ -1,9 +1,9 @@
 """A million events: five contexts of 200,000 events each, in one process's memory, and
 filter changes over them. Each context is its own simulated API server (another seed, so
-other uids, names and times) in a child process; its paged list is fetched over HTTP
-(pages of 500) and built by the live source's own decode path (``split_list``, then
-``build`` with the raw object kept), into one ``EventStore`` per context. Textual and the
-app are imported first, so the RSS is the whole process a TUI holding them would be
+other uids, names and times) in a child process, listed as the TUI lists it: a
+``KubeSource`` (paged list over HTTP, the live decode path, raw objects kept) into a
+``BatchChannel`` drained into one ``EventStore`` per context 4 times a second. Textual and
+the app are imported first, so the RSS is the whole process a TUI holding them would be
 (without a mounted screen: ``bench_ui`` measures that, about 37 MB).
 
     python -m bench.bench_million
@@ -42,9 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BAR_RSS_MB = 1200.0
 BAR_FILTER_MS = 150.0
-# Pages applied to the store together, as the session's pump (4x/s) drains what the
-# source listed meanwhile: one apply per page would time the store, not the memory.
-PAGES_PER_APPLY = 10
+PUMP_SECONDS = 0.25  # the TUI pumps its feed 4 times a second
 
 
 def metric(value: Any, unit: str = "", bar: str = "", ok: bool | None = None,
@@ -73,7 +71,7 @@ def _load() -> str:
 
 
 class SimChild:
-    """A SimCluster holding N events, in a child process; its URL, then ``quit``."""
+    """A SimCluster holding N events, in a child process: its kubeconfig, then ``quit``."""
 
     def __init__(self, seed: int, events: int) -> None:
         self.proc = subprocess.Popen(
@@ -84,7 +82,7 @@ class SimChild:
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError("the simulator process ended")
-        self.url: str = json.loads(line)["url"]
+        self.kubeconfig: str = json.loads(line)["kubeconfig"]
 
     def close(self) -> None:
         try:
@@ -98,51 +96,54 @@ class SimChild:
 
 
 def _serve(seed: int, events: int) -> None:
-    from ktui.sim import SimCluster
+    import tempfile
 
-    cluster = SimCluster(name=f"million-{seed}", scenario="empty", seed=seed,
-                         history_window=1000)
+    from ktui.sim import SimCluster, write_kubeconfig
+
+    cluster = SimCluster(name=f"ctx-{seed}", scenario="empty", seed=seed, history_window=1000)
     cluster.load(events)
     cluster.start()
-    print(json.dumps({"url": cluster.url}), flush=True)
+    path = Path(tempfile.mkdtemp(prefix="ktui-bench-million-")) / "kubeconfig"
+    write_kubeconfig(path, [cluster], token="admin-token")
+    print(json.dumps({"kubeconfig": str(path)}), flush=True)
     sys.stdin.readline()
     cluster.stop()
 
 
-def _pages(url: str) -> Any:
-    """Every page of the cluster's event list, as the bytes the server sent."""
-    import urllib3
-
-    pool = urllib3.PoolManager()
-    token = ""
-    while True:
-        query = "limit=500" + (f"&continue={token}" if token else "")
-        body = pool.request("GET", f"{url}/api/v1/events?{query}",
-                            headers={"Authorization": "Bearer admin-token"}).data
-        yield body
-        token = json.loads(body)["metadata"].get("continue") or ""
-        if not token:
-            return
-
-
-def fill(store: Any, context: str, seed: int, events: int) -> float:
-    """List one simulated cluster into ``store`` through the live decode path; seconds."""
-    from ktui.kube.decode import build, split_list
+def fill(store: Any, seed: int, events: int) -> float:
+    """List one simulated cluster into ``store`` as the TUI does: a KubeSource (paged list
+    over HTTP, the live decode path, the raw objects kept in its worker's blocks) into a
+    BatchChannel, drained into the store 4 times a second until the source watches;
+    seconds taken."""
+    from ktui.feeds.channel import BatchChannel
+    from ktui.feeds.status import State
+    from ktui.kube.source import KubeSource
 
     sim = SimChild(seed, events)
     started = time.perf_counter()
+    channel = BatchChannel()
+    feed = KubeSource(kubeconfig=sim.kubeconfig, keep_raw=True).start(channel)
     try:
-        pending: list[Any] = []
-        for pages, body in enumerate(_pages(sim.url), 1):
-            _, pairs = split_list(body)
-            pending.extend(build(obj, "v1", context, True, raw) for obj, raw in pairs)
-            if pages % PAGES_PER_APPLY == 0:
-                store.apply(pending)
-                pending = []
-        store.apply(pending)
+        deadline = time.monotonic() + 1800
+        state = None
+        while time.monotonic() < deadline:
+            batch = channel.drain(timeout=PUMP_SECONDS)
+            if batch.upserts or batch.deleted or batch.reset:
+                store.apply(batch.upserts, batch.deleted, reset=batch.reset,
+                            reset_scope=batch.reset_scope)
+            if batch.status is not None:
+                state = batch.status.state
+                if state == State.ERROR:
+                    raise RuntimeError(f"the source failed: {batch.status.text}")
+            if len(store) >= events and state == State.WATCHING:
+                break
+            time.sleep(PUMP_SECONDS)
+        else:
+            raise RuntimeError(f"listed {len(store):,} of {events:,} events")
+        return time.perf_counter() - started
     finally:
+        feed.stop()
         sim.close()
-    return time.perf_counter() - started
 
 
 # -- where an event's bytes go --------------------------------------------------------
@@ -284,7 +285,7 @@ def run() -> dict[str, object]:
     gc.collect()
     rss_start = _rss_mb()
     stores = [EventStore(max_events=n) for _ in range(contexts)]
-    seconds = [fill(store, f"ctx-{k}", 101 + k, n) for k, store in enumerate(stores)]
+    seconds = [fill(store, 101 + k, n) for k, store in enumerate(stores)]
     total = sum(len(store) for store in stores)
     gc.collect()
     rss = _rss_mb()
