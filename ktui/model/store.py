@@ -171,7 +171,8 @@ class EventStore:
         self.query = query or Query()
         self._by_uid: dict[str, Event] = {}
         self._all = SortedEvents()
-        self._visible = SortedEvents()
+        # While nothing is filtered, the visible list is _all itself (see _shows_all).
+        self._visible = self._all if self.query.is_empty else SortedEvents()
         self._visible_warnings = SortedEvents()
         self._by_type: dict[str, SortedEvents] = {}
         self._by_namespace: dict[str, SortedEvents] = {}
@@ -197,6 +198,13 @@ class EventStore:
     def visible(self) -> list[Event]:
         """Events matching the query, oldest first. Do not mutate."""
         return self._visible.items
+
+    @property
+    def _shows_all(self) -> bool:
+        """The query filters nothing, and the visible list is the list of all events: no
+        copy of a million references to keep up to date, to make when the filter is
+        cleared, or to free when a filter is set (each costs a pass over them)."""
+        return self._visible is self._all
 
     @property
     def all_events(self) -> list[Event]:
@@ -247,9 +255,13 @@ class EventStore:
                 exact = words_exact and not (query.types or query.namespaces or query.terms)
                 if exact:
                     visible = candidates  # a list of its own already
-        if visible is None:
-            visible = list(candidates) if exact else query.filter(candidates)
-        self._visible = SortedEvents.adopt(visible)
+        if query.is_empty:
+            self._visible = self._all
+            visible = self._all.items
+        else:
+            if visible is None:
+                visible = list(candidates) if exact else query.filter(candidates)
+            self._visible = SortedEvents.adopt(visible)
         self._visible_warnings = SortedEvents.adopt(self._warnings_of(query, visible))
         self.generation += 1
 
@@ -364,7 +376,8 @@ class EventStore:
             matches = query.matches
             shown_removed = [e for e in removed if matches(e)]
             shown_added = [e for e in added if matches(e)]
-        self._visible.replace_many(shown_removed, shown_added, ordered=True)
+        if not self._shows_all:
+            self._visible.replace_many(shown_removed, shown_added, ordered=True)
         self._visible_warnings.replace_many(
             [e for e in shown_removed if e.type == WARNING],
             [e for e in shown_added if e.type == WARNING],
@@ -440,9 +453,12 @@ class EventStore:
                 events.drop_first(group)
                 if not events.items:
                     del index[value]
-        matches = self.query.matches
-        visible = [e for e in dropped if matches(e)]
-        self._visible.drop_first(visible)
+        if self._shows_all:
+            visible = dropped
+        else:
+            matches = self.query.matches
+            visible = [e for e in dropped if matches(e)]
+            self._visible.drop_first(visible)
         self._visible_warnings.drop_first([e for e in visible if e.type == WARNING])
         self.evicted_total += len(dropped)
         return dropped
