@@ -217,7 +217,8 @@ def _serve_sim(name: str, history_window: int) -> None:
 # -- 1. first paint ----------------------------------------------------------------
 
 # The child builds the app exactly as ``ktui.cli.ui_cmd`` does (it calls launch), with one
-# hook: KtuiApp._start, which on_mount schedules with call_after_refresh, i.e. it runs
+# hook: the explorer screen's ``start``, which its on_mount schedules with
+# call_after_refresh, i.e. it runs
 # once the first frame has been painted. The hook notes the time and which client
 # libraries are loaded, then exits before any source starts.
 _PAINT_CHILD = r"""
@@ -246,9 +247,10 @@ def hook(self):
                     if m in sys.modules)
     with open(out, "w") as f:
         f.write(json.dumps({"painted": painted, "loaded": loaded, "marks": marks}))
-    self.exit()
+    self.app.exit()
 
-app_module.KtuiApp._start = hook
+from ktui.ui.screens.explorer_base import ExplorerBase
+ExplorerBase.start = hook
 sys.exit(launch_module.launch(_ui_parser().parse_args(sys.argv[1:])))
 """
 
@@ -464,7 +466,7 @@ def part_memory(quick: bool) -> dict[str, Any]:
         total = loaded["count"]
         app = _make_app(sim.kubeconfig)
         marks: dict[str, float] = {}
-        original_start = app._start
+        original_start = app.explorer.start
 
         def start() -> None:
             gc.collect()
@@ -472,7 +474,7 @@ def part_memory(quick: bool) -> dict[str, Any]:
             marks["started"] = time.perf_counter()
             original_start()
 
-        app._start = start
+        app.explorer.start = start
 
         async def scenario() -> None:
             async with app.run_test(size=(160, 50)) as pilot:
@@ -1030,7 +1032,7 @@ def part_first_rows(quick: bool) -> dict[str, Any]:
         for _ in range(runs):
             marks["floor"].append(_floor_seconds(sim.info["url"]))
             app = _make_app(sim.kubeconfig)
-            original_start = app._start
+            original_start = app.explorer.start
             started: list[float] = []
 
             def start(original: Callable[[], None] = original_start,
@@ -1038,7 +1040,7 @@ def part_first_rows(quick: bool) -> dict[str, Any]:
                 started.append(time.perf_counter())
                 original()
 
-            app._start = start
+            app.explorer.start = start
 
             async def scenario(app: Any = app, started: list[float] = started) -> None:
                 async with app.run_test(size=(160, 50)) as pilot:
