@@ -760,7 +760,7 @@ def part_ingest(quick: bool) -> dict[str, Any]:
     experiments = set(filter(None, experiment.split(",")))
     if "untrack-parsed" in experiments:
         from ktui.kube import watch as kube_watch
-        from ktui.model.event import untrack
+        from ktui.model.untrack import untrack
 
         original_build = kube_watch.build
 
@@ -819,9 +819,9 @@ def part_ingest(quick: bool) -> dict[str, Any]:
         probe.steps["screen update (layout + render)"] = repaints
         probe.watch_gc()
         for name, label in (("pump", "app.explorer.pump (whole)"),
-                            ("_refresh_sparkline", "sparkline (histogram)"),
-                            ("_refresh_header", "header")):
-            probe.time_step(app, name, label)
+                            ("refresh_sparkline", "sparkline (histogram)"),
+                            ("refresh_header", "header")):
+            probe.time_step(app.explorer, name, label)
 
         async def scenario() -> None:
             async with app.run_test(size=(160, 50)) as pilot:

@@ -25,11 +25,14 @@ import zlib
 from array import array
 from itertools import accumulate
 
+from ktui.model.untrack import untrack
+
 BLOCK = 32
 # zlib's fastest level: on blocks of similar JSON it compresses nearly as well as the
 # default (~5% larger) at a third of the cost, and compression runs on the source thread
 # for every event received.
 LEVEL = 1
+_END = array("I").itemsize
 
 
 class RawBlock:
@@ -40,7 +43,11 @@ class RawBlock:
     def __init__(self) -> None:
         self._pieces: list[bytes] | None = []
         self._data = b""
-        self._ends: array[int] | None = None
+        # where each piece ends in the whole: native unsigned ints, as bytes (which the
+        # cycle collector does not track, unlike an array)
+        self._ends: bytes | None = None
+        # A block refers to bytes only: never part of a cycle (see ktui.model.untrack).
+        untrack((self,))
 
     @classmethod
     def single(cls, raw: bytes) -> RawBlock:
@@ -55,7 +62,7 @@ class RawBlock:
         pieces = self._pieces
         if pieces is not None:
             return len(pieces)
-        return len(self._ends) if self._ends is not None else 1
+        return len(self._ends) // _END if self._ends is not None else 1
 
     @property
     def sealed(self) -> bool:
@@ -74,7 +81,7 @@ class RawBlock:
         pieces = self._pieces
         if pieces is None:
             return
-        ends = array("I", accumulate(map(len, pieces)))
+        ends = array("I", accumulate(map(len, pieces))).tobytes()
         self._data = zlib.compress(b"".join(pieces), LEVEL)
         self._ends = ends
         # Last, so a reader that found no pieces finds the data and the ends set.
@@ -86,17 +93,15 @@ class RawBlock:
         if pieces is not None:
             return pieces[index]
         whole = zlib.decompress(self._data)
-        ends = self._ends
-        if ends is None:
+        if self._ends is None:
             return whole
+        ends = memoryview(self._ends).cast("I")
         return whole[ends[index - 1] if index else 0 : ends[index]]
 
     def nbytes(self) -> int:
         """Bytes held (the data, the offsets, the pending pieces), for measurements."""
         pieces = self._pieces or ()
-        ends = self._ends
-        return len(self._data) + sum(map(len, pieces)) + (
-            ends.buffer_info()[1] * ends.itemsize if ends is not None else 0)
+        return len(self._data) + sum(map(len, pieces)) + len(self._ends or b"")
 
 
 class RawPacker:

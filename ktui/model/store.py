@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from itertools import compress
 from operator import attrgetter
 
-from ktui.model.event import WARNING, Event, untrack
+from ktui.model.event import WARNING, Event
 from ktui.model.query import Query, type_check
 from ktui.model.text_index import TextIndex
+from ktui.model.untrack import untrack
 
 _time = attrgetter("time")
 _type = attrgetter("type")
@@ -385,7 +386,7 @@ class EventStore:
         )
         dropped = self._evict()
         # Kept events (and the dict, which each insertion tracks again) are left out of
-        # the cycle collector's walks: see ktui.model.event.untrack.
+        # the cycle collector's walks: see ktui.model.untrack.
         untrack(added)
         untrack([event.object for event in added])
         untrack((self._by_uid,))

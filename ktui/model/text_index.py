@@ -30,7 +30,8 @@ from itertools import accumulate, compress, count, repeat
 from operator import is_, itemgetter, not_
 from typing import TypeVar, cast
 
-from ktui.model.event import Event, untrack
+from ktui.model.event import Event
+from ktui.model.untrack import untrack
 
 T = TypeVar("T")
 CHUNK = 4096
