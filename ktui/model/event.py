@@ -35,8 +35,26 @@ _intern = sys.intern
 
 
 @dataclass(frozen=True, slots=True)
+class OwnerRef:
+    """One entry of an object's ``metadata.ownerReferences`` (same namespace as the object,
+    or cluster-scoped)."""
+
+    kind: str
+    name: str
+    api_version: str = ""
+    uid: str = ""
+    controller: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectRef:
-    """The object an event is about (``involvedObject`` / ``regarding``)."""
+    """The object an event is about (``involvedObject`` / ``regarding``).
+
+    ``owners`` is the object's ownerReferences when the event carries them (documents of
+    kubernetes-event-exporter do, in ``involvedObject.ownerReferences``); None when the
+    event does not say. It takes no part in equality: it describes the object, not which
+    object this is.
+    """
 
     kind: str = ""
     name: str = ""
@@ -44,6 +62,7 @@ class ObjectRef:
     uid: str = ""
     api_version: str = ""
     field_path: str = ""
+    owners: tuple[OwnerRef, ...] | None = field(default=None, compare=False)
 
     @property
     def display(self) -> str:
@@ -54,6 +73,35 @@ class ObjectRef:
 
 
 EMPTY_REF = ObjectRef()
+
+# Events about one object share one ObjectRef: a Pod has dozens of events (Scheduled,
+# Pulling, Pulled, Created, Started, a BackOff repeated...), so 200,000 events hold a few
+# thousand distinct references. Sharing saves their memory (~300 bytes each with the
+# name, uid and fieldPath strings), and grouping by object can bucket events by the
+# reference's identity, a C-level int hash, instead of hashing (kind, namespace, name)
+# tuples (ktui.model.grouping). Bounded: when full the table starts over, and equal
+# references that are not the same object are still equal (grouping merges them).
+_REFS: dict[tuple[Any, ...], ObjectRef] = {}
+REFS_MAX = 32_768
+
+
+def object_ref(
+    kind: str,
+    name: str,
+    namespace: str,
+    uid: str = "",
+    api_version: str = "",
+    field_path: str = "",
+    owners: tuple[OwnerRef, ...] | None = None,
+) -> ObjectRef:
+    """The shared ObjectRef with these fields (a new one the first time)."""
+    key = (kind, name, namespace, uid, api_version, field_path, owners)
+    ref = _REFS.get(key)
+    if ref is None:
+        if len(_REFS) >= REFS_MAX:
+            _REFS.clear()  # a race with another parsing thread at worst makes a twin
+        ref = _REFS[key] = ObjectRef(kind, name, namespace, uid, api_version, field_path, owners)
+    return ref
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -163,9 +211,9 @@ def untrack(objects: Iterable[object]) -> None:
     them) each one paused the whole app for 0.3-1 s, several times a minute during an
     event storm. Reference counting still frees these objects as usual; only a reference
     cycle through an untracked object would never be collected. So pass only objects that
-    cannot be part of a cycle: Events and ObjectRefs (whose fields are strings, numbers
-    and bytes), and lists of them. A dict is tracked again by the next insertion of an
-    Event. Elsewhere than CPython this does nothing.
+    cannot be part of a cycle: Events and ObjectRefs (whose fields are strings, numbers,
+    bytes and tuples of OwnerRefs, which hold strings), and lists of them. A dict is
+    tracked again by the next insertion of an Event. Elsewhere than CPython this does nothing.
     """
     untrack_one = _untracker()
     for obj in objects:
@@ -289,17 +337,39 @@ def compress_raw(obj: Mapping[str, Any]) -> bytes:
     return zlib.compress(json.dumps(obj, separators=(",", ":")).encode(), 1)
 
 
+def _owner_refs(value: Any) -> tuple[OwnerRef, ...] | None:
+    """``ownerReferences`` as OwnerRefs; None when absent or not a list. Entries without a
+    kind or a name are left out (they cannot name an owner)."""
+    if not isinstance(value, list):
+        return None
+    refs = []
+    for item in value:
+        entry = _dict(item)
+        kind, name = _str(entry.get("kind")), _str(entry.get("name"))
+        if kind and name:
+            refs.append(OwnerRef(
+                kind=_intern(kind),
+                name=name,
+                api_version=_intern(_str(entry.get("apiVersion"))),
+                uid=_str(entry.get("uid")),
+                controller=entry.get("controller") is True,
+            ))
+    return tuple(refs)
+
+
 def _ref(value: Any, default_namespace: str) -> ObjectRef:
     ref = _dict(value)
     if not ref:
         return EMPTY_REF
-    return ObjectRef(
-        kind=_intern(_str(ref.get("kind"))),
-        name=_str(ref.get("name")),
-        namespace=_intern(_str(ref.get("namespace")) or default_namespace),
-        uid=_str(ref.get("uid")),
-        api_version=_intern(_str(ref.get("apiVersion"))),
-        field_path=_str(ref.get("fieldPath")),
+    owners = ref.get("ownerReferences")  # only exporter documents carry them
+    return object_ref(
+        _intern(_str(ref.get("kind"))),
+        _str(ref.get("name")),
+        _intern(_str(ref.get("namespace")) or default_namespace),
+        _str(ref.get("uid")),
+        _intern(_str(ref.get("apiVersion"))),
+        _str(ref.get("fieldPath")),
+        None if owners is None else _owner_refs(owners),
     )
 
 
