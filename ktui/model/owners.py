@@ -83,6 +83,7 @@ _CRON_JOB = re.compile(rf"(?P<top>{_NAME})-(?P<time>\d{{8}}|\d{{10}})")
 # hash made only of digits (they are all 4-9: 44444444 minutes is the year 2054, and ten
 # such digits are beyond 2100 in seconds), so the two patterns never overlap.
 _EARLIEST, _LATEST = 1_420_070_400, 2_366_841_600
+REF_CACHE_MAX = 65_536  # references kept alive by the identity cache, at most
 _MAX_HOPS = 8  # Pod -> ReplicaSet -> Deployment is 2; a cycle in hostile data stops here
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
@@ -142,15 +143,16 @@ class OwnerResolver:
     def __init__(self, lookup: Lookup | None = None) -> None:
         self.lookup = lookup
         self._cache: dict[Key, Owner] = {}
+        # by the identity of a (shared) ObjectRef, kept alive here so its id cannot be
+        # reused by another object: an int-keyed lookup instead of a tuple hash
+        self._by_ref: dict[int, tuple[ObjectRef, Key, str]] = {}
         self._refs: dict[Key, tuple[OwnerRef, ...]] = {}
         self._known: dict[tuple[str, str], set[str]] = {}  # (namespace, name) -> kinds
-
-    def __len__(self) -> int:
-        return len(self._cache)
 
     def forget(self) -> None:
         """Drop every cached answer (not what was learned)."""
         self._cache.clear()
+        self._by_ref.clear()
 
     # -- evidence ----------------------------------------------------------------------
 
@@ -185,7 +187,7 @@ class OwnerResolver:
                         kinds.add(owner.kind)
                         changed = True
         if changed:
-            self._cache.clear()
+            self.forget()
         return changed
 
     def references(self, kind: str, namespace: str, name: str) -> Sequence[OwnerRef] | None:
@@ -210,6 +212,20 @@ class OwnerResolver:
 
     def resolve_event(self, event: Event) -> Owner:
         return self.resolve_ref(event.object)
+
+    def owner_key(self, obj: ObjectRef) -> tuple[Key, str]:
+        """(the owner's (kind, namespace, name), resolved_by) of an object, cached by the
+        reference's identity (grouping asks once per reference and call). Does not learn
+        ``obj.owners``: learn them first (:meth:`learn_objects`)."""
+        entry = self._by_ref.get(id(obj))
+        if entry is not None and entry[0] is obj:
+            return entry[1], entry[2]
+        owner = self.resolve(obj.kind, obj.namespace, obj.name)
+        key = (owner.kind, owner.namespace, owner.name)
+        if len(self._by_ref) >= REF_CACHE_MAX:
+            self._by_ref.clear()
+        self._by_ref[id(obj)] = (obj, key, owner.resolved_by)
+        return key, owner.resolved_by
 
     def resolve(self, kind: str, namespace: str, name: str) -> Owner:
         namespace = scoped_namespace(kind, namespace)
@@ -284,4 +300,4 @@ class OwnerResolver:
 def owner_of(event: Event, resolver: OwnerResolver | None = None) -> Owner:
     """One event's owner (a fresh resolver when none is given: naming rules and the
     event's own ownerReferences only)."""
-    return (resolver or OwnerResolver()).resolve_event(event)
+    return (resolver if resolver is not None else OwnerResolver()).resolve_event(event)
