@@ -11,7 +11,7 @@ import pytest
 
 from ktui.model.event import Event, from_core_v1
 from ktui.model.reasons import ReasonsError, explain, explanations, parse
-from ktui.sim.hostile import HOSTILE_TEXT
+from ktui.sim.events.hostile import HOSTILE_TEXT
 
 ROOT = Path(__file__).resolve().parents[2]
 UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

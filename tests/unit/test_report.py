@@ -18,7 +18,7 @@ from ktui.model.report import (
     group_summary,
     groups_markdown,
 )
-from ktui.sim.hostile import C0, C1, HOSTILE_TEXT
+from ktui.sim.events.hostile import C0, C1, HOSTILE_TEXT
 
 T0 = 1_794_873_600.0
 HOSTILE = {**HOSTILE_TEXT, "link": "see [docs](https://evil.example) and ![x](https://e/i.png)",
