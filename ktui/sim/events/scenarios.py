@@ -344,6 +344,9 @@ def demo(c: Cluster) -> None:
     for name in ("scenario-a", "scenario-b", "scenario-c", "lifecycle", "rolling-update",
                  "node-pressure", "steady"):
         SCENARIOS[name](c)
+    from ktui.sim.events.owners import demo_workloads
+
+    demo_workloads(c)  # the Pods, ReplicaSets... behind these events, with ownerReferences
 
 
 def empty(c: Cluster) -> None:
@@ -355,6 +358,14 @@ def _hostile(c: Cluster) -> None:
     from ktui.sim.events.hostile import hostile
 
     hostile(c)
+
+
+def _owners(c: Cluster) -> None:
+    """Deployments, a StatefulSet, a DaemonSet, a CronJob's Jobs, Nodes: the objects (with
+    ownerReferences, readable through the API) and their events."""
+    from ktui.sim.events.owners import owners
+
+    owners(c)
 
 
 def _malformed(c: Cluster) -> None:
@@ -375,6 +386,7 @@ SCENARIOS.update({
     "steady": steady,
     "hostile": _hostile,
     "malformed": _malformed,
+    "owners": _owners,
     "prod": prod,
     "empty": empty,
 })
