@@ -243,7 +243,22 @@ def run_history(args: argparse.Namespace, view: SavedView | None = None) -> int:
         events = _fetch(source, query, time_range, deadline)
     finally:
         source.close()
-    _print(events, args.output, namespace_column=len(query.namespaces) != 1)
+    namespace_column = len(query.namespaces) != 1
+    from ktui.cli import events_lens
+
+    if events_lens.wanted(args):
+        from ktui.cli.output import sorted_events
+        from ktui.model.report import Heading
+
+        start, end = time_range.bounds()
+        contexts = sorted({e.context for e in events if e.context})
+        heading = Heading(label or ", ".join(contexts) or "OpenSearch history",
+                          query.describe(), start, end)
+        lens = events_lens.Lens.of(args, heading, namespace_column=namespace_column)
+        lens.write(sorted_events(events), sys.stdout)
+        sys.stdout.flush()
+        return 0
+    _print(events, args.output, namespace_column=namespace_column)
     return 0
 
 

@@ -337,7 +337,7 @@ def compress_raw(obj: Mapping[str, Any]) -> bytes:
     return zlib.compress(json.dumps(obj, separators=(",", ":")).encode(), 1)
 
 
-def _owner_refs(value: Any) -> tuple[OwnerRef, ...] | None:
+def owner_refs(value: Any) -> tuple[OwnerRef, ...] | None:
     """``ownerReferences`` as OwnerRefs; None when absent or not a list. Entries without a
     kind or a name are left out (they cannot name an owner)."""
     if not isinstance(value, list):
@@ -369,7 +369,7 @@ def _ref(value: Any, default_namespace: str) -> ObjectRef:
         _str(ref.get("uid")),
         _intern(_str(ref.get("apiVersion"))),
         _str(ref.get("fieldPath")),
-        None if owners is None else _owner_refs(owners),
+        None if owners is None else owner_refs(owners),
     )
 
 

@@ -47,8 +47,10 @@ _type = attrgetter("type")
 _count = attrgetter("count")
 _time = attrgetter("time")
 _first_seen = attrgetter("first_seen")
-# Strongest evidence first: a group that ownerReferences tied together says so.
-_STRENGTH = {BY_OWNER_REFERENCES: 0, BY_NAME: 1, BY_SELF: 2}
+# A group says the weakest evidence that tied any of its objects to it: "name" as soon as
+# one object was placed by the naming rules alone, "ownerReferences" when references
+# placed every one, "self" when each object is the owner itself.
+_WEAKEST = {BY_NAME: 0, BY_OWNER_REFERENCES: 1, BY_SELF: 2}
 
 Key = tuple[str, str, str]  # (kind, namespace, name); for reasons ("", "", reason)
 
@@ -69,9 +71,9 @@ class GroupStats:
 class Group:
     """One row: the events of one owner, object or reason, oldest first.
 
-    ``resolved_by`` is ``ownerReferences``, ``name`` or ``self``: how the group's objects
-    were tied to it (the strongest evidence used for any of them; ``self`` when every
-    object is the owner itself); None for reasons.
+    ``resolved_by`` is ``name``, ``ownerReferences`` or ``self``: how the group's objects
+    were tied to it, the weakest evidence first (``name`` if the naming rules placed any
+    object, ``self`` when every object is the owner itself); None for reasons.
     """
 
     __slots__ = ("_stats", "events", "key", "resolved_by")
@@ -271,7 +273,7 @@ def _by_reference(
             found = lists.get(key)
             if found is None:
                 found = lists[key] = (how, [])
-            elif _STRENGTH[how] < _STRENGTH[found[0] or BY_SELF]:
+            elif _WEAKEST[how] < _WEAKEST[found[0] or BY_SELF]:
                 found = lists[key] = (how, found[1])
             append = appends[id(obj)] = found[1].append
         append(event)

@@ -136,6 +136,8 @@ def objects_text(group: Group, shown: int = OBJECTS_SHOWN) -> str:
 
 def groups_markdown(groups: Sequence[Group], heading: Heading, by: str) -> str:
     """The report with one row per group, in the order given (by last seen)."""
+    header = ["Last seen", by.capitalize(), "Namespace", "Resolved by", "Warnings", "Normals",
+              "Occurrences", "Reasons", "Objects", "First seen", "Message"]
     rows = []
     for g in groups:
         rows.append([
@@ -144,13 +146,14 @@ def groups_markdown(groups: Sequence[Group], heading: Heading, by: str) -> str:
             cell(reasons_text(g.reasons)), cell(objects_text(g)), _time(g.first_seen),
             cell(g.message),
         ])
+    if by == REASON:  # a reason has no namespace, no resolution, and is its own reasons
+        for row in (header, *rows):
+            del row[7], row[2:4]
     events = [e for g in groups for e in g.events]
     lines = _heading(heading, events, by, len(groups))
     if rows:
-        title = "Reason" if by == REASON else by.capitalize()
-        lines += _table(["Last seen", title, "Namespace", "Resolved by", "Warnings", "Normals",
-                         "Occurrences", "Reasons", "Objects", "First seen", "Message"],
-                        rows, {4, 5, 6})
+        numeric = {2, 3, 4} if by == REASON else {4, 5, 6}
+        lines += _table(header, rows, numeric)
     else:
         lines.append("No events.")
     return "\n".join(lines) + "\n"

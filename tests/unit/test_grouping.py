@@ -163,9 +163,11 @@ def test_owner_references_from_a_lookup_and_from_exporter_documents() -> None:
                                  "name": "ebs-csi-node-q8wdm"}}
     [daemonset] = group_events([from_exporter(doc), from_exporter(second)], OWNER)
     # the second Pod carries no references: the DaemonSet the first one named lets the
-    # naming rule place it
+    # naming rule place it, and the row says so (the weakest evidence it used)
     assert daemonset.key == ("DaemonSet", "kube-system", "ebs-csi-node")
-    assert daemonset.resolved_by == BY_OWNER_REFERENCES and daemonset.size == 2
+    assert daemonset.resolved_by == BY_NAME and daemonset.size == 2
+    [alone] = group_events([from_exporter(doc)], OWNER)
+    assert alone.resolved_by == BY_OWNER_REFERENCES
 
 
 def test_grouping_follows_the_store_filter() -> None:

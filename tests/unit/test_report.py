@@ -157,7 +157,9 @@ def test_groups_report() -> None:
     assert web[3] == "name" and web[4:7] == ["1", "0", "92"]
     assert web[7] == "BackOff ×1" and web[8] == "1: pod/web-5f8b9c7d6-x2x9k"
     by_reason = groups_markdown(group_events(events, REASON), Heading("demo"), REASON)
-    assert rendered(by_reason).rows[0][1] == "Reason"
+    assert rendered(by_reason).rows[0] == ["Last seen", "Reason", "Warnings", "Normals",
+                                           "Occurrences", "Objects", "First seen", "Message"]
+    assert all(len(row) == 8 for row in rendered(by_reason).rows)
 
 
 def test_empty_reports() -> None:
