@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 
 import pytest
 
+from ktui.model.owners import HASH_ALPHABET, Owner, OwnerResolver
 from ktui.sim import Grant, SimCluster
 from ktui.sim.apiserver.workloads import parse_route
+from ktui.sim.events.generate import Generator
 from ktui.sim.events.owners import DAEMONSET, DEPLOYMENTS, NAKED, NODES, exporter_documents
 
 from .conftest import Client
@@ -128,3 +131,14 @@ def test_exporter_documents_carry_the_objects_owner_references(cluster: SimClust
     assert "ownerReferences" not in by_object[("Deployment", "web")]
     # scenario-a's objects were not registered: the exporter found nothing to add
     assert "ownerReferences" not in by_object[("Pod", "scenario-a-5f8b9c7d6-x2x9k")]
+
+
+def test_generated_names_follow_kubernetes_naming() -> None:
+    """Bulk and storm events name Pods as a ReplicaSet of a Deployment would."""
+    resolver = OwnerResolver()
+    generator = Generator(random.Random(8))
+    for ns, items in generator.workloads.items():
+        for app, replicaset, pods in items:
+            assert set(replicaset.rsplit("-", 1)[1]) <= set(HASH_ALPHABET)
+            for pod in pods:
+                assert resolver.resolve("Pod", ns, pod) == Owner("Deployment", ns, app, "name")

@@ -11,7 +11,7 @@ import random
 import threading
 from collections.abc import Callable
 
-from ktui.sim.events.generate import NODES
+from ktui.sim.events.generate import NODES, template_hash
 from ktui.sim.events.protocol import Cluster
 
 NEW = "events.k8s.io/v1"
@@ -240,7 +240,7 @@ _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 def _rollout_steps(rng: random.Random, ns: str) -> list[Callable[[_At], object]]:
     """One new pod of a ReplicaSet, from SuccessfulCreate to Started, one step per tick."""
     app = rng.choice(("web", "api", "worker", "cart", "checkout"))
-    rs = f"{app}-{rng.getrandbits(36):09x}"
+    rs = f"{app}-{template_hash(rng)}"
     pod = f"{rs}-{''.join(rng.choice(_ALPHABET) for _ in range(5))}"
     node = rng.choice(NODES)
     image = f"public.ecr.aws/ktui/{app}:1.{rng.randint(0, 9)}"
@@ -283,7 +283,7 @@ def _trickle(c: Cluster, stop: threading.Event) -> None:
                 continue
         if roll < 0.45:
             ns = rng.choice(_TRICKLE_NS)
-            pod = f"{ns}-{rng.getrandbits(36):09x}-{''.join(rng.sample(_ALPHABET, 5))}"
+            pod = f"{ns}-{template_hash(rng)}-{''.join(rng.sample(_ALPHABET, 5))}"
             if rng.random() < 0.5:
                 at(0, ns, "Unhealthy", PROBE_REFUSED, type="Warning", name=pod)
             else:
