@@ -41,7 +41,7 @@ def _in(cluster: SimCluster, namespace: str | None = None) -> int:
 
 
 async def test_three_contexts_in_one_table(three: tuple[list[SimCluster], str]) -> None:
-    (east, west, north), kubeconfig = three
+    (east, _west, north), kubeconfig = three
     app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock,
                   context="east,west,prod-north")
     async with app.run_test(size=(160, 48)) as pilot:
