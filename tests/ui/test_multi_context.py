@@ -66,6 +66,14 @@ async def test_three_contexts_in_one_table(three: tuple[list[SimCluster], str]) 
         assert shown == {"east", "prod-north"}
         assert explorer.live.store is not None
         assert set(explorer.live.store.context_namespaces) == {"east", "prod-north"}
+        # the sidebar groups namespaces under their context, with counts
+        sidebar = explorer.sidebar
+        headings = [context for context, name in sidebar.rows if name is None]
+        assert headings == ["east", "prod-north"]
+        assert ("prod-north", "test") in sidebar.rows
+        north_line = next(sidebar.render_line(y).text for y in range(1, len(sidebar.rows) + 2)
+                          if "prod-north" in sidebar.render_line(y).text)
+        assert str(_in(north, "test")) in north_line
 
         explorer.apply_query(parse_query("ctx:east"))
         assert table.row_count == _in(east)

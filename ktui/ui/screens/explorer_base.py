@@ -203,7 +203,8 @@ class ExplorerBase(Screen[None]):
         if changed or feed is self.history:
             counts = feed.counts()
             if counts is not None:
-                self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings)
+                self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings,
+                                           counts.by_context)
             self.refresh_sparkline(force=feed is self.history)
         self.refresh_header()
 
