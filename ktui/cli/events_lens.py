@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -63,11 +63,15 @@ def _time(seconds: float) -> str | None:
     return format_time(seconds) if seconds else None
 
 
-def group_record(group: Group) -> dict[str, Any]:
-    """The JSON object of one group (the keys of issue 12, in that order)."""
+def group_record(group: Group, *, with_context: bool = False) -> dict[str, Any]:
+    """The JSON object of one group (the keys of issue 12, in that order). Rows of
+    several contexts (history of several clusters) name theirs: ``group.context``."""
     kind, namespace, name = group.key
+    where: dict[str, str] = {"kind": kind, "namespace": namespace, "name": name}
+    if with_context:
+        where["context"] = group.context
     return {
-        "group": {"kind": kind, "namespace": namespace, "name": name},
+        "group": where,
         "resolved_by": group.resolved_by,
         "events": group.size,
         "warnings": group.warnings,
@@ -82,7 +86,7 @@ def group_record(group: Group) -> dict[str, Any]:
 
 
 def group_table(groups: Sequence[Group], by: str, *, namespace_column: bool,
-                now: float | None = None) -> str:
+                context_column: bool = False, now: float | None = None) -> str:
     """kubectl-style columns (three spaces apart, MESSAGE last and unpadded), every cell
     through :func:`ktui.cli.output.clip` (controls escaped, width-aware)."""
     from ktui.cli.output import clip, display_width
@@ -95,6 +99,9 @@ def group_table(groups: Sequence[Group], by: str, *, namespace_column: bool,
         header.remove("BY")
     elif namespace_column:
         header.insert(1, "NAMESPACE")
+    if context_column and by != REASON:
+        header.insert(1, "CONTEXT")
+    context_column = context_column and by != REASON
     rows = [header]
     for g in groups:
         row = [human_duration(moment - g.last_seen) if g.last_seen else "<unknown>",
@@ -105,6 +112,8 @@ def group_table(groups: Sequence[Group], by: str, *, namespace_column: bool,
             del row[2]
         elif namespace_column:
             row.insert(1, clip(g.namespace) or "-")
+        if context_column:
+            row.insert(1, clip(g.context) or "-")
         rows.append(row)
     widths = [max(display_width(row[i]) for row in rows) for i in range(len(header) - 1)]
     lines = ["   ".join([*(c + " " * (w - display_width(c)) for c, w in
@@ -128,17 +137,23 @@ class Lens:
            reader: OwnerReader | None = None) -> Lens:
         return cls(args.group, args.output, heading, namespace_column, reader)
 
-    def resolver(self, events: Sequence[Event]) -> OwnerResolver:
-        """Owners from the cluster's ownerReferences where it lets us read them (fetched
-        now: the CLI may block), from those the events carry (history), else by name."""
+    def resolvers(self, events: Sequence[Event]) -> Callable[[str], OwnerResolver]:
+        """A resolver per context: owners from the cluster's ownerReferences where it
+        lets us read them (fetched now: the CLI may block), from those the events carry
+        (history, maybe of several clusters), else by name."""
         lookup = None
         if self.reader is not None:
             keys = {(e.object.kind, e.object.namespace, e.object.name) for e in events}
             self.reader.fetch(keys)
             lookup = self.reader.lookup
-        resolver = OwnerResolver(lookup)
-        resolver.learn(events)
-        return resolver
+        by_context: dict[str, list[Event]] = {}
+        for event in events:
+            by_context.setdefault(event.context, []).append(event)
+        resolvers: dict[str, OwnerResolver] = {}
+        for context, own in by_context.items():
+            resolvers[context] = OwnerResolver(lookup)
+            resolvers[context].learn(own)
+        return lambda context: resolvers.setdefault(context, OwnerResolver(lookup))
 
     def write(self, events: Sequence[Event], out: IO[str]) -> None:
         """Print ``events`` (matching, oldest first) as this lens says."""
@@ -147,17 +162,20 @@ class Lens:
         if self.group is None:
             out.write(events_markdown(events, heading))
             return
-        resolver = self.resolver(events) if self.group == OWNER else None
-        groups = group_events(events, self.group, resolver)
+        resolvers = self.resolvers(events) if self.group == OWNER else None
+        groups = group_events(events, self.group, resolvers)
+        several = len({g.context for g in groups}) > 1
         if self.fmt == "markdown":
             out.write(groups_markdown(groups, heading, self.group))
         elif self.fmt == "json":
-            out.write(json.dumps([group_record(g) for g in groups], indent=2) + "\n")
+            records = [group_record(g, with_context=several) for g in groups]
+            out.write(json.dumps(records, indent=2) + "\n")
         elif self.fmt == "jsonl":
-            out.write("".join(json.dumps(group_record(g), separators=(",", ":")) + "\n"
-                              for g in groups))
+            out.write("".join(json.dumps(group_record(g, with_context=several),
+                                         separators=(",", ":")) + "\n" for g in groups))
         elif groups:
-            out.write(group_table(groups, self.group, namespace_column=self.namespace_column))
+            out.write(group_table(groups, self.group, namespace_column=self.namespace_column,
+                                  context_column=several))
         else:
             import sys
 

@@ -197,6 +197,7 @@ def build(
             f.object_uid,
             _intern(f.object_api_version),
             f.object_field_path,
+            context=context,
         )
     return Event(
         uid=f.uid,

@@ -24,6 +24,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+# References to objects live in refs.py; imported from here too, as they always were.
+from ktui.model.refs import EMPTY_REF as EMPTY_REF
+from ktui.model.refs import ObjectRef as ObjectRef
+from ktui.model.refs import OwnerRef as OwnerRef
+from ktui.model.refs import object_ref as object_ref
+from ktui.model.refs import owner_refs as owner_refs
+
 NORMAL = "Normal"
 WARNING = "Warning"
 
@@ -32,76 +39,6 @@ API_EVENTS = "events.k8s.io/v1"
 API_EXPORTER = "exporter"
 
 _intern = sys.intern
-
-
-@dataclass(frozen=True, slots=True)
-class OwnerRef:
-    """One entry of an object's ``metadata.ownerReferences`` (same namespace as the object,
-    or cluster-scoped)."""
-
-    kind: str
-    name: str
-    api_version: str = ""
-    uid: str = ""
-    controller: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectRef:
-    """The object an event is about (``involvedObject`` / ``regarding``).
-
-    ``owners`` is the object's ownerReferences when the event carries them (documents of
-    kubernetes-event-exporter do, in ``involvedObject.ownerReferences``); None when the
-    event does not say. It takes no part in equality: it describes the object, not which
-    object this is.
-    """
-
-    kind: str = ""
-    name: str = ""
-    namespace: str = ""
-    uid: str = ""
-    api_version: str = ""
-    field_path: str = ""
-    owners: tuple[OwnerRef, ...] | None = field(default=None, compare=False)
-
-    @property
-    def display(self) -> str:
-        """``kind/name`` in kubectl's lower-case style (``pod/web-1``)."""
-        if not self.kind:
-            return self.name
-        return f"{self.kind.lower()}/{self.name}"
-
-
-EMPTY_REF = ObjectRef()
-
-# Events about one object share one ObjectRef: a Pod has dozens of events (Scheduled,
-# Pulling, Pulled, Created, Started, a BackOff repeated...), so 200,000 events hold a few
-# thousand distinct references. Sharing saves their memory (~300 bytes each with the
-# name, uid and fieldPath strings), and grouping by object can bucket events by the
-# reference's identity, a C-level int hash, instead of hashing (kind, namespace, name)
-# tuples (ktui.model.grouping). Bounded: when full the table starts over, and equal
-# references that are not the same object are still equal (grouping merges them).
-_REFS: dict[tuple[Any, ...], ObjectRef] = {}
-REFS_MAX = 32_768
-
-
-def object_ref(
-    kind: str,
-    name: str,
-    namespace: str,
-    uid: str = "",
-    api_version: str = "",
-    field_path: str = "",
-    owners: tuple[OwnerRef, ...] | None = None,
-) -> ObjectRef:
-    """The shared ObjectRef with these fields (a new one the first time)."""
-    key = (kind, name, namespace, uid, api_version, field_path, owners)
-    ref = _REFS.get(key)
-    if ref is None:
-        if len(_REFS) >= REFS_MAX:
-            _REFS.clear()  # a race with another parsing thread at worst makes a twin
-        ref = _REFS[key] = ObjectRef(kind, name, namespace, uid, api_version, field_path, owners)
-    return ref
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -337,27 +274,7 @@ def compress_raw(obj: Mapping[str, Any]) -> bytes:
     return zlib.compress(json.dumps(obj, separators=(",", ":")).encode(), 1)
 
 
-def owner_refs(value: Any) -> tuple[OwnerRef, ...] | None:
-    """``ownerReferences`` as OwnerRefs; None when absent or not a list. Entries without a
-    kind or a name are left out (they cannot name an owner)."""
-    if not isinstance(value, list):
-        return None
-    refs = []
-    for item in value:
-        entry = _dict(item)
-        kind, name = _str(entry.get("kind")), _str(entry.get("name"))
-        if kind and name:
-            refs.append(OwnerRef(
-                kind=_intern(kind),
-                name=name,
-                api_version=_intern(_str(entry.get("apiVersion"))),
-                uid=_str(entry.get("uid")),
-                controller=entry.get("controller") is True,
-            ))
-    return tuple(refs)
-
-
-def _ref(value: Any, default_namespace: str) -> ObjectRef:
+def _ref(value: Any, default_namespace: str, context: str) -> ObjectRef:
     ref = _dict(value)
     if not ref:
         return EMPTY_REF
@@ -370,6 +287,7 @@ def _ref(value: Any, default_namespace: str) -> ObjectRef:
         _intern(_str(ref.get("apiVersion"))),
         _str(ref.get("fieldPath")),
         None if owners is None else owner_refs(owners),
+        context,
     )
 
 
@@ -401,7 +319,7 @@ def from_core_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = 
     source = _dict(obj.get("source"))
     return Event(
         message=_str(obj.get("message")),
-        object=_ref(obj.get("involvedObject"), fields["namespace"]),
+        object=_ref(obj.get("involvedObject"), fields["namespace"], fields["context"]),
         source_component=_intern(_str(source.get("component"))),
         source_host=_str(source.get("host")),
         reporting_controller=_intern(_str(obj.get("reportingComponent"))),
@@ -416,7 +334,7 @@ def from_events_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool 
     source = _dict(obj.get("deprecatedSource"))
     return Event(
         message=_str(obj.get("note")),
-        object=_ref(obj.get("regarding"), fields["namespace"]),
+        object=_ref(obj.get("regarding"), fields["namespace"], fields["context"]),
         source_component=_intern(_str(source.get("component"))),
         source_host=_str(source.get("host")),
         reporting_controller=_intern(_str(obj.get("reportingController"))),

@@ -76,12 +76,14 @@ class Group:
     object, ``self`` when every object is the owner itself); None for reasons.
     """
 
-    __slots__ = ("_stats", "events", "key", "resolved_by")
+    __slots__ = ("_stats", "context", "events", "key", "resolved_by")
 
-    def __init__(self, key: Key, resolved_by: str | None, events: list[Event]) -> None:
+    def __init__(self, key: Key, resolved_by: str | None, events: list[Event],
+                 context: str = "") -> None:
         self.key = key
         self.resolved_by = resolved_by
         self.events = events
+        self.context = context  # "" for reasons (one group across contexts)
         self._stats: GroupStats | None = None
 
     def __repr__(self) -> str:
@@ -188,15 +190,23 @@ def _stats_of(events: list[Event]) -> GroupStats:
     )
 
 
+Resolvers = OwnerResolver | Callable[[str], OwnerResolver]
+
+
 def group_events(
-    events: Sequence[Event], by: str, resolver: OwnerResolver | None = None
+    events: Sequence[Event], by: str, resolver: Resolvers | None = None
 ) -> list[Group]:
     """Groups of ``events`` (oldest first, as ``EventStore.visible``) by ``owner``,
     ``object`` or ``reason``, ordered by last seen (oldest first).
 
+    Owners and objects are per context (``Group.context``): ``default/nginx`` of two
+    clusters are two groups. A reason is one group across contexts.
+
     ``resolver`` (owner grouping) keeps its cache between calls: pass the same one each
-    time, and feed it new events as they come (:meth:`OwnerResolver.learn`). Without
-    one, a fresh resolver uses the naming rules and the ownerReferences the events carry.
+    time, and feed it new events as they come (:meth:`OwnerResolver.learn`). With events
+    of several contexts pass a function of the context that returns that context's
+    resolver (each cluster has its own ownerReferences). Without one, a fresh resolver per
+    context uses the naming rules and the ownerReferences the events carry.
     """
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}; one of {', '.join(GROUPINGS)}")
@@ -205,76 +215,92 @@ def group_events(
     elif by == OBJECT:
         lists = _by_reference(events, _object_key)
     else:
-        owners = resolver if resolver is not None else OwnerResolver()
-        learned: list[ObjectRef] = []
-        lists = _by_reference(events, _owner_key(owners, learned))
+        resolver_of = _resolvers(resolver)
+        learned: dict[str, list[ObjectRef]] = {}
+        lists = _by_reference(events, _owner_key(resolver_of, learned))
         # Evidence first met in these events (ownerReferences they carry, controllers
         # they are about) changes how others resolve: group again with it, once. In the
         # steady state the resolver has learned it from earlier calls or batches.
-        if learned and owners.learn_objects(learned):
-            lists = _by_reference(events, _owner_key(owners, []))
-    groups = [Group(key, resolved_by, found) for key, (resolved_by, found) in lists.items()]
+        changed = [resolver_of(context).learn_objects(objects)
+                   for context, objects in learned.items()]
+        if any(changed):
+            lists = _by_reference(events, _owner_key(resolver_of, {}))
+    groups = [Group(key, resolved_by, found, context)
+              for (context, key), (resolved_by, found) in lists.items()]
     # by last seen; equal times keep the order of first appearance (a float key sorts
     # several times faster than a tuple)
     groups.sort(key=_last_seen)
     return groups
 
 
+def _resolvers(resolver: Resolvers | None) -> Callable[[str], OwnerResolver]:
+    if isinstance(resolver, OwnerResolver):
+        return lambda context: resolver
+    if resolver is not None:
+        return resolver
+    fresh: dict[str, OwnerResolver] = {}
+    return lambda context: fresh.setdefault(context, OwnerResolver())
+
+
 def _last_seen(group: Group) -> float:
     return group.events[-1].time
 
 
-def _by_reason(events: Sequence[Event]) -> dict[Key, tuple[str | None, list[Event]]]:
-    lists: dict[Key, tuple[str | None, list[Event]]] = {}
+Lists = dict[tuple[str, Key], tuple[str | None, list[Event]]]  # (context, key) -> group
+
+
+def _by_reason(events: Sequence[Event]) -> Lists:
+    lists: Lists = {}
     appends: dict[str, Callable[[Event], None]] = {}
     get = appends.get
     for event, reason in zip(events, map(_reason, events)):  # noqa: B905 - same length
         append = get(reason)
         if append is None:
             found: list[Event] = []
-            lists[("", "", reason)] = (None, found)
+            lists[("", ("", "", reason))] = (None, found)
             append = appends[reason] = found.append
         append(event)
     return lists
 
 
-# Given a reference first met: its group's key and how it was tied to the group.
-KeyOf = Callable[[ObjectRef], tuple[Key, str]]
+# Given a reference first met and its events' context: its group's key and how it was
+# tied to the group.
+KeyOf = Callable[[ObjectRef, str], tuple[Key, str]]
 
 
-def _object_key(obj: ObjectRef) -> tuple[Key, str]:
+def _object_key(obj: ObjectRef, context: str) -> tuple[Key, str]:
     return (obj.kind, scoped_namespace(obj.kind, obj.namespace), obj.name), BY_SELF
 
 
-def _owner_key(resolver: OwnerResolver, learned: list[ObjectRef]) -> KeyOf:
-    owner_key = resolver.owner_key
-
-    def key_of(obj: ObjectRef) -> tuple[Key, str]:
+def _owner_key(resolver_of: Callable[[str], OwnerResolver],
+               learned: dict[str, list[ObjectRef]]) -> KeyOf:
+    def key_of(obj: ObjectRef, context: str) -> tuple[Key, str]:
         if obj.owners is not None or obj.kind in CONTROLLERS:
-            learned.append(obj)
-        return owner_key(obj)
+            learned.setdefault(context, []).append(obj)
+        return resolver_of(context).owner_key(obj)
 
     return key_of
 
 
-def _by_reference(
-    events: Sequence[Event], key_of: KeyOf
-) -> dict[Key, tuple[str | None, list[Event]]]:
+def _by_reference(events: Sequence[Event], key_of: KeyOf) -> Lists:
     """Events split into lists by group, each in the events' order: the one Python loop
     per event. A reference is looked at once (its id is its key here: the events keep it
-    alive meanwhile); after that an event costs one int-keyed lookup and one append."""
-    lists: dict[Key, tuple[str | None, list[Event]]] = {}
+    alive meanwhile; references are never shared between contexts); after that an event
+    costs one int-keyed lookup and one append."""
+    lists: Lists = {}
     appends: dict[int, Callable[[Event], None]] = {}
     get = appends.get
     for event, obj in zip(events, map(_object, events)):  # noqa: B905 - same length
         append = get(id(obj))
         if append is None:
-            key, how = key_of(obj)
-            found = lists.get(key)
+            context = event.context
+            key, how = key_of(obj, context)
+            place = (context, key)
+            found = lists.get(place)
             if found is None:
-                found = lists[key] = (how, [])
+                found = lists[place] = (how, [])
             elif _WEAKEST[how] < _WEAKEST[found[0] or BY_SELF]:
-                found = lists[key] = (how, found[1])
+                found = lists[place] = (how, found[1])
             append = appends[id(obj)] = found[1].append
         append(event)
     return lists

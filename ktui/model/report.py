@@ -105,6 +105,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[in
 
 def events_markdown(events: Sequence[Event], heading: Heading) -> str:
     """The report with one row per event, in the order given (oldest first)."""
+    header = ["Last seen", "Namespace", "Type", "Reason", "Object", "Count", "Message"]
     rows = []
     for e in events:
         obj = e.object.display if e.object.kind else e.object.name
@@ -114,10 +115,15 @@ def events_markdown(events: Sequence[Event], heading: Heading) -> str:
             cell(e.namespace), cell(e.type), cell(e.reason), cell(obj), count,
             cell(e.message),
         ])
+    numeric = {5}
+    if len({e.context for e in events}) > 1:  # several clusters: say which
+        header.insert(1, "Context")
+        for row, event in zip(rows, events, strict=True):
+            row.insert(1, cell(event.context))
+        numeric = {6}
     lines = _heading(heading, events, None, 0)
     if rows:
-        lines += _table(["Last seen", "Namespace", "Type", "Reason", "Object", "Count",
-                         "Message"], rows, {5})
+        lines += _table(header, rows, numeric)
     else:
         lines.append("No events.")
     return "\n".join(lines) + "\n"
@@ -149,10 +155,15 @@ def groups_markdown(groups: Sequence[Group], heading: Heading, by: str) -> str:
     if by == REASON:  # a reason has no namespace, no resolution, and is its own reasons
         for row in (header, *rows):
             del row[7], row[2:4]
+    numeric = {2, 3, 4} if by == REASON else {4, 5, 6}
+    if by != REASON and len({g.context for g in groups}) > 1:  # several clusters
+        header.insert(1, "Context")
+        for row, group in zip(rows, groups, strict=True):
+            row.insert(1, cell(group.context))
+        numeric = {n + 1 for n in numeric}
     events = [e for g in groups for e in g.events]
     lines = _heading(heading, events, by, len(groups))
     if rows:
-        numeric = {2, 3, 4} if by == REASON else {4, 5, 6}
         lines += _table(header, rows, numeric)
     else:
         lines.append("No events.")

@@ -85,3 +85,35 @@ def test_history_markdown_report_names_its_time_range(
     assert f"- **Time range:** {format_time(NOW - 7200)} – {format_time(NOW + 60)}\n" in out
     assert "- **Filter:** ns:shop\n" in out
     assert "| statefulset/db | shop | ownerReferences |" in out
+
+
+@pytest.fixture(scope="module")
+def two_clusters_index(backend: Backend) -> Iterator[str]:
+    """Two clusters' documents in one index: the same names, other objects."""
+    docs = []
+    for seed, name in enumerate(("eks-shop", "eks-other")):  # other seeds: other uids
+        cluster = SimCluster(name=name, scenario="owners", now=lambda: NOW, seed=seed)
+        if name == "eks-other":  # there, db-0 is a Pod nobody owns
+            cluster.workloads.add("Pod", "shop", "db-0")
+        docs += exporter_documents(cluster, name)
+    prefix = f"{backend.prefix}two-"
+    index_documents(backend.client, docs, "single", prefix=prefix)
+    yield f"{prefix}eks-kubernetes-events*"
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_history_of_several_clusters_keeps_them_apart(
+    capsys: pytest.CaptureFixture[str], backend: Backend, two_clusters_index: str
+) -> None:
+    code, out, err = history(capsys, backend, two_clusters_index, "-n", "shop", "--group",
+                             "owner", "-o", "json")
+    assert (code, err) == (0, "")
+    got = {(r["group"]["context"], r["group"]["kind"], r["group"]["name"]): r
+           for r in json.loads(out)}
+    assert sorted(got[("eks-shop", "StatefulSet", "db")]["objects"]) == ["pod/db-0", "pod/db-1"]
+    assert got[("eks-other", "StatefulSet", "db")]["objects"] == ["pod/db-1"]
+    assert got[("eks-other", "Pod", "db-0")]["resolved_by"] == "self"
+    assert ("eks-shop", "Deployment", "web") in got and ("eks-other", "Deployment", "web") in got
+    code, out, _ = history(capsys, backend, two_clusters_index, "-n", "shop", "--group",
+                           "owner")
+    assert out.splitlines()[0].split()[:4] == ["LAST", "SEEN", "CONTEXT", "OWNER"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import ktui.model.event as event_module
+import ktui.model.refs as refs_module
 from ktui.model.event import Event, OwnerRef, from_core_v1, from_exporter
 from ktui.model.grouping import OBJECT, OWNER, REASON, group_events
 from ktui.model.owners import BY_NAME, BY_OWNER_REFERENCES, BY_SELF, OwnerResolver
@@ -200,7 +200,7 @@ def reference_grouping(events: list[Event], by: str) -> dict[tuple[str, str, str
 @pytest.mark.parametrize("by", [OWNER, OBJECT, REASON])
 def test_same_groups_as_one_event_at_a_time(by: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # a small intern table, so that one object's events hold twin references
-    monkeypatch.setattr(event_module, "REFS_MAX", 7)
+    monkeypatch.setattr(refs_module, "REFS_MAX", 7)
     rng = random.Random(by)
     names = ["web-5f8b9c7d6-x2x9k", "web-5f8b9c7d6-q8wdm", "web-5f8b9c7d6", "web",
              "api-6d988b8d84-gghjv", "hello-28312345-x7k2p", "hello-28312345", "db-0",
@@ -228,3 +228,32 @@ def test_same_groups_as_one_event_at_a_time(by: str, monkeypatch: pytest.MonkeyP
         assert group.last_seen == max(e.time for e in members)
         warnings = [e for e in members if e.type == "Warning"]
         assert group.message == (warnings or members)[-1].message
+
+
+def test_owners_and_objects_are_per_context() -> None:
+    def of(context: str, name: str, at: float, owners: list[dict[str, object]] | None = None
+           ) -> Event:
+        involved: dict[str, object] = {"kind": "Pod", "name": name, "namespace": "shop"}
+        if owners is not None:
+            involved["ownerReferences"] = owners
+        return from_exporter({
+            "metadata": {"namespace": "shop", "name": f"{name}.{context}", "uid": f"{context}{at}"},
+            "involvedObject": involved, "reason": "BackOff", "type": "Warning",
+            "lastTimestamp": _iso(T0 + at), "clusterName": context,
+        }, context=context)  # as history makes them: the context is the clusterName
+
+    statefulset = [{"kind": "StatefulSet", "name": "db", "controller": True}]
+    events = [of("eu", "db-0", 1, statefulset), of("us", "db-0", 2), of("us", "db-0", 3),
+              of("eu", "web-5f8b9c7d6-x2x9k", 4), of("us", "web-5f8b9c7d6-x2x9k", 5)]
+    groups = group_events(events, OWNER)
+    assert [(g.context, g.display, g.size) for g in groups] == [
+        ("eu", "statefulset/db", 1), ("us", "pod/db-0", 2),  # eu's references are not us'
+        ("eu", "deployment/web", 1), ("us", "deployment/web", 1)]
+    resolvers = {"eu": OwnerResolver(), "us": OwnerResolver()}
+    group_events(events, OWNER, resolvers.__getitem__)
+    assert resolvers["eu"].resolve("Pod", "shop", "db-0").kind == "StatefulSet"
+    assert resolvers["us"].resolve("Pod", "shop", "db-0").kind == "Pod"
+    assert [(g.context, g.size) for g in group_events(events, OBJECT)] == [
+        ("eu", 1), ("us", 2), ("eu", 1), ("us", 1)]
+    [reason] = group_events(events, REASON)  # one reason across contexts
+    assert (reason.context, reason.size) == ("", 5)
