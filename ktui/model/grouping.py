@@ -168,9 +168,10 @@ def _stats_of(events: list[Event]) -> GroupStats:
             if types[index] == WARNING:
                 latest_warning = events[index]
                 break
-    firsts = [first for first in map(_first_seen, events) if first > 0]
-    # first_seen is 0.0 only when an event had no time at all: the oldest time then
-    first_seen = min(firsts) if firsts else events[0].time
+    first_seen = min(map(_first_seen, events))
+    if first_seen <= 0:  # an event without any time (0.0): the others' first, else the oldest
+        first_seen = min((first for first in map(_first_seen, events) if first > 0),
+                         default=events[0].time)
     reasons = Counter(map(_reason, events))
     # the last event of each reference (dicts keep the last value of a key), then one
     # entry per object: twins of a reference (another container) are one object
