@@ -29,6 +29,7 @@ from ktui.model.safe_text import escape_controls
 
 CELL_LIMIT = 2000
 OBJECTS_SHOWN = 5
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 _MARKUP = re.compile(r"([\\`*_\[\]<>|~&])")
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -184,3 +185,13 @@ def group_summary(group: Group) -> str:
         f"{objects_text(group)}; {said} ({shown.reason}): {shown.message}"
     )
     return escape_controls(text[: CELL_LIMIT * 2])
+
+
+def report_file_name(context: str, moment: float) -> str:
+    """``<context>-<UTC time>.md`` for a report written to a file. A context name is
+    untrusted (``arn:aws:eks:...:cluster/prod``, ``../x``): everything but letters,
+    digits, ``.``, ``_`` and ``-`` becomes ``_``, and it never starts with a dot."""
+    from datetime import UTC, datetime
+
+    safe = _UNSAFE_NAME.sub("_", context).strip("._")[:100] or "events"
+    return f"{safe}-{datetime.fromtimestamp(moment, UTC):%Y%m%dT%H%M%SZ}.md"

@@ -17,6 +17,7 @@ from ktui.model.report import (
     events_markdown,
     group_summary,
     groups_markdown,
+    report_file_name,
 )
 from ktui.sim.events.hostile import C0, C1, HOSTILE_TEXT
 
@@ -183,3 +184,16 @@ def test_group_summary_is_one_safe_paragraph() -> None:
     assert group_summary(web).startswith(
         "deployment/web in test (grouped by name): 1 warnings and 0 normal events "
         "(92 occurrences)")
+
+
+@pytest.mark.parametrize(("context", "name"), [
+    ("demo", "demo-20261117T000000Z.md"),
+    ("arn:aws:eks:eu-west-1:123456789012:cluster/prod",
+     "arn_aws_eks_eu-west-1_123456789012_cluster_prod-20261117T000000Z.md"),
+    ("../../etc/passwd", "etc_passwd-20261117T000000Z.md"),
+    ("", "events-20261117T000000Z.md"),
+    ("\x1b]52;c;aGk=\x07", "52_c_aGk-20261117T000000Z.md"),
+    (".hidden", "hidden-20261117T000000Z.md"),
+])
+def test_report_file_name(context: str, name: str) -> None:
+    assert report_file_name(context, T0) == name
