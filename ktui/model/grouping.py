@@ -276,9 +276,11 @@ def _object_key(obj: ObjectRef, context: str) -> tuple[Key, str]:
 def _owner_key(resolver_of: Callable[[str], OwnerResolver],
                learned: dict[str, list[ObjectRef]]) -> KeyOf:
     def key_of(obj: ObjectRef, context: str) -> tuple[Key, str]:
-        if obj.owners is not None or obj.kind in CONTROLLERS:
+        resolver = resolver_of(context)
+        # evidence for the others, unless this reference was met (and learned) before
+        if (obj.owners is not None or obj.kind in CONTROLLERS) and not resolver.knows(obj):
             learned.setdefault(context, []).append(obj)
-        return resolver_of(context).owner_key(obj)
+        return resolver.owner_key(obj)
 
     return key_of
 

@@ -213,6 +213,11 @@ class OwnerResolver:
     def resolve_event(self, event: Event) -> Owner:
         return self.resolve_ref(event.object)
 
+    def knows(self, obj: ObjectRef) -> bool:
+        """Whether this very reference was resolved since the last :meth:`forget`."""
+        entry = self._by_ref.get(id(obj))
+        return entry is not None and entry[0] is obj
+
     def owner_key(self, obj: ObjectRef) -> tuple[Key, str]:
         """(the owner's (kind, namespace, name), resolved_by) of an object, cached by the
         reference's identity (grouping asks once per reference and call). Does not learn

@@ -257,3 +257,19 @@ def test_owners_and_objects_are_per_context() -> None:
         ("eu", 1), ("us", 2), ("eu", 1), ("us", 1)]
     [reason] = group_events(events, REASON)  # one reason across contexts
     assert (reason.context, reason.size) == ("", 5)
+
+
+def test_a_kept_resolver_answers_the_next_grouping_from_its_cache() -> None:
+    calls: list[tuple[str, str, str]] = []
+
+    def lookup(kind: str, ns: str, name: str) -> None:
+        calls.append((kind, ns, name))
+
+    events = incident()
+    resolver = OwnerResolver(lookup)
+    first = group_events(events, OWNER, resolver)
+    assert calls  # the first grouping asked (and learned the controllers it met)
+    calls.clear()
+    again = group_events(events, OWNER, resolver)
+    assert calls == []  # nothing new learned, nothing forgotten: no lookup, one pass
+    assert [(g.key, g.size) for g in again] == [(g.key, g.size) for g in first]
