@@ -293,17 +293,18 @@ def _by_reference(events: Sequence[Event], key_of: KeyOf) -> Lists:
     lists: Lists = {}
     appends: dict[int, Callable[[Event], None]] = {}
     get = appends.get
-    for event, obj in zip(events, map(_object, events)):  # noqa: B905 - same length
-        append = get(id(obj))
+    # the ids are taken in C (map), not by a call per event in the loop
+    for event, ref_id in zip(events, map(id, map(_object, events))):  # noqa: B905
+        append = get(ref_id)
         if append is None:
             context = event.context
-            key, how = key_of(obj, context)
+            key, how = key_of(event.object, context)
             place = (context, key)
             found = lists.get(place)
             if found is None:
                 found = lists[place] = (how, [])
             elif _WEAKEST[how] < _WEAKEST[found[0] or BY_SELF]:
                 found = lists[place] = (how, found[1])
-            append = appends[id(obj)] = found[1].append
+            append = appends[ref_id] = found[1].append
         append(event)
     return lists
