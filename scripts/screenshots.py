@@ -16,8 +16,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from ktui.config import Settings
 from ktui.model.timerange import TimeRange
-from ktui.settings import Settings
 from ktui.sim import SimCluster, write_kubeconfig
 from ktui.sources.catalog import KubeCatalog
 from ktui.sources.opensearch import HistorySource, OpenSearchConfig

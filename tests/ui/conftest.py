@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ktui.settings import Settings
+from ktui.config import Settings
 from ktui.sim import SimCluster, write_kubeconfig
 from ktui.sources.catalog import KubeCatalog
 from ktui.ui.app import KtuiApp

@@ -15,7 +15,7 @@ import pytest
 from textual.geometry import Region
 from textual.widgets import Static
 
-from ktui.settings import Settings
+from ktui.config import Settings
 from ktui.sim import SimCluster, write_kubeconfig
 from ktui.sources.catalog import KubeCatalog
 from ktui.ui.app import KtuiApp

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from ktui.settings import Settings
+from ktui.config import Settings
 from ktui.sim import SimCluster, write_kubeconfig
 from ktui.sources.catalog import KubeCatalog
 from ktui.ui.app import KtuiApp
