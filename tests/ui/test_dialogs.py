@@ -21,11 +21,11 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from ktui.model.views import SavedView, ViewStore
 from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
 from ktui.ui.screens.pickers import ContextPicker, Prompt
 from ktui.ui.screens.views import Confirm, NamePrompt, ViewsScreen
+from ktui.views.store import SavedView, ViewStore
 from tests.ui.conftest import loaded, wait_for
 
 SIZE = (140, 40)
@@ -67,7 +67,7 @@ async def test_filter_prompt_double_enter(make_app: Callable[..., KtuiApp],
         assert isinstance(app.screen, Prompt)
         await burst(pilot, "enter", "enter")
         assert not isinstance(app.screen, Prompt)
-        assert app.query_state.text == "x"
+        assert app.explorer.query_state.text == "x"
         await pilot.press("slash")  # the app still answers
         assert isinstance(app.screen, Prompt)
     assert app.return_code in (None, 0)
@@ -83,7 +83,7 @@ async def test_command_prompt_double_enter(make_app: Callable[..., KtuiApp],
         app.screen.query_one(Input).value = "ns payments"
         await burst(pilot, "enter", "enter")
         assert len(app.screen_stack) == 1
-        assert app.query_state.namespaces == frozenset({"payments"})
+        assert app.explorer.query_state.namespaces == frozenset({"payments"})
 
 
 async def test_time_range_prompt_double_enter(make_app: Callable[..., KtuiApp],
@@ -125,7 +125,7 @@ async def test_views_list_double_enter(make_app: Callable[..., KtuiApp],
         await until_screen(pilot, ViewsScreen)
         await burst(pilot, "enter", "enter")
         assert not isinstance(app.screen, ViewsScreen)
-        assert app.query_state.types == frozenset({"Warning"})
+        assert app.explorer.query_state.types == frozenset({"Warning"})
 
 
 async def test_save_prompt_double_enter_saves_once(

@@ -16,8 +16,8 @@ from textual.geometry import Region
 from textual.widgets import Static
 
 from ktui.config import Settings
+from ktui.kube.catalog import KubeCatalog
 from ktui.sim import SimCluster, write_kubeconfig
-from ktui.sources.catalog import KubeCatalog
 from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable

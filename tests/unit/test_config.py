@@ -127,7 +127,7 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
 
 
 def test_the_canonical_opensearch_fields_match_the_mapping() -> None:
-    from ktui.sources.opensearch_mapping import FIELD_PATHS
+    from ktui.opensearch.mapping import FIELD_PATHS
 
     assert set(OPENSEARCH_FIELDS) == set(FIELD_PATHS)
 
