@@ -129,16 +129,21 @@ def config_from_settings(section: OpenSearchSettings, environ: Mapping[str, str]
 
 def build_client(config: OpenSearchConfig, password: str) -> Any:
     """An ``OpenSearch`` client for ``config`` (TLS on by default, one host, no sniffing)."""
-    from opensearchpy import OpenSearch, Urllib3HttpConnection
+    from opensearchpy import OpenSearch
+
+    from ktui.opensearch.client import RetryAfterConnection
 
     kwargs: dict[str, Any] = {
         "hosts": [config.url],
         "timeout": config.request_timeout,
         "max_retries": 1,
         "retry_on_timeout": False,
+        # 429 and 5xx are retried by HistorySource, after the pause the cluster asks for
+        # (Retry-After) or a backoff; the client's own retry would come at once.
+        "retry_on_status": (),
         # A remote cluster sends ~1 KB per event: gzip is worth it; on loopback it is not.
         "http_compress": not config.is_local,
-        "connection_class": Urllib3HttpConnection,
+        "connection_class": RetryAfterConnection,
         "pool_maxsize": 4,
     }
     if config.url.startswith("https:"):
