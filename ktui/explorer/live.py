@@ -41,8 +41,16 @@ class LiveSession:
     coalesced: int = 0
     _channel: BatchChannel | None = None
     _runner: FeedRunner | None = None
+    _scope: list[str] | None = None
     # After a restart: the uids kept from before that the new list has not brought back.
     _unconfirmed: set[str] | None = None
+
+    @property
+    def scoped(self) -> bool:
+        """Whether the source reads chosen namespaces, not the whole cluster."""
+        runner = self._runner
+        source = runner.source if runner is not None else None
+        return self._scope is not None or (source is not None and source.namespace_scoped)
 
     @property
     def running(self) -> bool:
@@ -54,6 +62,7 @@ class LiveSession:
         import or kubeconfig read never blocks the UI). ``scope``: the namespaces the
         source lists (None: the whole cluster)."""
         self.stop()
+        self._scope = scope
         self._unconfirmed = {
             event.uid for event in self.store.all_events
             if not event.expired and (scope is None or event.namespace in scope)

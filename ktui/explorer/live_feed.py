@@ -149,8 +149,8 @@ class LiveFeed:
             text = f"⚠ {one_line(status.text or 'error', 300)}"
             return EmptyState(text + (f" — {advice}" if advice else ""), is_error=True)
         if len(session.store) and not session.store.visible:
-            return EmptyState(f"No event matches {query.describe()}. "
-                              "a = all types, 0 = all namespaces, / edits the filter.")
+            return EmptyState(f"No event matches {query.describe()}. esc clears the filter; "
+                              "a = all types, 0 = all namespaces, / edits it.")
         return EmptyState(f"{status.line()}…" if status.state is not State.WATCHING
                           else "No events.")
 

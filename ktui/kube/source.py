@@ -114,6 +114,10 @@ class KubeSource(EventSource):
         return self._scope_note
 
     @property
+    def namespace_scoped(self) -> bool:
+        return self.namespaces is not None or any(w.namespace is not None for w in self._workers)
+
+    @property
     def warning(self) -> str:
         return self.conn.creds.warning if self.conn is not None else ""
 
@@ -336,7 +340,8 @@ class KubeSource(EventSource):
                 first_error = first_error or exc
         if not allowed:
             assert first_error is not None
-            raise first_error
+            raise Forbidden(f"forbidden in {', '.join(refused)}: {first_error.message}",
+                            hint=first_error.hint)
         with self._lock:
             self._workers = allowed
         if refused:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ktui.feeds.errors import ConfigError, Forbidden, SourceError, Unauthorized
+from ktui.feeds.history import Histogram, HistoryPage, Superseded
 from ktui.model.event import Event
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
@@ -41,8 +42,6 @@ from ktui.opensearch.paging import (
 from ktui.opensearch.query import lanes, query_clauses, to_millis
 from ktui.opensearch.shape import hits_of, obj, pit_id_of, responses_of, status_of
 from ktui.opensearch.summary import (
-    Histogram,
-    HistoryPage,
     Summary,
     format_total,
     hits_total,
@@ -61,10 +60,6 @@ __all__ = [
 ]
 
 _MAPPING_TTL = 300.0  # a new daily index may add a field (a first eventTime-only event)
-
-
-class Superseded(Exception):
-    """A newer query (or ``cancel()``) replaced this one; drop the result silently."""
 
 
 class HistorySource:

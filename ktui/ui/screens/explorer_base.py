@@ -31,6 +31,7 @@ from ktui.model.safe_text import one_line
 from ktui.model.timerange import TimeRange
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
+from ktui.ui.widgets.filter_bar import FilterBar
 from ktui.ui.widgets.header import EventHeader, HeaderState
 from ktui.ui.widgets.sidebar import NamespaceSidebar
 from ktui.ui.widgets.sparkline import EventSparkline
@@ -113,11 +114,13 @@ class ExplorerBase(Screen[None]):
 
     def compose(self) -> ComposeResult:
         self.header = EventHeader(id="header")
+        self.filter_bar = FilterBar(id="filter-bar")
         self.sidebar = NamespaceSidebar(id="sidebar")
         self.sparkline = EventSparkline(id="sparkline")
         self.table = EventTable(clock=self.clock, id="table")
         self.detail = DetailPane(id="detail")
         yield self.header
+        yield self.filter_bar
         with Horizontal(id="main"):
             yield self.sidebar
             with Vertical(id="center"):
@@ -128,6 +131,7 @@ class ExplorerBase(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.filter_bar.show(self.query_state)
         self.detail.add_class("-hidden")
         self.table.focus()
         # Sources import their clients: start them after the first paint.
@@ -263,6 +267,7 @@ class ExplorerBase(Screen[None]):
 
     def apply_query(self, query: Query) -> None:
         self.query_state = query
+        self.filter_bar.show(query)
         self.live.set_query(query)
         if self.feed is self.history:
             self.history.buckets = max(self.sparkline.size.width, 20)
@@ -317,8 +322,10 @@ class ExplorerBase(Screen[None]):
         if detail.has_class("-hidden"):
             detail.remove_class("-hidden")
             detail.show(message.event)
+            self.table.pin()  # the event being read stays selected while events arrive
         else:
             detail.add_class("-hidden")
+            self.table.pinned = False
 
     @on(EventTable.CursorMoved)
     def _cursor_moved(self, message: EventTable.CursorMoved) -> None:
