@@ -5,7 +5,7 @@ formats and the order of the live listing (event time, oldest first). Connection
 settings come from ``--opensearch-url``/``--index``, the environment
 (``KTUI_OPENSEARCH_URL``, ``OPENSEARCH_HOST``, ``OPENSEARCH_USER``,
 ``OPENSEARCH_PASSWORD``) and the ``[opensearch]`` table of settings.toml (see
-:class:`ktui.opensearch.config.OpenSearchConfig`). No kubeconfig is read: a
+:mod:`ktui.config`). No kubeconfig is read: a
 ``--context`` is only the label of events without a ``clusterName``.
 
 ``--view NAME`` applies a saved view: a live view fills in the live listing's flags
@@ -181,20 +181,21 @@ def _time_range(args: argparse.Namespace, view: SavedView | None) -> TimeRange:
 
 def _config(args: argparse.Namespace) -> OpenSearchConfig:
     from ktui import paths
+    from ktui.config import Flags, load_settings
     from ktui.feeds.errors import SourceError
-    from ktui.opensearch.config import OpenSearchConfig
-    from ktui.settings import load_settings
+    from ktui.model.safe_text import one_line
+    from ktui.opensearch.config import config_from_settings
 
-    settings = load_settings(paths.settings_file())
+    flags = Flags(opensearch_url=args.opensearch_url, index=args.index)
+    settings = load_settings(paths.settings_file(), os.environ, flags)
     for problem in settings.problems:
-        print(f"ktui: warning: settings: {problem}", file=sys.stderr)
-    overrides: dict[str, Any] = {"url": args.opensearch_url, "index": args.index}
+        if problem.from_flag:  # what the command line says is not guessed around
+            raise _fail(str(problem), EXIT_USAGE)
+        print(f"ktui: warning: settings: {one_line(str(problem), 500)}", file=sys.stderr)
     try:
-        config = OpenSearchConfig.from_sources(settings.opensearch, os.environ, overrides)
+        config = config_from_settings(settings.opensearch, os.environ, flags)
     except SourceError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
-    except ValueError as exc:  # urlsplit on a malformed URL ("http://[::1")
-        raise _fail(f"bad OpenSearch URL or setting: {exc}", EXIT_USAGE) from None
     if config.user and not config.password and not config.aws_sigv4 and _interactive():
         config.password_callback = _asker(config)
     if args.timeout:

@@ -340,6 +340,8 @@ class KubeSource(EventSource):
                 first_error = first_error or exc
         if not allowed:
             assert first_error is not None
+            if len(refused) == 1:  # the server's own words name the namespace
+                raise first_error
             raise Forbidden(f"forbidden in {', '.join(refused)}: {first_error.message}",
                             hint=first_error.hint)
         with self._lock:

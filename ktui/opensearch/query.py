@@ -27,7 +27,7 @@ from typing import Any
 
 from ktui.model.query import Query, Term
 from ktui.opensearch.mapping import FieldInfo, FieldMap
-from ktui.opensearch.regex import literal_of, split_alternatives, to_lucene
+from ktui.opensearch.regex import UnsupportedRegex, literal_of, split_alternatives, to_lucene
 
 Clause = dict[str, Any]
 MATCH_ALL: Clause = {"match_all": {}}
@@ -201,7 +201,17 @@ def _coalesced(first: FieldInfo, second: FieldInfo, clause_of: Any) -> Clause:
 
 def term_clause(term: Term, fields: FieldMap, context_label: str) -> Clause:
     def clause_of(info: FieldInfo) -> Clause:
-        return exact(info, term.values) if term.op == ":" else regex(info, term.values)
+        if term.op == ":":
+            return exact(info, term.values)
+        if info.text and not info.keywords:
+            # Analyzed text holds words, not the value: a pattern would silently match
+            # nothing ("BackOff" is the token "backoff"; "Back" is no token of it).
+            raise UnsupportedRegex(
+                f"{term} cannot be searched: {info.path} is mapped as text only (no "
+                "keyword) in this index pattern, and a pattern cannot match analyzed text",
+                hint=f"use {term.field}:WORD for whole words",
+            )
+        return regex(info, term.values)
 
     if term.field == "source":
         return _coalesced(fields["reporting_component"], fields["source_component"], clause_of)

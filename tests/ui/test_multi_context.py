@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ktui.config import Settings
 from ktui.kube.catalog import KubeCatalog
 from ktui.model.query import parse_query
-from ktui.settings import Settings
 from ktui.sim import Grant, SimCluster, write_kubeconfig
 from ktui.ui.app import KtuiApp
 from tests.ui.conftest import fixed_clock, wait_for
