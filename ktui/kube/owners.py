@@ -93,17 +93,17 @@ class OwnerReader:
 
     # -- fetching (blocking) -----------------------------------------------------------
 
-    def fetch(self, keys: Iterable[Key], depth: int = 3) -> int:
+    def fetch(self, keys: Iterable[Key], depth: int = 3) -> set[Key]:
         """Read the ownerReferences of ``keys``, then of the owners they name that are
-        readable too (a Pod's ReplicaSet, a Job), ``depth`` levels at most. Returns how
-        many objects were read; never raises."""
-        learned = 0
+        readable too (a Pod's ReplicaSet, a Job), ``depth`` levels at most. Returns the
+        keys read (give them to ``OwnerResolver.forget``); never raises."""
+        learned: set[Key] = set()
         wanted = self.wanted(keys)
         for _ in range(depth):
             if not wanted:
                 break
             read = self._fetch_level(wanted)
-            learned += len(read)
+            learned.update(read)
             parents = []
             for (_, namespace, _), refs in read.items():
                 owner = controller_of(refs)

@@ -222,9 +222,12 @@ def group_events(
         # Evidence first met in these events (ownerReferences they carry, controllers
         # they are about) changes how others resolve: group again with it, once. In the
         # steady state the resolver has learned it from earlier calls or batches.
-        changed = [resolver_of(context).learn_objects(objects)
-                   for context, objects in learned.items()]
-        if any(changed):
+        # Only answers that consulted what was learned are dropped; if none was given
+        # in this pass, the grouping stands.
+        before = [resolver_of(context).invalidated for context in learned]
+        for context, objects in learned.items():
+            resolver_of(context).learn_objects(objects)
+        if [resolver_of(context).invalidated for context in learned] != before:
             lists = _by_reference(events, _owner_key(resolver_of, {}))
     groups = [Group(key, resolved_by, found, context)
               for (context, key), (resolved_by, found) in lists.items()]

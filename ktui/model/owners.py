@@ -84,6 +84,7 @@ _CRON_JOB = re.compile(rf"(?P<top>{_NAME})-(?P<time>\d{{8}}|\d{{10}})")
 # such digits are beyond 2100 in seconds), so the two patterns never overlap.
 _EARLIEST, _LATEST = 1_420_070_400, 2_366_841_600
 REF_CACHE_MAX = 65_536  # references kept alive by the identity cache, at most
+CACHE_MAX = 200_000  # objects whose owner is cached; beyond, the cache starts over
 _MAX_HOPS = 8  # Pod -> ReplicaSet -> Deployment is 2; a cycle in hostile data stops here
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
@@ -122,6 +123,10 @@ def _plausible_schedule(digits: str) -> bool:
     return _EARLIEST <= seconds <= _LATEST
 
 
+def _key_of(obj: ObjectRef) -> Key:
+    return (obj.kind, scoped_namespace(obj.kind, obj.namespace), obj.name)
+
+
 def controller_of(refs: Sequence[OwnerRef]) -> OwnerRef | None:
     """The managing owner: the reference marked ``controller``, else the first one."""
     for ref in refs:
@@ -136,8 +141,9 @@ class OwnerResolver:
     ``lookup`` answers from what the caller knows (it must not block: the live reader
     answers from its cache and fetches in the background). What :meth:`learn` saw is
     used before it: ownerReferences carried by events, and which controllers exist.
-    When either changes, call :meth:`forget` (``learn`` does it itself) so answers given
-    on less evidence are worked out again.
+    When the lookup learns about some objects, call :meth:`forget` with their keys
+    (``learn`` does it itself): the answers that consulted them, and only those, are
+    worked out again.
     """
 
     def __init__(self, lookup: Lookup | None = None) -> None:
@@ -148,11 +154,30 @@ class OwnerResolver:
         self._by_ref: dict[int, tuple[ObjectRef, Key, str]] = {}
         self._refs: dict[Key, tuple[OwnerRef, ...]] = {}
         self._known: dict[tuple[str, str], set[str]] = {}  # (namespace, name) -> kinds
+        # key consulted (its references, or whether it exists) -> answers that did
+        self._deps: dict[Key, set[Key]] = {}
+        self._consulted: list[Key] = []
+        self.invalidated = 0  # cached answers dropped by forget(keys), for grouping
 
-    def forget(self) -> None:
-        """Drop every cached answer (not what was learned)."""
-        self._cache.clear()
-        self._by_ref.clear()
+    def forget(self, keys: Iterable[Key] | None = None) -> int:
+        """Drop the cached answers that consulted ``keys`` (every answer when None; what
+        was learned stays). Returns how many were dropped."""
+        if keys is None:
+            dropped = len(self._cache)
+            self._cache.clear()
+            self._by_ref.clear()
+            self._deps.clear()
+            self.invalidated += dropped
+            return dropped
+        stale: set[Key] = set()
+        for key in keys:
+            stale |= self._deps.pop(key, set())
+        stale = {key for key in stale if self._cache.pop(key, None) is not None}
+        if stale:
+            self._by_ref = {ref_id: entry for ref_id, entry in self._by_ref.items()
+                            if _key_of(entry[0]) not in stale}
+            self.invalidated += len(stale)
+        return len(stale)
 
     # -- evidence ----------------------------------------------------------------------
 
@@ -163,7 +188,7 @@ class OwnerResolver:
         return self.learn_objects(event.object for event in events)
 
     def learn_objects(self, objects: Iterable[ObjectRef]) -> bool:
-        changed = False
+        touched: list[Key] = []  # what is new: answers that consulted it are dropped
         refs, known = self._refs, self._known
         for obj in objects:
             kind = obj.kind
@@ -172,23 +197,22 @@ class OwnerResolver:
                 kinds = known.setdefault((namespace, obj.name), set())
                 if kind not in kinds:
                     kinds.add(kind)
-                    changed = True
+                    touched.append((kind, namespace, obj.name))
             owners = obj.owners
             if owners is not None:
                 key = (kind, namespace, obj.name)
                 if refs.get(key) != owners:
                     refs[key] = owners
-                    changed = True
+                    touched.append(key)
                 for owner in owners:
-                    kinds = known.setdefault(
-                        (scoped_namespace(owner.kind, namespace), owner.name), set()
-                    )
+                    where = scoped_namespace(owner.kind, namespace)
+                    kinds = known.setdefault((where, owner.name), set())
                     if owner.kind not in kinds:
                         kinds.add(owner.kind)
-                        changed = True
-        if changed:
-            self.forget()
-        return changed
+                        touched.append((owner.kind, where, owner.name))
+        if touched:
+            self.forget(touched)
+        return bool(touched)
 
     def references(self, kind: str, namespace: str, name: str) -> Sequence[OwnerRef] | None:
         """The ownerReferences of an object, if known: learned ones first, then the lookup."""
@@ -200,6 +224,7 @@ class OwnerResolver:
         return self.lookup(kind, namespace, name)
 
     def _is_known(self, kind: str, namespace: str, name: str) -> bool:
+        self._consulted.append((kind, namespace, name))
         return kind in self._known.get((namespace, name), ())
 
     # -- resolving ---------------------------------------------------------------------
@@ -237,7 +262,13 @@ class OwnerResolver:
         key = (kind, namespace, name)
         found = self._cache.get(key)
         if found is None:
+            if len(self._cache) >= CACHE_MAX:
+                self.forget()
+            self._consulted = []
             found = self._cache[key] = self._walk(kind, namespace, name)
+            deps = self._deps
+            for consulted in self._consulted:
+                deps.setdefault(consulted, set()).add(key)
         return found
 
     def _walk(self, kind: str, namespace: str, name: str) -> Owner:
@@ -260,6 +291,7 @@ class OwnerResolver:
         return Owner(kind, namespace, name, how)
 
     def _parent(self, kind: str, namespace: str, name: str) -> tuple[OwnerRef, str] | None:
+        self._consulted.append((kind, namespace, name))
         refs = self.references(kind, namespace, name)
         if refs is not None:
             owner = controller_of(refs)

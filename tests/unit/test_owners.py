@@ -261,3 +261,27 @@ def test_events_of_one_object_share_one_reference() -> None:
     # another container of the same Pod: another reference (grouping merges them)
     sidecar = core("3", "spec.containers{sidecar}").object
     assert sidecar is not core("4").object and sidecar.name == "web-0"
+
+
+def test_forgetting_drops_only_the_answers_that_consulted_what_changed() -> None:
+    table: dict[tuple[str, str, str], list[OwnerRef]] = {}
+    lookup, calls = lookup_of(table)
+    resolver = OwnerResolver(lookup)
+    web = ("Pod", "shop", "web-5f8b9c7d6-x2x9k")
+    agent = ("Pod", "shop", "ebs-csi-node-7xk2p")
+    assert resolver.resolve(*web).kind == "Deployment"
+    assert resolver.resolve(*agent).kind == "Pod"
+    # the DaemonSet shows up in events: only the Pod whose name could be its answer again
+    resolver.learn_objects([object_ref("DaemonSet", "ebs-csi-node", "shop")])
+    assert resolver.invalidated == 1
+    calls.clear()
+    assert resolver.resolve(*agent) == Owner("DaemonSet", "shop", "ebs-csi-node", BY_NAME)
+    assert resolver.resolve(*web).kind == "Deployment"
+    assert agent in calls and web not in calls  # web's answer was kept
+    # the live reader read the ReplicaSet's references: the Pod above it is worked out again
+    table[("ReplicaSet", "shop", "web-5f8b9c7d6")] = [
+        OwnerRef("Deployment", "web-v2", controller=True)]
+    assert resolver.forget([("ReplicaSet", "shop", "web-5f8b9c7d6")]) == 1
+    assert resolver.resolve(*web) == Owner("Deployment", "shop", "web-v2", BY_NAME)
+    assert resolver.forget([("Pod", "elsewhere", "x")]) == 0
+    assert resolver.forget() == 2  # everything
