@@ -212,8 +212,8 @@ def _typical(n: int, pods: int, runs: int) -> dict[str, object]:
         f"resolver kept between calls (the UI's way); median of {runs}"))
     timing = _measure(lambda: group_events(visible, OWNER, OwnerResolver()), runs)
     results["group by owner, new resolver"] = _metric(timing, False, (
-        "every owner worked out again, and grouped twice (the controllers it meets are "
-        "learned first): the first grouping only"))
+        "the first grouping of a session: every owner worked out by the naming rules, "
+        "grouped again if a controller met late changes an answer already given"))
     for by in (OBJECT, REASON):
         timing = _measure(lambda by=by: group_events(visible, by), runs)
         count = len(group_events(visible, by))
