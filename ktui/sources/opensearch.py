@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ktui.feeds.history import Superseded
 from ktui.model.event import Event
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
@@ -60,10 +61,6 @@ __all__ = [
 ]
 
 _MAPPING_TTL = 300.0  # a new daily index may add a field (a first eventTime-only event)
-
-
-class Superseded(Exception):
-    """A newer query (or ``cancel()``) replaced this one; drop the result silently."""
 
 
 class HistorySource:

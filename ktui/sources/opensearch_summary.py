@@ -11,17 +11,16 @@ The total is the aggregation's ``doc_count``: exact, unlike ``hits.total`` past 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from ktui.model.event import Event
+from ktui.feeds.history import Histogram, HistoryPage, choose_interval, format_total
 from ktui.model.query import Query
 from ktui.sources.opensearch_mapping import FieldMap
 from ktui.sources.opensearch_query import (
     MATCH_ALL,
     Lane,
     _bool,
-    choose_interval,
     histogram_agg,
     namespace_clause,
     query_clauses,
@@ -30,43 +29,16 @@ from ktui.sources.opensearch_query import (
     warning_clause,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class Histogram:
-    """Counts per time bucket; bucket ``i`` is ``[bucket_starts[i], + interval)`` seconds.
-
-    The first and last buckets may extend past the queried range (buckets are aligned to
-    multiples of the interval so they do not shift as a relative range slides).
-    """
-
-    bucket_starts: list[float]
-    interval: float
-    normal: list[int]
-    warning: list[int]
-
-
-@dataclass(slots=True)
-class HistoryPage:
-    """One page of history, newest first. Counts are documents (with ``useEventID`` one per
-    event; without it a re-sent event counts each time), ``events`` are de-duplicated."""
-
-    events: list[Event]
-    total: int
-    total_is_lower_bound: bool
-    histogram: Histogram | None = None
-    namespace_counts: dict[str, tuple[int, int]] = field(default_factory=dict)
-    """Namespace → (events, warnings) for the query *without* its namespace selection, so
-    the sidebar keeps showing the other namespaces."""
-    counts_approximate: bool = False
-    cursor: object | None = None
-    took_ms: float = 0.0
-    warning: str = ""
-    """A caveat about this answer (timed out, shard failures), or ""."""
-
-
-def format_total(total: int, lower_bound: bool) -> str:
-    """``12,345`` or ``≥ 10,000``."""
-    return f"≥ {total:,}" if lower_bound else f"{total:,}"
+__all__ = [
+    "Histogram",
+    "HistoryPage",
+    "Summary",
+    "format_total",
+    "hits_total",
+    "note_partial",
+    "read_summary",
+    "summary_request",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,49 @@
+"""The local event archive: every event ktui sees, kept past the cluster's one-hour TTL.
+
+One SQLite file, ``$KTUI_DATA_DIR/archive.sqlite3`` (:func:`ktui.paths.archive_file`),
+shared by every ktui process of the user (the TUI, ``ktui record``). No Textual here.
+
+Writing (``writer``, ``recorder``, ``ops``, ``rows``, ``prune``)::
+
+    writer = ArchiveWriter(paths.archive_file(), retention=7 * 86400).start()
+    recorder = writer.recorder(server_url, context_name)   # one per running feed
+    channel = ArchiveTap(recorder, scope=lambda: source.watched)
+    source.run(channel, stop)            # every change reaches the archive, uncoalesced
+    writer.close()                       # flushes
+
+Reading (``history``, ``sql_query``): :class:`ArchiveHistory` answers history mode like
+the OpenSearch source does (same :mod:`ktui.feeds.history` types).
+
+The file layout and its rules are in :mod:`ktui.archive.schema`; a damaged or foreign
+file is refused and left untouched, a locked one retried (:mod:`ktui.archive.writer`).
+"""
+
+from ktui.archive.history import ArchiveHistory
+from ktui.archive.options import ArchiveOptions, options_from_table, parse_size
+from ktui.archive.recorder import UNKNOWN_SCOPE, ArchiveTap, Recorder
+from ktui.archive.schema import (
+    ArchiveError,
+    ArchiveLocked,
+    ArchiveUnreadable,
+    ArchiveUnwritable,
+    cluster_key,
+)
+from ktui.archive.writer import ArchiveWriter, WriterState, WriterStatus
+
+__all__ = [
+    "UNKNOWN_SCOPE",
+    "ArchiveError",
+    "ArchiveHistory",
+    "ArchiveLocked",
+    "ArchiveOptions",
+    "ArchiveTap",
+    "ArchiveUnreadable",
+    "ArchiveUnwritable",
+    "ArchiveWriter",
+    "Recorder",
+    "WriterState",
+    "WriterStatus",
+    "cluster_key",
+    "options_from_table",
+    "parse_size",
+]
