@@ -10,6 +10,11 @@
     [opensearch]                       # see README: History mode
     url = "https://search.example:9200"
 
+    [archive]                          # the local archive (ktui.archive.options)
+    enabled = true
+    retention = "7d"
+    max_size = "1GB"
+
 A broken file never stops ktui: the defaults apply and the problem is reported.
 Secrets are never read from or written to this file by ktui (passwords come from the
 environment or a prompt).
@@ -36,6 +41,8 @@ class Settings:
     """Binding id -> comma-separated keys, passed to Textual's keymap."""
     opensearch: dict[str, Any] = field(default_factory=dict)
     """The [opensearch] table, read by the history source."""
+    archive: dict[str, Any] = field(default_factory=dict)
+    """The [archive] table, read by :func:`ktui.archive.options_from_table`."""
     problems: tuple[str, ...] = ()
     """What was wrong with the file, one line each (shown in the UI)."""
 
@@ -81,5 +88,6 @@ def load_settings(path: Path | None, environ: Mapping[str, str] = os.environ) ->
         max_events=max_events,
         keys=keys,
         opensearch=dict(_table(data, "opensearch", problems)),
+        archive=dict(_table(data, "archive", problems)),
         problems=tuple(problems),
     )

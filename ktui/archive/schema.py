@@ -143,7 +143,9 @@ def connect(path: Path, *, busy_timeout: float = 5.0, create: bool = True) -> sq
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise ArchiveUnwritable(f"archive {path}: {error.strerror or error}") from None
+            raise ArchiveUnwritable(
+                f"archive {path}: cannot create {path.parent} ({error.strerror or error})"
+            ) from None
     elif not path.exists():
         raise ArchiveUnwritable(f"no archive at {path} yet")
     mode = "rwc" if create else "rw"

@@ -113,6 +113,7 @@ class ArchiveWriter:
         max_batch: int = 10_000,
         busy_timeout: float = 5.0,
         prune_interval: float = 300.0,
+        size_check_interval: float = SIZE_CHECK_S,
         clock: Callable[[], float] = time.time,
         on_problem: Callable[[ArchiveError], None] | None = None,
     ) -> None:
@@ -128,6 +129,7 @@ class ArchiveWriter:
         self.max_batch = max_batch
         self.busy_timeout = busy_timeout
         self.prune_interval = prune_interval
+        self.size_check_interval = size_check_interval
         self.clock = clock
         self.on_problem = on_problem
         self._lock = threading.Lock()
@@ -142,6 +144,7 @@ class ArchiveWriter:
         self._state = WriterState.STARTING if enabled else WriterState.OFF
         self._problem: ArchiveError | None = None
         self._closing = False
+        self._abandoned = 0  # changes given up when closing (the archive was unusable)
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
 
@@ -217,7 +220,7 @@ class ArchiveWriter:
         if self._thread is None:
             return True
         self._thread.join(timeout)
-        return not self._thread.is_alive() and not self._queue
+        return not self._thread.is_alive() and not self._abandoned
 
     @property
     def status(self) -> WriterStatus:
@@ -270,7 +273,8 @@ class ArchiveWriter:
             elif pruning is None and now >= next_size_check:
                 # A storm can fill the archive between two full prunes: its size (three
                 # cheap pragmas) is looked at more often.
-                pruning, next_size_check = self._prune_plan(full=False), now + SIZE_CHECK_S
+                pruning = self._prune_plan(full=False)
+                next_size_check = now + self.size_check_interval
             if pruning is not None:
                 pruning = self._prune_step(pruning)
                 if pruning is not None:
@@ -398,6 +402,7 @@ class ArchiveWriter:
         with self._lock:
             self._pending -= events
             self._dropped += events
+            self._abandoned += events
             self._done_seq += len(batch)
             for item in batch:
                 item[1].lost = True
