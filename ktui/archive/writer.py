@@ -86,12 +86,15 @@ class WriterStatus:
     problem: str  # the current error, one line ("" when there is none)
 
     def line(self) -> str:
-        """``12,345 events archived`` plus what is wrong, for a status line."""
+        """``12,345 events archived`` plus what is wrong, for a status line. A failed
+        archive's reason was said when it failed (``on_problem``) and is not repeated."""
+        if self.state is WriterState.OFF:
+            return "archiving off"
         parts = [f"{self.archived:,} events archived"]
         if self.dropped:
             parts.append(f"{self.dropped:,} dropped")
-        if self.state is WriterState.OFF:
-            parts = ["archiving off"]
+        if self.state is WriterState.FAILED:
+            parts.append("not archiving")
         elif self.problem:
             parts.append(self.problem)
         return "; ".join(parts)
