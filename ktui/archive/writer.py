@@ -112,7 +112,7 @@ class ArchiveWriter:
         max_size: int | None = DEFAULT_MAX_SIZE,
         capacity: int = 200_000,
         overflow: str = "drop",
-        commit_interval: float = 0.5,
+        commit_interval: float = 0.25,
         max_batch: int = 10_000,
         busy_timeout: float = 5.0,
         prune_interval: float = 300.0,
