@@ -53,8 +53,8 @@ def changes(n: int, seed: int = 5) -> list[tuple[str, Event]]:
     """``n`` changes as a watch delivers them: ADDED, some MODIFIED, some DELETED."""
     from dataclasses import replace
 
+    from ktui.kube.decode import build
     from ktui.sim import SimCluster
-    from ktui.sources.kube_parse import build
 
     sim = SimCluster(scenario="empty", seed=seed)
     sim.load(n, span_s=6 * 3600)

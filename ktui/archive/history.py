@@ -1,7 +1,7 @@
 """History from the local archive: the same pages, sparkline and counts as OpenSearch.
 
-:class:`ArchiveHistory` keeps the :class:`~ktui.feeds.history.HistoryStore` contract of
-``ktui.sources.opensearch.HistorySource``: ``search`` answers the first view (newest page,
+:class:`ArchiveHistory` keeps the :class:`~ktui.feeds.history.HistoryBackend` contract of
+``ktui.opensearch.source.HistorySource``: ``search`` answers the first view (newest page,
 the Normal/Warning histogram, namespace counts without the namespace selection, the exact
 total) from one read transaction, so all of it describes the same moment even while
 recorders write; ``next_page`` continues by key (time, uid), which stays right however
@@ -25,11 +25,11 @@ from typing import Any
 from ktui.archive.rows import READ_COLUMNS, event_of
 from ktui.archive.schema import ArchiveError, classify, cluster_key, connect, find_cluster
 from ktui.archive.sql_query import Condition, compile_query, install
+from ktui.feeds.errors import SourceError
 from ktui.feeds.history import Histogram, HistoryPage, Superseded, choose_interval
 from ktui.model.event import Event
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
-from ktui.sources.base import SourceError
 
 __all__ = ["ArchiveHistory", "ArchivePageToken"]
 

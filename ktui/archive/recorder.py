@@ -5,7 +5,7 @@ source tells its channel: changes (ADDED/MODIFIED, DELETED), a relist (``reset``
 end of the initial list (``listed``). Each call is O(1) and returns at once: it only
 queues the call for the writer thread (see :class:`ktui.archive.writer.ArchiveWriter`).
 
-:class:`ArchiveTap` is a :class:`~ktui.sources.base.BatchChannel` that gives the recorder
+:class:`ArchiveTap` is a :class:`~ktui.feeds.channel.BatchChannel` that gives the recorder
 every change before the channel coalesces it: a channel keeps only the newest pending
 version of an event, and a DELETED pending replaces its last MODIFIED, which would lose
 the very version history shows of an expired event.
@@ -16,13 +16,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal, Protocol
 
+from ktui.feeds.channel import BatchChannel
 from ktui.model.event import Event
-from ktui.sources.base import BatchChannel
-
-if TYPE_CHECKING:
-    from ktui.archive.writer import ArchiveWriter
 
 UPSERT = "upsert"
 DELETE = "delete"
@@ -42,11 +39,17 @@ UNKNOWN_SCOPE = _Unknown.SCOPE
 Scope = frozenset[str] | Literal[_Unknown.SCOPE] | None
 
 
+class Sink(Protocol):
+    """Where a recorder's calls go (:class:`ktui.archive.writer.ArchiveWriter`)."""
+
+    def submit(self, op: str, recorder: Recorder, payload: Any, count: int) -> None: ...
+
+
 class Recorder:
     """One feed's way into the archive (thread-safe, never blocks unless the writer was
     made with ``overflow="block"``)."""
 
-    def __init__(self, writer: ArchiveWriter, server: str, context: str, started_at: float) -> None:
+    def __init__(self, writer: Sink, server: str, context: str, started_at: float) -> None:
         self.writer = writer
         self.server = server  # a cluster_key
         self.context = context

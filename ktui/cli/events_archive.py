@@ -17,11 +17,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ktui.kube.kubeconfig import ResolvedContext
     from ktui.model.event import Event
     from ktui.model.query import Query
     from ktui.model.timerange import TimeRange
     from ktui.model.views import SavedView
-    from ktui.sources.kubeconfig import ResolvedContext
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
@@ -64,8 +64,8 @@ def wants_archive(args: argparse.Namespace) -> bool:
 
 
 def _context(args: argparse.Namespace, view: SavedView | None) -> ResolvedContext:
-    from ktui.sources.base import SourceError
-    from ktui.sources.kubeconfig import load, resolve
+    from ktui.feeds.errors import SourceError
+    from ktui.kube.kubeconfig import load, resolve
 
     name = args.context or (view.context if view is not None else None) or None
     try:
@@ -86,7 +86,7 @@ def run_archive_history(
     """List the matching archived events with ``write`` (oldest first, the chosen format)."""
     from ktui import paths
     from ktui.archive import ArchiveHistory
-    from ktui.sources.base import SourceError
+    from ktui.feeds.errors import SourceError
 
     resolved = _context(args, view)
     path = paths.archive_file()

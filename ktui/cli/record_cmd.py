@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ktui.archive import ArchiveError, ArchiveWriter
-    from ktui.sources.base import SourceStatus
-    from ktui.sources.kube import KubeSource
+    from ktui.feeds.status import SourceStatus
+    from ktui.kube.source import KubeSource
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
@@ -114,8 +114,8 @@ def _writer() -> ArchiveWriter:
 
 
 def _source(args: argparse.Namespace) -> KubeSource:
-    from ktui.sources.base import ConfigError, SourceError
-    from ktui.sources.kube import KubeSource
+    from ktui.feeds.errors import ConfigError, SourceError
+    from ktui.kube.source import KubeSource
 
     source = KubeSource(
         kubeconfig=args.kubeconfig,
@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     if source.warning:
         _say(f"warning: {source.warning}")
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
-    feed = source.start(channel)
+    feed = source.start(channel, restart=True)  # a bug in a feed restarts it
     status: SourceStatus | None = None
     archived = 0
     code = 0

@@ -1,8 +1,8 @@
-"""What every history store answers with: pages, the sparkline's buckets, totals.
+"""What a history store answers, whichever it is (OpenSearch, the local archive).
 
-History mode (``ktui.ui.history``, ``ktui events --history``) reads either OpenSearch
-(``ktui.sources.opensearch``) or the local archive (``ktui.archive``); both return these
-types and keep the :class:`HistoryStore` contract, so the reader need not know which.
+History mode and ``ktui events --history`` drive a :class:`HistoryBackend`: a first page
+with the sparkline, namespace counts and the total, then further pages on demand. A newer
+search supersedes older ones; their results raise :class:`Superseded`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,18 @@ from ktui.model.timerange import TimeRange
 
 # Sub-minute histogram steps that divide a minute, so buckets line up with the clock.
 _SECOND_STEPS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
+
+
+def choose_interval(span_seconds: float, buckets: int) -> int:
+    """A bucket width in seconds giving close to (never more than) ``buckets`` buckets:
+    clock-friendly seconds, else whole minutes up to a day, else whole hours. Every store
+    buckets its sparkline with it, so the bars of one range line up whichever answered."""
+    wanted = span_seconds / max(buckets, 1)
+    if wanted <= 60:
+        return next(step for step in _SECOND_STEPS if step >= wanted)
+    if wanted <= 86400:
+        return math.ceil(wanted / 60) * 60
+    return math.ceil(wanted / 3600) * 3600
 
 
 class Superseded(Exception):
@@ -57,45 +69,32 @@ class HistoryPage:
     """A caveat about this answer (timed out, shard failures), or ""."""
 
 
-def format_total(total: int, lower_bound: bool) -> str:
-    """``12,345`` or ``≥ 10,000``."""
-    return f"≥ {total:,}" if lower_bound else f"{total:,}"
-
-
-def choose_interval(span_seconds: float, buckets: int) -> int:
-    """A bucket width in seconds giving close to (never more than) ``buckets`` buckets:
-    clock-friendly seconds, else whole minutes up to a day, else whole hours."""
-    wanted = span_seconds / max(buckets, 1)
-    if wanted <= 60:
-        return next(step for step in _SECOND_STEPS if step >= wanted)
-    if wanted <= 86400:
-        return math.ceil(wanted / 60) * 60
-    return math.ceil(wanted / 3600) * 3600
-
-
-class HistoryStore(Protocol):
-    """A history backend as history mode drives it (blocking; run it in a worker thread).
-
-    ``search`` gives the first page with the sparkline and namespace counts (``buckets=0``
-    skips them); ``next_page`` follows a page's ``cursor``; ``cancel`` makes whatever is
-    running raise :class:`Superseded`; ``iter_all`` reads everything for scripts.
-    """
+class HistoryBackend(Protocol):
+    """A store of past events that history mode can page through."""
 
     name: str
 
     @property
-    def warning(self) -> str: ...
+    def warning(self) -> str:
+        """A standing caveat (e.g. TLS verification off), or ""."""
+        ...
 
-    def search(
-        self, query: Query, time_range: TimeRange, *, page_size: int = 500, buckets: int = 60
-    ) -> HistoryPage: ...
+    def search(self, query: Query, time_range: TimeRange, *, page_size: int = 500,
+               buckets: int = 60) -> HistoryPage:
+        """The first page, newest first, with the histogram, counts and total."""
+        ...
 
-    def next_page(self, page: HistoryPage) -> HistoryPage: ...
+    def next_page(self, page: HistoryPage) -> HistoryPage:
+        """The page after ``page`` (whose ``cursor`` is set)."""
+        ...
 
-    def iter_all(
-        self, query: Query, time_range: TimeRange, *, page_size: int = 1000, keep_raw: bool = True
-    ) -> Iterator[list[Event]]: ...
+    def iter_all(self, query: Query, time_range: TimeRange, *, page_size: int = 1000,
+                 keep_raw: bool = True) -> Iterator[list[Event]]:
+        """Every matching event (newest first, de-duplicated), a page at a time."""
+        ...
 
-    def cancel(self) -> None: ...
+    def cancel(self) -> None:
+        """Supersede whatever search is in flight."""
+        ...
 
     def close(self) -> None: ...

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from ktui.archive import ArchiveError, ArchiveWriter
+from ktui.kube.decode import build
 from ktui.model.event import Event, format_time
-from ktui.sources.kube_parse import build
 
 SERVER = "https://cluster.example:6443"
 NOW = 1_790_000_000.0

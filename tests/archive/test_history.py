@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from ktui.archive import ArchiveHistory, ArchiveWriter
+from ktui.explorer.history import HistorySession
+from ktui.feeds.errors import SourceError
 from ktui.feeds.history import Superseded, choose_interval
 from ktui.model.event import Event
 from ktui.model.query import Query, parse_query
 from ktui.model.timerange import TimeRange
 from ktui.sim import SimCluster
-from ktui.sources.base import SourceError
-from ktui.ui.history import HistorySession
 
 from .conftest import NOW, SERVER, Clock, ev, event_of
 

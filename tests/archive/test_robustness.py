@@ -18,9 +18,9 @@ from ktui.archive import (
     ArchiveWriter,
     WriterState,
 )
+from ktui.feeds.errors import SourceError
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
-from ktui.sources.base import SourceError
 
 from .conftest import NOW, SERVER, Clock, ev, wait_for
 

@@ -24,11 +24,12 @@ from typing import Any
 
 import pytest
 
-from ktui.model.event import from_core_v1, to_json_record
-from ktui.output import sorted_events
+from ktui.cli.output import sorted_events
+from ktui.model.event import from_core_v1
+from ktui.model.record import to_record
 from ktui.sim import SimCluster, write_kubeconfig
+from ktui.sim.apiserver.store import DELETED
 from ktui.sim.cluster import event_time
-from ktui.sim.store import DELETED
 
 TTL = 2.0  # seconds of the simulator's (fake) clock
 NAMESPACES = ("test", "payments", "kube-system")
@@ -177,7 +178,7 @@ def expected_records(world: Env) -> list[dict[str, Any]]:
     for uid, obj in want.last.items():
         event = from_core_v1(obj, context=world.sim.name, keep_raw=False)
         events.append(event.as_expired() if uid in want.deleted else event)
-    return [to_json_record(e) for e in sorted_events(events)]
+    return [to_record(e) for e in sorted_events(events)]
 
 
 def assert_same(records: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
