@@ -210,7 +210,7 @@ def test_a_cluster_the_archive_never_saw_is_empty(archived: tuple[Path, list[Eve
 def test_history_session_drives_the_archive_like_opensearch(
     archived: tuple[Path, list[Event]],
 ) -> None:
-    session = HistorySession(lambda: ArchiveHistory(archived[0], SERVER, context_label="ctx"))  # type: ignore[arg-type,return-value]
+    session = HistorySession(lambda: ArchiveHistory(archived[0], SERVER, context_label="ctx"))
     generation = session.begin(Query().with_types({"Warning"}), SPAN)
     answer = session.search(generation, session.query, session.time_range, buckets=60)
     assert answer.error is None and session.take(answer)
