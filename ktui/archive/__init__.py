@@ -6,10 +6,12 @@ shared by every ktui process of the user (the TUI, ``ktui record``). No Textual 
 Writing (``writer``, ``recorder``, ``ops``, ``rows``, ``prune``)::
 
     writer = ArchiveWriter(paths.archive_file(), retention=7 * 86400).start()
-    recorder = writer.recorder(server_url, context_name)   # one per running feed
-    channel = ArchiveTap(recorder, scope=lambda: source.watched)
-    source.run(channel, stop)            # every change reaches the archive, uncoalesced
-    writer.close()                       # flushes
+    channel = writer.tap(server_url, context_name, scope=lambda: source.watched)
+    source.run(channel, stop)        # every change reaches the archive, uncoalesced;
+                                     # the consumer drains the channel as usual
+    writer.status                    # state, counts, the problem to show (said once
+                                     # through on_problem)
+    writer.close()                   # flushes
 
 Reading (``history``, ``sql_query``): :class:`ArchiveHistory` answers history mode like
 the OpenSearch source does (same :mod:`ktui.feeds.history` types).

@@ -88,7 +88,7 @@ class ArchiveHistory:
                 self._conn = connect(self.path, busy_timeout=self.busy_timeout, create=False)
             except ArchiveError as error:
                 raise SourceError(str(error)) from None
-        if self._cluster is None:
+        if self._cluster is None:  # looked up until a recorder has written the cluster
             self._cluster = find_cluster(self._conn, self.server)
         return self._conn, self._cluster
 

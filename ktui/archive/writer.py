@@ -37,7 +37,7 @@ from typing import Any
 
 from ktui.archive import prune
 from ktui.archive.ops import Applied, Item, apply
-from ktui.archive.recorder import Recorder
+from ktui.archive.recorder import UNKNOWN_SCOPE, ArchiveTap, Recorder, Scope
 from ktui.archive.schema import (
     ArchiveError,
     ArchiveLocked,
@@ -156,6 +156,18 @@ class ArchiveWriter:
     def recorder(self, server: str, context: str = "") -> Recorder:
         """A recorder for one feed of the cluster whose API server is ``server``."""
         return Recorder(self, cluster_key(server), context, self.clock())
+
+    def tap(
+        self,
+        server: str,
+        context: str = "",
+        *,
+        scope: Callable[[], Scope] = lambda: UNKNOWN_SCOPE,
+        forward: bool = True,
+    ) -> ArchiveTap:
+        """A channel for one run of a live source that also archives what it carries
+        (``scope``: what the source's initial list covered, e.g. ``KubeSource.watched``)."""
+        return ArchiveTap(self.recorder(server, context), scope=scope, forward=forward)
 
     def submit(self, op: str, recorder: Recorder, payload: Any, count: int) -> None:
         """Queue one recorder call: O(1), returns at once (unless ``overflow="block"`` and

@@ -132,15 +132,15 @@ def _source(args: argparse.Namespace) -> KubeSource:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ktui.archive import ArchiveTap, WriterState
+    from ktui.archive import WriterState
 
     source = _source(args)
     writer = _writer()
     resolved = source.resolved
     assert resolved is not None
-    recorder = writer.recorder(resolved.server, resolved.name)
     # What the initial list covered decides which archived events it proves deleted.
-    channel = ArchiveTap(recorder, scope=lambda: source.watched, forward=False)
+    channel = writer.tap(resolved.server, resolved.name, scope=lambda: source.watched,
+                         forward=False)  # fmt: skip
     stop = threading.Event()
     previous = _on_signals(stop)
     writer.start()

@@ -220,3 +220,17 @@ def test_history_session_drives_the_archive_like_opensearch(
     assert sum(session.histogram.warning) == sum(1 for e in warnings if e.type == "Warning")
     assert len(session.store) == min(500, len(warnings))
     session.close()
+
+
+def test_a_cluster_recorded_after_the_reader_opened_shows_up(tmp_path: Path) -> None:
+    path = tmp_path / "archive.sqlite3"
+    writer = ArchiveWriter(path, clock=Clock(), commit_interval=0.05).start()
+    writer.recorder("https://other:6443").changes([ev("elsewhere", 1, NOW)])
+    assert writer.flush(10)
+    source = ArchiveHistory(path, SERVER)
+    assert source.search(Query(), SPAN).total == 0
+    writer.tap(SERVER, "ctx").put([ev("here", 2, NOW)])
+    assert writer.flush(10)
+    assert [e.uid for e in source.search(Query(), SPAN).events] == ["here"]
+    source.close()
+    assert writer.close()
