@@ -30,7 +30,8 @@ from ktui.archive.schema import (
     ArchiveUnwritable,
     cluster_key,
 )
-from ktui.archive.writer import ArchiveWriter, WriterState, WriterStatus
+from ktui.archive.status import WriterState, WriterStatus
+from ktui.archive.writer import ArchiveWriter
 
 __all__ = [
     "UNKNOWN_SCOPE",

@@ -30,8 +30,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +44,7 @@ from ktui.archive.schema import (
     cluster_key,
     connect,
 )
+from ktui.archive.status import WriterState, WriterStatus
 
 DEFAULT_RETENTION = 7 * 86400.0
 DEFAULT_MAX_SIZE = 1_000_000_000
@@ -64,40 +63,6 @@ class _Backoff:
 
     def reset(self) -> None:
         self.wait = 0.5
-
-
-class WriterState(StrEnum):
-    OFF = "off"  # archiving disabled by the settings
-    STARTING = "starting"
-    OK = "ok"
-    RETRYING = "retrying"  # locked, disk full, ...: the batch is kept and retried
-    FAILED = "failed"  # the file is not a readable archive: nothing more is written
-    CLOSED = "closed"
-
-
-@dataclass(frozen=True, slots=True)
-class WriterStatus:
-    state: WriterState
-    archived: int  # changes committed (a version written twice counts twice)
-    new_versions: int  # versions the archive did not hold before
-    expired: int  # events marked expired by relists and sweeps
-    dropped: int  # changes never written (queue full, archive failed)
-    pending: int  # changes queued, not committed yet
-    problem: str  # the current error, one line ("" when there is none)
-
-    def line(self) -> str:
-        """``12,345 events archived`` plus what is wrong, for a status line. A failed
-        archive's reason was said when it failed (``on_problem``) and is not repeated."""
-        if self.state is WriterState.OFF:
-            return "archiving off"
-        parts = [f"{self.archived:,} events archived"]
-        if self.dropped:
-            parts.append(f"{self.dropped:,} dropped")
-        if self.state is WriterState.FAILED:
-            parts.append("not archiving")
-        elif self.problem:
-            parts.append(self.problem)
-        return "; ".join(parts)
 
 
 class ArchiveWriter:
@@ -180,7 +145,7 @@ class ArchiveWriter:
                 self._dropped += count
                 recorder.lost = recorder.lost or count > 0
                 return
-            if self._pending + count > self.capacity and self._pending:
+            if count and self._pending + count > self.capacity and self._pending:
                 while (
                     self.overflow == "block"
                     and self._state in (WriterState.OK, WriterState.STARTING)
@@ -254,6 +219,14 @@ class ArchiveWriter:
     # -- the writer thread -----------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception as error:  # a bug: stop archiving and say so; the caller lives on
+            self._fail(ArchiveError(f"archive writer stopped: {error!r}"), fatal=True)
+        finally:
+            self._finish()
+
+    def _loop(self) -> None:
         retry = _Backoff()
         next_prune = next_size_check = 0.0
         pruning: Iterator[int] | None = None
@@ -295,7 +268,6 @@ class ArchiveWriter:
                 if pruning is not None:
                     continue  # one small step at a time, new events between steps
             self._pause(self.commit_interval)
-        self._finish()
 
     def _pause(self, seconds: float) -> None:
         """Wait ``seconds``, or less when woken (a large batch queued, flush, close)."""
