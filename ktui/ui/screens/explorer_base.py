@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -23,7 +23,7 @@ from textual.widgets import Footer
 from ktui.explorer.feed import Feed, Mode
 from ktui.explorer.history import HistorySession
 from ktui.explorer.history_feed import HistoryFeed
-from ktui.explorer.live import LiveSession, SourceCatalog
+from ktui.explorer.live import LiveSession, SourceCatalog, split_contexts
 from ktui.explorer.live_feed import LiveFeed, hint
 from ktui.feeds.errors import SourceError
 from ktui.model.query import Query
@@ -168,9 +168,14 @@ class ExplorerBase(Screen[None]):
         elif self.start_in_history and self.enter_history():
             self.history_search()
 
-    def switch_context(self, context: str) -> None:
-        self.live.activate(context, self.query_state, self.watch_namespaces)
-        self.history.context = context
+    def switch_context(self, context: str | Sequence[str]) -> None:
+        """Show one context, or several (a list, or names joined with commas)."""
+        contexts = split_contexts(context) if isinstance(context, str) else list(context)
+        self.live.activate(contexts, self.query_state, self.watch_namespaces)
+        self.history.context = ",".join(contexts)
+        self.table.set_columns(show_namespace=self.table.show_namespace,
+                               hidden=self.table.hidden_columns,
+                               show_context=len(contexts) > 1)
         if self.feed is self.live:
             self.table.set_store(self.live.store)
         self.pump()
