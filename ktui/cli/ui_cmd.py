@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from ktui.cli.errors import CliError
 from ktui.explorer.history import HistorySession
-from ktui.explorer.live import split_contexts
 from ktui.feeds.errors import SourceError
+from ktui.model.contexts import split_contexts
 from ktui.model.query import QueryError, parse_query
 from ktui.model.safe_text import one_line
 from ktui.settings import load_settings

@@ -109,11 +109,6 @@ class LiveSession:
         return change
 
 
-def split_contexts(text: str | None) -> list[str]:
-    """``a,b`` (a flag, a saved view, ``:ctx``) as context names, each once, in order."""
-    return list(dict.fromkeys(part.strip() for part in (text or "").split(",") if part.strip()))
-
-
 class ContextSet:
     """The contexts shown together, one session each, all into one store (a single
     context is a set of one). Each context's relists replace only its own events."""

@@ -144,7 +144,9 @@ class LiveFeed:
         store = self.store
         if store is None:
             return None
-        return Counts(store.namespaces, len(store), store.warnings)
+        several = len(self.contexts) > 1
+        return Counts(store.namespaces, len(store), store.warnings,
+                      store.context_namespaces if several else None)
 
     def histogram(self, buckets: int, now: float) -> Histogram | None:
         store = self.store

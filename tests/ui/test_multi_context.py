@@ -66,6 +66,14 @@ async def test_three_contexts_in_one_table(three: tuple[list[SimCluster], str]) 
         assert shown == {"east", "prod-north"}
         assert explorer.live.store is not None
         assert set(explorer.live.store.context_namespaces) == {"east", "prod-north"}
+        # the sidebar groups namespaces under their context, with counts
+        sidebar = explorer.sidebar
+        headings = [context for context, name in sidebar.rows if name is None]
+        assert headings == ["east", "prod-north"]
+        assert ("prod-north", "test") in sidebar.rows
+        north_line = next(sidebar.render_line(y).text for y in range(1, len(sidebar.rows) + 2)
+                          if "prod-north" in sidebar.render_line(y).text)
+        assert str(_in(north, "test")) in north_line
 
         explorer.apply_query(parse_query("ctx:east"))
         assert table.row_count == _in(east)
@@ -100,3 +108,26 @@ async def test_one_context_has_no_ctx_column(three: tuple[list[SimCluster], str]
                        and len(explorer.session.store) == _in(east), timeout=20)
         assert "CTX" not in explorer.table.render_line(0).text
         assert explorer.header.state.context == "east"
+
+
+async def test_a_saved_view_remembers_the_set_of_contexts(
+    three: tuple[list[SimCluster], str]
+) -> None:
+    (east, _, north), kubeconfig = three
+    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock,
+                  context="east,prod-north")
+    async with app.run_test(size=(160, 48)) as pilot:
+        explorer = app.explorer
+        await wait_for(pilot, lambda: explorer.live.contexts != ())
+        views = explorer.saved_views
+        view = views.current("both")
+        assert view.context == "east,prod-north"
+        views.store().save(view)
+        explorer.switch_context("east")
+        assert explorer.live.contexts == ("east",)
+        await pilot.pause()
+        views.load_named("both")
+        assert explorer.live.contexts == ("east", "prod-north")
+        await wait_for(pilot, lambda: explorer.live.store is not None
+                       and len(explorer.live.store) == _in(east) + _in(north, "test"),
+                       timeout=20)

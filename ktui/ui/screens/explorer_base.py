@@ -23,9 +23,10 @@ from textual.widgets import Footer
 from ktui.explorer.feed import Feed, Mode
 from ktui.explorer.history import HistorySession
 from ktui.explorer.history_feed import HistoryFeed
-from ktui.explorer.live import LiveSession, SourceCatalog, split_contexts
+from ktui.explorer.live import LiveSession, SourceCatalog
 from ktui.explorer.live_feed import LiveFeed, hint
 from ktui.feeds.errors import SourceError
+from ktui.model.contexts import split_contexts
 from ktui.model.query import Query
 from ktui.model.safe_text import one_line
 from ktui.model.timerange import TimeRange
@@ -202,7 +203,8 @@ class ExplorerBase(Screen[None]):
         if changed or feed is self.history:
             counts = feed.counts()
             if counts is not None:
-                self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings)
+                self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings,
+                                           counts.by_context)
             self.refresh_sparkline(force=feed is self.history)
         self.refresh_header()
 
