@@ -1,12 +1,11 @@
 """Helpers for the archive tests: events as the live source builds them, a settable
-clock, and waiting on conditions."""
+clock, reading the file as another program would."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,15 +73,6 @@ def event_of(o: dict[str, Any], context: str = "ctx") -> Event:
 
 def ev(uid: str, rv: int, t: float, **kw: Any) -> Event:
     return event_of(obj(uid, rv, t, **kw))
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait for a condition (polled), failing after ``timeout`` seconds."""
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import pytest
 from ktui.archive import ArchiveWriter, options_from_table, parse_size
 from ktui.archive import prune as prune_steps
 from ktui.archive.schema import connect
+from tests.conftest import wait_until as wait_for
 
-from .conftest import NOW, SERVER, Clock, ev, rows, wait_for
+from .conftest import NOW, SERVER, Clock, ev, rows
 
 DAY = 86400.0
 

@@ -21,8 +21,9 @@ from ktui.archive import (
 from ktui.feeds.errors import SourceError
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
+from tests.conftest import wait_until as wait_for
 
-from .conftest import NOW, SERVER, Clock, ev, wait_for
+from .conftest import NOW, SERVER, Clock, ev
 
 SPAN = TimeRange.between(NOW - 3600, NOW + 3600)
 

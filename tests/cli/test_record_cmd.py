@@ -30,6 +30,7 @@ from ktui.model.record import to_record
 from ktui.sim import SimCluster, write_kubeconfig
 from ktui.sim.apiserver.store import DELETED
 from ktui.sim.cluster import event_time
+from tests.conftest import wait_until
 
 TTL = 2.0  # seconds of the simulator's (fake) clock
 NAMESPACES = ("test", "payments", "kube-system")
@@ -48,14 +49,6 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self.lock:
             self.t += seconds
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError(f"not met in {timeout:.0f} s: {what}")
-        time.sleep(0.02)
 
 
 @dataclass
@@ -103,9 +96,9 @@ class Recording:
         self.reader.start()
 
     def wait_watching(self) -> None:
-        wait_for(
+        wait_until(
             lambda: any(line.startswith("ktui record: watching ·") for line in self.lines),
-            what="watching",
+            timeout=60,  # a new interpreter on a busy machine
         )
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
@@ -213,7 +206,7 @@ def expire_due(world: Env) -> None:
             current = list(world.sim.store.current.values())
         return all((event_time(v.obj) or 0.0) >= cutoff for v in current)
 
-    wait_for(reaped, what="the TTL reaper")
+    wait_until(reaped, timeout=30)
 
 
 def churn(world: Env, rounds: int, per_round: int = 25) -> None:
@@ -246,7 +239,7 @@ def test_recorded_history_is_every_event_ever_emitted_at_its_last_version(world:
     recording = record(world)
     recording.wait_watching()
     churn(world, rounds=6)
-    wait_for(caught_up(world), what="the archive holds what the simulator served")
+    wait_until(caught_up(world), timeout=60)
     assert recording.stop(signal.SIGTERM) == 0
     want = truth(world.sim)
     assert len(want.deleted) > 50 and len(want.versions) > len(want.last) > 100
@@ -271,12 +264,12 @@ def test_two_recorders_at_once_lose_and_duplicate_nothing(world: Env) -> None:
     first.wait_watching()
     second.wait_watching()
     storm = world.sim.storm(400, 3.0, namespaces=NAMESPACES, repeat_ratio=0.2)
-    wait_for(lambda: storm.emitted >= 300, what="the storm")
+    wait_until(lambda: storm.emitted >= 300)
     expire_due(world)  # the storm's first events expire while it goes on
     storm.join(30)
     expire_due(world)
     churn(world, rounds=2)
-    wait_for(caught_up(world), what="the archive holds what the simulator served")
+    wait_until(caught_up(world), timeout=60)
     assert first.stop() == 0 and second.stop() == 0
     want = truth(world.sim)
     versions, expired, rows = archived(world)
@@ -306,10 +299,10 @@ def test_a_killed_recorder_loses_at_most_the_last_second(world: Env) -> None:
     noter = threading.Thread(target=note, daemon=True)
     noter.start()
     storm = world.sim.storm(300, 60.0, namespaces=NAMESPACES, repeat_ratio=0.2)
-    wait_for(lambda: archived(world)[2] >= 600, what="600 versions archived")
+    wait_until(lambda: archived(world)[2] >= 600, timeout=60)
     # Not right after a commit (when the test sees one): some way into the next interval.
     mark = world.sim.store.rv
-    wait_for(lambda: world.sim.store.rv >= mark + 120, what="the storm going on")
+    wait_until(lambda: world.sim.store.rv >= mark + 120)
     killed_at = time.time()
     recording.proc.kill()
     recording.proc.wait(30)
@@ -339,7 +332,7 @@ def test_record_stops_cleanly(world: Env, how: str) -> None:
     world.sim.emit("test", "Pulled", "before the recorder")
     recording = record(world, *(["--timeout", "4"] if how == "timeout" else []))
     recording.wait_watching()
-    wait_for(caught_up(world), what="the listed event archived")
+    wait_until(caught_up(world), timeout=60)
     if how == "timeout":
         assert recording.proc.wait(60) == 0
         assert recording.reader is not None
