@@ -121,6 +121,16 @@ class KubeSource(EventSource):
     def warning(self) -> str:
         return self.conn.creds.warning if self.conn is not None else ""
 
+    @property
+    def watched(self) -> frozenset[str] | None:
+        """What the running watches cover, once listed: None for the whole cluster, else
+        the namespaces (RBAC fallbacks included). The field selector narrows it further."""
+        with self._lock:
+            scopes = [worker.namespace for worker in self._workers]
+        if scopes == [None]:
+            return None
+        return frozenset(namespace or "" for namespace in scopes)
+
     def connect(self) -> ResolvedContext:
         """Read the kubeconfig and resolve credentials; no request is sent. Raises
         :class:`SourceError` (ConfigError, Unauthorized for a failing exec plugin)."""

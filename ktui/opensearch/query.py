@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ktui.feeds.history import choose_interval as choose_interval  # shared with the archive
 from ktui.model.query import Query, Term
 from ktui.opensearch.mapping import FieldInfo, FieldMap
 from ktui.opensearch.regex import UnsupportedRegex, literal_of, split_alternatives, to_lucene
@@ -32,9 +33,6 @@ from ktui.opensearch.regex import UnsupportedRegex, literal_of, split_alternativ
 Clause = dict[str, Any]
 MATCH_ALL: Clause = {"match_all": {}}
 MATCH_NONE: Clause = {"match_none": {}}
-
-# Sub-minute histogram steps that divide a minute, so buckets line up with the clock.
-_SECOND_STEPS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
 
 # Query.terms fields → canonical mapping names (source and context are special below).
 _TERM_FIELDS = {
@@ -297,17 +295,6 @@ def lanes(fields: FieldMap, start_ms: int | None, end_ms: int | None) -> list[La
 def time_clause(all_lanes: list[Lane]) -> Clause:
     """The time range over the whole chain: a should of one range per lane."""
     return _any([lane.in_range for lane in all_lanes])
-
-
-def choose_interval(span_seconds: float, buckets: int) -> int:
-    """A bucket width in seconds giving close to (never more than) ``buckets`` buckets:
-    clock-friendly seconds, else whole minutes up to a day, else whole hours."""
-    wanted = span_seconds / max(buckets, 1)
-    if wanted <= 60:
-        return next(step for step in _SECOND_STEPS if step >= wanted)
-    if wanted <= 86400:
-        return math.ceil(wanted / 60) * 60
-    return math.ceil(wanted / 3600) * 3600
 
 
 def histogram_agg(lane: Lane, first_ms: int, last_ms: int, step_ms: int, warning: Clause) -> Clause:

@@ -330,7 +330,7 @@ def test_index_pattern_matching_nothing(
 
 
 def test_usage_errors_exit_2_before_any_request(
-    config_dir: Path, capsys: pytest.CaptureFixture[str]
+    config_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}"  # never contacted: each fails before
     cases = {
@@ -354,8 +354,19 @@ def test_usage_errors_exit_2_before_any_request(
     ):
         line = one_line(*events(capsys, "--history", "--opensearch-url", bad), want=2)
         assert line.startswith(start), (bad, line)
+    # Without OpenSearch, history is the archive, which needs the kubeconfig's cluster.
+    monkeypatch.setenv("KUBECONFIG", str(config_dir / "no-such-kubeconfig"))
+    monkeypatch.setenv("KTUI_DATA_DIR", str(config_dir / "data"))
+    (config_dir / "settings.toml").write_text("", encoding="utf-8")
     line = one_line(*events(capsys, "--history"), want=2)
     assert line.startswith("ktui: no OpenSearch URL (set KTUI_OPENSEARCH_URL")
+    assert line.endswith("and for the archive: no kubeconfig found: set KUBECONFIG or use "
+                         "--kubeconfig")  # fmt: skip
+    line = one_line(*events(capsys, "--history", "--archive", "--index", "x"), want=2)
+    assert line == "ktui: --index reads OpenSearch; it cannot go with --archive"
+    line = one_line(*events(capsys, "--archive", "-A"), want=2)
+    assert line == "ktui: --archive needs --history"
+    assert not (config_dir / "data").exists()
     line = one_line(*events(capsys, "--since", "1h", "-A"), want=2)
     assert line == "ktui: --since needs --history"
 
