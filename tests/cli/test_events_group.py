@@ -198,3 +198,30 @@ def test_an_unknown_grouping_is_a_usage_error(capsys: pytest.CaptureFixture[str]
         main(["events", "--group", "namespace"])
     assert exit_.value.code == 2
     assert "invalid choice: 'namespace'" in capsys.readouterr().err
+
+
+def test_the_archives_history_is_grouped_too(capsys: pytest.CaptureFixture[str],
+                                             tmp_path: Path) -> None:
+    """``--history --archive --group owner``: what ktui archived, grouped by the naming
+    rules (the archive keeps no ownerReferences, and no cluster is asked)."""
+    from ktui import paths
+    from ktui.archive import ArchiveWriter
+    from ktui.kube.decode import build
+    from ktui.model.event import format_time
+
+    now = 1_790_000_000.0
+    with SimCluster(name="shop", scenario="owners", now=lambda: now) as sim:
+        kubeconfig = str(write_kubeconfig(tmp_path / "kc", [sim]))
+        events = [build(o, "v1", "shop", False) for o in sim.events()]
+        writer = ArchiveWriter(paths.archive_file(), clock=lambda: now).start()  # retention
+        writer.recorder(sim.url).changes(events)
+        assert writer.close()
+        code, out, err = run(capsys, "--history", "--archive", "--kubeconfig", kubeconfig,
+                             "-n", "shop", "--from", format_time(now - 7200), "--to",
+                             format_time(now + 60), "--group", "owner", "-o", "json")
+    assert (code, err) == (0, "")
+    got = groups_of(json.loads(out))
+    assert got[("Deployment", "shop", "web")]["resolved_by"] == "name"
+    assert len(got[("Deployment", "shop", "web")]["objects"]) == 7
+    assert got[("CronJob", "shop", "report")]["resolved_by"] == "name"
+    assert got[("Pod", "shop", "db-0")]["resolved_by"] == "self"
