@@ -47,7 +47,7 @@ def _order(record: dict[str, object]) -> tuple[str, str, str]:
 def test_several_contexts_make_one_stream_and_a_failing_one_is_named(
     three: tuple[list[SimCluster], Path]
 ) -> None:
-    (east, west, north), kubeconfig = three
+    (east, _west, north), kubeconfig = three
     done = ktui("--kubeconfig", str(kubeconfig), "--context", "east,west,north", "-A",
                 "-o", "jsonl")
     assert done.returncode == 1  # west failed, after everything else was printed
