@@ -7,10 +7,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from rich.cells import cell_len
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widgets import Static
 
+from ktui.model.event import Event, from_core_v1
 from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
+from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
+from ktui.ui.widgets.wrapped import WrappedLines
+from tests.fixtures.seed_events import core_event
 from tests.ui.conftest import NOW, loaded, wait_for
 
 DAY = 86400.0
@@ -47,3 +55,100 @@ async def test_absolute_time_shows_the_time_of_day_whole(
         await pilot.press("t")  # and back to ages
         assert all(not text[0].isdigit() or text[-1] in "smhdy"
                    for text, _ in _last_seen_cells(app.table))
+
+
+# -- 14.4: the detail wraps, beside the table and full screen; a huge event opens at once --
+
+
+def screen_lines(app: App[object]) -> list[str]:
+    """What the terminal shows, row by row."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def _read_detail(app: KtuiApp, pilot: Pilot[object]) -> str:
+    """Everything the detail pane shows, scrolled through page by page, as one line of
+    words (the pane's border and the wrapping dropped)."""
+    detail = app.detail
+    region = detail.content_region
+    seen: list[str] = []
+    detail.scroll_home(animate=False)
+    await pilot.pause()
+    for _ in range(100):
+        lines = screen_lines(app)[region.y : region.bottom]
+        seen += [line[region.x : region.right] for line in lines]
+        if detail.scroll_y >= detail.max_scroll_y:
+            break
+        detail.scroll_to(y=detail.scroll_y + region.height, animate=False)
+        await pilot.pause()
+    return " ".join(" ".join(seen).split())
+
+
+SCHEDULING = ("0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are "
+              "available: 3 No preemption victims found for incoming pod.")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("zoom", [False, True], ids=["beside", "full-screen"])
+async def test_detail_wraps_the_message_and_json_strings(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster], size: tuple[int, int],
+    zoom: bool,
+) -> None:
+    """Issue 14.4: `enter` `z` on a FailedScheduling event at 80 columns cut the message at
+    "…preemption: 0/3 nod" (the full-screen pane was laid out 160 wide)."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("slash", *"reason:FailedScheduling", "space", *"name~scenario-c",
+                          "enter")
+        await pilot.press("enter", *(["z"] if zoom else []))
+        await pilot.pause()
+        detail = app.detail
+        assert detail.event is not None and detail.event.message == SCHEDULING
+        assert detail.region.right <= size[0]
+        shown = await _read_detail(app, pilot)
+        assert f"Message {SCHEDULING}" in shown  # the summary
+        assert f'"message": "{SCHEDULING}",' in shown  # the JSON string, wrapped
+
+
+class _DetailApp(App[None]):
+    """The detail pane alone, at the width the explorer gives it full screen."""
+
+    def compose(self) -> ComposeResult:
+        yield DetailPane(id="detail")
+
+
+def _huge_event(size: int, word: str = "lorem ipsum dolor sit amet ") -> Event:
+    obj = core_event("u1", count=1, first="2025-11-22T08:00:00Z", last="2025-11-22T08:24:30Z")
+    obj["message"] = (word * (size // len(word) + 1))[:size].strip() + " THE-END"
+    return from_core_v1(obj)
+
+
+@pytest.mark.parametrize("word", ["lorem ipsum dolor sit amet ", "容器镜像拉取失败，"],
+                         ids=["ascii", "wide"])
+async def test_a_huge_message_opens_bounded_and_is_all_there(word: str) -> None:
+    """Issue 14.9: opening the detail of a 1 MB message blocked input for 2.7 s (a Static
+    wrapped the whole text). The summary shows the start and says how long the message is;
+    the JSON holds all of it, wrapped at the pane's width (wide characters count two)."""
+    event = _huge_event(1_000_000 if word.isascii() else 200_000, word)
+    app = _DetailApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        detail = app.query_one(DetailPane)
+        detail.show(event)
+        await pilot.pause()
+        summary = str(detail.query_one("#detail-summary", Static).render())
+        assert f"({len(event.message):,} characters: all of them in the JSON below)" in summary
+        body = detail.query_one("#detail-json", WrappedLines)
+        width = body.size.width
+        rows = [body.row_text(y) for y in range(body.size.height)]
+        assert body.size.height == len(body.rows(width)) > 1000
+        assert all(cell_len(row) <= width for row in rows)
+        start = next(y for y, row in enumerate(rows) if row.lstrip().startswith('"message"'))
+        end = next(y for y in range(start, len(rows)) if rows[y].endswith('THE-END",'))
+        text = "".join(row.lstrip() if y > start else row for y, row in
+                       ((y, rows[y]) for y in range(start, end + 1)))
+        # Rows break at spaces (dropped) or, in text without spaces, anywhere.
+        assert text.replace(" ", "") == f'"message": "{event.message}",'.replace(" ", "")
+        # The end of the message is on screen once scrolled there.
+        detail.scroll_end(animate=False)
+        await pilot.pause()
+        assert any("THE-END" in line for line in screen_lines(app))
