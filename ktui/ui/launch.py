@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ktui.cli import CliError
@@ -18,13 +17,17 @@ if TYPE_CHECKING:
     from ktui.sources.opensearch import HistorySource
 
 
-def _has_kubeconfig(explicit: str | None) -> bool:
-    if explicit:
-        return True
-    env = os.environ.get("KUBECONFIG", "")
-    if any(part and Path(part).exists() for part in env.split(os.pathsep)):
-        return True
-    return (Path.home() / ".kube" / "config").exists()
+def demo_hint(explicit: str | None) -> str:
+    """'' when there is a kubeconfig to use. Else why not, naming the files looked for,
+    and how to point ktui at a cluster: ktui starts the demo instead, whose realistic
+    events must not be taken for a cluster's (the header shows this under a DEMO badge)."""
+    from ktui.sources.kubeconfig import missing_kubeconfig
+
+    reason = "" if explicit else missing_kubeconfig(None)
+    if not reason:
+        return ""
+    return (f"No kubeconfig ({reason}): these events are simulated. For a cluster: "
+            "ktui --kubeconfig PATH, or set KUBECONFIG")
 
 
 def make_history(table: dict[str, object], overrides: dict[str, object]) -> HistorySession:
@@ -68,12 +71,13 @@ def launch(args: argparse.Namespace) -> int:
         query = query.with_namespaces(args.namespaces)
 
     kubeconfig, note, demo = args.kubeconfig, "", None
-    if args.demo or not _has_kubeconfig(args.kubeconfig):
+    hint = "" if args.demo else demo_hint(args.kubeconfig)
+    if args.demo or hint:
         from ktui.demo import DEMO_CONTEXTS, prepare_demo
 
         demo = prepare_demo()  # started after the first paint (prepare= below)
         kubeconfig = demo.kubeconfig
-        note = "demo cluster" if args.demo else "no kubeconfig found: demo cluster"
+        note = hint or "demo cluster"
         contexts = list(DEMO_CONTEXTS)
 
     from ktui.sources.catalog import KubeCatalog

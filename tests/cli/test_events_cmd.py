@@ -223,7 +223,8 @@ def test_configuration_errors_exit_2(kubeconfig: Path, tmp_path: Path) -> None:
         "found a tab character that violates indentation"
     )
     line = one_error_line(ktui(), 2)
-    assert line == "ktui: no kubeconfig found: set KUBECONFIG or use --kubeconfig"
+    # KUBECONFIG=/nonexistent (the environment of these runs) is named, not "set KUBECONFIG"
+    assert line == "ktui: no kubeconfig found: /nonexistent (from KUBECONFIG) does not exist"
     line = one_error_line(ktui("--kubeconfig", str(kubeconfig), "--query", "reason~("), 2)
     assert line.startswith("ktui: invalid --query:")
 

@@ -10,6 +10,7 @@ import pytest
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Static
 
 from ktui.model.event import Event, from_core_v1
@@ -17,6 +18,7 @@ from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
+from ktui.ui.widgets.header import EventHeader, HeaderState
 from ktui.ui.widgets.wrapped import WrappedLines
 from tests.fixtures.seed_events import core_event
 from tests.ui.conftest import NOW, loaded, wait_for
@@ -152,3 +154,85 @@ async def test_a_huge_message_opens_bounded_and_is_all_there(word: str) -> None:
         detail.scroll_end(animate=False)
         await pilot.pause()
         assert any("THE-END" in line for line in screen_lines(app))
+
+
+# -- 14.10 and 14.9: the header --------------------------------------------------------
+
+
+class _WidgetApp(App[None]):
+    """One widget under test, docked where the explorer has it."""
+
+    def __init__(self, widget: Widget) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        yield self.widget
+
+
+def _header_lines(header: EventHeader) -> list[str]:
+    return [header.render_line(y).text.rstrip() for y in range(header.size.height)]
+
+
+PAUSED = HeaderState(context="arn:aws:eks:eu-west-1:123456789012:cluster/payments-prod",
+                     state="watching", shown=163, total=387, warnings=26, pending=2,
+                     paused=True)
+
+
+@pytest.mark.parametrize("width", range(60, 121, 3))
+async def test_the_header_is_cut_at_a_word_with_an_ellipsis(width: int) -> None:
+    """Issue 14.10: the header cut "paused (2 new," mid-word. Whatever the width, what is
+    shown is the start of the full line up to a word's end, then "…"."""
+    header = EventHeader()
+    async with _WidgetApp(header).run_test(size=(width, 5)) as pilot:
+        header.show(PAUSED)
+        await pilot.pause()
+        full = header.full_text().plain
+        [line] = _header_lines(header)
+        assert len(full) > width, "the test needs a header that does not fit"
+        assert line.endswith("…") and len(line) <= width
+        shown = line[:-1]
+        assert full.startswith(shown)
+        assert not full[len(shown)].isalnum() or not shown[-1:].isalnum(), (shown, full)
+        assert shown[-1:] not in (" ", "│", "·", ",", "(")
+
+
+async def test_expired_events_are_counted_in_the_header() -> None:
+    """Issue 14.9: ktui showed 387 where kubectl showed 371; the header says why."""
+    header = EventHeader()
+    async with _WidgetApp(header).run_test(size=(160, 5)) as pilot:
+        header.show(HeaderState(context="demo", state="watching", shown=387, total=387,
+                                warnings=26, expired=16))
+        await pilot.pause()
+        assert "387 of 387 · 371 live · 16 expired · 26 warnings" in _header_lines(header)[0]
+        header.show(HeaderState(context="demo", state="watching", shown=371, total=387,
+                                warnings=26, expired_hidden=16))
+        await pilot.pause()
+        assert "371 of 387 · 16 expired hidden · 26 warnings" in _header_lines(header)[0]
+        header.show(HeaderState(context="demo", state="watching", shown=5, total=5))
+        await pilot.pause()
+        assert "expired" not in _header_lines(header)[0]
+
+
+DEMO_HINT = ("no kubeconfig (~/.kube/config does not exist): simulated events. For a "
+             "cluster: ktui --kubeconfig PATH, or set KUBECONFIG")
+
+
+@pytest.mark.parametrize("width", [80, 160])
+async def test_the_demo_started_for_want_of_a_kubeconfig_says_so(width: int) -> None:
+    """Issue 14.10: with no kubeconfig ktui started the demo's realistic events silently.
+    The badge leads the header and a second line says how to point ktui at a cluster."""
+    header = EventHeader()
+    async with _WidgetApp(header).run_test(size=(width, 5)) as pilot:
+        header.show(HeaderState(context="demo", state="watching", shown=5, total=5,
+                                demo=True, demo_hint=DEMO_HINT))
+        await pilot.pause()
+        first, *hint = _header_lines(header)
+        assert first.startswith(" DEMO ") and "5 of 5" in first
+        assert " ".join(line.strip() for line in hint) == DEMO_HINT  # wrapped, all of it
+        assert len(hint) == (1 if width > len(DEMO_HINT) else 2)
+        badge, rest = header.render_line(0).divide([6, width])[:2]
+        assert badge.text == " DEMO " and {s.style for s in badge} != {s.style for s in rest}
+        header.show(HeaderState(context="demo", state="watching", demo=True))  # --demo
+        await pilot.pause()
+        assert header.size.height == 1 and _header_lines(header)[0].startswith(" DEMO ")
