@@ -14,11 +14,13 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ktui.model.event import Event, from_core_v1
+from ktui.model.store import Histogram
 from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
 from ktui.ui.widgets.header import EventHeader, HeaderState
+from ktui.ui.widgets.sparkline import EventSparkline
 from ktui.ui.widgets.wrapped import WrappedLines
 from tests.fixtures.seed_events import core_event
 from tests.ui.conftest import NOW, loaded, wait_for
@@ -236,3 +238,35 @@ async def test_the_demo_started_for_want_of_a_kubeconfig_says_so(width: int) -> 
         header.show(HeaderState(context="demo", state="watching", demo=True))  # --demo
         await pilot.pause()
         assert header.size.height == 1 and _header_lines(header)[0].startswith(" DEMO ")
+
+
+# -- 14.10: the sparkline after a resize -------------------------------------------------
+
+
+def _axis(sparkline: EventSparkline) -> str:
+    return sparkline.render_line(sparkline.size.height - 1).text
+
+
+async def test_the_sparkline_keeps_its_time_span_when_the_terminal_narrows() -> None:
+    """Issue 14.10: after a resize the sparkline's right label lagged the clock by five
+    minutes: a histogram made for 160 columns was cut to the first 80 buckets until the
+    next one came. Now it is merged to fit, so the labels still span the whole window,
+    and the widget asks its owner for a histogram of its new width."""
+    sparkline = EventSparkline()
+    app = _WidgetApp(sparkline)
+    asked: list[int] = []
+    start = datetime(2025, 11, 22, 8, 16, 0, tzinfo=UTC).timestamp()
+    async with app.run_test(size=(160, 6), message_hook=lambda m: asked.extend(
+            [m.buckets] if isinstance(m, EventSparkline.Resized) else [])) as pilot:
+        histogram = Histogram(start, 600 / 160, tuple([1] * 159 + [9]), tuple([0] * 160))
+        sparkline.show(histogram, marked=159)
+        await pilot.pause()
+        wide = _axis(sparkline)
+        assert wide.startswith("08:16") and "08:26" in wide[-8:]
+        await pilot.resize_terminal(80, 6)
+        await pilot.pause()
+        narrow = _axis(sparkline)
+        assert narrow.startswith("08:16") and "08:26" in narrow, narrow
+        assert "▲" in narrow[70:]  # the newest bucket is still the marked one, at the right
+        assert "peak 10/bucket" in narrow  # merged buckets add up
+        assert asked and asked[-1] == sparkline.buckets == 80
