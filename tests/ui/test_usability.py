@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Static
+from textual.widgets._footer import FooterKey
 
 from ktui.model.event import Event, from_core_v1
 from ktui.model.store import Histogram
@@ -19,6 +21,7 @@ from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.header import EventHeader, HeaderState
 from ktui.ui.widgets.sparkline import EventSparkline
 from ktui.ui.widgets.wrapped import WrappedLines
@@ -270,3 +273,57 @@ async def test_the_sparkline_keeps_its_time_span_when_the_terminal_narrows() -> 
         assert "▲" in narrow[70:]  # the newest bucket is still the marked one, at the right
         assert "peak 10/bucket" in narrow  # merged buckets add up
         assert asked and asked[-1] == sparkline.buckets == 80
+
+
+# -- 14.10: the footer keeps ? Help and q Quit -------------------------------------------
+
+
+class _FooterApp(App[None]):
+    """The explorer's keys over a focused event table, and ktui's footer."""
+
+    BINDINGS = KtuiApp.BINDINGS
+
+    def compose(self) -> ComposeResult:
+        yield EventTable(id="table")
+        yield KtuiFooter()
+
+    def on_mount(self) -> None:
+        self.query_one(EventTable).focus()
+
+
+def _footer_keys(app: App[object]) -> list[tuple[str, Region]]:
+    footer = app.query_one(KtuiFooter)
+    return [(f"{key.key_display} {key.description}".strip(), key.region)
+            for key in footer.query(FooterKey) if key.display and key.region.width]
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 120, 160])
+async def test_the_footer_keeps_help_and_quit_and_drops_others_whole(width: int) -> None:
+    """Issue 14.10: at 80 columns the footer dropped `? Help` and `q Quit` (Textual's
+    footer cuts whatever passes the edge). Keys are dropped whole, from the end of the
+    list, and help and quit never."""
+    app = _FooterApp()
+    async with app.run_test(size=(width, 10)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        shown = _footer_keys(app)
+        labels = [label for label, _ in shown]
+        assert "? Help" in labels and "q Quit" in labels, labels
+        regions = [region for _, region in shown]
+        assert all(region.right <= width for region in regions)
+        assert all(a.right <= b.x for a, b in zip(sorted(regions), sorted(regions)[1:],
+                                                 strict=False)), shown  # none overlaps
+        line = screen_lines(app)[-1]
+        assert "? Help" in line and "q Quit" in line, line
+        if width >= 160:
+            assert "v Views" in labels and "⏎ Detail" in labels
+        # what is dropped is dropped from the end: the shown keys are a prefix
+        order = [b.description for b in KtuiApp.BINDINGS if b.show and b.action not in
+                 ("help", "quit")]
+        kept = [label.split(" ", 1)[1] for label in labels if label not in
+                ("? Help", "q Quit", "⏎ Detail", "^p palette")]
+        assert kept == order[: len(kept)], kept
+        await pilot.resize_terminal(160, 10)  # and back when there is room
+        await pilot.pause()
+        await pilot.pause()
+        assert len(_footer_keys(app)) >= len(shown)
