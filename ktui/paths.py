@@ -6,6 +6,7 @@ moved with an environment variable, which tests and sandboxed runs rely on:
 
 =================== ======================================================
 ``KTUI_CONFIG_DIR`` settings.toml and views/ (things the user may edit)
+``KTUI_DATA_DIR``   what ktui writes for the user: exports/ (events saved with Y)
 ``KTUI_STATE_DIR``  state ktui keeps between runs (history, last position)
 ``KTUI_CACHE_DIR``  anything that can be thrown away and rebuilt
 =================== ======================================================
@@ -26,6 +27,7 @@ import platformdirs
 APP_NAME = "ktui"
 
 CONFIG_ENV = "KTUI_CONFIG_DIR"
+DATA_ENV = "KTUI_DATA_DIR"
 STATE_ENV = "KTUI_STATE_DIR"
 CACHE_ENV = "KTUI_CACHE_DIR"
 
@@ -50,6 +52,16 @@ def settings_file() -> Path:
 def views_dir() -> Path:
     """Saved views, one TOML file each (see :mod:`ktui.model.views`)."""
     return config_dir() / "views"
+
+
+def data_dir() -> Path:
+    """Files ktui writes for the user to keep (``~/.local/share/ktui`` on Linux)."""
+    return _override(DATA_ENV) or platformdirs.user_data_path(APP_NAME)
+
+
+def exports_dir() -> Path:
+    """Events written to files (``Y``): one JSON file each."""
+    return data_dir() / "exports"
 
 
 def state_dir() -> Path:
