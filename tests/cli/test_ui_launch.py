@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ktui.cli import main
-from ktui.model.views import SavedView, ViewStore
+from ktui.views.store import SavedView, ViewStore
 
 KUBECONFIG = """\
 apiVersion: v1
@@ -87,7 +87,7 @@ def test_the_demo_started_for_want_of_a_kubeconfig_names_what_is_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 14.10: the note under the header's DEMO badge says why and what to do."""
-    from ktui.ui.launch import demo_hint
+    from ktui.cli.ui_cmd import demo_hint
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KUBECONFIG", raising=False)

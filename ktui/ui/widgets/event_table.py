@@ -129,6 +129,9 @@ class EventTable(ScrollView, can_focus=True):
         self.hidden_columns: frozenset[str] = frozenset()
         self.cursor = 0
         self.follow = True
+        # While pinned (the detail is open), moving the cursor never resumes follow: the
+        # event being read stays selected however many arrive; End or f follow again.
+        self.pinned = False
         self.empty_message: Text = Text("No events yet.")
         self._cursor_uid: str | None = None
         self._pause_time: float | None = None
@@ -174,6 +177,7 @@ class EventTable(ScrollView, can_focus=True):
         self._cursor_uid = None
         self.cursor = 0
         self.follow = True
+        self.pinned = False
         self._pause_time = None
         self.data_changed()
 
@@ -181,6 +185,7 @@ class EventTable(ScrollView, can_focus=True):
         """The store changed: keep the cursor on its event and the view steady."""
         rows = self.row_count
         body = self._body_height
+        at_top = int(self.scroll_y) == 0
         offset = self.cursor - int(self.scroll_y)
         if self.follow:
             self.cursor = 0 if self.newest_first else max(rows - 1, 0)
@@ -193,6 +198,10 @@ class EventTable(ScrollView, can_focus=True):
         self._set_virtual_size(Size(self._total_width, rows + 1))
         if self.follow:
             self.scroll_to(y=0 if self.newest_first else max(rows - body, 0), animate=False)
+        elif at_top and self.newest_first and self.cursor < body:
+            # Paused at the top, as a pager reading a log's tail: the newest rows keep
+            # coming in above the selected event, which moves down while it stays in view.
+            self.scroll_to(y=0, animate=False)
         else:
             self.scroll_to(y=max(self.cursor - offset, 0), animate=False)
         self._remember_cursor()
@@ -219,7 +228,7 @@ class EventTable(ScrollView, can_focus=True):
         rows = self.row_count
         row = min(max(row, 0), max(rows - 1, 0))
         self.cursor = row
-        self.set_follow(self._at_newest_end(row))
+        self.set_follow(self._at_newest_end(row) and not self.pinned)
         body = self._body_height
         if row < self.scroll_y:
             self.scroll_to(y=row, animate=False)
@@ -256,8 +265,14 @@ class EventTable(ScrollView, can_focus=True):
     def action_page_up(self) -> None:
         self.move_cursor(self.cursor - self._body_height)
 
+    def pin(self) -> None:
+        """Keep the selected event selected however many arrive (until End or f)."""
+        self.pinned = True
+        self.set_follow(False)
+
     def action_resume(self) -> None:
         """Jump to the newest event and follow again."""
+        self.pinned = False
         self.move_cursor(0 if self.newest_first else self.row_count - 1)
         self.set_follow(True)
         self.data_changed()

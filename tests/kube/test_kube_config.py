@@ -1,0 +1,386 @@
+"""kubeconfig reading, credentials, exec plugins and the private certificate directory.
+
+No network here: these check what happens before the first request.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from ktui.feeds.errors import ConfigError, Unauthorized
+from ktui.kube.auth import INSECURE_WARNING, Credentials
+from ktui.kube.kubeconfig import list_contexts, load, missing_kubeconfig, resolve
+
+CA_PEM = b"-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def write_config(
+    path: Path,
+    *,
+    contexts: dict[str, dict[str, str]],
+    current: str | None = None,
+    clusters: dict[str, dict[str, object]] | None = None,
+    users: dict[str, dict[str, object]] | None = None,
+) -> Path:
+    doc: dict[str, object] = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": n, "cluster": c} for n, c in (clusters or {}).items()],
+        "contexts": [{"name": n, "context": c} for n, c in contexts.items()],
+        "users": [{"name": n, "user": u} for n, u in (users or {}).items()],
+    }
+    if current is not None:
+        doc["current-context"] = current
+    path.write_text(json.dumps(doc))  # JSON is YAML
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_env_kubeconfig(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+def test_several_kubeconfig_files_merge_first_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = write_config(
+        tmp_path / "a.yaml",
+        current="one",
+        contexts={"one": {"cluster": "c", "user": "u", "namespace": "team-a"}},
+        clusters={"c": {"server": "https://a.example:6443"}},
+        users={"u": {"token": "from-a"}},
+    )
+    b = write_config(
+        tmp_path / "b.yaml",
+        current="two",
+        contexts={
+            "one": {"cluster": "c", "user": "u", "namespace": "ignored"},
+            "two": {"cluster": "d", "user": "u"},
+        },
+        clusters={"c": {"server": "https://b.example"}, "d": {"server": "https://d.example"}},
+        users={"u": {"token": "from-b"}},
+    )
+    missing = tmp_path / "missing.yaml"
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(a), str(missing), str(b)]))
+    infos, current = list_contexts(None)
+    assert current == "one"  # the first file to set current-context wins
+    assert [(i.name, i.namespace, i.server) for i in infos] == [
+        ("one", "team-a", "https://a.example:6443"),
+        ("two", "", "https://d.example"),
+    ]
+    ctx = resolve(load(None), "two")
+    assert ctx.server == "https://d.example" and ctx.user == {"token": "from-a"}
+    # --kubeconfig replaces KUBECONFIG entirely
+    infos, current = list_contexts(str(b))
+    assert current == "two" and infos[0].namespace == "ignored"
+
+
+def test_context_namespace_and_relative_paths(tmp_path: Path) -> None:
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.pem").write_bytes(CA_PEM)
+    path = write_config(
+        tmp_path / "config",
+        current="dev",
+        contexts={"dev": {"cluster": "c", "user": "u", "namespace": "payments"}},
+        clusters={"c": {"server": "https://x.example/", "certificate-authority": "certs/ca.pem"}},
+        users={"u": {"tokenFile": "token"}},
+    )
+    (tmp_path / "token").write_text("secret\n")
+    ctx = resolve(load(str(path)))
+    assert ctx.namespace == "payments"
+    assert ctx.server == "https://x.example"
+    assert ctx.cluster["certificate-authority"] == str(tmp_path / "certs" / "ca.pem")
+    creds = Credentials(ctx)
+    assert creds.authorization() == "Bearer secret"
+    assert creds.pool_kwargs()["ca_certs"] == str(tmp_path / "certs" / "ca.pem")
+    assert creds.pool_kwargs()["cert_reqs"] == "CERT_REQUIRED"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("apiVersion: v1\nclusters: [\n  - name: x\n", "is not valid YAML: line"),
+        ("- just\n- a list\n", "is not a kubeconfig"),
+        ("clusters: 3\n", "'clusters' must be a list"),
+    ],
+)
+def test_malformed_kubeconfig_is_one_line(tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "bad"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as info:
+        resolve(load(str(path)))
+    assert expected in str(info.value)
+    assert str(path) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_context_cluster_user_and_files(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path / "config",
+        current="gone",
+        contexts={
+            "nocluster": {"cluster": "zz", "user": "u"},
+            "nouser": {"cluster": "c", "user": "nobody"},
+        },
+        clusters={"c": {"server": "https://x"}},
+        users={"u": {}},
+    )
+    config = load(str(path))
+    with pytest.raises(ConfigError, match=f"kubeconfig {path}: context 'foo' not found"):
+        resolve(config, "foo")
+    with pytest.raises(ConfigError, match="context 'gone' not found"):
+        resolve(config)
+    with pytest.raises(ConfigError, match="cluster 'zz', which is not defined"):
+        resolve(config, "nocluster")
+    with pytest.raises(ConfigError, match="user 'nobody', which is not defined"):
+        resolve(config, "nouser")
+    with pytest.raises(ConfigError, match="no such file"):
+        load(str(tmp_path / "nope"))
+    home_config = str(tmp_path / "home" / ".kube" / "config")
+    with pytest.raises(ConfigError) as raised:
+        load(None)
+    assert str(raised.value) == (f"no kubeconfig found: {home_config} does not exist; "
+                                 "set KUBECONFIG or use --kubeconfig")
+
+
+def test_a_kubeconfig_variable_naming_no_file_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14.8: `KUBECONFIG=/nonexistent ktui events` said "set KUBECONFIG" although
+    it was set: the message names the files KUBECONFIG names."""
+    monkeypatch.setenv("KUBECONFIG", "/nonexistent")
+    with pytest.raises(ConfigError) as raised:
+        load(None)
+    assert str(raised.value) == "no kubeconfig found: /nonexistent (from KUBECONFIG) does not exist"
+    assert missing_kubeconfig(None) == "/nonexistent (from KUBECONFIG) does not exist"
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join(["/a", "/b"]))
+    assert missing_kubeconfig(None) == "none of /a, /b (from KUBECONFIG) exists"
+    real = write_config(tmp_path / "real", contexts={}, clusters={})
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join(["/a", str(real)]))
+    assert missing_kubeconfig(None) == ""  # one file is enough
+    assert missing_kubeconfig(str(tmp_path / "nope")) == f"{tmp_path / 'nope'} does not exist"
+
+
+def test_list_contexts_imports_no_client(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path / "c",
+        current="a",
+        contexts={"a": {"cluster": "c"}},
+        clusters={"c": {"server": "https://x"}},
+    )
+    code = (
+        "import sys; from ktui.kube.kubeconfig import list_contexts;"
+        f"print(list_contexts({str(path)!r})[1]);"
+        "print(any(m.startswith('kubernetes') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["a", "False"]
+
+
+def test_insecure_skip_tls_verify_is_a_standing_warning(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path / "c",
+        current="a",
+        contexts={"a": {"cluster": "c", "user": "u"}},
+        clusters={"c": {"server": "https://x", "insecure-skip-tls-verify": True}},
+        users={"u": {"token": "t"}},
+    )
+    creds = Credentials(resolve(load(str(path))))
+    assert creds.warning == INSECURE_WARNING
+    assert creds.pool_kwargs()["cert_reqs"] == "CERT_NONE"
+    path = write_config(
+        tmp_path / "d",
+        current="a",
+        contexts={"a": {"cluster": "c"}},
+        clusters={"c": {"server": "https://x", "certificate-authority-data": _b64(CA_PEM)}},
+    )
+    creds = Credentials(resolve(load(str(path))))
+    assert creds.warning == ""
+    assert creds.pool_kwargs()["ca_cert_data"] == CA_PEM.decode()
+
+
+# -- exec credential plugins -----------------------------------------------------------
+
+
+def exec_plugin(tmp_path: Path, body: str, name: str = "plugin.sh") -> Path:
+    script = tmp_path / name
+    script.write_text("#!/bin/sh\n" + textwrap.dedent(body))
+    script.chmod(0o755)
+    return script
+
+
+def exec_config(tmp_path: Path, command: str, args: list[str] | None = None) -> Path:
+    return write_config(
+        tmp_path / "config",
+        current="eks",
+        contexts={"eks": {"cluster": "c", "user": "u"}},
+        clusters={"c": {"server": "https://eks.example"}},
+        users={
+            "u": {
+                "exec": {
+                    "apiVersion": "client.authentication.k8s.io/v1beta1",
+                    "command": command,
+                    "args": args or [],
+                    "env": [{"name": "PLUGIN_MARK", "value": "set"}],
+                }
+            }
+        },
+    )
+
+
+def test_exec_plugin_token_with_stdin_closed_and_output_captured(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    counter = tmp_path / "runs"
+    exec_plugin(
+        tmp_path,
+        f"""\
+        echo run >> {counter}
+        echo "prompting on stderr" >&2
+        # stdin must not be the terminal: reading it ends at once
+        read -r line && echo "read stdin: $line" >&2
+        case "$KUBERNETES_EXEC_INFO" in *'"interactive": false'*) ;; *) exit 9;; esac
+        [ "$PLUGIN_MARK" = set ] || exit 8
+        cat <<EOF
+        {{"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential",
+         "status": {{"token": "tok-$(wc -l < {counter} | tr -d ' ')",
+                    "expirationTimestamp": "2000-01-01T00:00:00Z"}}}}
+        EOF
+    """,
+    )
+    # a relative command with a slash resolves against the kubeconfig's directory
+    creds = Credentials(resolve(load(str(exec_config(tmp_path, "./plugin.sh")))))
+    assert creds.authorization() == "Bearer tok-2"  # already expired: refreshed on use
+    assert creds.on_unauthorized() is True
+    assert creds.authorization().startswith("Bearer tok-")
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_exec_plugin_failure_reports_last_stderr_line(tmp_path: Path) -> None:
+    exec_plugin(
+        tmp_path,
+        """\
+        echo "some noise" >&2
+        echo "error: SSO session expired, run aws sso login" >&2
+        exit 255
+    """,
+    )
+    with pytest.raises(Unauthorized) as info:
+        Credentials(resolve(load(str(exec_config(tmp_path, str(tmp_path / "plugin.sh"))))))
+    assert str(info.value) == (
+        "credential plugin 'plugin.sh' failed: error: SSO session expired, run aws sso login"
+    )
+
+
+def test_exec_plugin_missing_or_garbage(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="credential plugin 'no-such-plugin-xyz' not found"):
+        Credentials(resolve(load(str(exec_config(tmp_path, "no-such-plugin-xyz")))))
+    exec_plugin(tmp_path, "echo not json\n", name="garbage.sh")
+    with pytest.raises(ConfigError, match="no valid ExecCredential"):
+        Credentials(resolve(load(str(exec_config(tmp_path, str(tmp_path / "garbage.sh"))))))
+
+
+def test_exec_plugin_client_certificate(tmp_path: Path) -> None:
+    exec_plugin(
+        tmp_path,
+        """\
+        printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1",
+          "kind":"ExecCredential","status":{"clientCertificateData":"CERT",
+          "clientKeyData":"KEY"}}'
+    """,
+    )
+    creds = Credentials(resolve(load(str(exec_config(tmp_path, str(tmp_path / "plugin.sh"))))))
+    kwargs = creds.pool_kwargs()
+    assert Path(kwargs["cert_file"]).read_text() == "CERT"
+    assert Path(kwargs["key_file"]).read_text() == "KEY"
+    assert creds.authorization() == ""
+
+
+# -- certificate data in a private directory -------------------------------------------
+
+_HOLDER = """
+import sys, time
+from ktui.kube.kubeconfig import load, resolve
+from ktui.kube.auth import Credentials
+creds = Credentials(resolve(load(sys.argv[1])))
+kwargs = creds.pool_kwargs()
+print(kwargs["cert_file"], kwargs["key_file"], flush=True)
+if sys.argv[2] == "sleep":
+    time.sleep(30)
+"""
+
+
+def cert_config(tmp_path: Path) -> Path:
+    return write_config(
+        tmp_path / "config",
+        current="a",
+        contexts={"a": {"cluster": "c", "user": "u"}},
+        clusters={"c": {"server": "https://x", "certificate-authority-data": _b64(CA_PEM)}},
+        users={
+            "u": {"client-certificate-data": _b64(b"CERT PEM"), "client-key-data": _b64(b"KEY PEM")}
+        },
+    )
+
+
+@pytest.mark.parametrize("how", ["exit", "SIGTERM", "SIGINT"])
+def test_certificate_data_lives_in_a_private_dir_removed_on_exit(tmp_path: Path, how: str) -> None:
+    config = cert_config(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(config), "exit" if how == "exit" else "sleep"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    cert_file, key_file = proc.stdout.readline().split()
+    directory = Path(cert_file).parent
+    if how != "exit":
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+        assert stat.S_IMODE(Path(key_file).stat().st_mode) == 0o600
+        assert Path(key_file).read_bytes() == b"KEY PEM"
+        proc.send_signal(signal.SIGTERM if how == "SIGTERM" else signal.SIGINT)
+    proc.wait(10)
+    deadline = time.monotonic() + 5
+    while directory.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not directory.exists()
+    if how == "SIGTERM":
+        assert proc.returncode == -signal.SIGTERM  # the default action still happened
+
+
+def test_proxy_from_kubeconfig_or_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_config(
+        tmp_path / "c",
+        current="a",
+        contexts={"a": {"cluster": "c"}, "b": {"cluster": "d"}},
+        clusters={
+            "c": {"server": "https://api.example:6443"},
+            "d": {"server": "https://x", "proxy-url": "http://p:3128"},
+        },
+    )
+    config = load(str(path))
+    assert Credentials(resolve(config, "b")).proxy == "http://p:3128"
+    assert Credentials(resolve(config, "a")).proxy is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://corp:8080")
+    assert Credentials(resolve(config, "a")).proxy == "http://corp:8080"
+    monkeypatch.setenv("NO_PROXY", ".example")
+    assert Credentials(resolve(config, "a")).proxy is None
