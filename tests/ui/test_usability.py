@@ -19,6 +19,7 @@ from ktui.model.event import Event, from_core_v1
 from ktui.model.store import Histogram
 from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
+from ktui.ui.screens.explorer import ExplorerScreen
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
 from ktui.ui.widgets.footer import KtuiFooter
@@ -54,14 +55,14 @@ async def test_absolute_time_shows_the_time_of_day_whole(
     async with app.run_test(size=size) as pilot:
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("t")
-        cells = _last_seen_cells(app.table)
+        cells = _last_seen_cells(app.explorer.table)
         assert len(cells) > 5
         layout = "%H:%M:%S" if days_later == 0 else "%m-%d %H:%M"
         for text, moment in cells:
             assert text == datetime.fromtimestamp(moment, UTC).strftime(layout)
         await pilot.press("t")  # and back to ages
         assert all(not text[0].isdigit() or text[-1] in "smhdy"
-                   for text, _ in _last_seen_cells(app.table))
+                   for text, _ in _last_seen_cells(app.explorer.table))
 
 
 # -- 14.4: the detail wraps, beside the table and full screen; a huge event opens at once --
@@ -75,8 +76,8 @@ def screen_lines(app: App[object]) -> list[str]:
 async def _read_detail(app: KtuiApp, pilot: Pilot[object]) -> str:
     """Everything the detail pane shows, scrolled through page by page, as one line of
     words (the pane's border and the wrapping dropped)."""
-    detail = app.detail
-    region = detail.content_region
+    detail = app.explorer.detail
+    region = detail.scrollable_content_region  # without the scrollbar
     seen: list[str] = []
     detail.scroll_home(animate=False)
     await pilot.pause()
@@ -109,7 +110,7 @@ async def test_detail_wraps_the_message_and_json_strings(
                           "enter")
         await pilot.press("enter", *(["z"] if zoom else []))
         await pilot.pause()
-        detail = app.detail
+        detail = app.explorer.detail
         assert detail.event is not None and detail.event.message == SCHEDULING
         assert detail.region.right <= size[0]
         shown = await _read_detail(app, pilot)
@@ -281,7 +282,7 @@ async def test_the_sparkline_keeps_its_time_span_when_the_terminal_narrows() -> 
 class _FooterApp(App[None]):
     """The explorer's keys over a focused event table, and ktui's footer."""
 
-    BINDINGS = KtuiApp.BINDINGS
+    BINDINGS = ExplorerScreen.BINDINGS
 
     def compose(self) -> ComposeResult:
         yield EventTable(id="table")
@@ -318,7 +319,7 @@ async def test_the_footer_keeps_help_and_quit_and_drops_others_whole(width: int)
         if width >= 160:
             assert "v Views" in labels and "⏎ Detail" in labels
         # what is dropped is dropped from the end: the shown keys are a prefix
-        order = [b.description for b in KtuiApp.BINDINGS if b.show and b.action not in
+        order = [b.description for b in ExplorerScreen.BINDINGS if b.show and b.action not in
                  ("help", "quit")]
         kept = [label.split(" ", 1)[1] for label in labels if label not in
                 ("? Help", "q Quit", "⏎ Detail", "^p palette")]
