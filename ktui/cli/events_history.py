@@ -240,7 +240,8 @@ def run_history(args: argparse.Namespace, view: SavedView | None = None) -> int:
         print(f"ktui: warning: {source.warning}", file=sys.stderr)
     deadline = time.monotonic() + args.timeout if args.timeout else None
     try:
-        events = _fetch(source, query, time_range, deadline)
+        events = _fetch(source, query, time_range, deadline,
+                        keep_raw=args.output in ("raw", "raw-jsonl"))
     finally:
         source.close()
     _print(events, args.output, namespace_column=len(query.namespaces) != 1)
@@ -248,14 +249,15 @@ def run_history(args: argparse.Namespace, view: SavedView | None = None) -> int:
 
 
 def _fetch(
-    source: HistorySource, query: Query, time_range: TimeRange, deadline: float | None
+    source: HistorySource, query: Query, time_range: TimeRange, deadline: float | None,
+    *, keep_raw: bool = False,
 ) -> list[Event]:
     from ktui.feeds.errors import ConfigError, SourceError
     from ktui.opensearch.errors import translate
 
     events: list[Event] = []
     try:
-        for batch in source.iter_all(query, time_range, page_size=PAGE_SIZE, keep_raw=False):
+        for batch in source.iter_all(query, time_range, page_size=PAGE_SIZE, keep_raw=keep_raw):
             events.extend(batch)
             if deadline is not None and time.monotonic() > deadline:
                 raise SourceError("timed out before the events were listed")
@@ -277,12 +279,23 @@ def _fetch(
 
 
 def _print(events: list[Event], fmt: str, *, namespace_column: bool) -> None:
-    from ktui.cli.output import TableWriter, sorted_events, write_json, write_jsonl
+    from ktui.cli.output import (
+        TableWriter,
+        sorted_events,
+        write_json,
+        write_jsonl,
+        write_raw,
+        write_raw_jsonl,
+    )
 
     ordered = sorted_events(events)
     out = sys.stdout
     if fmt == "jsonl":
         write_jsonl(ordered, out)
+    elif fmt == "raw-jsonl":  # the exporter's documents, as stored
+        write_raw_jsonl(ordered, out)
+    elif fmt == "raw":
+        write_raw(ordered, out)
     elif fmt == "json":
         write_json(ordered, out)
     elif ordered:
