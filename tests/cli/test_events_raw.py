@@ -125,3 +125,17 @@ def test_a_listing_rbac_left_partial_exits_3(cluster: SimCluster, home: Path) ->
     assert done.stderr == ("ktui: partial: watching namespace test; forbidden in payments\n")
     done = ktui(home, "-n", "test", "-o", "jsonl", config="limited")  # all it asked for
     assert done.returncode == 0 and done.stderr == ""
+
+
+def test_the_readme_documents_every_key_of_the_record() -> None:
+    """Issue 14.8: ktui's own `-o json/jsonl` record was undocumented."""
+    from ktui.model.record import FIELDS
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("ktui's record of each event"):readme.index("- `raw`:")]
+    for field in FIELDS:
+        top, _, inner = field.key.partition(".")
+        assert f"`{top}`" in table, field.key
+        assert not inner or inner in table, field.key
+    for fmt in ("`table`", "`json`", "`jsonl`", "`raw`", "`raw-jsonl`"):
+        assert fmt in readme

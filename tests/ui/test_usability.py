@@ -20,6 +20,7 @@ from ktui.model.store import Histogram
 from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
 from ktui.ui.screens.explorer import ExplorerScreen
+from ktui.ui.screens.pickers import HelpScreen
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
 from ktui.ui.widgets.footer import KtuiFooter
@@ -328,3 +329,18 @@ async def test_the_footer_keeps_help_and_quit_and_drops_others_whole(width: int)
         await pilot.pause()
         await pilot.pause()
         assert len(_footer_keys(app)) >= len(shown)
+
+
+async def test_help_explains_expired_rows_and_copying_inside_tmux() -> None:
+    """Issues 14.9 and 14.7: `?` says what struck-through rows are and how to hide them,
+    and what tmux needs for `y`; `Y` writes a file."""
+    app = _WidgetApp(Static("explorer"))
+    async with app.run_test(size=(80, 40)) as pilot:
+        await app.push_screen(HelpScreen())
+        await pilot.pause()
+        text = " ".join(" ".join(screen_lines(app)).replace("│", " ").split())
+        for words in ("struck-through rows: events past the cluster's TTL",
+                      "kubectl no longer lists", "371 live · 16 expired", "x hides them",
+                      "set -g set-clipboard on", "Y writes it to a file",
+                      "HH:MM:SS today"):
+            assert words in text, words
