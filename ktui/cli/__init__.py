@@ -40,7 +40,11 @@ def _ui_parser() -> argparse.ArgumentParser:
                         help="start on the built-in demo cluster (a local simulator)")
     parser.add_argument("--kubeconfig",
                         help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
-    parser.add_argument("--context", help="kube context to open (default: the current one)")
+    parser.add_argument("--context",
+                        help="kube context to open (default: the current one); several, "
+                        "comma-separated, share one table")
+    parser.add_argument("--all-contexts", action="store_true",
+                        help="watch every context of the kubeconfig at once")
     parser.add_argument("-n", "--namespace", action="append", dest="namespaces", default=None,
                         help="watch only this namespace (repeatable)")
     parser.add_argument("--query", default="", help="initial filter, e.g. 'type:Warning ns:test'")

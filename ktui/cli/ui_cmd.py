@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ktui.cli.errors import CliError
 from ktui.explorer.history import HistorySession
 from ktui.feeds.errors import SourceError
+from ktui.model.contexts import split_contexts
 from ktui.model.query import QueryError, parse_query
 from ktui.model.safe_text import one_line
 from ktui.settings import load_settings
@@ -88,11 +89,15 @@ def launch(args: argparse.Namespace) -> int:
             contexts, _current = catalog.contexts()
         except SourceError as error:
             raise CliError(str(error), 2) from None
-    if args.context and args.context not in contexts:
-        raise CliError(f"context '{args.context}' not found (known: {', '.join(contexts)})", 2)
-    if view is not None and view.context and not args.context and view.context not in contexts:
-        raise CliError(f"view {one_line(view.name, 60)} is for context "
-                       f"'{one_line(view.context, 60)}', which is not in the kubeconfig", 2)
+    requested = contexts if args.all_contexts else split_contexts(args.context)
+    for name in requested:
+        if name not in contexts:
+            raise CliError(f"context '{name}' not found (known: {', '.join(contexts)})", 2)
+    if view is not None and view.context and not requested:
+        missing = [name for name in split_contexts(view.context) if name not in contexts]
+        if missing:
+            raise CliError(f"view {one_line(view.name, 60)} is for context "
+                           f"'{one_line(missing[0], 60)}', which is not in the kubeconfig", 2)
 
     from ktui.ui.app import KtuiApp
 
@@ -102,9 +107,9 @@ def launch(args: argparse.Namespace) -> int:
     if getattr(args, "index", None):
         overrides["index"] = args.index
     history = make_history(settings.opensearch, overrides)
-    app = KtuiApp(catalog, settings=settings, context=args.context, namespaces=args.namespaces,
-                  query=query, note=note, history=history, start_in_history=args.history,
-                  view=view)
+    app = KtuiApp(catalog, settings=settings, context=",".join(requested) or None,
+                  namespaces=args.namespaces, query=query, note=note, history=history,
+                  start_in_history=args.history, view=view)
     history.ask_password = app.ask_password
 
     if demo is not None:

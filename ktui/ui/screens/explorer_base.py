@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -26,6 +26,7 @@ from ktui.explorer.history_feed import HistoryFeed
 from ktui.explorer.live import LiveSession, SourceCatalog
 from ktui.explorer.live_feed import LiveFeed, hint
 from ktui.feeds.errors import SourceError
+from ktui.model.contexts import split_contexts
 from ktui.model.query import Query
 from ktui.model.safe_text import one_line
 from ktui.model.timerange import TimeRange
@@ -168,9 +169,14 @@ class ExplorerBase(Screen[None]):
         elif self.start_in_history and self.enter_history():
             self.history_search()
 
-    def switch_context(self, context: str) -> None:
-        self.live.activate(context, self.query_state, self.watch_namespaces)
-        self.history.context = context
+    def switch_context(self, context: str | Sequence[str]) -> None:
+        """Show one context, or several (a list, or names joined with commas)."""
+        contexts = split_contexts(context) if isinstance(context, str) else list(context)
+        self.live.activate(contexts, self.query_state, self.watch_namespaces)
+        self.history.context = ",".join(contexts)
+        self.table.set_columns(show_namespace=self.table.show_namespace,
+                               hidden=self.table.hidden_columns,
+                               show_context=len(contexts) > 1)
         if self.feed is self.live:
             self.table.set_store(self.live.store)
         self.pump()
@@ -197,7 +203,8 @@ class ExplorerBase(Screen[None]):
         if changed or feed is self.history:
             counts = feed.counts()
             if counts is not None:
-                self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings)
+                self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings,
+                                           counts.by_context)
             self.refresh_sparkline(force=feed is self.history)
         self.refresh_header()
 
