@@ -124,9 +124,8 @@ class EventStore:
 
     @property
     def visible_expired(self) -> int:
-        """Expired events among the visible ones. Kept up to date by every batch; after a
-        filter change, counted once when first asked (one pass in C over the visible
-        events, not paid by a filter change nobody reads the count of)."""
+        """Expired events among the visible ones: kept by every batch; after a filter
+        change, counted (in C) when first asked, not by a change nobody reads it after."""
         if self._visible_expired is None:
             self._visible_expired = sum(map(_expired, self._visible.items))
         return self._visible_expired
@@ -175,8 +174,7 @@ class EventStore:
                                              or query.hide_expired)
         visible = list(candidates) if exact else query.filter(candidates)
         self._visible = SortedEvents.adopt(visible)
-        self._visible_expired = (0 if query.hide_expired
-                                 else self.expired if query.is_empty else None)
+        self._visible_expired = 0 if query.hide_expired else None
         self._visible_warnings = SortedEvents.adopt(self._warnings_of(query, visible))
         self.generation += 1
 
@@ -294,9 +292,9 @@ class EventStore:
             shown_removed = [e for e in removed if matches(e)]
             shown_added = [e for e in added if matches(e)]
         self._visible.replace_many(shown_removed, shown_added, ordered=True)
-        if self._visible_expired is not None:
-            self._visible_expired += (sum(map(_expired, shown_added))
-                                      - sum(map(_expired, shown_removed)))
+        if (expired := self._visible_expired) is not None:
+            self._visible_expired = expired + sum(map(_expired, shown_added)) - sum(
+                map(_expired, shown_removed))
         self._visible_warnings.replace_many(
             [e for e in shown_removed if e.type == WARNING],
             [e for e in shown_added if e.type == WARNING],
@@ -392,8 +390,6 @@ class EventStore:
         return len(dropped)
 
 
-
-_type = attrgetter("type")
 _namespace = attrgetter("namespace")
 
 
