@@ -6,9 +6,9 @@ moved with an environment variable, which tests and sandboxed runs rely on:
 
 =================== ======================================================
 ``KTUI_CONFIG_DIR`` settings.toml and views/ (things the user may edit)
-``KTUI_DATA_DIR``   what ktui writes for the user: exports/ (events saved with Y)
 ``KTUI_STATE_DIR``  state ktui keeps between runs (history, last position)
 ``KTUI_CACHE_DIR``  anything that can be thrown away and rebuilt
+``KTUI_DATA_DIR``   data ktui keeps for the user (the event archive, exports/)
 =================== ======================================================
 
 An empty variable counts as unset. Nothing here creates a directory: the code that
@@ -27,9 +27,9 @@ import platformdirs
 APP_NAME = "ktui"
 
 CONFIG_ENV = "KTUI_CONFIG_DIR"
-DATA_ENV = "KTUI_DATA_DIR"
 STATE_ENV = "KTUI_STATE_DIR"
 CACHE_ENV = "KTUI_CACHE_DIR"
+DATA_ENV = "KTUI_DATA_DIR"
 
 
 def _override(variable: str) -> Path | None:
@@ -54,19 +54,25 @@ def views_dir() -> Path:
     return config_dir() / "views"
 
 
-def data_dir() -> Path:
-    """Files ktui writes for the user to keep (``~/.local/share/ktui`` on Linux)."""
-    return _override(DATA_ENV) or platformdirs.user_data_path(APP_NAME)
-
-
-def exports_dir() -> Path:
-    """Events written to files (``Y``): one JSON file each."""
-    return data_dir() / "exports"
-
-
 def state_dir() -> Path:
     return _override(STATE_ENV) or platformdirs.user_state_path(APP_NAME)
 
 
 def cache_dir() -> Path:
     return _override(CACHE_ENV) or platformdirs.user_cache_path(APP_NAME)
+
+
+def data_dir() -> Path:
+    """Data kept for the user, worth a backup: the event archive (on Linux
+    ``~/.local/share/ktui``)."""
+    return _override(DATA_ENV) or platformdirs.user_data_path(APP_NAME)
+
+
+def archive_file() -> Path:
+    """The local event archive (see :mod:`ktui.archive`), shared by every ktui process."""
+    return data_dir() / "archive.sqlite3"
+
+
+def exports_dir() -> Path:
+    """Events written to files (``Y``): one JSON file each."""
+    return data_dir() / "exports"

@@ -1,8 +1,9 @@
 """The ``ktui`` command: the TUI by default, and subcommands for scripts.
 
-Subcommands live in their own modules (``events_cmd``, ``views_cmd``, ``sim_cmd``), each
-with ``add_parser(subparsers)`` and ``run(args) -> int``. They are imported only when
-chosen, so ``ktui`` starts the UI without loading the Kubernetes or OpenSearch clients.
+Subcommands live in their own modules (``events_cmd``, ``views_cmd``, ``sim_cmd``,
+``record_cmd``), each with ``add_parser(subparsers)`` and ``run(args) -> int``. They are
+imported only when chosen, so ``ktui`` starts the UI without loading the Kubernetes or
+OpenSearch clients.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ SUBCOMMANDS = {
     "events": "ktui.cli.events_cmd",
     "views": "ktui.cli.views_cmd",
     "sim": "ktui.cli.sim_cmd",
+    "record": "ktui.cli.record_cmd",
 }
 
 

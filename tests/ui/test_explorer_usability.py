@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ktui.config import Settings
 from ktui.kube.catalog import KubeCatalog
-from ktui.settings import Settings
 from ktui.sim import Grant, SimCluster, write_kubeconfig
 from ktui.ui.app import KtuiApp
 from tests.ui.conftest import fixed_clock, loaded, wait_for
@@ -133,6 +133,6 @@ async def test_ns_adds_and_drops_namespace_watches_under_rbac(
                        timeout=20)
         assert explorer.table.row_count == count("team-a") + count("team-b")
         await pilot.press("colon", *"ns team-c", "enter")
-        await wait_for(pilot, lambda: "forbidden in team-c" in explorer.header.state.state,
-                       timeout=20)
-        assert "forbidden in team-c" in str(explorer.table.empty_message)
+        await wait_for(pilot, lambda: "forbidden" in explorer.header.state.state
+                       and "team-c" in explorer.header.state.state, timeout=20)
+        assert "team-c" in str(explorer.table.empty_message)

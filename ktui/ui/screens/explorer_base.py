@@ -38,7 +38,7 @@ from ktui.ui.widgets.sidebar import NamespaceSidebar
 from ktui.ui.widgets.sparkline import EventSparkline
 
 if TYPE_CHECKING:
-    from ktui.settings import Settings
+    from ktui.config import Settings
     from ktui.ui.views_actions import ViewsActions
     from ktui.views.model import SavedView
 
@@ -68,7 +68,7 @@ class ExplorerBase(Screen[None]):
         self.catalog = catalog
         self.settings = settings
         self.clock = clock  # wall time: ages and the sparkline's axis
-        self.live = LiveFeed(catalog, max_events=settings.max_events, note=note)
+        self.live = LiveFeed(catalog, max_events=settings.ui.max_events, note=note)
         self.history = HistoryFeed(history)
         self.feed: Feed = self.live
         self.query_state = query or Query()
@@ -80,7 +80,7 @@ class ExplorerBase(Screen[None]):
         # simulated clusters here, so they never delay the first frame).
         self.prepare: Callable[[], None] | None = None
         self._saved_views: ViewsActions | None = None
-        self._production = re.compile(settings.production_pattern, re.IGNORECASE)
+        self._production = re.compile(settings.ui.production_pattern, re.IGNORECASE)
         self._last_histogram_at = 0.0
 
     @property
@@ -148,8 +148,8 @@ class ExplorerBase(Screen[None]):
         if prepare is not None:
             try:
                 prepare()
-            except Exception as error:  # an OS error binding a port, say: shown, not raised
-                self.show_error(SourceError(f"the demo could not start: {error}"))
+            except Exception as error:  # the demo's port taken, say: shown, not raised
+                self.show_error(SourceError(f"start-up failed: {type(error).__name__}: {error}"))
                 return
         try:
             contexts, current = self.catalog.contexts()
@@ -174,6 +174,7 @@ class ExplorerBase(Screen[None]):
         contexts = split_contexts(context) if isinstance(context, str) else list(context)
         self.live.activate(contexts, self.query_state, self.watch_namespaces)
         self.history.context = ",".join(contexts)
+        self.table.contexts = tuple(contexts)
         self.table.set_columns(show_namespace=self.table.show_namespace,
                                hidden=self.table.hidden_columns,
                                show_context=len(contexts) > 1)
