@@ -201,7 +201,7 @@ def test_unauthorized_and_forbidden(cluster: SimCluster, tmp_path: Path) -> None
     line = one_error_line(ktui("--kubeconfig", str(limited), "-A"), 1)
     assert line == "ktui: forbidden cluster-wide; pass -n NAMESPACE"
     line = one_error_line(ktui("--kubeconfig", str(limited), "-n", "kube-system"), 1)
-    assert line.startswith("ktui: forbidden in kube-system: events is forbidden: User")
+    assert line.startswith("ktui: forbidden: events is forbidden: User")
     assert 'in the namespace "kube-system"' in line
     done = ktui("--kubeconfig", str(limited), "-n", "test", "-o", "jsonl")
     assert done.returncode == 0 and done.stdout
