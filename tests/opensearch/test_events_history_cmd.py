@@ -360,8 +360,8 @@ def test_usage_errors_exit_2_before_any_request(
     (config_dir / "settings.toml").write_text("", encoding="utf-8")
     line = one_line(*events(capsys, "--history"), want=2)
     assert line.startswith("ktui: no OpenSearch URL (set KTUI_OPENSEARCH_URL")
-    assert line.endswith("and for the archive: no kubeconfig found: set KUBECONFIG or use "
-                         "--kubeconfig")  # fmt: skip
+    assert line.endswith("and for the archive: no kubeconfig found: "
+                         f"{config_dir / 'no-such-kubeconfig'} (from KUBECONFIG) does not exist")
     line = one_line(*events(capsys, "--history", "--archive", "--index", "x"), want=2)
     assert line == "ktui: --index reads OpenSearch; it cannot go with --archive"
     line = one_line(*events(capsys, "--archive", "-A"), want=2)

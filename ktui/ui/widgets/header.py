@@ -1,8 +1,9 @@
 """The header: which context (red when it matches the production rule), the mode, the
 connection state and the counts. One line, so it never costs a row at 80x24; cut with
-an ellipsis at the end of a part (│ ·) or a word when it does not fit. The demo that ktui started because it
-found no kubeconfig says so in a DEMO badge and, on the lines below, how to point ktui at
-a cluster: its events look real, and must not be taken for a cluster's."""
+an ellipsis at the end of a part (│ ·) or a word when it does not fit. The demo that
+ktui started because it found no kubeconfig says so in a DEMO badge and, on the lines
+below, how to point ktui at a cluster: its events look real, and must not be taken for a
+cluster's."""
 
 from __future__ import annotations
 
