@@ -139,3 +139,38 @@ def test_the_readme_documents_every_key_of_the_record() -> None:
         assert not inner or inner in table, field.key
     for fmt in ("`table`", "`json`", "`jsonl`", "`raw`", "`raw-jsonl`"):
         assert fmt in readme
+
+
+def test_raw_and_group_do_not_go_together(home: Path) -> None:
+    """--group prints rows of groups; raw prints objects: asking both is a usage error."""
+    for fmt in ("raw", "raw-jsonl"):
+        for extra in ((), ("--history", "--archive")):
+            done = ktui(home, "-A", *extra, "--group", "owner", "-o", fmt)
+            assert done.returncode == 2 and done.stdout == ""
+            assert done.stderr == (f"ktui: --group owner prints rows, not the objects of -o "
+                                   f"{fmt}: choose one\n")
+
+
+def test_raw_from_the_archive_is_what_the_server_sent(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--history --archive -o raw-jsonl: the objects ktui archived, as the server sent them."""
+    from ktui import paths
+    from ktui.archive import ArchiveWriter
+    from ktui.cli import main
+    from ktui.kube.decode import build
+    from ktui.model.event import format_time
+
+    now = 1_790_000_000.0
+    with SimCluster(name="shop", scenario="owners", now=lambda: now) as sim:
+        kubeconfig = str(write_kubeconfig(tmp_path / "kc", [sim]))
+        writer = ArchiveWriter(paths.archive_file(), clock=lambda: now).start()
+        writer.recorder(sim.url).changes([build(o, "v1", "shop", True) for o in sim.events()])
+        assert writer.close()
+        code = main(["events", "--history", "--archive", "--kubeconfig", kubeconfig, "-A",
+                     "--from", format_time(now - 7200), "--to", format_time(now + 60),
+                     "-o", "raw-jsonl"])
+        out, err = capsys.readouterr()
+        assert (code, err) == (0, "")
+        got = [json.loads(line) for line in out.splitlines()]
+        assert by_uid(got) == {u: as_sent(o) for u, o in by_uid(sim.events()).items()}
