@@ -1,8 +1,8 @@
 """``ktui events``: print a cluster's events in time order, once or following changes.
 
     ktui events [--kubeconfig P] [--context C] [-n NS ... | -A] [--type Normal|Warning]
-                [--query Q] [--watch] [--timeout SECONDS] [-o table|json|jsonl|markdown]
-                [--group owner|object|reason]
+                [--query Q] [--watch] [--timeout SECONDS]
+                [-o table|json|jsonl|raw|raw-jsonl|markdown] [--group owner|object|reason]
     ktui events --history [--opensearch-url URL] [--index PATTERN]
                 [--since 1h | --from T [--to T]] [-n NS ... | -A] [--type T] [--query Q] [-o ...]
     ktui events --view NAME [flags that override the view's]
@@ -11,8 +11,13 @@
 order, no kubeconfig needed (``ktui.cli.events_history``); ``--view`` applies a saved view.
 ``--group`` and ``-o markdown`` print the incident lens (``ktui.cli.events_lens``).
 
+``-o json``/``jsonl`` print ktui's record of each event (:mod:`ktui.model.record`, keys in
+the README); ``-o raw``/``raw-jsonl`` the objects as the server sent them.
+
 Failures print one line (``ktui: ...``) and exit 2 for usage or configuration problems,
-1 for anything the cluster answered or failed to answer.
+1 for anything the cluster answered or failed to answer. A listing RBAC narrowed (the
+cluster-wide list or some of the namespaces forbidden) prints what it could, says what
+it listed in one line, and exits 3.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ if TYPE_CHECKING:  # annotations only; the source (urllib3, yaml) is imported by
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
+EXIT_PARTIAL = 3
 POLL_S = 0.2
 
 
@@ -90,9 +96,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "-o",
         "--output",
-        choices=("table", "json", "jsonl", "markdown"),
+        choices=("table", "json", "jsonl", "raw", "raw-jsonl", "markdown"),
         default="table",
-        help="output format (default: table); markdown: a report to paste",
+        help="output format (default: table): json and jsonl are ktui's record of each "
+        "event (see the README); raw is one EventList of the objects as the server sent "
+        "them (like kubectl get events -o json), raw-jsonl one such object per line; "
+        "markdown: a report to paste",
     )
     from ktui.cli import events_lens
     from ktui.cli.events_history import add_arguments
@@ -137,17 +146,9 @@ def _query(args: argparse.Namespace) -> Query:
 
 
 def _error_line(exc: BaseException) -> tuple[str, int]:
-    from ktui.feeds.errors import ConfigError, Forbidden, Unauthorized
+    from ktui.cli.errors import error_line
 
-    if isinstance(exc, ConfigError):
-        return str(exc), EXIT_USAGE
-    if isinstance(exc, Unauthorized):
-        return f"unauthorized: {exc}", EXIT_RUNTIME
-    if isinstance(exc, Forbidden):
-        text = str(exc)
-        return (text if text.startswith("forbidden") else f"forbidden: {text}"), EXIT_RUNTIME
-    return str(exc), EXIT_RUNTIME
-
+    return error_line(exc)
 
 def run(args: argparse.Namespace) -> int:
     from ktui.cli import events_lens
@@ -175,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         context=args.context,
         namespaces=None if args.all_namespaces else args.namespaces,
         field_selector=query.field_selector(),
-        keep_raw=False,
+        keep_raw=args.output in ("raw", "raw-jsonl"),
         watch=args.watch,
         fail_fast=True,
         page_hook=lines.page if lines is not None else None,
@@ -208,7 +209,8 @@ def run(args: argparse.Namespace) -> int:
     gc.disable()
     feed = source.start(channel)
     try:
-        return _follow(feed, source, channel, printer, deadline, watch=args.watch)
+        code = _follow(feed, source, channel, printer, deadline, watch=args.watch)
+        return EXIT_PARTIAL if code == 0 and source.partial else code
     finally:
         feed.stop()
         gc.enable()
@@ -265,7 +267,9 @@ def _follow(
                 continue
             listed = True
             if source.scope_note:  # RBAC narrowed what -A or -n asked for: say so
-                print(f"ktui: note: {source.scope_note}", file=sys.stderr)
+                # partial (exit 3 at the end): some of what was asked could not be listed
+                kind = "partial" if source.partial else "note"
+                print(f"ktui: {kind}: {source.scope_note}", file=sys.stderr)
             printer.print_all()
             if not watch:
                 return 0
@@ -308,7 +312,7 @@ class _Printer:
         return sorted_events(events)
 
     def print_all(self) -> None:
-        from ktui.cli.output import write_json, write_jsonl
+        from ktui.cli.output import write_json, write_jsonl, write_raw, write_raw_jsonl
 
         if self.lines is not None:
             self.lines.write(self.out)
@@ -320,6 +324,10 @@ class _Printer:
             self.lens.write(events, self.out)
         elif self.fmt == "jsonl":
             write_jsonl(events, self.out)
+        elif self.fmt == "raw-jsonl":
+            write_raw_jsonl(events, self.out)
+        elif self.fmt == "raw":
+            write_raw(events, self.out, stream=self.watch)
         elif self.fmt == "json" and self.watch:
             write_json(events, self.out, array=False)
         elif self.fmt == "json":
@@ -331,7 +339,7 @@ class _Printer:
         self.out.flush()
 
     def print_changes(self) -> None:
-        from ktui.cli.output import write_json, write_jsonl
+        from ktui.cli.output import write_json, write_jsonl, write_raw, write_raw_jsonl
 
         if not self.changed:
             return
@@ -343,6 +351,10 @@ class _Printer:
             self.out.write(self.table.render(events, header=not any(self.table.widths)))
         elif self.fmt == "json":  # a stream cannot be one array: one object each, as kubectl -w
             write_json(events, self.out, array=False)
+        elif self.fmt == "raw":
+            write_raw(events, self.out, stream=True)
+        elif self.fmt == "raw-jsonl":
+            write_raw_jsonl(events, self.out)
         else:
             write_jsonl(events, self.out)
         self.out.flush()

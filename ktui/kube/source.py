@@ -95,6 +95,7 @@ class KubeSource(EventSource):
         self._workers: list[Worker] = []
         self._status: dict[int, _WorkerStatus] = {}
         self._scope_note = ""
+        self._partial = False
         self._last_status: SourceStatus | None = None
         self._channel: BatchChannel | None = None
         self.listed = threading.Event()  # set once every scope's initial list is handed over
@@ -112,6 +113,13 @@ class KubeSource(EventSource):
         """What the RBAC fallbacks settled on, when they had to ('' otherwise), e.g.
         "forbidden cluster-wide: watching 2 namespaces"."""
         return self._scope_note
+
+    @property
+    def partial(self) -> bool:
+        """RBAC refused part of what was asked (the cluster-wide list, or some of the
+        namespaces): the events listed are not all there are. :attr:`scope_note` says
+        what was listed instead."""
+        return self._partial
 
     @property
     def namespace_scoped(self) -> bool:
@@ -318,6 +326,7 @@ class KubeSource(EventSource):
     def _start_scopes(self, stop: threading.Event) -> list[Worker]:
         """The initial list of every scope, with the RBAC fallbacks; raises if none works."""
         self._workers, self._status, self._scope_note = [], {}, ""
+        self._partial = False
         if self.namespaces is None:
             worker = self._worker(None, self.apis, stop)
             self._workers = [worker]
@@ -334,6 +343,7 @@ class KubeSource(EventSource):
             if not namespaces:
                 raise Forbidden("forbidden cluster-wide; pass -n NAMESPACE")
             self._scope_note = "forbidden cluster-wide: watching " + _plural(namespaces)
+            self._partial = True
         else:
             namespaces = self.namespaces
         workers = [self._worker(ns, self.apis, stop) for ns in namespaces]
@@ -357,6 +367,7 @@ class KubeSource(EventSource):
         with self._lock:
             self._workers = allowed
         if refused:
+            self._partial = True
             self._scope_note = (
                 f"watching {_plural([w.namespace or '' for w in allowed])}; "
                 f"forbidden in {', '.join(refused)}"

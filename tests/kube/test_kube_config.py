@@ -20,7 +20,7 @@ import pytest
 
 from ktui.feeds.errors import ConfigError, Unauthorized
 from ktui.kube.auth import INSECURE_WARNING, Credentials
-from ktui.kube.kubeconfig import list_contexts, load, resolve
+from ktui.kube.kubeconfig import list_contexts, load, missing_kubeconfig, resolve
 
 CA_PEM = b"-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
 
@@ -152,8 +152,29 @@ def test_missing_context_cluster_user_and_files(tmp_path: Path) -> None:
         resolve(config, "nouser")
     with pytest.raises(ConfigError, match="no such file"):
         load(str(tmp_path / "nope"))
-    with pytest.raises(ConfigError, match="no kubeconfig found: set KUBECONFIG or use"):
+    home_config = str(tmp_path / "home" / ".kube" / "config")
+    with pytest.raises(ConfigError) as raised:
         load(None)
+    assert str(raised.value) == (f"no kubeconfig found: {home_config} does not exist; "
+                                 "set KUBECONFIG or use --kubeconfig")
+
+
+def test_a_kubeconfig_variable_naming_no_file_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14.8: `KUBECONFIG=/nonexistent ktui events` said "set KUBECONFIG" although
+    it was set: the message names the files KUBECONFIG names."""
+    monkeypatch.setenv("KUBECONFIG", "/nonexistent")
+    with pytest.raises(ConfigError) as raised:
+        load(None)
+    assert str(raised.value) == "no kubeconfig found: /nonexistent (from KUBECONFIG) does not exist"
+    assert missing_kubeconfig(None) == "/nonexistent (from KUBECONFIG) does not exist"
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join(["/a", "/b"]))
+    assert missing_kubeconfig(None) == "none of /a, /b (from KUBECONFIG) exists"
+    real = write_config(tmp_path / "real", contexts={}, clusters={})
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join(["/a", str(real)]))
+    assert missing_kubeconfig(None) == ""  # one file is enough
+    assert missing_kubeconfig(str(tmp_path / "nope")) == f"{tmp_path / 'nope'} does not exist"
 
 
 def test_list_contexts_imports_no_client(tmp_path: Path) -> None:
