@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -23,7 +25,7 @@ from typing import Any
 
 from ktui.model.event import parse_time
 from ktui.sources.base import ConfigError, Unauthorized
-from ktui.sources.kube_private import private_dir, write_private
+from ktui.sources.kube_private import load_client_cert, private_dir
 from ktui.sources.kubeconfig import ResolvedContext
 
 INSECURE_WARNING = (
@@ -32,6 +34,9 @@ INSECURE_WARNING = (
 # Refresh exec tokens this long before they expire (EKS tokens last 14 minutes).
 EXPIRY_SKEW_S = 60.0
 PLUGIN_TIMEOUT_S = 120.0
+_CLIENT_CERT_KEYS = frozenset(
+    {"client-certificate", "client-certificate-data", "client-key", "client-key-data"}
+)
 
 
 def _b64(value: Any, what: str, label: str) -> bytes:
@@ -181,10 +186,9 @@ class Credentials:
         self._expires: float | None = None
         self._exec: ExecPlugin | None = None
         self._loader_config: Any = None
-        self.cert_file = ""
-        self.key_file = ""
         self._cert_pem = b""
         self._key_pem = b""
+        self._loaded_cert = b""  # the digest of the certificate and key the pool has
         self._tls()
         self._auth()
 
@@ -216,22 +220,55 @@ class Credentials:
         self.server_hostname = str(cluster.get("tls-server-name") or "") or None
         self.proxy = str(cluster.get("proxy-url") or "") or _env_proxy(self.ctx.server)
 
-    def ensure_files(self) -> None:
-        """(Re)materialise the client certificate and key in the private directory."""
-        if self._cert_pem and self._key_pem:
-            self.cert_file = write_private(self._cert_pem, ".crt")
-            self.key_file = write_private(self._key_pem, ".key")
+    def _cert_digest(self) -> bytes:
+        if not (self._cert_pem and self._key_pem):
+            return b""
+        return hashlib.sha256(self._cert_pem + b"\0" + self._key_pem).digest()
+
+    def _client_context(self) -> ssl.SSLContext:
+        """An SSLContext holding the client certificate and key, loaded from memory: the
+        key is never left in a file (see kube_private). urllib3 would otherwise re-read
+        files on every connection, so they would have to stay on disk."""
+        from urllib3.util.ssl_ import create_urllib3_context
+
+        # What urllib3 builds for itself; it still sets verify_mode from cert_reqs, loads
+        # the CA of pool_kwargs and matches the host name on every connection.
+        context = create_urllib3_context(
+            cert_reqs=ssl.CERT_REQUIRED if self.verify else ssl.CERT_NONE
+        )
+        context.hostname_checks_common_name = False
+        if self.verify and not (self.ca_data or self.ca_file):
+            context.load_default_certs()  # urllib3 does this only for a context of its own
+
+        def no_passphrase() -> bytes:
+            # OpenSSL would prompt on the terminal, under the full-screen UI
+            raise ssl.SSLError("the key is encrypted and ktui cannot ask for its passphrase")
+
+        try:
+            load_client_cert(context, self._cert_pem, self._key_pem, no_passphrase)
+        except ssl.SSLError as exc:
+            if len(exc.args) == 1:  # ours, above
+                reason = str(exc.args[0])
+            elif exc.reason:  # e.g. KEY_VALUES_MISMATCH
+                reason = exc.reason.replace("_", " ").lower()
+            else:  # OpenSSL's "PEM lib"
+                reason = "not PEM data it can read"
+            raise ConfigError(
+                f"kubeconfig {self.ctx.label}: cannot load the client certificate and key "
+                f"({reason})"
+            ) from None
+        self._loaded_cert = self._cert_digest()
+        return context
 
     def pool_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``urllib3.PoolManager`` (TLS on unless the kubeconfig says)."""
-        self.ensure_files()
         kwargs: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED" if self.verify else "CERT_NONE"}
         if self.ca_data:
             kwargs["ca_cert_data"] = self.ca_data.decode("ascii", "replace")
         elif self.ca_file:
             kwargs["ca_certs"] = self.ca_file
-        if self.cert_file:
-            kwargs["cert_file"], kwargs["key_file"] = self.cert_file, self.key_file
+        if self._cert_pem and self._key_pem:
+            kwargs["ssl_context"] = self._client_context()
         if self.server_hostname:
             kwargs["server_hostname"] = self.server_hostname
         if not self.verify:
@@ -240,7 +277,8 @@ class Credentials:
 
     @property
     def client_cert_changed(self) -> bool:
-        return bool(self._cert_pem) and write_private(self._cert_pem, ".crt") != self.cert_file
+        """An exec plugin handed out another certificate than the pool holds."""
+        return self._cert_digest() != self._loaded_cert
 
     # -- authentication ------------------------------------------------------------------
 
@@ -272,7 +310,6 @@ class Credentials:
         else:
             self._token = ""
             self._cert_pem, self._key_pem = result.cert_pem, result.key_pem
-            self.ensure_files()
 
     def _loader_auth(self) -> None:
         # The legacy auth providers need the client's refresh logic; pay its import here only.
@@ -281,11 +318,14 @@ class Credentials:
             from kubernetes.config.config_exception import ConfigException
             from kubernetes.config.kube_config import KubeConfigLoader
 
+            # Without the client certificate and key: only the token is taken from the
+            # loader, and it would write them to files (which ktui never does).
+            user = {k: v for k, v in self.ctx.user.items() if k not in _CLIENT_CERT_KEYS}
             config = {
                 "current-context": self.ctx.name,
                 "contexts": [{"name": self.ctx.name, "context": {"cluster": "c", "user": "u"}}],
                 "clusters": [{"name": "c", "cluster": self.ctx.cluster}],
-                "users": [{"name": "u", "user": self.ctx.user}],
+                "users": [{"name": "u", "user": user}],
             }
             configuration = Configuration()
             KubeConfigLoader(config, temp_file_path=private_dir()).load_and_set(configuration)

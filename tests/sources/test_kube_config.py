@@ -9,11 +9,11 @@ import base64
 import json
 import os
 import signal
-import stat
+import ssl
 import subprocess
 import sys
+import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -21,8 +21,25 @@ import pytest
 from ktui.sources.base import ConfigError, Unauthorized
 from ktui.sources.kube_auth import INSECURE_WARNING, Credentials
 from ktui.sources.kubeconfig import list_contexts, load, resolve
+from tests.fixtures.client_cert import (
+    CLIENT_CA_PEM,
+    CLIENT_CERT_PEM,
+    CLIENT_KEY_PEM,
+    files_holding_the_key,
+)
 
 CA_PEM = b"-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
+
+
+ENCRYPTED_KEY_PEM = """\
+-----BEGIN ENCRYPTED PRIVATE KEY-----
+MIHsMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAjUuvMIUPlU8AICCAAw
+DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEECSIeUO4pIioaTORx9SGIyIEgZDJ
+k6QM0NFOX5E2FIzcvVxqQ6T+vRMejjXvUU8iH2UjtBzcWPXoa711imdN1tSmySmI
+70E95NxPS7Dc0btcK5En/fQwL3e02yPzheUnFn0VdqLW1KK3SBwD5viEKrsJbK2V
+1TnIUtdgh/PQwolw3IcQyXRfcRCbywY8EAvf5fMY0k3L5fOSbDiQpxOj1s/qvRM=
+-----END ENCRYPTED PRIVATE KEY-----
+"""
 
 
 def _b64(data: bytes) -> str:
@@ -276,72 +293,114 @@ def test_exec_plugin_missing_or_garbage(tmp_path: Path) -> None:
         Credentials(resolve(load(str(exec_config(tmp_path, str(tmp_path / "garbage.sh"))))))
 
 
-def test_exec_plugin_client_certificate(tmp_path: Path) -> None:
-    exec_plugin(
-        tmp_path,
-        """\
-        printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1",
-          "kind":"ExecCredential","status":{"clientCertificateData":"CERT",
-          "clientKeyData":"KEY"}}'
-    """,
-    )
+def test_exec_plugin_client_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    status = {"clientCertificateData": CLIENT_CERT_PEM, "clientKeyData": CLIENT_KEY_PEM}
+    credential = {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                  "kind": "ExecCredential", "status": status}  # fmt: skip
+    (tmp_path / "credential.json").write_text(json.dumps(credential))
+    exec_plugin(tmp_path, f"cat {tmp_path / 'credential.json'}\n")
     creds = Credentials(resolve(load(str(exec_config(tmp_path, str(tmp_path / "plugin.sh"))))))
     kwargs = creds.pool_kwargs()
-    assert Path(kwargs["cert_file"]).read_text() == "CERT"
-    assert Path(kwargs["key_file"]).read_text() == "KEY"
+    assert isinstance(kwargs["ssl_context"], ssl.SSLContext)
+    assert "cert_file" not in kwargs and "key_file" not in kwargs
+    assert not creds.client_cert_changed
     assert creds.authorization() == ""
+    assert files_holding_the_key(tmp_path) == [tmp_path / "credential.json"]
 
 
-# -- certificate data in a private directory -------------------------------------------
-
-_HOLDER = """
-import sys, time
-from ktui.sources.kubeconfig import load, resolve
-from ktui.sources.kube_auth import Credentials
-creds = Credentials(resolve(load(sys.argv[1])))
-kwargs = creds.pool_kwargs()
-print(kwargs["cert_file"], kwargs["key_file"], flush=True)
-if sys.argv[2] == "sleep":
-    time.sleep(30)
-"""
+# -- client certificate and key: loaded from memory, never left on disk -----------------
 
 
-def cert_config(tmp_path: Path) -> Path:
+def cert_config(tmp_path: Path, cert: bytes, key: bytes) -> Path:
     return write_config(
         tmp_path / "config",
         current="a",
         contexts={"a": {"cluster": "c", "user": "u"}},
         clusters={"c": {"server": "https://x", "certificate-authority-data": _b64(CA_PEM)}},
-        users={
-            "u": {"client-certificate-data": _b64(b"CERT PEM"), "client-key-data": _b64(b"KEY PEM")}
-        },
+        users={"u": {"client-certificate-data": _b64(cert), "client-key-data": _b64(key)}},
     )
 
 
-@pytest.mark.parametrize("how", ["exit", "SIGTERM", "SIGINT"])
-def test_certificate_data_lives_in_a_private_dir_removed_on_exit(tmp_path: Path, how: str) -> None:
-    config = cert_config(tmp_path)
+@pytest.mark.parametrize("memfd", [True, False], ids=["memfd", "short-lived-file"])
+def test_client_key_is_loaded_without_a_file_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memfd: bool
+) -> None:
+    """Before: the key was written to $TMPDIR/ktui-kube-*/ for the life of the process."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    if not memfd:  # a platform without memfd_create: a file that lives while OpenSSL reads
+        monkeypatch.delattr(os, "memfd_create", raising=False)
+    config = cert_config(tmp_path, CLIENT_CERT_PEM.encode(), CLIENT_KEY_PEM.encode())
+    creds = Credentials(resolve(load(str(config))))
+    kwargs = creds.pool_kwargs()
+    assert isinstance(kwargs["ssl_context"], ssl.SSLContext)
+    assert kwargs["ca_cert_data"].startswith("-----BEGIN CERTIFICATE-----")
+    assert files_holding_the_key(temp) == []
+    assert list(temp.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("cert", "key", "reason"),
+    [
+        (b"CERT PEM", b"KEY PEM", "not PEM data it can read"),
+        (CLIENT_CERT_PEM.encode(), CLIENT_CA_PEM.encode(), "not PEM data it can read"),
+        (CLIENT_CERT_PEM.encode(), ENCRYPTED_KEY_PEM.encode(),
+         "the key is encrypted and ktui cannot ask for its passphrase"),
+    ],
+    ids=["garbage", "a certificate for a key", "encrypted"],
+)
+def test_a_client_key_that_cannot_be_loaded_is_a_config_error(
+    tmp_path: Path, cert: bytes, key: bytes, reason: str
+) -> None:
+    creds = Credentials(resolve(load(str(cert_config(tmp_path, cert, key)))))
+    with pytest.raises(ConfigError) as info:
+        creds.pool_kwargs()
+    assert str(info.value) == (
+        f"kubeconfig {tmp_path / 'config'}: cannot load the client certificate and key "
+        f"({reason})"
+    )
+
+
+_HOLDER = """
+import sys, time
+from ktui.sources.kubeconfig import load, resolve
+from ktui.sources.kube_auth import Credentials
+from ktui.sources.kube_http import Connection
+resolved = resolve(load(sys.argv[1]))
+connection = Connection(resolved, Credentials(resolved))
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("how", ["SIGHUP", "SIGKILL", "SIGTERM"])
+def test_a_killed_process_leaves_no_key_under_its_tmpdir(tmp_path: Path, how: str) -> None:
+    """Before: SIGHUP and SIGKILL left the key in $TMPDIR/ktui-kube-*/ (only SIGTERM,
+    SIGINT and a clean exit removed it)."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    config = cert_config(tmp_path, CLIENT_CERT_PEM.encode(), CLIENT_KEY_PEM.encode())
     proc = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(config), "exit" if how == "exit" else "sleep"],
+        [sys.executable, "-c", _HOLDER, str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "TMPDIR": str(temp)},
     )
     assert proc.stdout is not None
-    cert_file, key_file = proc.stdout.readline().split()
-    directory = Path(cert_file).parent
-    if how != "exit":
-        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
-        assert stat.S_IMODE(Path(key_file).stat().st_mode) == 0o600
-        assert Path(key_file).read_bytes() == b"KEY PEM"
-        proc.send_signal(signal.SIGTERM if how == "SIGTERM" else signal.SIGINT)
-    proc.wait(10)
-    deadline = time.monotonic() + 5
-    while directory.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not directory.exists()
-    if how == "SIGTERM":
-        assert proc.returncode == -signal.SIGTERM  # the default action still happened
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(getattr(signal, how))
+        assert proc.wait(10) == -getattr(signal, how)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert files_holding_the_key(temp) == []
 
 
 def test_proxy_from_kubeconfig_or_environment(
