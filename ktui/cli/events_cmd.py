@@ -149,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
     from ktui.sources.base import BatchChannel, SourceError
     from ktui.sources.kube import KubeSource
 
+    # --timeout bounds the whole command, a credential plugin's run included
+    deadline = time.monotonic() + args.timeout if args.timeout else None
     query = _query(args)
     # A one-shot JSON-lines listing keeps nothing: print straight from the raw objects.
     lines = _Lines() if not args.watch and args.output == "jsonl" and query.is_empty else None
@@ -161,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
         watch=args.watch,
         fail_fast=True,
         page_hook=lines.page if lines is not None else None,
+        plugin_timeout=args.timeout,
     )
     try:
         resolved = source.connect()
@@ -181,7 +184,6 @@ def run(args: argparse.Namespace) -> int:
         watch=args.watch,
         lines=lines,
     )
-    deadline = time.monotonic() + args.timeout if args.timeout else None
     # The listing allocates ~10 objects per event and frees almost none: cyclic GC passes
     # over a growing heap cost up to a third of the time and find nothing to collect.
     gc.disable()

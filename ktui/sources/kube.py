@@ -78,10 +78,12 @@ class KubeSource(EventSource):
         connect_timeout: float = 10.0,
         seed: int | None = None,
         page_hook: PageHook | None = None,
+        plugin_timeout: float | None = None,
     ) -> None:
         """``page_hook`` (one-shot lists only, ``watch=False``): listed pages go to it as
         raw objects instead of becoming Events in the channel; ``ktui events -o jsonl``
-        uses it to print what it never needs to keep."""
+        uses it to print what it never needs to keep. ``plugin_timeout``: how long an
+        exec credential plugin may take (default ``kube_auth.PLUGIN_TIMEOUT_S``)."""
         if page_hook is not None and watch:
             raise ValueError("page_hook is for one-shot lists (watch=False)")
         self.kubeconfig = kubeconfig
@@ -97,6 +99,7 @@ class KubeSource(EventSource):
         self.connect_timeout = connect_timeout
         self.rng = random.Random(seed)
         self.page_hook = page_hook
+        self.plugin_timeout = plugin_timeout
         self.resolved: ResolvedContext | None = None
         self.conn: Connection | None = None
         self._lock = threading.Lock()
@@ -129,10 +132,10 @@ class KubeSource(EventSource):
         """Read the kubeconfig and resolve credentials; no request is sent. Raises
         :class:`SourceError` (ConfigError, Unauthorized for a failing exec plugin)."""
         if self.conn is None:
-            from ktui.sources.kube_auth import Credentials
+            from ktui.sources.kube_auth import PLUGIN_TIMEOUT_S, Credentials
 
             resolved = resolve(load(self.kubeconfig), self.context)
-            creds = Credentials(resolved)
+            creds = Credentials(resolved, plugin_timeout=self.plugin_timeout or PLUGIN_TIMEOUT_S)
             self.conn = Connection(
                 resolved,
                 creds,
@@ -152,9 +155,11 @@ class KubeSource(EventSource):
         return feed
 
     def interrupt(self) -> None:
-        """Wake any blocked read (called by whoever set the stop event)."""
+        """Wake any blocked read and kill a credential plugin run in progress (called by
+        whoever set the stop event)."""
         if self.conn is not None:
             self.conn.interrupt()
+            self.conn.creds.interrupt()
 
     # -- status ------------------------------------------------------------------------
 

@@ -11,29 +11,37 @@ knows how to refresh them.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import binascii
 import hashlib
 import json
 import os
+import signal
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ktui.model.event import parse_time
 from ktui.sources.base import ConfigError, Unauthorized
 from ktui.sources.kube_private import load_client_cert, private_dir
 from ktui.sources.kubeconfig import ResolvedContext
 
+if TYPE_CHECKING:
+    import subprocess
+
 INSECURE_WARNING = (
     "TLS verification is off for this context (insecure-skip-tls-verify in kubeconfig)"
 )
 # Refresh exec tokens this long before they expire (EKS tokens last 14 minutes).
 EXPIRY_SKEW_S = 60.0
-PLUGIN_TIMEOUT_S = 120.0
+# An exec plugin that has not answered by then is killed (``ktui events --timeout`` sets
+# its own): kubectl waits for ever, client-go's exec authenticator has no bound either.
+PLUGIN_TIMEOUT_S = 30.0
 _CLIENT_CERT_KEYS = frozenset(
     {"client-certificate", "client-certificate-data", "client-key", "client-key-data"}
 )
@@ -79,6 +87,36 @@ class ExecResult:
     expires: float | None = None  # time.time()
 
 
+def _kill_group(proc: subprocess.Popen[bytes], *, reap: bool = True) -> None:
+    """SIGKILL the plugin's process group (it leads its own session), so no helper it
+    started outlives it; then reap it. Its pipes are closed rather than drained: a
+    process that left the group could hold them open for ever."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if reap:
+        proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+# Plugins that have run: one still running at exit (in a thread the exit abandons) is
+# killed then, with its process group.
+_plugins: weakref.WeakSet[ExecPlugin] = weakref.WeakSet()
+
+
+def _watch_at_exit(plugin: ExecPlugin) -> None:
+    _plugins.add(plugin)
+
+
+@atexit.register
+def _kill_plugins() -> None:
+    for plugin in list(_plugins):
+        plugin.kill()
+
+
 def _last_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else ""
@@ -103,8 +141,13 @@ class ExecPlugin:
         self.install_hint = _last_line(str(spec.get("installHint") or ""))
         self.cluster = dict(cluster) if spec.get("provideClusterInfo") else None
         self.label = label
+        self._lock = threading.Lock()
+        self._running: subprocess.Popen[bytes] | None = None
+        self._killed = False
 
-    def run(self) -> ExecResult:
+    def run(self, timeout: float = PLUGIN_TIMEOUT_S) -> ExecResult:
+        """Run the plugin; one that has not answered within ``timeout`` seconds is killed
+        with every process it started (its process group) and is an Unauthorized."""
         import subprocess  # only exec plugins need it (2 ms of every start otherwise)
 
         info: dict[str, Any] = {
@@ -122,30 +165,56 @@ class ExecPlugin:
         env = {**os.environ, **self.env, "KUBERNETES_EXEC_INFO": json.dumps(info)}
         name = os.path.basename(self.command)
         try:
-            done = subprocess.run(
+            proc = subprocess.Popen(
                 [self.command, *self.args],
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 # No controlling terminal either: a plugin that opens /dev/tty to prompt
-                # would draw over the full-screen UI; it fails instead, and says why.
+                # would draw over the full-screen UI; it fails instead, and says why. Its
+                # own session is also its own process group, killed whole on a timeout.
                 start_new_session=True,
                 env=env,
                 cwd=self.cwd,
-                timeout=PLUGIN_TIMEOUT_S,
-                check=False,
             )
         except FileNotFoundError:
             hint = f" ({self.install_hint})" if self.install_hint else ""
             raise ConfigError(f"credential plugin '{self.command}' not found{hint}") from None
         except PermissionError:
             raise ConfigError(f"credential plugin '{self.command}' is not executable") from None
+        with self._lock:
+            self._running = proc
+        _watch_at_exit(self)
+        try:
+            stdout, stderr_bytes = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise Unauthorized(f"credential plugin '{name}' timed out") from None
-        stderr = done.stderr.decode("utf-8", "replace")
-        if done.returncode != 0:
-            last = _last_line(stderr) or f"exit status {done.returncode}"
+            _kill_group(proc)
+            raise Unauthorized(
+                f"credential plugin '{name}' timed out after {timeout:g} s"
+            ) from None
+        except BaseException:  # KeyboardInterrupt: leave no plugin behind either
+            _kill_group(proc)
+            raise
+        finally:
+            with self._lock:
+                self._running = None
+        if self._killed:
+            self._killed = False
+            raise Unauthorized(f"credential plugin '{name}' was stopped")
+        stderr = stderr_bytes.decode("utf-8", "replace")
+        if proc.returncode != 0:
+            last = _last_line(stderr) or f"exit status {proc.returncode}"
             raise Unauthorized(f"credential plugin '{name}' failed: {last}")
-        return self._parse(done.stdout, name)
+        return self._parse(stdout, name)
+
+    def kill(self) -> None:
+        """Kill a run in progress (another thread is stopping the source)."""
+        with self._lock:
+            proc = self._running
+            if proc is not None:
+                self._killed = True
+        if proc is not None:
+            _kill_group(proc, reap=False)
 
     def _parse(self, stdout: bytes, name: str) -> ExecResult:
         try:
@@ -178,9 +247,10 @@ class Credentials:
     again with new credentials is worthwhile.
     """
 
-    def __init__(self, ctx: ResolvedContext) -> None:
+    def __init__(self, ctx: ResolvedContext, *, plugin_timeout: float = PLUGIN_TIMEOUT_S) -> None:
         self.ctx = ctx
         self.warning = INSECURE_WARNING if ctx.insecure else ""
+        self.plugin_timeout = plugin_timeout
         self._lock = threading.Lock()
         self._token = ""
         self._expires: float | None = None
@@ -303,7 +373,7 @@ class Credentials:
 
     def _run_exec(self) -> None:
         assert self._exec is not None
-        result = self._exec.run()
+        result = self._exec.run(self.plugin_timeout)
         self._expires = result.expires
         if result.token:
             self._token = f"Bearer {result.token}"
@@ -337,6 +407,11 @@ class Credentials:
             ) from None
         self._loader_config = configuration
         self._token = configuration.get_api_key_with_prefix("BearerToken") or ""
+
+    def interrupt(self) -> None:
+        """Kill an exec plugin run in progress (the source is being stopped)."""
+        if self._exec is not None:
+            self._exec.kill()
 
     def authorization(self) -> str:
         """The Authorization header value ('' for none), refreshed when about to expire."""

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -310,6 +312,63 @@ def test_exec_plugin_client_certificate(
     assert not creds.client_cert_changed
     assert creds.authorization() == ""
     assert files_holding_the_key(tmp_path) == [tmp_path / "credential.json"]
+
+
+HANGING_PLUGIN = """\
+    sleep 300 &
+    echo $! > "$(dirname "$0")/helper.pid"
+    sleep 300
+"""
+
+
+def process_gone(pid: int) -> bool:
+    """No such process, or only its zombie (a killed orphan whose reaper has not run)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_hanging_exec_plugin_is_killed_with_its_helpers(tmp_path: Path) -> None:
+    """Before: waited 120 s, then left the helper it started running."""
+    exec_plugin(tmp_path, HANGING_PLUGIN)
+    config = exec_config(tmp_path, str(tmp_path / "plugin.sh"))
+    started = time.monotonic()
+    with pytest.raises(Unauthorized) as info:
+        Credentials(resolve(load(str(config))), plugin_timeout=0.5)
+    assert time.monotonic() - started < 5
+    assert str(info.value) == "credential plugin 'plugin.sh' timed out after 0.5 s"
+    helper = int((tmp_path / "helper.pid").read_text())
+    assert wait_until(lambda: process_gone(helper)), "the plugin's helper outlived it"
+
+
+def test_ktui_events_timeout_bounds_a_hanging_exec_plugin(tmp_path: Path) -> None:
+    """Before: `--timeout 1` did not cover the plugin, which ran for 120 s."""
+    exec_plugin(tmp_path, HANGING_PLUGIN)
+    config = exec_config(tmp_path, str(tmp_path / "plugin.sh"))
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "ktui.cli", "events", "--kubeconfig", str(config),
+         "--timeout", "1"],
+        capture_output=True, text=True, timeout=20, env={**os.environ, "KUBECONFIG": ""},
+    )  # fmt: skip
+    assert time.monotonic() - started < 10
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "ktui: unauthorized: credential plugin 'plugin.sh' timed out after 1 s\n"
+    )
+    helper = int((tmp_path / "helper.pid").read_text())
+    assert wait_until(lambda: process_gone(helper)), "the plugin's helper outlived it"
 
 
 # -- client certificate and key: loaded from memory, never left on disk -----------------
