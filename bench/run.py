@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("bench_list", "bench_ingest", "bench_history", "bench_ui")
+MODULES = ("bench_list", "bench_ingest", "bench_recovery", "bench_history", "bench_ui")
 TITLES = {
     "bench_list": "Listing: `ktui events` against kubectl and the floor",
     "bench_ingest": "Live source throughput: KubeSource into a BatchChannel",
+    "bench_recovery": "Live source recovery: back to watching after an outage",
     "bench_history": "History: OpenSearch first view and paging",
     "bench_ui": "The TUI: first paint, memory, filters, sustained ingest",
 }
@@ -46,6 +47,8 @@ QUICK_ENV = {
     "KTUI_BENCH_LIST_RUNS": "2",
     "KTUI_BENCH_INGEST_BACKLOG": "10000",
     "KTUI_BENCH_INGEST_STORM_SECONDS": "3",
+    "KTUI_BENCH_RECOVERY_OUTAGES": "3",
+    "KTUI_BENCH_RECOVERY_THROTTLE": "3",
 }
 MODULE_TIMEOUT = 3600.0
 BARS = """\
@@ -57,7 +60,9 @@ BARS = """\
 - 200,000 retained events in ≤ 400 MB RSS for the whole process; a filter change over
   them repainted in ≤ 100 ms.
 - History: first page + sparkline + namespace counts in one round trip; paging past
-  10,000 works."""
+  10,000 works.
+- Recovery: watching again within 10 s of the API server being back, whatever happened
+  before (an outage, throttling)."""
 
 _RUNNER = """
 import importlib, json, sys

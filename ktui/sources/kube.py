@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,9 +28,10 @@ from ktui.sources.base import (
     State,
     Unauthorized,
 )
+from ktui.sources.kube_backoff import Backoff, Clock, Pause
 from ktui.sources.kube_http import Connection, HTTPStatusError
 from ktui.sources.kube_rbac import fallback_namespaces
-from ktui.sources.kube_watch import Backoff, PageHook, WatchSettings, Worker
+from ktui.sources.kube_watch import PageHook, WatchSettings, Worker, server_delay
 from ktui.sources.kubeconfig import ResolvedContext, load, resolve
 
 __all__ = ["KubeSource", "LiveFeed", "WatchSettings"]
@@ -79,11 +79,13 @@ class KubeSource(EventSource):
         seed: int | None = None,
         page_hook: PageHook | None = None,
         plugin_timeout: float | None = None,
+        clock: Clock | None = None,
     ) -> None:
         """``page_hook`` (one-shot lists only, ``watch=False``): listed pages go to it as
         raw objects instead of becoming Events in the channel; ``ktui events -o jsonl``
         uses it to print what it never needs to keep. ``plugin_timeout``: how long an
-        exec credential plugin may take (default ``kube_auth.PLUGIN_TIMEOUT_S``)."""
+        exec credential plugin may take (default ``kube_auth.PLUGIN_TIMEOUT_S``).
+        ``clock``: what every wait between retries is measured by (tests move it)."""
         if page_hook is not None and watch:
             raise ValueError("page_hook is for one-shot lists (watch=False)")
         self.kubeconfig = kubeconfig
@@ -100,6 +102,7 @@ class KubeSource(EventSource):
         self.rng = random.Random(seed)
         self.page_hook = page_hook
         self.plugin_timeout = plugin_timeout
+        self.pause = Pause(clock) if clock is not None else Pause()
         self.resolved: ResolvedContext | None = None
         self.conn: Connection | None = None
         self._lock = threading.Lock()
@@ -154,9 +157,15 @@ class KubeSource(EventSource):
         feed.thread.start()
         return feed
 
+    def retry_now(self) -> None:
+        """End every wait before a retry now: the next attempt starts at once (the UI's
+        ``r``). Harmless when nothing waits."""
+        self.pause.wake()
+
     def interrupt(self) -> None:
-        """Wake any blocked read and kill a credential plugin run in progress (called by
-        whoever set the stop event)."""
+        """Wake any blocked read or wait and kill a credential plugin run in progress
+        (called by whoever set the stop event)."""
+        self.pause.wake()
         if self.conn is not None:
             self.conn.interrupt()
             self.conn.creds.interrupt()
@@ -230,6 +239,7 @@ class KubeSource(EventSource):
             apply=self._apply,
             report=self._report,
             rng=random.Random(self.rng.random()),
+            pause=self.pause,
         )
         worker.page_hook = self.page_hook
         return worker
@@ -266,8 +276,11 @@ class KubeSource(EventSource):
             raise exc
 
     def _run(self, stop: threading.Event) -> None:
-        backoff = Backoff(self.settings, self.rng)
+        s = self.settings
+        backoff = Backoff(s.backoff_initial, s.backoff_cap, self.rng, self.pause.clock)
+        attempts = 0
         while not stop.is_set():
+            attempts += 1
             try:
                 self._set(SourceStatus(State.CONNECTING, "connecting", warning=self.warning))
                 self.connect()
@@ -281,24 +294,25 @@ class KubeSource(EventSource):
                 self._fatal(exc)
                 return
             except SourceError as exc:
-                wait = backoff.failure()
+                wait = backoff.failure(server_delay(exc))
                 if self.fail_fast or not self.watch:
                     # A one-shot caller still rides out a throttled or briefly failing
                     # server (as kubectl does), but not an unreachable or refusing one.
                     if not (
                         isinstance(exc, HTTPStatusError)
                         and exc.retryable
-                        and backoff.failures <= ONE_SHOT_RETRIES
+                        and attempts <= ONE_SHOT_RETRIES
                     ):
                         self._fatal(exc)
                         return
-                    wait = max(self.settings.backoff_initial, exc.retry_after)
+                    wait = max(s.backoff_initial, exc.retry_after)
                 # Nothing listed yet: keep trying (the cluster may come up, RBAC may change).
                 state = (
                     State.ERROR if isinstance(exc, Unauthorized | Forbidden) else State.RECONNECTING
                 )
-                self._set(SourceStatus(state, str(exc), time.monotonic() + wait, exc, self.warning))
-                stop.wait(wait)
+                retry_at = self.pause.clock.now() + wait
+                self._set(SourceStatus(state, str(exc), retry_at, exc, self.warning))
+                self.pause.sleep(wait, stop)
         else:
             return
         if not self.watch or stop.is_set():

@@ -5,8 +5,9 @@ resourceVersion of every event and BOOKMARK; paged initial list, restarted when 
 continue token expires; watch from the list's RV; on HTTP 410 or an ERROR 410 event,
 relist and replace the store; a random server timeout of 5-10 minutes plus a client read
 timeout that notices a stalled stream; a watch that ends within 1 s with nothing counts as
-a failure; back off 0.8 s doubling to 30 s with jitter, reset after 2 minutes healthy;
-429 honours Retry-After; a refused connection re-watches from the last RV.
+a failure; back off 0.8 s doubling to 10 s with jitter, reset by a watch that delivered
+for a few seconds; a 429 or 5xx with Retry-After waits that long (kube_backoff); a
+refused connection re-watches from the last RV.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import contextlib
 import json
 import random
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ktui.model.event import API_CORE, Event
 from ktui.sources.base import Forbidden, SourceError, State, Unauthorized, Unreachable
+from ktui.sources.kube_backoff import Backoff, Clock, Pause
 from ktui.sources.kube_http import Connection, HTTPStatusError, Pending, describe_network_error
 from ktui.sources.kube_pager import Pager, Pipeline, peek_continue
 from ktui.sources.kube_parse import build, split_list
@@ -46,8 +47,8 @@ class WatchSettings:
     watch_timeout: tuple[float, float] = (300.0, 600.0)  # server timeoutSeconds range
     stall_timeout: float = 90.0  # no byte for this long = a dead stream (bookmarks come ~1/min)
     backoff_initial: float = 0.8
-    backoff_cap: float = 30.0
-    healthy_reset: float = 120.0
+    backoff_cap: float = 10.0  # see kube_backoff: back within 10 s of the server
+    healthy_after: float = 5.0  # a watch that delivered for this long resets the backoff
     short_watch: float = 1.0  # a watch that ends sooner than this with no event failed
     list_timeout: float = 60.0
     # "send": the next page's request goes out before this page is parsed, in the list's
@@ -56,29 +57,9 @@ class WatchSettings:
     list_ahead: str = "send"
 
 
-class Backoff:
-    """Exponential backoff with jitter, reset after a healthy stretch."""
-
-    def __init__(self, settings: WatchSettings, rng: random.Random) -> None:
-        self.s = settings
-        self.rng = rng
-        self.failures = 0
-        self.last_failure = 0.0
-
-    def failure(self) -> float:
-        """The wait before the next attempt: 0.8 s doubling to 30 s, plus up to 25% jitter;
-        back to the start when the last failure is a healthy stretch ago."""
-        now = time.monotonic()
-        if self.failures and now - self.last_failure >= self.s.healthy_reset:
-            self.failures = 0
-        base = min(self.s.backoff_cap, self.s.backoff_initial * (2 ** min(self.failures, 16)))
-        self.failures += 1
-        self.last_failure = now
-        return min(self.s.backoff_cap, base * (1.0 + 0.25 * self.rng.random()))
-
-    def success(self) -> None:
-        if self.failures and time.monotonic() - self.last_failure >= self.s.healthy_reset:
-            self.failures = 0
+def server_delay(exc: SourceError) -> float:
+    """The Retry-After of a 429 or 5xx answer (0 when there is none)."""
+    return exc.retry_after if isinstance(exc, HTTPStatusError) and exc.retryable else 0.0
 
 
 class Gone(Exception):
@@ -155,6 +136,7 @@ class Worker:
         apply: Apply,
         report: Report,
         rng: random.Random,
+        pause: Pause | None = None,
     ) -> None:
         self.conn = conn
         self.namespace = namespace
@@ -168,6 +150,9 @@ class Worker:
         self._apply = apply
         self._report = report
         self.rng = rng
+        self.pause = pause or Pause()
+        self.clock: Clock = self.pause.clock
+        self.delivered = 0  # watch lines handled by the current (or last) watch
         self.rv: str | None = None
         self.skipped_apis: list[str] = []  # forbidden APIs we fell back from
         self.page_hook: PageHook | None = None
@@ -286,7 +271,7 @@ class Worker:
 
     def follow(self) -> None:
         """Watch (relisting when needed) until stopped; never raises for what it can retry."""
-        backoff = Backoff(self.s, self.rng)
+        backoff = Backoff(self.s.backoff_initial, self.s.backoff_cap, self.rng, self.clock)
         relist_reason = ""
         while not self.stop.is_set():
             if self.rv is None or relist_reason:
@@ -295,32 +280,36 @@ class Worker:
                     self._list(initial=False)
                     relist_reason = ""
                 except SourceError as exc:
-                    delay = exc.retry_after if isinstance(exc, HTTPStatusError) else 0.0
-                    self._fail(backoff, self._describe(exc), exc, delay)
+                    self._fail(backoff, self._describe(exc), exc, server_delay(exc))
                     continue
-            started = time.monotonic()
+            started = self.clock.now()
             try:
                 received = self._watch_once()
             except Gone:
                 relist_reason = "relisting (resource version too old)"
                 continue
             except StreamFailed as exc:
+                self._healthy(backoff, started)
                 self._fail(backoff, exc.text, exc.error, exc.delay)
                 continue
             if self.stop.is_set():
                 return
-            if received == 0 and time.monotonic() - started < self.s.short_watch:
+            self._healthy(backoff, started)
+            if received == 0 and self.clock.now() - started < self.s.short_watch:
                 self._fail(backoff, "reconnecting (watch closed at once)", None)
-            else:
-                backoff.success()
+
+    def _healthy(self, backoff: Backoff, started: float) -> None:
+        """A watch that delivered for a few seconds: the server is well, back off afresh."""
+        if self.delivered and self.clock.now() - started >= self.s.healthy_after:
+            backoff.reset()
 
     def _fail(
-        self, backoff: Backoff, text: str, error: SourceError | None, delay: float = 0.0
+        self, backoff: Backoff, text: str, error: SourceError | None, retry_after: float = 0.0
     ) -> None:
-        wait = max(delay, backoff.failure())
+        wait = backoff.failure(retry_after)
         state = State.ERROR if isinstance(error, Unauthorized | Forbidden) else State.RECONNECTING
-        self._report(self, state, text, time.monotonic() + wait, error)
-        self.stop.wait(wait)
+        self._report(self, state, text, self.clock.now() + wait, error)
+        self.pause.sleep(wait, self.stop)
 
     def _describe(self, exc: SourceError) -> str:
         if isinstance(exc, HTTPStatusError) and exc.code == 429:
@@ -352,7 +341,8 @@ class Worker:
             except HTTPStatusError as exc:
                 if exc.code == 410:
                     raise Gone() from None
-                raise StreamFailed(self._describe(exc), error=exc, delay=exc.retry_after) from None
+                delay = server_delay(exc)
+                raise StreamFailed(self._describe(exc), error=exc, delay=delay) from None
             except SourceError as exc:
                 raise StreamFailed(self._describe(exc), error=exc) from None
         return response
@@ -362,7 +352,7 @@ class Worker:
         response = self._open_watch()
         self.conn.track(response)
         self._report(self, State.WATCHING, "watching", None, None)
-        received = 0
+        received = self.delivered = 0
         pending = b""
         try:
             while not self.stop.is_set():
@@ -381,6 +371,7 @@ class Worker:
                 if len(pending) > MAX_LINE:  # no event is that big: a broken stream
                     raise StreamFailed("reconnecting (a watch line over 64 MB)")
                 received += self._handle(lines)
+                self.delivered = received
             return received
         finally:
             self.conn.untrack(response)

@@ -248,17 +248,6 @@ def test_server_errors_back_off_and_recover(
     assert cluster.faults.fired[f"http_{status}"] == 5
 
 
-def test_429_honours_retry_after(cluster: SimCluster, consumer: Callable[..., Consumer]) -> None:
-    cluster.faults.fail_next(1, status=429, retry_after=1, verb="watch")
-    c = consumer()
-    started = time.monotonic()
-    wait_for(lambda: c.state == State.WATCHING and len(c.live()) == 1200)
-    assert time.monotonic() - started >= 0.9  # backoff alone would be 0.05 s
-    assert "throttled by the server (429)" in c.texts()
-    churn(cluster)
-    settle(c, cluster)
-
-
 def test_expired_continue_token_restarts_the_list(
     cluster: SimCluster, consumer: Callable[..., Consumer]
 ) -> None:
@@ -385,19 +374,6 @@ def test_server_timeout_ends_watches_that_resume_without_relisting(
     settle(c, cluster)
     assert c.mirror.resets == 0
     assert not any(t.startswith("reconnecting") for t in c.texts())  # a timeout is no failure
-
-
-def test_backoff_doubles_to_the_cap_and_resets_after_a_healthy_stretch() -> None:
-    import random
-
-    from ktui.sources.kube_watch import Backoff
-
-    backoff = Backoff(WatchSettings(healthy_reset=0.2), random.Random(3))
-    waits = [backoff.failure() for _ in range(8)]
-    assert 0.8 <= waits[0] <= 1.0 and 1.6 <= waits[1] <= 2.0 and 3.2 <= waits[2] <= 4.0
-    assert waits[-1] == 30.0 and waits == sorted(waits)
-    time.sleep(0.25)
-    assert backoff.failure() <= 1.0  # the last failure was a healthy stretch ago
 
 
 def test_a_gzip_list_is_decoded(tmp_path: Path) -> None:
