@@ -10,7 +10,10 @@
 order, no kubeconfig needed (``ktui.cli.events_history``); ``--view`` applies a saved view.
 
 Failures print one line (``ktui: ...``) and exit 2 for usage or configuration problems,
-1 for anything the cluster answered or failed to answer.
+1 for anything the cluster answered or failed to answer. With ``--watch``, a line on
+stderr says when the watch goes down and when it is back; a relist prints the events that
+vanished meanwhile as expired; and ``--timeout`` exits 3 instead of 0 when the watch is
+down at that moment (what was printed may then be missing changes).
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ from ktui.output import record_line  # only `ktui events` imports this module
 if TYPE_CHECKING:  # annotations only; the source (urllib3, yaml) is imported by run()
     from ktui.model.event import Event
     from ktui.model.query import Query
-    from ktui.sources.base import Batch, BatchChannel
+    from ktui.sources.base import Batch, BatchChannel, SourceStatus
     from ktui.sources.kube import LiveFeed
     from ktui.sources.kube_parse import Fields
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
+EXIT_DOWN = 3  # --watch --timeout ended while the watch was down
 POLL_S = 0.2
 
 
@@ -78,7 +82,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=_seconds,
         default=None,
         metavar="SECONDS",
-        help="stop after this many seconds (with --watch: exit 0)",
+        help="stop after this many seconds (with --watch: exit 0, or 3 if the watch is "
+        "down at that moment)",
     )
     parser.add_argument(
         "-o",
@@ -203,18 +208,20 @@ def _follow(
         if feed.running:
             raise _fail("timed out before the events were listed", EXIT_RUNTIME)
     listed = False
+    gaps = _Gaps()
     while True:
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
             if not listed:
                 raise _fail("timed out before the events were listed", EXIT_RUNTIME)
-            return 0
+            return EXIT_DOWN if gaps.down else 0
         # Read these before draining: once the flag is set, the whole list is in the channel;
         # and a thread seen ended before the flag is read has set it if it ever will.
         alive = feed.running
         complete = feed.source.listed.is_set()
         wait = min(POLL_S, remaining or POLL_S) if alive else 0.0
-        printer.absorb(channel.drain(timeout=wait))
+        batch = channel.drain(timeout=wait)
+        printer.absorb(batch)
         if feed.error is not None:
             message, code = _error_line(feed.error)
             raise _fail(message, code)
@@ -233,8 +240,42 @@ def _follow(
             gc.enable()
         else:
             printer.print_changes()
+            gaps.see(batch.status)
         if not alive:
             return 0
+
+
+class _Gaps:
+    """Says on stderr when the watch, once the listing is printed, goes down (and why)
+    and when it is back: a consumer of ``ktui events -w`` would otherwise take silence
+    for a quiet cluster."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self._shown = ""  # the state of the last line printed
+        self._since = 0.0
+
+    def see(self, status: SourceStatus | None) -> None:
+        from ktui.model.safe_text import one_line
+        from ktui.sources.base import State
+
+        if status is None:
+            return
+        state = status.state
+        if state == State.WATCHING:
+            if self.down:
+                took = time.monotonic() - self._since
+                print(f"ktui: watching again (down {took:.0f} s)", file=sys.stderr, flush=True)
+            self.down, self._shown = False, ""
+        elif state in (State.RECONNECTING, State.LISTING, State.ERROR):
+            if not self.down:
+                self._since = time.monotonic()
+            self.down = True
+            if state != self._shown:  # not each retry: each kind of trouble
+                # the text may quote the server: escaped, on one line
+                text = one_line(status.text, 300)
+                print(f"ktui: watch down: {text}", file=sys.stderr, flush=True)
+                self._shown = state
 
 
 class _Printer:

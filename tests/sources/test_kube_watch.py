@@ -224,15 +224,18 @@ def test_compacted_history_while_disconnected(
 ) -> None:
     c = consumer()
     settle(c, cluster)
+    seen = next(iter(c.live()))
     cluster.stop()
     wait_for(lambda: c.state == State.RECONNECTING)
     gone = churn(cluster)  # missed while away: includes DELETED the watch never sees
+    cluster.expire(seen)  # and one it had listed
     cluster.faults.compact()
     cluster.start()
     wait_for(lambda: c.mirror.resets == 1)
     settle(c, cluster)
     with c._lock:
         assert not set(gone[-3:]) & set(c.mirror.events)  # the relist replaced the store
+        assert c.mirror.events[seen].expired  # what vanished is marked, as a DELETED would
 
 
 @pytest.mark.parametrize("status", [500, 502])
