@@ -116,8 +116,9 @@ class Consumer:
     """Drains the channel into a dict by uid; notes when each size was first reached."""
 
     def __init__(self, kubeconfig: str, keep_raw: bool) -> None:
-        from ktui.sources.base import BatchChannel, State
-        from ktui.sources.kube import KubeSource
+        from ktui.feeds.channel import BatchChannel
+        from ktui.feeds.status import State
+        from ktui.kube.source import KubeSource
 
         self.channel = BatchChannel()
         self.held: dict[str, Any] = {}
@@ -184,9 +185,9 @@ def backlog(sim: SimChild, n: int, keep_raw: bool) -> float:
 
 def parse_only(n: int, keep_raw: bool) -> float:
     """Watch lines through the worker's line handler, no network: the parsing ceiling."""
+    from ktui.kube.watch import WatchSettings, Worker
     from ktui.model.event import Event
     from ktui.sim import SimCluster
-    from ktui.sources.kube_watch import WatchSettings, Worker
 
     cluster = SimCluster(name="parse", scenario="empty", seed=5)
     cluster.load(n)

@@ -102,7 +102,7 @@ _KTUI_AHEAD = r"""
 import runpy, sys
 ahead = sys.argv[1]
 if ahead == "thread":
-    from ktui.sources import kube_watch
+    from ktui.kube import watch as kube_watch
     def _pages(self, start):
         return kube_watch.Pager(self._fetch_page, self.stop, token=start)
     kube_watch.Worker._pages = _pages

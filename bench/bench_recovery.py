@@ -124,8 +124,8 @@ class Watcher:
     relists (resets of the channel)."""
 
     def __init__(self, kubeconfig: str) -> None:
-        from ktui.sources.base import BatchChannel
-        from ktui.sources.kube import KubeSource
+        from ktui.feeds.channel import BatchChannel
+        from ktui.kube.source import KubeSource
 
         self.channel = BatchChannel()
         self.states: list[tuple[float, str, str]] = []

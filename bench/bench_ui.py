@@ -15,7 +15,7 @@ cores with the app, which a real cluster would not.
 Every measurement runs in a fresh child process, and the simulated API server in another
 one, so the RSS is the app's alone and the server does not compete for the app's GIL
 (it does for the machine's two cores, as a real cluster would not). Events travel over
-real HTTP through the real :class:`ktui.sources.kube.KubeSource` (list, then watch).
+real HTTP through the real :class:`ktui.kube.source.KubeSource` (list, then watch).
 
 Sizes and durations come from the environment (defaults = the full run; ``--quick``
 sets the small ones):
@@ -216,7 +216,7 @@ def _serve_sim(name: str, history_window: int) -> None:
 
 # -- 1. first paint ----------------------------------------------------------------
 
-# The child builds the app exactly as ``ktui.ui.launch`` does (it calls launch), with one
+# The child builds the app exactly as ``ktui.cli.ui_cmd`` does (it calls launch), with one
 # hook: KtuiApp._start, which on_mount schedules with call_after_refresh, i.e. it runs
 # once the first frame has been painted. The hook notes the time and which client
 # libraries are loaded, then exits before any source starts.
@@ -225,7 +225,7 @@ import time
 marks = {"python": time.time()}
 import json, os, sys
 from ktui.cli import _ui_parser
-from ktui.ui import launch as launch_module
+from ktui.cli import ui_cmd as launch_module
 marks["cli"] = time.time()
 import ktui.ui.app as app_module
 marks["app_imported"] = time.time()
@@ -242,7 +242,7 @@ app_module.KtuiApp.run = timed_run
 def hook(self):
     painted = time.time()
     loaded = sorted(m for m in ("kubernetes", "opensearchpy", "urllib3", "yaml",
-                                "ktui.sources.kube", "ktui.sources.opensearch")
+                                "ktui.kube.source", "ktui.opensearch.source")
                     if m in sys.modules)
     with open(out, "w") as f:
         f.write(json.dumps({"painted": painted, "loaded": loaded, "marks": marks}))
@@ -453,8 +453,8 @@ class Frames:
 
 
 def _make_app(kubeconfig: str) -> Any:
+    from ktui.kube.catalog import KubeCatalog
     from ktui.settings import Settings
-    from ktui.sources.catalog import KubeCatalog
     from ktui.ui.app import KtuiApp
 
     return KtuiApp(KubeCatalog(kubeconfig), settings=Settings(max_events=200_000))
@@ -496,7 +496,7 @@ def part_memory(quick: bool) -> dict[str, Any]:
                 frames = Frames(app)
 
                 def ready() -> bool:
-                    session = app.session
+                    session = app.explorer.session
                     return (session is not None and len(session.store) == total
                             and session.status.state.value == "watching")
 
@@ -507,7 +507,7 @@ def part_memory(quick: bool) -> dict[str, Any]:
                 gc.collect()
                 marks["rss"] = _rss_mb()
                 marks["maxrss"] = _max_rss_mb()
-                store = app.session.store
+                store = app.explorer.session.store
                 sample = store.all_events[:: max(len(store) // 5000, 1)]
                 marks["per_event"] = _deep_event_bytes(sample)  # type: ignore[assignment]
                 await _filters(app, pilot, frames, filter_runs, results)
@@ -552,7 +552,7 @@ async def _filters(app: Any, pilot: Any, frames: Frames, runs: int,
     """Each change: from the key press (or apply_query) until its frame is handed over."""
     from textual import events
 
-    store = app.session.store
+    store = app.explorer.session.store
     applied: list[float] = []
     original_set_query = store.set_query
 
@@ -563,7 +563,7 @@ async def _filters(app: Any, pilot: Any, frames: Frames, runs: int,
     store.set_query = set_query
     namespaces = sorted(store.namespaces, key=lambda ns: -store.namespaces[ns].total)
     busiest = namespaces[0]
-    base = app.query_state
+    base = app.explorer.query_state
 
     def press(key: str) -> Callable[[], None]:
         def do() -> None:
@@ -572,7 +572,7 @@ async def _filters(app: Any, pilot: Any, frames: Frames, runs: int,
 
     def query(make: Callable[[Any], Any]) -> Callable[[], None]:
         def do() -> None:
-            app.apply_query(make(base))
+            app.explorer.apply_query(make(base))
         return do
 
     changes: list[tuple[str, Callable[[], None]]] = [
@@ -592,7 +592,7 @@ async def _filters(app: Any, pilot: Any, frames: Frames, runs: int,
     for label, do in changes:
         samples: list[float] = []
         for _ in range(runs):
-            app.apply_query(base)  # from the unfiltered list each time
+            app.explorer.apply_query(base)  # from the unfiltered list each time
             await pilot.pause(0.3)
             applied.clear()
             started = time.perf_counter()
@@ -614,7 +614,7 @@ async def _filters(app: Any, pilot: Any, frames: Frames, runs: int,
             f"{shown:,} of {len(store):,} shown; median of {len(samples)}, "
             f"max {max(samples, default=float('nan')):.0f} ms",
         )
-    app.apply_query(base)
+    app.explorer.apply_query(base)
 
 
 async def asyncio_sleep(seconds: float) -> None:
@@ -689,7 +689,7 @@ class Probe:
 
         from textual import events
 
-        table = self.app.table
+        table = self.app.explorer.table
         original = table.move_cursor
 
         def move_cursor(row: int) -> None:
@@ -751,7 +751,7 @@ class Probe:
 def part_ingest(quick: bool) -> dict[str, Any]:
     import asyncio
 
-    from ktui.ui.session import LiveSession
+    from ktui.explorer.live import LiveSession
 
     rate = _setting("KTUI_BENCH_INGEST_RATE", quick)
     seconds = _setting("KTUI_BENCH_INGEST_SECONDS", quick)
@@ -774,8 +774,8 @@ def part_ingest(quick: bool) -> dict[str, Any]:
     experiment = os.environ.get("KTUI_BENCH_EXPERIMENT", "")
     experiments = set(filter(None, experiment.split(",")))
     if "untrack-parsed" in experiments:
+        from ktui.kube import watch as kube_watch
         from ktui.model.event import untrack
-        from ktui.sources import kube_watch
 
         original_build = kube_watch.build
 
@@ -786,7 +786,7 @@ def part_ingest(quick: bool) -> dict[str, Any]:
 
         kube_watch.build = build
     sources: list[Any] = []  # kept to read how many events the source itself holds
-    from ktui.sources.catalog import KubeCatalog
+    from ktui.kube.catalog import KubeCatalog
 
     original_live = KubeCatalog.live
 
@@ -833,7 +833,7 @@ def part_ingest(quick: bool) -> dict[str, Any]:
         probe.steps["session.pump (drain + store.apply)"] = apply_times
         probe.steps["screen update (layout + render)"] = repaints
         probe.watch_gc()
-        for name, label in (("pump", "app.pump (whole)"),
+        for name, label in (("pump", "app.explorer.pump (whole)"),
                             ("_refresh_sparkline", "sparkline (histogram)"),
                             ("_refresh_header", "header")):
             probe.time_step(app, name, label)
@@ -841,14 +841,14 @@ def part_ingest(quick: bool) -> dict[str, Any]:
         async def scenario() -> None:
             async with app.run_test(size=(160, 50)) as pilot:
                 frames = Frames(app)
-                probe.time_step(app.table, "data_changed", "table.data_changed")
+                probe.time_step(app.explorer.table, "data_changed", "table.data_changed")
                 from ktui.ui.widgets.sidebar import NamespaceSidebar
 
                 probe.time_step(app.query_one(NamespaceSidebar), "update_counts", "sidebar")
-                if not await _wait(pilot, lambda: app.session is not None and
-                                   app.session.status.state.value == "watching", 60):
+                if not await _wait(pilot, lambda: app.explorer.session is not None and
+                                   app.explorer.session.status.state.value == "watching", 60):
                     raise RuntimeError("the source never started watching")
-                store = app.session.store
+                store = app.explorer.session.store
                 if "freeze-startup" in experiments:
                     import gc
 
@@ -902,7 +902,7 @@ def part_ingest(quick: bool) -> dict[str, Any]:
                         evicted=store.evicted_total, caught_up=caught,
                         catch_up_s=caught_at - ended,
                         storm_s=ended - started,
-                        coalesced_session=app.session.coalesced,
+                        coalesced_session=app.explorer.session.coalesced,
                         coalesced_header=app.query_one("#header").state.coalesced,
                         frames=len([t for t in frames.times if started <= t <= caught_at]),
                         rss_mb=_rss_mb(),
@@ -1060,12 +1060,12 @@ def part_first_rows(quick: bool) -> dict[str, Any]:
             async def scenario(app: Any = app, started: list[float] = started) -> None:
                 async with app.run_test(size=(160, 50)) as pilot:
                     frames = Frames(app)
-                    if not await _wait(pilot, lambda: app.table.row_count > 0, 120):
+                    if not await _wait(pilot, lambda: app.explorer.table.row_count > 0, 120):
                         raise RuntimeError("no rows")
                     seen = time.perf_counter()
                     frame = await frames.next_after(seen)
                     marks["first"].append((frame or seen) - started[0])
-                    if not await _wait(pilot, lambda: app.table.row_count == total, 300):
+                    if not await _wait(pilot, lambda: app.explorer.table.row_count == total, 300):
                         raise RuntimeError("the table never held every event")
                     seen = time.perf_counter()
                     frame = await frames.next_after(seen)

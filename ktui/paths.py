@@ -48,7 +48,7 @@ def settings_file() -> Path:
 
 
 def views_dir() -> Path:
-    """Saved views, one TOML file each (see :mod:`ktui.model.views`)."""
+    """Saved views, one TOML file each (see :mod:`ktui.views.store`)."""
     return config_dir() / "views"
 
 

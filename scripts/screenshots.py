@@ -16,13 +16,13 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from ktui.explorer.history import HistorySession
+from ktui.kube.catalog import KubeCatalog
 from ktui.model.timerange import TimeRange
+from ktui.opensearch.source import HistorySource, OpenSearchConfig
 from ktui.settings import Settings
 from ktui.sim import SimCluster, write_kubeconfig
-from ktui.sources.catalog import KubeCatalog
-from ktui.sources.opensearch import HistorySource, OpenSearchConfig
 from ktui.ui.app import KtuiApp
-from ktui.ui.history import HistorySession
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 NOW = 1_763_800_000.0
@@ -58,7 +58,8 @@ async def shoot(kubeconfig: str, name: str, size: tuple[int, int], keys: Sequenc
     app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=clock, history=history)
     async with app.run_test(size=size) as pilot:
         for _ in range(200):
-            if app.session is not None and app.session.status.state.value == "watching":
+            session = app.explorer.session
+            if session is not None and session.status.state.value == "watching":
                 break
             await pilot.pause(0.05)
         await pilot.pause(0.3)
@@ -66,11 +67,12 @@ async def shoot(kubeconfig: str, name: str, size: tuple[int, int], keys: Sequenc
             await pilot.press(key)
             await pilot.pause(0.05)
         for _ in range(100):  # after a context switch, wait for the new one to load
-            if app.session is not None and app.session.status.state.value == "watching":
+            session = app.explorer.session
+            if session is not None and session.status.state.value == "watching":
                 break
             await pilot.pause(0.05)
         for _ in range(400):  # and for a history search to answer
-            if app.mode != "history" or app.history.loading_since is None:
+            if app.explorer.mode != "history" or app.explorer.history.session.loading_since is None:
                 break
             await pilot.pause(0.05)
         await pilot.pause(0.4)

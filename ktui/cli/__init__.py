@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from ktui import __version__
+from ktui.cli.errors import CliError
 
 SUBCOMMANDS = {
     "events": "ktui.cli.events_cmd",
@@ -26,14 +27,6 @@ SUBCOMMANDS = {
 class _Command(Protocol):
     def add_parser(self, subparsers: argparse._SubParsersAction) -> None: ...
     def run(self, args: argparse.Namespace) -> int: ...
-
-
-class CliError(Exception):
-    """One line for stderr and an exit code; raised by commands for expected failures."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _ui_parser() -> argparse.ArgumentParser:
@@ -80,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = _subcommand_parser(name).parse_args(args_list)
             return _load(name).run(args)
         args = _ui_parser().parse_args(args_list)
-        from ktui.ui.launch import launch  # imported late: textual only for the UI
+        from ktui.cli.ui_cmd import launch  # imported late: textual only for the UI
 
         return launch(args)
     except CliError as error:

@@ -25,14 +25,16 @@ import time
 from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any
 
-from ktui.output import record_line  # only `ktui events` imports this module
+from ktui.cli.output import record_line  # only `ktui events` imports this module
 
 if TYPE_CHECKING:  # annotations only; the source (urllib3, yaml) is imported by run()
+    from ktui.feeds.channel import Batch, BatchChannel
+    from ktui.feeds.runner import FeedRunner
+    from ktui.feeds.status import SourceStatus
+    from ktui.kube.decode import Fields
+    from ktui.kube.source import KubeSource
     from ktui.model.event import Event
     from ktui.model.query import Query
-    from ktui.sources.base import Batch, BatchChannel, SourceStatus
-    from ktui.sources.kube import LiveFeed
-    from ktui.sources.kube_parse import Fields
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
@@ -115,7 +117,7 @@ def _seconds(text: str) -> float:
 
 
 def _fail(message: str, code: int) -> Exception:
-    from ktui.cli import CliError  # the dispatcher prints it as one line and exits with code
+    from ktui.cli.errors import CliError  # the dispatcher prints it as one line and exits with code
 
     return CliError(message, code)
 
@@ -133,7 +135,7 @@ def _query(args: argparse.Namespace) -> Query:
 
 
 def _error_line(exc: BaseException) -> tuple[str, int]:
-    from ktui.sources.base import ConfigError, Forbidden, Unauthorized
+    from ktui.feeds.errors import ConfigError, Forbidden, Unauthorized
 
     if isinstance(exc, ConfigError):
         return str(exc), EXIT_USAGE
@@ -151,8 +153,9 @@ def run(args: argparse.Namespace) -> int:
     code = dispatch(args)  # --history, or a saved view (a live one fills in args)
     if code is not None:
         return code
-    from ktui.sources.base import BatchChannel, SourceError
-    from ktui.sources.kube import KubeSource
+    from ktui.feeds.channel import BatchChannel
+    from ktui.feeds.errors import SourceError
+    from ktui.kube.source import KubeSource
 
     # --timeout bounds the whole command, a credential plugin's run included
     deadline = time.monotonic() + args.timeout if args.timeout else None
@@ -194,14 +197,20 @@ def run(args: argparse.Namespace) -> int:
     gc.disable()
     feed = source.start(channel)
     try:
-        return _follow(feed, channel, printer, deadline, watch=args.watch)
+        return _follow(feed, source, channel, printer, deadline, watch=args.watch)
     finally:
         feed.stop()
         gc.enable()
 
 
 def _follow(
-    feed: LiveFeed, channel: BatchChannel, printer: _Printer, deadline: float | None, *, watch: bool
+    feed: FeedRunner,
+    source: KubeSource,
+    channel: BatchChannel,
+    printer: _Printer,
+    deadline: float | None,
+    *,
+    watch: bool,
 ) -> int:
     if not watch:  # a one-shot list: wait for the thread, no polling latency
         feed.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
@@ -218,7 +227,7 @@ def _follow(
         # Read these before draining: once the flag is set, the whole list is in the channel;
         # and a thread seen ended before the flag is read has set it if it ever will.
         alive = feed.running
-        complete = feed.source.listed.is_set()
+        complete = source.listed.is_set()
         wait = min(POLL_S, remaining or POLL_S) if alive else 0.0
         batch = channel.drain(timeout=wait)
         printer.absorb(batch)
@@ -231,8 +240,8 @@ def _follow(
                     return EXIT_RUNTIME
                 continue
             listed = True
-            if feed.source.scope_note:  # RBAC narrowed what -A or -n asked for: say so
-                print(f"ktui: note: {feed.source.scope_note}", file=sys.stderr)
+            if source.scope_note:  # RBAC narrowed what -A or -n asked for: say so
+                print(f"ktui: note: {source.scope_note}", file=sys.stderr)
             printer.print_all()
             if not watch:
                 return 0
@@ -256,8 +265,8 @@ class _Gaps:
         self._since = 0.0
 
     def see(self, status: SourceStatus | None) -> None:
+        from ktui.feeds.status import State
         from ktui.model.safe_text import one_line
-        from ktui.sources.base import State
 
         if status is None:
             return
@@ -284,8 +293,8 @@ class _Printer:
     def __init__(
         self, fmt: str, *, namespace_column: bool, query: Query, watch: bool, lines: _Lines | None
     ) -> None:
-        from ktui.output import TableWriter
-        from ktui.sources.mirror import Mirror
+        from ktui.cli.output import TableWriter
+        from ktui.feeds.mirror import Mirror
 
         self.fmt = fmt
         self.query = query
@@ -301,14 +310,14 @@ class _Printer:
             self.changed[event.uid] = event
 
     def _matching(self, events: list[Event]) -> list[Event]:
-        from ktui.output import sorted_events
+        from ktui.cli.output import sorted_events
 
         if not self.query.is_empty:
             events = self.query.filter(events)
         return sorted_events(events)
 
     def print_all(self) -> None:
-        from ktui.output import write_json, write_jsonl
+        from ktui.cli.output import write_json, write_jsonl
 
         if self.lines is not None:
             self.lines.write(self.out)
@@ -329,7 +338,7 @@ class _Printer:
         self.out.flush()
 
     def print_changes(self) -> None:
-        from ktui.output import write_json, write_jsonl
+        from ktui.cli.output import write_json, write_jsonl
 
         if not self.changed:
             return
@@ -350,7 +359,7 @@ class _Lines:
     """The JSON lines of a one-shot list, made from the raw objects as pages arrive.
 
     Building an Event only to print it costs more than fetching and parsing the list;
-    :func:`ktui.sources.kube_parse.extract` gives the same values (tested equal to the
+    :func:`ktui.kube.decode.extract` gives the same values (tested equal to the
     model's), and the model itself handles any object that is not plain JSON.
     """
 
@@ -361,7 +370,7 @@ class _Lines:
         self.scopes: dict[str, list[tuple[float, float, str, str]]] = {}
 
     def page(self, scope: str, api: str, items: list[Any], restart: bool) -> None:
-        from ktui.sources.kube_parse import jsonl_rows
+        from ktui.kube.decode import jsonl_rows
 
         rows = self.scopes.setdefault(scope, [])
         if restart:
@@ -372,10 +381,10 @@ class _Lines:
 
     @staticmethod
     def slow_row(obj: Any, api: str, context: str) -> tuple[float, float, str, str]:
-        """The row of an object :func:`ktui.sources.kube_parse.jsonl_rows` leaves to the
+        """The row of an object :func:`ktui.kube.decode.jsonl_rows` leaves to the
         general path: extracted values, or the model's Event for what is not plain JSON."""
-        from ktui.output import jsonl_line
-        from ktui.sources.kube_parse import build, extract
+        from ktui.cli.output import jsonl_line
+        from ktui.kube.decode import build, extract
 
         f = extract(obj, api)
         if f is None:
@@ -386,7 +395,7 @@ class _Lines:
     def write(self, out: IO[str]) -> None:
         scopes = list(self.scopes.values())
         rows = scopes[0] if len(scopes) == 1 else [row for rows in scopes for row in rows]
-        # ktui.output.sort_key on the tuples: stable sorts by the last key, then the middle,
+        # ktui.cli.output.sort_key on the tuples: stable sorts by the last key, then the middle,
         # then the first give the same order as one sort by all three, with full ties in the
         # order listed, and each single-key pass takes the fast path for floats or strings
         # (a quarter of the time of comparing key tuples).

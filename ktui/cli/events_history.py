@@ -5,7 +5,7 @@ formats and the order of the live listing (event time, oldest first). Connection
 settings come from ``--opensearch-url``/``--index``, the environment
 (``KTUI_OPENSEARCH_URL``, ``OPENSEARCH_HOST``, ``OPENSEARCH_USER``,
 ``OPENSEARCH_PASSWORD``) and the ``[opensearch]`` table of settings.toml (see
-:class:`ktui.sources.opensearch_config.OpenSearchConfig`). No kubeconfig is read: a
+:class:`ktui.opensearch.config.OpenSearchConfig`). No kubeconfig is read: a
 ``--context`` is only the label of events without a ``clusterName``.
 
 ``--view NAME`` applies a saved view: a live view fills in the live listing's flags
@@ -28,9 +28,9 @@ if TYPE_CHECKING:  # the OpenSearch client is imported only when history runs
     from ktui.model.event import Event
     from ktui.model.query import Query
     from ktui.model.timerange import TimeRange
-    from ktui.model.views import SavedView
-    from ktui.sources.opensearch import HistorySource
-    from ktui.sources.opensearch_config import OpenSearchConfig
+    from ktui.opensearch.config import OpenSearchConfig
+    from ktui.opensearch.source import HistorySource
+    from ktui.views.store import SavedView
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _fail(message: str, code: int) -> Exception:
-    from ktui.cli import CliError
+    from ktui.cli.errors import CliError
     from ktui.model.safe_text import one_line
 
     return CliError(one_line(message), code)
@@ -115,7 +115,7 @@ def dispatch(args: argparse.Namespace) -> int | None:
 
 
 def _name(view: SavedView | None) -> str:
-    from ktui.model.views import show_name
+    from ktui.views.store import show_name
 
     return show_name(view.name) if view is not None else "''"
 
@@ -181,9 +181,9 @@ def _time_range(args: argparse.Namespace, view: SavedView | None) -> TimeRange:
 
 def _config(args: argparse.Namespace) -> OpenSearchConfig:
     from ktui import paths
+    from ktui.feeds.errors import SourceError
+    from ktui.opensearch.config import OpenSearchConfig
     from ktui.settings import load_settings
-    from ktui.sources.base import SourceError
-    from ktui.sources.opensearch_config import OpenSearchConfig
 
     settings = load_settings(paths.settings_file())
     for problem in settings.problems:
@@ -213,8 +213,8 @@ def _asker(config: OpenSearchConfig) -> Any:
     def ask() -> str:
         import getpass
 
+        from ktui.feeds.errors import ConfigError
         from ktui.model.safe_text import one_line
-        from ktui.sources.base import ConfigError
 
         prompt = f"OpenSearch password for {one_line(config.user)} at {config.display_url}: "
         try:
@@ -232,7 +232,7 @@ def run_history(args: argparse.Namespace, view: SavedView | None = None) -> int:
     query = _history_query(args, view)
     time_range = _time_range(args, view)
     config = _config(args)
-    from ktui.sources.opensearch import HistorySource
+    from ktui.opensearch.source import HistorySource
 
     label = args.context or (view.context if view is not None else None) or ""
     source = HistorySource(config, context_label=label)
@@ -250,8 +250,8 @@ def run_history(args: argparse.Namespace, view: SavedView | None = None) -> int:
 def _fetch(
     source: HistorySource, query: Query, time_range: TimeRange, deadline: float | None
 ) -> list[Event]:
-    from ktui.sources.base import ConfigError, SourceError
-    from ktui.sources.opensearch_errors import translate
+    from ktui.feeds.errors import ConfigError, SourceError
+    from ktui.opensearch.errors import translate
 
     events: list[Event] = []
     try:
@@ -277,7 +277,7 @@ def _fetch(
 
 
 def _print(events: list[Event], fmt: str, *, namespace_column: bool) -> None:
-    from ktui.output import TableWriter, sorted_events, write_json, write_jsonl
+    from ktui.cli.output import TableWriter, sorted_events, write_json, write_jsonl
 
     ordered = sorted_events(events)
     out = sys.stdout

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from ktui.model.query import QueryError, parse_query
 from ktui.model.safe_text import escape_controls, one_line
 from ktui.model.timerange import TimeRange
-from ktui.model.views import SavedView, ViewError, ViewExists, ViewStore
 from ktui.paths import views_dir
+from ktui.views.store import SavedView, ViewError, ViewExists, ViewStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -190,9 +190,9 @@ def load_view(name: str) -> SavedView:
     file which would hold this name but cannot be read is most likely this very view,
     broken by a hand edit: then the line says what is wrong with that file. Other broken
     files are counted, since one of them may hold the name too."""
-    from ktui.cli import CliError
-    from ktui.model.views import ViewNotFound, show_name
-    from ktui.model.views_files import candidate_names
+    from ktui.cli.errors import CliError
+    from ktui.views.files import candidate_names
+    from ktui.views.store import ViewNotFound, show_name
 
     store = ViewStore(views_dir())
     try:

@@ -12,18 +12,17 @@ message is escaped with :func:`one_line` and sent with ``markup=False``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.notifications import SeverityLevel
 
+from ktui.feeds.errors import SourceError
 from ktui.model.query import QueryError
 from ktui.model.safe_text import one_line
 from ktui.model.timerange import TimeRange
-from ktui.model.views import SavedView, ViewError, ViewExists, ViewProblem, ViewStore
 from ktui.paths import views_dir
-from ktui.sources.base import SourceError
 from ktui.ui.screens.views import (
     Confirm,
     ViewsScreen,
@@ -34,19 +33,48 @@ from ktui.ui.screens.views import (
     summary,
 )
 from ktui.ui.widgets.event_table import COLUMN_KEYS
+from ktui.views.store import SavedView, ViewError, ViewExists, ViewProblem, ViewStore
 
 if TYPE_CHECKING:
-    from ktui.ui.app import KtuiApp
+    from textual.app import App
+
+    from ktui.explorer.feed import Mode
+    from ktui.explorer.live import SourceCatalog
+    from ktui.model.query import Query
+    from ktui.ui.widgets.event_table import EventTable
 
 TITLE = "saved views"
 
 
-class ViewsActions:
-    """Saved-view actions for one app (stateless apart from the app: safe to create one
-    per call, which is what the palette provider does when the app has none)."""
+class ViewsHost(Protocol):
+    """What saved views need of the explorer: its state, and the ways to change it."""
 
-    def __init__(self, app: KtuiApp) -> None:
-        self.app = app
+    catalog: SourceCatalog
+    table: EventTable
+    query_state: Query
+
+    @property
+    def app(self) -> App[Any]: ...
+    @property
+    def mode(self) -> Mode: ...
+    @property
+    def context(self) -> str | None: ...
+    @property
+    def time_range(self) -> TimeRange: ...
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None: ...
+    def switch_context(self, context: str) -> None: ...
+    def enter_history(self, time_range: TimeRange | None = None) -> bool: ...
+    def leave_history(self) -> None: ...
+    def apply_query(self, query: Query) -> None: ...
+
+
+class ViewsActions:
+    """Saved-view actions for one explorer (stateless apart from it)."""
+
+    def __init__(self, host: ViewsHost) -> None:
+        self.host = host
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -57,17 +85,17 @@ class ViewsActions:
         """The kubeconfig's contexts, or None (no check) if it cannot be read: a broken
         kubeconfig is reported elsewhere, not as one problem per view."""
         try:
-            contexts, _ = self.app.catalog.contexts()
+            contexts, _ = self.host.catalog.contexts()
         except SourceError:
             return None
         return contexts
 
     def _error(self, error: BaseException | str) -> None:
-        self.app.notify(one_line(str(error), 300), title=TITLE, severity="error",
+        self.host.notify(one_line(str(error), 300), title=TITLE, severity="error",
                         timeout=8, markup=False)
 
     def _info(self, message: str, severity: SeverityLevel = "information") -> None:
-        self.app.notify(one_line(message, 300), title=TITLE, severity=severity, markup=False)
+        self.host.notify(one_line(message, 300), title=TITLE, severity=severity, markup=False)
 
     def load(self) -> tuple[list[SavedView], list[ViewProblem]] | None:
         """Every loadable view (sorted by name) and the problems; None after an error
@@ -115,7 +143,7 @@ class ViewsActions:
             if name is not None:
                 self._save(name)
 
-        self.app.push_screen(save_prompt(state, value, validate), done)
+        self.host.app.push_screen(save_prompt(state, value, validate), done)
 
     def _save(self, name: str, overwrite: bool = False) -> None:
         try:
@@ -128,7 +156,7 @@ class ViewsActions:
                 else:  # back to the prompt, to pick another name or Esc
                     self.save_current(name)
 
-            self.app.push_screen(overwrite_question(name), answer)
+            self.host.app.push_screen(overwrite_question(name), answer)
             return
         except (ViewError, OSError) as error:
             self._error(error)
@@ -147,7 +175,7 @@ class ViewsActions:
             if view is not None:
                 self.apply(view)
 
-        self.app.push_screen(ViewsScreen(self, *loaded), done)
+        self.host.app.push_screen(ViewsScreen(self, *loaded), done)
 
     def load_index(self, n: int) -> None:
         """Load the ``n``-th view (1-based, in the list's order)."""
@@ -181,42 +209,42 @@ class ViewsActions:
     def current(self, name: str) -> SavedView:
         """The app's state as a view named ``name``: mode, filter, sort, columns, context,
         and in history mode the time range. Never a secret: a view has no field for one."""
-        app = self.app
-        table = app.table
-        history = app.mode == "history"
+        host = self.host
+        table = host.table
+        history = host.mode == "history"
         return SavedView.from_state(
             name,
-            app.query_state,
+            host.query_state,
             mode="history" if history else "live",
-            time_range=app.history.time_range if history else None,
+            time_range=host.time_range if history else None,
             sort="newest" if table.newest_first else "oldest",
             columns=[key for key in COLUMN_KEYS if key not in table.hidden_columns],
-            context=app.session.context if app.session else None,
+            context=host.context,
         )
 
     def apply(self, view: SavedView) -> None:
         """Load a view: its context (if any and different), mode and time range, sort,
         columns, then the filter. A history view where history is not configured loads
         its filter live and says why."""
-        app = self.app
+        host = self.host
         try:
             query = view.to_query()
         except QueryError as error:
             self._error(f"view {one_line(view.name, 60)}: {error}")
             return
-        if view.context and (app.session is None or app.session.context != view.context):
-            app.switch_context(view.context)
-        if app.table.newest_first != (view.sort == "newest"):
-            app.table.flip_order()
+        if view.context and host.context != view.context:
+            host.switch_context(view.context)
+        if host.table.newest_first != (view.sort == "newest"):
+            host.table.flip_order()
         hidden = frozenset(COLUMN_KEYS) - set(view.columns) if view.columns else frozenset()
-        app.table.set_columns(show_namespace=app.table.show_namespace, hidden=hidden)
+        host.table.set_columns(show_namespace=host.table.show_namespace, hidden=hidden)
         if view.mode == "history":
-            if not app.enter_history(view.time_range or TimeRange.last("1h")):
-                app.leave_history()
+            if not host.enter_history(view.time_range or TimeRange.last("1h")):
+                host.leave_history()
         else:
-            app.leave_history()
-        app.apply_query(query)  # in history mode this starts the search
-        where = f" · {app.history.time_range.describe()}" if app.mode == "history" else ""
+            host.leave_history()
+        host.apply_query(query)  # in history mode this starts the search
+        where = f" · {host.time_range.describe()}" if host.mode == "history" else ""
         self._info(f"view {one_line(view.name, 60)}: {query.describe()}{where}")
 
     def rename(self, old: str, new: str) -> bool:
@@ -243,7 +271,7 @@ class ViewsActions:
             if new is not None:
                 self.rename(name, new)
 
-        self.app.push_screen(rename_prompt(name, self.name_problem), done)
+        self.host.app.push_screen(rename_prompt(name, self.name_problem), done)
 
     def ask_delete(self, name: str) -> None:
         """Delete after a y/n confirmation (from the palette)."""
@@ -251,18 +279,18 @@ class ViewsActions:
             if yes:
                 self.delete(name)
 
-        self.app.push_screen(Confirm(
+        self.host.app.push_screen(Confirm(
             Text.assemble("Delete view ", quoted(name), "? Its file is removed."),
             hint="y delete · n or Esc keep it",
         ), done)
 
 
 def actions_for(app: object) -> ViewsActions:
-    """The app's own :class:`ViewsActions` (``app.saved_views``), else a new one."""
-    existing = getattr(app, "saved_views", None)
-    if isinstance(existing, ViewsActions):
-        return existing
-    return ViewsActions(cast("KtuiApp", app))
+    """The explorer's :class:`ViewsActions` (``app.explorer.saved_views``)."""
+    actions = getattr(getattr(app, "explorer", None), "saved_views", None)
+    if not isinstance(actions, ViewsActions):
+        raise TypeError("saved views need the explorer screen")
+    return actions
 
 
 # -- the command palette ----------------------------------------------------------------

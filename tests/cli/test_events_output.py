@@ -1,4 +1,4 @@
-"""ktui.output: JSON lines equal to the model's records, inert and aligned tables."""
+"""ktui.cli.output: JSON lines equal to the model's records, inert and aligned tables."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from ktui.model.event import Event, ObjectRef, from_core_v1, to_json_record
-from ktui.output import (
+from ktui.cli.output import (
     TableWriter,
     clip,
     display_width,
@@ -18,6 +17,7 @@ from ktui.output import (
     sorted_events,
     write_json,
 )
+from ktui.model.event import Event, ObjectRef, from_core_v1, to_json_record
 from ktui.sim import SimCluster
 
 

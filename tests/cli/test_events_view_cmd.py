@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from ktui.model.event import from_core_v1, to_json_record
-from ktui.model.views import SavedView, ViewStore
 from ktui.sim import SimCluster, write_kubeconfig
+from ktui.views.store import SavedView, ViewStore
 
 from .test_events_cmd import STATIC, TOKENS
 

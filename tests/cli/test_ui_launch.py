@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ktui.cli import main
-from ktui.model.views import SavedView, ViewStore
+from ktui.views.store import SavedView, ViewStore
 
 KUBECONFIG = """\
 apiVersion: v1

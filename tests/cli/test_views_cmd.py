@@ -13,7 +13,7 @@ import pytest
 
 from ktui.cli import views_cmd
 from ktui.model.timerange import TimeRange
-from ktui.model.views import SavedView, ViewStore
+from ktui.views.store import SavedView, ViewStore
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch, helpers
 
+from ktui.opensearch.source import HistorySource, OpenSearchConfig
 from ktui.sim.exporter_docs import (
     Prepared,
     generate,
@@ -29,7 +30,6 @@ from ktui.sim.exporter_docs import (
     prepare,
     stored_documents,
 )
-from ktui.sources.opensearch import HistorySource, OpenSearchConfig
 
 START = 1794873600.0  # 2026-11-17T00:00:00Z
 DAYS = 3

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from ktui.sources.base import ConfigError
-from ktui.sources.opensearch import HistorySource, format_total
-from ktui.sources.opensearch_config import DEFAULT_INDEX, OpenSearchConfig
+from ktui.feeds.errors import ConfigError
+from ktui.opensearch.config import DEFAULT_INDEX, OpenSearchConfig
+from ktui.opensearch.source import HistorySource, format_total
 
 WORKSHOP_ENV = {
     "OPENSEARCH_HOST": "search-demo.us-west-2.es.amazonaws.com",

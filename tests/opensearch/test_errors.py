@@ -8,11 +8,11 @@ import time
 
 import pytest
 
+from ktui.feeds.errors import Forbidden, SourceError, Unauthorized, Unreachable
 from ktui.model.query import Query, parse_query
 from ktui.model.timerange import TimeRange
-from ktui.sources.base import Forbidden, SourceError, Unauthorized, Unreachable
-from ktui.sources.opensearch import HistorySource, Superseded
-from ktui.sources.opensearch_config import OpenSearchConfig
+from ktui.opensearch.config import OpenSearchConfig
+from ktui.opensearch.source import HistorySource, Superseded
 
 from .conftest import LAYOUT_FIELDS, Backend, Dataset
 from .proxy import FrontProxy

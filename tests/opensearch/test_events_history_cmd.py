@@ -27,8 +27,8 @@ from ktui.cli import main
 from ktui.model.event import format_time
 from ktui.model.query import Query, parse_query
 from ktui.model.timerange import TimeRange
-from ktui.model.views import SavedView, ViewStore
 from ktui.sim.exporter_docs import millis
+from ktui.views.store import SavedView, ViewStore
 
 from .conftest import Backend, Dataset
 from .proxy import FrontProxy

@@ -7,9 +7,9 @@ import re
 import pytest
 from opensearchpy import helpers
 
-from ktui.sources.opensearch import HistorySource
-from ktui.sources.opensearch_mapping import field_map
-from ktui.sources.opensearch_regex import UnsupportedRegex, to_lucene
+from ktui.opensearch.mapping import field_map
+from ktui.opensearch.regex import UnsupportedRegex, to_lucene
+from ktui.opensearch.source import HistorySource
 
 from .conftest import Backend, Dataset
 

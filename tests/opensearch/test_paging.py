@@ -8,8 +8,8 @@ from opensearchpy import NotFoundError
 
 from ktui.model.query import Query, parse_query
 from ktui.model.timerange import TimeRange
-from ktui.sources.opensearch import HistoryPage, HistorySource, Superseded
-from ktui.sources.opensearch_paging import PageToken
+from ktui.opensearch.paging import PageToken
+from ktui.opensearch.source import HistoryPage, HistorySource, Superseded
 
 from .conftest import Backend, Dataset
 from .proxy import FrontProxy

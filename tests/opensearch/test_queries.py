@@ -7,8 +7,8 @@ import pytest
 from ktui.model.event import parse_time
 from ktui.model.query import Query, Term, parse_query
 from ktui.model.timerange import TimeRange
+from ktui.opensearch.source import HistorySource
 from ktui.sim.exporter_docs import SCENARIO_B, Prepared, millis
-from ktui.sources.opensearch import HistorySource
 
 from .conftest import Backend, Dataset
 from .truth import all_events, assert_first_page, assert_same_events, flatten, truth_for

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ktui.sources.base import Forbidden, SourceError, Unauthorized
-from ktui.sources.opensearch_errors import PitMissing, from_status
-from ktui.sources.opensearch_mapping import field_map, to_exporter_shape
-from ktui.sources.opensearch_paging import key_of
-from ktui.sources.opensearch_query import choose_interval, iso_millis, lanes, to_millis
+from ktui.feeds.errors import Forbidden, SourceError, Unauthorized
+from ktui.opensearch.errors import PitMissing, from_status
+from ktui.opensearch.mapping import field_map, to_exporter_shape
+from ktui.opensearch.paging import key_of
+from ktui.opensearch.query import choose_interval, iso_millis, lanes, to_millis
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from typing import Any
 from ktui.model.event import Event
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
+from ktui.opensearch.source import HistoryPage, HistorySource
 from ktui.sim.exporter_docs import Expected, Prepared, expected, millis
-from ktui.sources.opensearch import HistoryPage, HistorySource
 
 
 def truth_for(

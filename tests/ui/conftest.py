@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ktui.kube.catalog import KubeCatalog
 from ktui.settings import Settings
 from ktui.sim import SimCluster, write_kubeconfig
-from ktui.sources.catalog import KubeCatalog
 from ktui.ui.app import KtuiApp
 
 # A fixed "now" for every UI test: ages and the sparkline axis come out the same each run.
@@ -67,7 +67,7 @@ async def wait_for(pilot: object, condition: Callable[[], bool], timeout: float 
 
 def loaded(app: KtuiApp, cluster: SimCluster) -> Callable[[], bool]:
     def check() -> bool:
-        session = app.session
+        session = app.explorer.session
         return (
             session is not None
             and session.context == cluster.name

@@ -66,7 +66,7 @@ async def test_filter_prompt_applies_and_rejects_bad_queries(
         await pilot.press("slash")
         await pilot.press(*"type:Warning ns:test")
         await pilot.press("enter")
-        assert app.query_state.text == "type:Warning ns:test"
+        assert app.explorer.query_state.text == "type:Warning ns:test"
         reasons = {table.event_at(r).reason for r in range(table.row_count)}  # type: ignore[union-attr]
         assert {"FailedMount", "FailedScheduling"} <= reasons
         before = table.row_count
@@ -79,7 +79,7 @@ async def test_filter_prompt_applies_and_rejects_bad_queries(
         error = app.screen.query_one("#prompt-error")
         assert "unknown field 'colour'" in str(error.render())
         await pilot.press("escape")
-        assert app.query_state.text == "type:Warning ns:test" and table.row_count == before
+        assert app.explorer.query_state.text == "type:Warning ns:test" and table.row_count == before
 
 
 async def test_namespace_sidebar_selects_one_several_and_all(
@@ -96,13 +96,13 @@ async def test_namespace_sidebar_selects_one_several_and_all(
         for _ in range(names.index("test") + 1):
             await pilot.press("j")
         await pilot.press("enter")
-        assert app.query_state.namespaces == {"test"}
+        assert app.explorer.query_state.namespaces == {"test"}
         assert {table.event_at(r).namespace for r in range(table.row_count)} == {"test"}  # type: ignore[union-attr]
         await pilot.press("k")
         await pilot.press("space")
-        assert len(app.query_state.namespaces) == 2
+        assert len(app.explorer.query_state.namespaces) == 2
         await pilot.press("0")
-        assert not app.query_state.namespaces
+        assert not app.explorer.query_state.namespaces
         assert table.row_count == len(clusters[0].events())
 
 
@@ -112,19 +112,19 @@ async def test_context_switch_keeps_each_contexts_events(
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, loaded(app, clusters[0]))
-        demo_store = app.session.store  # type: ignore[union-attr]
+        demo_store = app.explorer.session.store  # type: ignore[union-attr]
         await pilot.press("c")
         await pilot.pause()
         await pilot.press("down", "enter")
         await wait_for(pilot, loaded(app, clusters[1]))
         assert app.query_one(EventHeader).state.production
         assert app.query_one(EventHeader).has_class("-production")
-        assert not app.sessions.by_context["demo"].running
+        assert not app.explorer.live.sessions.by_context["demo"].running
         await pilot.press("c")
         await pilot.pause()
         await pilot.press("up", "enter")
         await wait_for(pilot, loaded(app, clusters[0]))
-        assert app.session.store is demo_store  # type: ignore[union-attr]
+        assert app.explorer.session.store is demo_store  # type: ignore[union-attr]
 
 
 async def test_detail_shows_the_whole_object(
@@ -202,8 +202,8 @@ async def test_unreachable_cluster_is_shown_not_raised(
     app = make_app()
     clusters[0].stop()
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_for(pilot, lambda: app.session is not None
-                       and app.session.status.error is not None)
+        await wait_for(pilot, lambda: app.explorer.session is not None
+                       and app.explorer.session.status.error is not None)
         await pilot.pause(0.3)
         text = _lines(app)
         assert "⚠" in text
@@ -211,7 +211,7 @@ async def test_unreachable_cluster_is_shown_not_raised(
         assert "demo" in header
         # The app still answers keys.
         await pilot.press("w")
-        assert app.query_state.types == {"Warning"}
+        assert app.explorer.query_state.types == {"Warning"}
 
 
 async def test_quit(make_app: Callable[..., KtuiApp], clusters: list[SimCluster]) -> None:
@@ -233,10 +233,10 @@ async def test_events_keep_flowing_while_a_prompt_is_open(
             await pilot.press(opener)
             await pilot.pause()
             assert len(app.screen_stack) == 2
-            before = len(app.session.store)  # type: ignore[union-attr]
+            before = len(app.explorer.session.store)  # type: ignore[union-attr]
             clusters[0].emit(namespace="default", reason="Pulled", kind="Pod", name="bg",
                              message=f"arrived under {opener}")
-            await wait_for(pilot, lambda n=before: len(app.session.store) == n + 1)  # type: ignore[union-attr, misc]
+            await wait_for(pilot, lambda n=before: len(app.explorer.session.store) == n + 1)  # type: ignore[union-attr, misc]
             await pilot.pause(0.3)  # at least one pump with the modal on top
             await pilot.press("escape")
             await pilot.pause()
@@ -258,7 +258,7 @@ async def test_command_palette_offers_every_action(
         await pilot.press(*"Warnings")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.query_state.types == {"Warning"})
+        await wait_for(pilot, lambda: app.explorer.query_state.types == {"Warning"})
 
 
 async def test_keys_can_be_remapped_by_binding_id(
@@ -268,9 +268,9 @@ async def test_keys_can_be_remapped_by_binding_id(
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("w")
-        assert not app.query_state.types  # the old key no longer does it
+        assert not app.explorer.query_state.types  # the old key no longer does it
         await pilot.press("W")
-        assert app.query_state.types == {"Warning"}
+        assert app.explorer.query_state.types == {"Warning"}
 
 
 async def test_no_color_renders(
@@ -284,4 +284,4 @@ async def test_no_color_renders(
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("w", "enter", "b")
         await pilot.pause(0.3)
-        assert app.table.row_count > 0
+        assert app.explorer.table.row_count > 0

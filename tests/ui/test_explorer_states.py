@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ktui.kube.catalog import KubeCatalog
 from ktui.settings import Settings
 from ktui.sim import Grant, SimCluster, write_kubeconfig
-from ktui.sources.catalog import KubeCatalog
 from ktui.ui.app import KtuiApp
 from tests.ui.conftest import NOW, fixed_clock, loaded, wait_for
 
@@ -19,7 +19,7 @@ async def test_movement_keys(make_app: Callable[..., KtuiApp], clusters: list[Si
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, loaded(app, clusters[0]))
-        table = app.table
+        table = app.explorer.table
         last = table.row_count - 1
         page = table.size.height - 1  # the column titles take one line
         assert table.cursor == 0
@@ -52,7 +52,7 @@ async def test_a_repeat_updates_its_row_and_an_expired_event_is_marked_not_dropp
     cluster = clusters[0]
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, loaded(app, cluster))
-        table = app.table
+        table = app.explorer.table
         rows = table.row_count
         oldest = table.event_at(rows - 1)
         assert oldest is not None and oldest.count == 1
@@ -96,12 +96,12 @@ async def test_a_rejected_token_says_what_to_do_and_the_app_keeps_running(
 ) -> None:
     app = _app(tmp_path, guarded, "expired-token")
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_for(pilot, lambda: "⚠" in str(app.table.empty_message))
-        message = str(app.table.empty_message)
+        await wait_for(pilot, lambda: "⚠" in str(app.explorer.table.empty_message))
+        message = str(app.explorer.table.empty_message)
         assert "401" in message and "credentials" in message
-        assert app.header.state.state_is_error
+        assert app.explorer.header.state.state_is_error
         await pilot.press("w")  # still answering keys
-        assert app.query_state.types == {"Warning"} and app.is_running
+        assert app.explorer.query_state.types == {"Warning"} and app.is_running
 
 
 async def test_rbac_narrowed_to_the_contexts_namespace_is_said_in_the_header(
@@ -111,11 +111,12 @@ async def test_rbac_narrowed_to_the_contexts_namespace_is_said_in_the_header(
     expected = [e for e in guarded.events() if e["metadata"]["namespace"] == "test"]
     assert expected and len(expected) < len(guarded.events())
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.session is not None
-                       and len(app.session.store) == len(expected), timeout=20)
-        await wait_for(pilot, lambda: "forbidden cluster-wide" in app.header.state.state)
-        assert not app.header.state.state_is_error
-        shown = {app.table.event_at(r).namespace for r in range(app.table.row_count)}  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: app.explorer.session is not None
+                       and len(app.explorer.session.store) == len(expected), timeout=20)
+        await wait_for(pilot, lambda: "forbidden cluster-wide" in app.explorer.header.state.state)
+        assert not app.explorer.header.state.state_is_error
+        table = app.explorer.table
+        shown = {table.event_at(r).namespace for r in range(table.row_count)}  # type: ignore[union-attr]
         assert shown == {"test"}
 
 
@@ -124,21 +125,23 @@ async def test_rbac_with_no_namespace_to_fall_back_to_says_how_and_ns_watches_on
 ) -> None:
     app = _app(tmp_path, guarded, "ns-token")
     async with app.run_test(size=(120, 30)) as pilot:
-        await wait_for(pilot, lambda: "⚠" in str(app.table.empty_message), timeout=20)
-        assert "-n NAMESPACE" in str(app.table.empty_message)
-        assert ":ns NAME" in str(app.table.empty_message)
-        assert app.header.state.state_is_error and app.is_running
+        await wait_for(pilot, lambda: "⚠" in str(app.explorer.table.empty_message), timeout=20)
+        assert "-n NAMESPACE" in str(app.explorer.table.empty_message)
+        assert ":ns NAME" in str(app.explorer.table.empty_message)
+        assert app.explorer.header.state.state_is_error and app.is_running
 
         # :ns names a namespace the token may read: ktui watches it there.
         await pilot.press("colon", *"ns test", "enter")
         expected = [e for e in guarded.events() if e["metadata"]["namespace"] == "test"]
         assert expected
-        await wait_for(pilot, lambda: app.session is not None
-                       and len(app.session.store) == len(expected)
-                       and app.session.status.state.value == "watching"
-                       and app.table.row_count == len(expected), timeout=20)
-        assert not app.header.state.state_is_error
-        assert {app.table.event_at(r).namespace for r in range(app.table.row_count)} == {"test"}  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: app.explorer.session is not None
+                       and len(app.explorer.session.store) == len(expected)
+                       and app.explorer.session.status.state.value == "watching"
+                       and app.explorer.table.row_count == len(expected), timeout=20)
+        assert not app.explorer.header.state.state_is_error
+        table = app.explorer.table
+        assert {table.event_at(r).namespace  # type: ignore[union-attr]
+                for r in range(table.row_count)} == {"test"}
 
 
 async def test_rows_added_while_watching_are_all_reachable(
@@ -150,7 +153,7 @@ async def test_rows_added_while_watching_are_all_reachable(
     cluster = clusters[0]
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, loaded(app, cluster))
-        table = app.table
+        table = app.explorer.table
         for batch in range(3):
             for n in range(150):
                 cluster.emit(namespace="test", reason="Pulled", message=f"batch {batch} #{n}",

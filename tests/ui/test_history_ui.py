@@ -14,16 +14,16 @@ import pytest
 from opensearchpy import OpenSearch
 from textual.pilot import Pilot
 
+from ktui.explorer.history import HistorySession
+from ktui.kube.catalog import KubeCatalog
 from ktui.model.event import from_exporter
 from ktui.model.timerange import TimeRange
-from ktui.model.views import SavedView, ViewStore
+from ktui.opensearch.source import HistorySource, OpenSearchConfig
 from ktui.sim import SimCluster
 from ktui.sim.exporter_docs import generate, index_documents, stored_documents
-from ktui.sources.catalog import KubeCatalog
-from ktui.sources.opensearch import HistorySource, OpenSearchConfig
 from ktui.ui.app import KtuiApp
-from ktui.ui.history import HistorySession
 from ktui.ui.widgets.event_table import EventTable
+from ktui.views.store import SavedView, ViewStore
 from tests.ui.conftest import NOW, fixed_clock, loaded, wait_for
 
 DAYS = 2
@@ -100,8 +100,9 @@ def make_history_app(
 
 
 def history_loaded(app: KtuiApp) -> Callable[[], bool]:
-    return lambda: (app.mode == "history" and app.history.loading_since is None
-                    and app.history.status.state.value in ("watching", "error"))
+    return lambda: (app.explorer.mode == "history"
+                    and app.explorer.history.session.loading_since is None
+                    and app.explorer.history.session.status.state.value in ("watching", "error"))
 
 
 async def test_h_toggles_history_with_the_same_filter(
@@ -112,19 +113,19 @@ async def test_h_toggles_history_with_the_same_filter(
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("w", "h")
         await wait_for(pilot, history_loaded(app), timeout=30)
-        assert app.header.state.mode == "HISTORY"
+        assert app.explorer.header.state.mode == "HISTORY"
         expected = truth(history, WINDOW, warnings_only=True)
-        assert app.history.total == len(expected)
+        assert app.explorer.history.session.total == len(expected)
         table = app.query_one(EventTable)
         shown = {table.event_at(r).uid for r in range(table.row_count)}  # type: ignore[union-attr]
         assert shown <= expected and len(shown) == min(len(expected), 500)
         times = [table.event_at(r).time for r in range(table.row_count)]  # type: ignore[union-attr]
         assert times == sorted(times, reverse=True)
-        assert app.sparkline.histogram is not None
-        assert sum(app.sparkline.histogram.warning) == len(expected)
+        assert app.explorer.sparkline.histogram is not None
+        assert sum(app.explorer.sparkline.histogram.warning) == len(expected)
         await pilot.press("h")
-        assert app.mode == "live" and app.header.state.mode == "LIVE"
-        assert app.query_state.types == {"Warning"}
+        assert app.explorer.mode == "live" and app.explorer.header.state.mode == "LIVE"
+        assert app.explorer.query_state.types == {"Warning"}
 
 
 async def test_scrolling_loads_every_page(
@@ -132,7 +133,7 @@ async def test_scrolling_loads_every_page(
 ) -> None:
     app = make_history_app()
     whole = TimeRange.between(START, NOW)
-    app.history.time_range = whole
+    app.explorer.history.session.time_range = whole
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("h")
@@ -142,10 +143,11 @@ async def test_scrolling_loads_every_page(
         for _ in range(10):
             await pilot.press("G")
             await pilot.pause(0.3)
-            if app.history.cursor is None and not app.history.page_loading:
+            history = app.explorer.history.session
+            if history.cursor is None and not history.page_loading:
                 break
-            await wait_for(pilot, lambda: not app.history.page_loading, timeout=30)
-        assert {e.uid for e in app.history.store.all_events} == expected
+            await wait_for(pilot, lambda: not app.explorer.history.session.page_loading, timeout=30)
+        assert {e.uid for e in app.explorer.history.session.store.all_events} == expected
 
 
 async def test_time_range_keys(
@@ -156,13 +158,13 @@ async def test_time_range_keys(
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("h")
         await wait_for(pilot, history_loaded(app), timeout=30)
-        start, end = app.history.time_range.bounds()
+        start, end = app.explorer.history.session.time_range.bounds()
         await pilot.press("left_square_bracket")
         await wait_for(pilot, history_loaded(app), timeout=30)
-        assert app.history.time_range.bounds() == (start - 3 * 3600, end - 3 * 3600)
+        assert app.explorer.history.time_range.bounds() == (start - 3 * 3600, end - 3 * 3600)
         await pilot.press("minus")  # zoom out: 6h -> 24h, same end
         await wait_for(pilot, history_loaded(app), timeout=30)
-        new_start, new_end = app.history.time_range.bounds()
+        new_start, new_end = app.explorer.history.session.time_range.bounds()
         assert new_end == end - 3 * 3600 and new_end - new_start == 24 * 3600
         await pilot.press("T")
         await pilot.pause()
@@ -174,8 +176,8 @@ async def test_time_range_keys(
             await pilot.press("backspace")
         await pilot.press(*"15m", "enter")
         await wait_for(pilot, history_loaded(app), timeout=30)
-        assert app.history.time_range.relative == 15 * 60
-        assert "last 15m" in app.header.state.scope
+        assert app.explorer.history.session.time_range.relative == 15 * 60
+        assert "last 15m" in app.explorer.header.state.scope
 
 
 async def test_object_history_from_a_live_event(
@@ -184,15 +186,15 @@ async def test_object_history_from_a_live_event(
     app = make_history_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, loaded(app, clusters[0]))
-        selected = app.table.selected
+        selected = app.explorer.table.selected
         assert selected is not None
         await pilot.press("H")
         await wait_for(pilot, history_loaded(app), timeout=30)
-        assert app.mode == "history"
-        assert f"name:{selected.object.name}" in app.query_state.text
-        assert app.history.time_range.relative == 7 * 86400
-        for row in range(app.table.row_count):
-            assert app.table.event_at(row).object.name == selected.object.name  # type: ignore[union-attr]
+        assert app.explorer.mode == "history"
+        assert f"name:{selected.object.name}" in app.explorer.query_state.text
+        assert app.explorer.history.session.time_range.relative == 7 * 86400
+        for row in range(app.explorer.table.row_count):
+            assert app.explorer.table.event_at(row).object.name == selected.object.name  # type: ignore[union-attr]
 
 
 async def test_opensearch_down_is_shown_and_live_still_works(
@@ -205,11 +207,12 @@ async def test_opensearch_down_is_shown_and_live_still_works(
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("h")
         await wait_for(pilot, history_loaded(app), timeout=30)
-        assert app.history.status.state.value == "error"
-        assert "⚠" in str(app.table.empty_message)
-        assert app.header.state.state_is_error
+        assert app.explorer.history.session.status.state.value == "error"
+        assert "⚠" in str(app.explorer.table.empty_message)
+        assert app.explorer.header.state.state_is_error
         await pilot.press("h")
-        assert app.mode == "live" and app.table.row_count == len(clusters[0].events())
+        assert app.explorer.mode == "live"
+        assert app.explorer.table.row_count == len(clusters[0].events())
 
 
 async def test_history_unconfigured_says_how(
@@ -221,7 +224,7 @@ async def test_history_unconfigured_says_how(
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("h")
         await pilot.pause()
-        assert app.mode == "live"
+        assert app.explorer.mode == "live"
         assert any("OPENSEARCH_HOST" in str(n.message) for n in app._notifications)
 
 
@@ -248,21 +251,22 @@ async def test_a_view_saved_in_history_reopens_in_history_with_its_range(
 
         # Elsewhere: live, all types. Loading the view goes back to its history window.
         await pilot.press("h", "a")
-        assert app.mode == "live"
+        assert app.explorer.mode == "live"
         await pilot.press("1")
         await wait_for(pilot, history_loaded(app), timeout=30)
-        assert app.mode == "history" and app.header.state.mode == "HISTORY"
-        assert app.history.time_range.bounds() == WINDOW.bounds()
-        assert app.query_state.types == {"Warning"}
-        assert app.history.total == len(truth(history, WINDOW, warnings_only=True))
+        assert app.explorer.mode == "history" and app.explorer.header.state.mode == "HISTORY"
+        assert app.explorer.history.session.time_range.bounds() == WINDOW.bounds()
+        assert app.explorer.query_state.types == {"Warning"}
+        assert app.explorer.history.session.total == len(truth(history, WINDOW, warnings_only=True))
 
         # A live view from history mode returns to the live table.
         store.save(SavedView("live backoffs", query="reason~BackOff"))
         await pilot.press("1")  # sorted: "live backoffs" comes first now
         await pilot.pause()
-        assert app.mode == "live" and app.header.state.mode == "LIVE"
-        assert app.query_state.text == "reason~BackOff"
-        reasons = {app.table.event_at(r).reason for r in range(app.table.row_count)}  # type: ignore[union-attr]
+        assert app.explorer.mode == "live" and app.explorer.header.state.mode == "LIVE"
+        assert app.explorer.query_state.text == "reason~BackOff"
+        table = app.explorer.table
+        reasons = {table.event_at(r).reason for r in range(table.row_count)}  # type: ignore[union-attr]
         assert reasons == {"BackOff"}
 
 
@@ -279,9 +283,10 @@ async def test_a_history_view_without_history_loads_its_filter_live_and_says_why
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("1")
         await pilot.pause()
-        assert app.mode == "live" and app.query_state.types == {"Warning"}
+        assert app.explorer.mode == "live" and app.explorer.query_state.types == {"Warning"}
         assert any("OPENSEARCH_HOST" in str(n.message) for n in app._notifications)
-        assert app.table.row_count == sum(e.get("type") == "Warning" for e in clusters[0].events())
+        warnings = sum(e.get("type") == "Warning" for e in clusters[0].events())
+        assert app.explorer.table.row_count == warnings
 
 
 async def test_start_in_a_history_view(
@@ -294,9 +299,9 @@ async def test_start_in_a_history_view(
     app = KtuiApp(KubeCatalog(kubeconfig), clock=fixed_clock, history=session, view=view)
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, history_loaded(app), timeout=30)
-        assert app.query_state.types == {"Warning"}
-        assert app.history.time_range.bounds() == WINDOW.bounds()
-        assert app.history.total == len(truth(history, WINDOW, warnings_only=True))
+        assert app.explorer.query_state.types == {"Warning"}
+        assert app.explorer.history.session.time_range.bounds() == WINDOW.bounds()
+        assert app.explorer.history.session.total == len(truth(history, WINDOW, warnings_only=True))
 
 
 SIZES = [(80, 24), (160, 48)]

@@ -15,9 +15,9 @@ import pytest
 from textual.geometry import Region
 from textual.widgets import Static
 
+from ktui.kube.catalog import KubeCatalog
 from ktui.settings import Settings
 from ktui.sim import SimCluster, write_kubeconfig
-from ktui.sources.catalog import KubeCatalog
 from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable

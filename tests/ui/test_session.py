@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ktui.explorer.live import LiveSession, Sessions
+from ktui.kube.catalog import KubeCatalog
 from ktui.model.query import Query
 from ktui.sim import SimCluster, write_kubeconfig
-from ktui.sources.catalog import KubeCatalog
-from ktui.ui.session import LiveSession, Sessions
 
 
 def _pump_until(session: LiveSession, condition: Callable[[], bool], timeout: float = 15) -> None:

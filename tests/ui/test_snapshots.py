@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from ktui.kube.catalog import KubeCatalog
 from ktui.settings import Settings
 from ktui.sim import SimCluster, write_kubeconfig
-from ktui.sources.catalog import KubeCatalog
 from ktui.ui.app import KtuiApp
 from tests.ui.conftest import fixed_clock, loaded, wait_for
 
@@ -69,7 +69,7 @@ def test_error_state(snap_compare: Compare, broken_kubeconfig: str, size: tuple[
     app = KtuiApp(KubeCatalog(broken_kubeconfig), settings=Settings(), clock=fixed_clock)
 
     async def run_before(pilot: Pilot) -> None:
-        await wait_for(pilot, lambda: "⚠" in str(app.table.empty_message))
+        await wait_for(pilot, lambda: "⚠" in str(app.explorer.table.empty_message))
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

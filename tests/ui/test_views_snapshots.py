@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from ktui.model.timerange import TimeRange
-from ktui.model.views import SavedView, ViewStore
 from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
 from ktui.ui.screens.views import NamePrompt, ViewsScreen
+from ktui.views.store import SavedView, ViewStore
 from tests.ui.conftest import loaded, wait_for
 from tests.ui.test_views_ui import make_views_app
 
@@ -41,7 +41,7 @@ def test_save_prompt(snap_compare: Any, app: KtuiApp, clusters: list[SimCluster]
     async def run_before(pilot: Any) -> None:
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("w")
-        app.apply_query(app.query_state.with_namespaces({"payments"}).with_text("-reason:Pulled"))
+        app.explorer.apply_query(app.explorer.query_state.with_namespaces({"payments"}).with_text("-reason:Pulled"))
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, NamePrompt))
         await pilot.press(*"payments warnings")

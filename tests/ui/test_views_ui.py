@@ -17,13 +17,14 @@ from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from ktui.model.views import SavedView, ViewStore
+from ktui.kube.catalog import KubeCatalog
 from ktui.settings import Settings
 from ktui.sim import SimCluster
-from ktui.sources.catalog import KubeCatalog
 from ktui.ui.app import KtuiApp
+from ktui.ui.screens.explorer import ExplorerScreen
 from ktui.ui.screens.views import Confirm, NamePrompt, ViewsScreen
 from ktui.ui.views_actions import ViewCommands
+from ktui.views.store import SavedView, ViewStore
 from tests.ui.conftest import fixed_clock, loaded, wait_for
 
 SIZE = (160, 48)
@@ -127,7 +128,7 @@ def _list_lines(screen: ViewsScreen) -> str:
 
 
 def test_app_py_wires_saved_views() -> None:
-    assert WANTED.items() <= _bound(KtuiApp).items()
+    assert WANTED.items() <= _bound(ExplorerScreen).items()
     providers = {source if isinstance(source, type) else source()
                  for source in KtuiApp.COMMANDS}
     assert ViewCommands in providers
@@ -144,11 +145,11 @@ async def test_ctrl_s_saves_the_current_state_and_it_round_trips(
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("w")
         await _set_filter(pilot, "reason~Fail -kind:Node")
-        app.apply_query(app.query_state.with_namespaces({"payments", "test"}))
+        app.explorer.apply_query(app.explorer.query_state.with_namespaces({"payments", "test"}))
         await pilot.press("s")  # oldest first
-        app.table.set_columns(show_namespace=True, hidden=frozenset({"count", "type"}))
-        state = app.query_state
-        shown = app.table.row_count
+        app.explorer.table.set_columns(show_namespace=True, hidden=frozenset({"count", "type"}))
+        state = app.explorer.query_state
+        shown = app.explorer.table.row_count
 
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, NamePrompt)
@@ -169,14 +170,14 @@ async def test_ctrl_s_saves_the_current_state_and_it_round_trips(
         # Back to everything, then load it with 1: the same state, the same rows.
         await pilot.press("a", "0", "s")
         await _set_filter(pilot, "")
-        app.table.set_columns(show_namespace=True, hidden=frozenset())
-        assert app.table.row_count == len(clusters[0].events())
+        app.explorer.table.set_columns(show_namespace=True, hidden=frozenset())
+        assert app.explorer.table.row_count == len(clusters[0].events())
         await pilot.press("1")
         await pilot.pause()
-        assert app.query_state == state
-        assert app.table.newest_first is False
-        assert app.table.hidden_columns == {"count", "type"}
-        assert app.table.row_count == shown > 0
+        assert app.explorer.query_state == state
+        assert app.explorer.table.newest_first is False
+        assert app.explorer.table.hidden_columns == {"count", "type"}
+        assert app.explorer.table.row_count == shown > 0
         assert not notes.errors()
 
 
@@ -261,9 +262,11 @@ async def test_list_loads_renames_and_deletes_with_confirmation(
         await pilot.press("down", "enter")
         await pilot.pause()
         assert not isinstance(app.screen, ViewsScreen)
-        assert app.query_state.text == "reason~Killing"
-        assert app.query_state.namespaces == {"payments"}
-        assert {app.table.event_at(r).reason for r in range(app.table.row_count)} == {"Killing"}  # type: ignore[union-attr]
+        assert app.explorer.query_state.text == "reason~Killing"
+        assert app.explorer.query_state.namespaces == {"payments"}
+        table = app.explorer.table
+        assert {table.event_at(r).reason  # type: ignore[union-attr]
+                for r in range(table.row_count)} == {"Killing"}
 
         # Rename alpha: a taken name is refused in the prompt, then a free one works.
         await pilot.press("v")
@@ -327,10 +330,10 @@ async def test_digits_load_the_first_nine_in_sorted_order(
                           ("1", "reason~Created")]:
             await pilot.press(key)
             await pilot.pause()
-            assert app.query_state.text == text
+            assert app.explorer.query_state.text == text
         await pilot.press("4")
         await pilot.pause()
-        assert app.query_state.text == "reason~Created"
+        assert app.explorer.query_state.text == "reason~Created"
         assert notes.seen[-1][:2] == ("no view 4: there are 3 saved views (v lists them)",
                                       "warning")
 
@@ -353,7 +356,7 @@ async def test_a_view_for_another_context_switches_to_it(
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("1")
         await wait_for(pilot, loaded(app, clusters[1]))
-        assert app.query_state.types == {"Warning"}
+        assert app.explorer.query_state.types == {"Warning"}
 
 
 # -- problems ---------------------------------------------------------------------------
@@ -392,7 +395,7 @@ async def test_problem_files_are_listed_and_never_touched(
         assert screen.query_one("#views-problems").styles.color == error_colour
         await pilot.press("enter")
         await pilot.pause()
-        assert app.query_state.text == "reason~Unhealthy"
+        assert app.explorer.query_state.text == "reason~Unhealthy"
 
         # Saving over a broken view by name is refused with an error, not a crash.
         await pilot.press("ctrl+s")
@@ -490,7 +493,7 @@ async def test_loading_a_hostile_name_does_not_crash(
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("1")
         await pilot.pause(0.3)
-        assert app.query_state.text == "reason~Killing"
+        assert app.explorer.query_state.text == "reason~Killing"
         assert notes.seen[-1] == ("view [/] close: reason~Killing", "information", False)
         assert app.is_running
 
@@ -550,7 +553,7 @@ async def test_palette_has_every_view_command(
         await pilot.pause()
 
         await _run_command(pilot, "load view: [red]", "Load view: [red]beta[/]")
-        await wait_for(pilot, lambda: app.query_state.text == "reason~Killing")
+        await wait_for(pilot, lambda: app.explorer.query_state.text == "reason~Killing")
 
         await _run_command(pilot, "delete view: alpha", "Delete view: alpha")
         await wait_for(pilot, lambda: isinstance(app.screen, Confirm))

@@ -16,7 +16,7 @@ def imported_after(statement: str) -> set[str]:
 
 def test_the_model_imports_no_ui_and_no_clients() -> None:
     modules = imported_after(
-        "import ktui.model.event, ktui.model.query, ktui.model.store, ktui.model.views, "
+        "import ktui.model.event, ktui.model.query, ktui.model.store, ktui.views.store, "
         "ktui.model.timerange, ktui.model.safe_text"
     )
     assert not modules & {"textual", "rich", "kubernetes", "opensearchpy", "urllib3"}
@@ -25,7 +25,7 @@ def test_the_model_imports_no_ui_and_no_clients() -> None:
 def test_the_ui_starts_without_the_clients() -> None:
     """The Kubernetes and OpenSearch clients cost ~0.5 s to import: the app and its launch
     path must not load them before the first paint (sources import them in a thread)."""
-    modules = imported_after("import ktui.cli, ktui.ui.launch, ktui.ui.app, ktui.sources.catalog")
+    modules = imported_after("import ktui.cli, ktui.cli.ui_cmd, ktui.ui.app, ktui.kube.catalog")
     assert "textual" in modules
     assert not modules & {"kubernetes", "opensearchpy"}
 
@@ -33,9 +33,9 @@ def test_the_ui_starts_without_the_clients() -> None:
 def test_the_first_paint_waits_for_no_view_writer_and_no_highlighter() -> None:
     """tomlkit (writing views), pygments (the JSON detail) and the saved-view modules
     load when first used."""
-    modules = imported_after("import ktui.cli, ktui.ui.launch, ktui.ui.app")
+    modules = imported_after("import ktui.cli, ktui.cli.ui_cmd, ktui.ui.app")
     assert not modules & {"tomlkit", "pygments"}
-    code = ("import sys, json\nimport ktui.cli, ktui.ui.launch, ktui.ui.app\n"
+    code = ("import sys, json\nimport ktui.cli, ktui.cli.ui_cmd, ktui.ui.app\n"
             "print(json.dumps(sorted(m for m in sys.modules if 'views' in m)))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True).stdout
@@ -45,7 +45,7 @@ def test_the_first_paint_waits_for_no_view_writer_and_no_highlighter() -> None:
 def test_the_demo_is_prepared_without_the_simulator() -> None:
     """``ktui --demo`` starts its clusters after the first paint: preparing it loads none
     of ktui.sim (about 0.1 s of imports and start-up)."""
-    code = ("import sys, json\nimport ktui.demo\ndemo = ktui.demo.prepare_demo()\n"
+    code = ("import sys, json\nimport ktui.cli.demo\ndemo = ktui.cli.demo.prepare_demo()\n"
             "print(json.dumps(sorted(m for m in sys.modules if m.startswith('ktui.sim'))))\n"
             "demo.stop()")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,

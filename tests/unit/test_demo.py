@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from ktui.demo import DEMO_CONTEXTS, prepare_demo
+from ktui.cli.demo import DEMO_CONTEXTS, prepare_demo
 from ktui.sim.scenarios import demo_clusters
 
 

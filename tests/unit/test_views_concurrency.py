@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ktui.model.views import SavedView, ViewExists, ViewStore
+from ktui.views.store import SavedView, ViewExists, ViewStore
 
 WORKERS = 6
 # Names that all map to the same file stem, so the processes race for the same files.

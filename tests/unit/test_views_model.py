@@ -9,8 +9,8 @@ import pytest
 
 from ktui.model.query import QueryError, parse_query
 from ktui.model.timerange import TimeRange
-from ktui.model.views import SavedView, ViewError, show_name
-from ktui.model.views_files import candidate_names, file_stem
+from ktui.views.files import candidate_names, file_stem
+from ktui.views.store import SavedView, ViewError, show_name
 
 
 def test_defaults() -> None:

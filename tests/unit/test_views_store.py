@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from ktui.model.timerange import TimeRange
-from ktui.model.views import (
+from ktui.views.files import file_stem
+from ktui.views.store import (
     SavedView,
     ViewError,
     ViewExists,
@@ -18,7 +19,6 @@ from ktui.model.views import (
     ViewProblem,
     ViewStore,
 )
-from ktui.model.views_files import file_stem
 
 FULL = SavedView(
     name="payments warnings",
@@ -383,7 +383,7 @@ def test_a_failing_rename_leaves_the_old_file_and_no_temp_files(
     def fail(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("ktui.model.views_files.os.replace", fail)
+    monkeypatch.setattr("ktui.views.files.os.replace", fail)
     with pytest.raises(ViewError, match="No space left on device"):
         store.save(SavedView("a", query="evicted"), overwrite=True)
     with pytest.raises(ViewError):
@@ -406,7 +406,7 @@ def test_a_crash_while_writing_leaves_the_old_file(
         real_write(fd, bytes(data[:10]))
         raise KeyboardInterrupt  # not an OSError: cleanup must still happen
 
-    monkeypatch.setattr("ktui.model.views_files.os.write", half_then_die)
+    monkeypatch.setattr("ktui.views.files.os.write", half_then_die)
     with pytest.raises(KeyboardInterrupt):
         store.save(SavedView("a", query="evicted"), overwrite=True)
     monkeypatch.undo()
@@ -434,7 +434,7 @@ def test_float_noise_in_an_absolute_range_round_trips(store: ViewStore) -> None:
 def test_a_document_that_does_not_read_back_falls_back_to_a_fresh_one(
     store: ViewStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ktui.model import views_toml
+    from ktui.views import toml as views_toml
 
     path = write(store, "a.toml", 'name = "a"  # mine\n')
     real_apply = views_toml._apply

@@ -24,9 +24,9 @@ from textual.widgets.option_list import Option
 
 from ktui.model.query import QueryError
 from ktui.model.safe_text import one_line
-from ktui.model.views import SavedView, ViewProblem
 from ktui.ui.screens.pickers import modal_css
 from ktui.ui.widgets.event_table import COLUMN_KEYS
+from ktui.views.store import SavedView, ViewProblem
 
 MAX_PROBLEMS = 5  # lines; more are summarised (``ktui views list`` shows them all)
 

@@ -1,0 +1,81 @@
+"""The explorer's mode as a typed object: a feed controller.
+
+The explorer screen shows one feed at a time: the live cluster or history (later: the two
+merged, several contexts at once). Each is a controller with the same small interface, so
+the screen paints whatever feed is active the same way and never asks which one it is.
+No textual here: a controller holds state and runs its threads; the screen renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from ktui.model.query import Query
+from ktui.model.store import EventStore, Histogram, NamespaceCount
+
+
+class Mode(StrEnum):
+    LIVE = "live"
+    HISTORY = "history"
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What the header says of a feed (the screen adds what the table knows)."""
+
+    context: str
+    state: str
+    state_is_error: bool = False
+    scope: str = ""  # e.g. the history's time range
+    shown: int = 0
+    total: int = 0
+    total_text: str = ""  # when the total is not a plain count ("≥ 10,000")
+    warnings: int = 0
+    coalesced: int = 0
+    warning: str = ""  # a standing caveat, e.g. "TLS verification is off"
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """The namespace sidebar's numbers."""
+
+    namespaces: dict[str, NamespaceCount]
+    total: int
+    warnings: int
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyState:
+    """What the table says when it shows no row."""
+
+    text: str
+    is_error: bool = False
+
+
+class Feed(Protocol):
+    """A mode of the explorer. ``pump`` runs on the UI thread a few times a second."""
+
+    mode: Mode
+
+    @property
+    def store(self) -> EventStore | None:
+        """The events the table shows (None before there are any)."""
+        ...
+
+    def set_query(self, query: Query) -> None:
+        """The filter changed: apply it (a history feed searches again)."""
+        ...
+
+    def pump(self) -> bool:
+        """Take what arrived since the last call; True when the shown events changed."""
+        ...
+
+    def summary(self) -> Summary | None: ...
+
+    def counts(self) -> Counts | None: ...
+
+    def histogram(self, buckets: int, now: float) -> Histogram | None: ...
+
+    def empty_state(self, query: Query) -> EmptyState: ...

@@ -1,0 +1,332 @@
+"""The explorer's state and painting: table, namespace sidebar, sparkline, detail pane.
+
+The screen owns its widgets and the pump. What it shows comes from one feed controller at
+a time (:mod:`ktui.explorer`: live or history); the pump asks the active feed what
+changed and repaints only that, so a storm of events costs a bounded amount of UI time.
+Saved views (:mod:`ktui.ui.views_actions`) see the screen through a narrow protocol.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from ktui.explorer.feed import Feed, Mode
+from ktui.explorer.history import HistorySession
+from ktui.explorer.history_feed import HistoryFeed
+from ktui.explorer.live import LiveSession, SourceCatalog
+from ktui.explorer.live_feed import LiveFeed, hint
+from ktui.feeds.errors import SourceError
+from ktui.model.query import Query
+from ktui.model.safe_text import one_line
+from ktui.model.timerange import TimeRange
+from ktui.ui.widgets.detail import DetailPane
+from ktui.ui.widgets.event_table import EventTable
+from ktui.ui.widgets.header import EventHeader, HeaderState
+from ktui.ui.widgets.sidebar import NamespaceSidebar
+from ktui.ui.widgets.sparkline import EventSparkline
+
+if TYPE_CHECKING:
+    from ktui.settings import Settings
+    from ktui.ui.views_actions import ViewsActions
+    from ktui.views.model import SavedView
+
+PUMP_INTERVAL = 0.25  # s: at most four repaints a second however fast events come
+FIRST_ROWS_INTERVAL = 0.05  # s: while the active context has no event yet
+
+
+class ExplorerBase(Screen[None]):
+    """The explorer's layout, feeds, pump and painting; its keys are
+    :class:`~ktui.ui.screens.explorer.ExplorerScreen`'s."""
+
+    def __init__(
+        self,
+        catalog: SourceCatalog,
+        settings: Settings,
+        *,
+        context: str | None = None,
+        namespaces: list[str] | None = None,
+        query: Query | None = None,
+        clock: Callable[[], float] = time.time,
+        note: str = "",
+        history: HistorySession | None = None,
+        start_in_history: bool = False,
+        view: SavedView | None = None,
+    ) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.settings = settings
+        self.clock = clock  # wall time: ages and the sparkline's axis
+        self.live = LiveFeed(catalog, max_events=settings.max_events, note=note)
+        self.history = HistoryFeed(history)
+        self.feed: Feed = self.live
+        self.query_state = query or Query()
+        self.requested_context = context
+        self.watch_namespaces = namespaces
+        self.start_in_history = start_in_history
+        self.start_view = view
+        # Runs once after the first paint, before any source starts (the demo starts its
+        # simulated clusters here, so they never delay the first frame).
+        self.prepare: Callable[[], None] | None = None
+        self._saved_views: ViewsActions | None = None
+        self._production = re.compile(settings.production_pattern, re.IGNORECASE)
+        self._last_histogram_at = 0.0
+
+    @property
+    def mode(self) -> Mode:
+        return self.feed.mode
+
+    @property
+    def session(self) -> LiveSession | None:
+        return self.live.session
+
+    @property
+    def context(self) -> str | None:
+        return self.live.context
+
+    @property
+    def time_range(self) -> TimeRange:
+        return self.history.time_range
+
+    @property
+    def saved_views(self) -> ViewsActions:
+        """Save, list and load views (ktui.ui.views_actions), imported when first used."""
+        if self._saved_views is None:
+            from ktui.ui.views_actions import ViewsActions
+
+            self._saved_views = ViewsActions(self)
+        return self._saved_views
+
+    def is_production(self, context: str) -> bool:
+        return bool(self._production.search(context))
+
+    # -- layout and start ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        self.header = EventHeader(id="header")
+        self.sidebar = NamespaceSidebar(id="sidebar")
+        self.sparkline = EventSparkline(id="sparkline")
+        self.table = EventTable(clock=self.clock, id="table")
+        self.detail = DetailPane(id="detail")
+        yield self.header
+        with Horizontal(id="main"):
+            yield self.sidebar
+            with Vertical(id="center"):
+                yield self.sparkline
+                with Horizontal(id="panes"):
+                    yield self.table
+                    yield self.detail
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.detail.add_class("-hidden")
+        self.table.focus()
+        # Sources import their clients: start them after the first paint.
+        self.call_after_refresh(self.start)
+        self.set_interval(PUMP_INTERVAL, self.pump)
+        # Until the first events arrive, look every 50 ms: the first rows of a list show
+        # as soon as its first page is in, not at the next quarter-second tick.
+        self.set_interval(FIRST_ROWS_INTERVAL, self._pump_while_empty)
+        self.set_interval(1.0, self._tick)
+
+    def start(self) -> None:
+        prepare, self.prepare = self.prepare, None
+        if prepare is not None:
+            try:
+                prepare()
+            except Exception as error:  # an OS error binding a port, say: shown, not raised
+                self.show_error(SourceError(f"the demo could not start: {error}"))
+                return
+        try:
+            contexts, current = self.catalog.contexts()
+        except SourceError as error:
+            self.show_error(error)
+            return
+        view_context = self.start_view.context if self.start_view else None
+        context = (self.requested_context or view_context or current
+                   or (contexts[0] if contexts else None))
+        if context is None:
+            self.show_error(SourceError("the kubeconfig has no contexts",
+                                        hint="use --demo or --kubeconfig PATH"))
+            return
+        self.switch_context(context)
+        if self.start_view is not None:
+            self.saved_views.apply(self.start_view)
+        elif self.start_in_history and self.enter_history():
+            self.history_search()
+
+    def switch_context(self, context: str) -> None:
+        self.live.activate(context, self.query_state, self.watch_namespaces)
+        self.history.context = context
+        if self.feed is self.live:
+            self.table.set_store(self.live.store)
+        self.pump()
+
+    def show_feed(self, feed: Feed) -> None:
+        """Make ``feed`` the one shown, with the current filter."""
+        self.feed = feed
+        self.live.refresh()
+        self.table.set_store(feed.store)
+        self.pump()
+
+    # -- the pump -----------------------------------------------------------------------
+
+    def pump(self) -> None:
+        live_changed = self.live.pump()  # live keeps watching while history is shown
+        feed = self.feed
+        changed = live_changed if feed is self.live else feed.pump()
+        if feed is self.history:
+            self.history.load_more_near(self.table.cursor)
+        if feed.store is not self.table.store:  # a new search replaced the store
+            self.table.set_store(feed.store)
+        elif changed:
+            self.table.data_changed()
+        if changed or feed is self.history:
+            counts = feed.counts()
+            if counts is not None:
+                self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings)
+            self.refresh_sparkline(force=feed is self.history)
+        self.refresh_header()
+
+    def _pump_while_empty(self) -> None:
+        store = self.live.store
+        if self.feed is self.live and store is not None and not len(store):
+            self.pump()
+
+    def _tick(self) -> None:
+        if not self.table.absolute_time:
+            self.table.refresh()
+        if self.feed is self.history:
+            self.pump()
+        else:
+            self.refresh_header()
+
+    def refresh_sparkline(self, force: bool = False) -> None:
+        now = self.clock()
+        if not force and now - self._last_histogram_at < 0.5:
+            return
+        self._last_histogram_at = now
+        histogram = self.feed.histogram(self.sparkline.buckets, now)
+        selected = self.table.selected
+        marked = histogram.bucket_of(selected.time) if histogram and selected else None
+        self.sparkline.show(histogram, marked)
+
+    def refresh_header(self) -> None:
+        summary = self.feed.summary()
+        if summary is None:
+            return
+        self.header.show(HeaderState(
+            context=summary.context,
+            production=self.is_production(summary.context) if summary.context else False,
+            mode=self.feed.mode.upper(),
+            scope=summary.scope,
+            state=summary.state,
+            state_is_error=summary.state_is_error,
+            shown=summary.shown,
+            total=summary.total,
+            total_text=summary.total_text,
+            warnings=summary.warnings,
+            pending=self.table.pending if self.feed is self.live else 0,
+            paused=not self.table.follow if self.feed is self.live else False,
+            coalesced=summary.coalesced,
+            warning=summary.warning,
+        ))
+        store = self.feed.store
+        if store is None or not store.visible:
+            empty = self.feed.empty_state(self.query_state)
+            self.table.empty_message = Text(empty.text,
+                                            style="bold red" if empty.is_error else "")
+            self.table.refresh()
+
+    def show_error(self, error: SourceError) -> None:
+        """An error before any context could start (a broken kubeconfig, no contexts)."""
+        self.header.show(HeaderState(context="no context", mode="LIVE",
+                                     state=one_line(str(error.message), 200),
+                                     state_is_error=True))
+        advice = error.hint or hint(error)
+        self.table.empty_message = Text(f"⚠ {one_line(str(error.message), 300)} — {advice}",
+                                        style="bold red")
+        self.table.refresh()
+        self.notify(one_line(str(error), 300), title="ktui", severity="error", timeout=8,
+                    markup=False)
+
+    # -- filters ------------------------------------------------------------------------
+
+    def apply_query(self, query: Query) -> None:
+        self.query_state = query
+        self.live.set_query(query)
+        if self.feed is self.history:
+            self.history.buckets = max(self.sparkline.size.width, 20)
+            self.history.set_query(query)
+        sidebar = self.sidebar
+        if sidebar.selected != query.namespaces:
+            sidebar.set_selected(query.namespaces, notify=False)
+        self.table.set_columns(show_namespace=len(query.namespaces) != 1,
+                               hidden=self.table.hidden_columns)
+        self.pump()
+        self.refresh_sparkline(force=True)
+
+    @on(NamespaceSidebar.Changed)
+    def _namespaces_changed(self, message: NamespaceSidebar.Changed) -> None:
+        self.apply_query(self.query_state.with_namespaces(message.selected))
+
+    # -- history ------------------------------------------------------------------------
+
+    def enter_history(self, time_range: TimeRange | None = None) -> bool:
+        """Show history (without searching yet), optionally over ``time_range``; False,
+        with an error notification, when history is not configured."""
+        if not self.history.available:
+            self.notify(self.history.session.problem, title="history", severity="error",
+                        timeout=10, markup=False)
+            return False
+        if time_range is not None:
+            self.history.session.time_range = time_range
+        if self.feed is not self.history:
+            self.feed = self.history
+            self.table.set_store(self.history.store)
+        return True
+
+    def history_search(self) -> None:
+        """Search history again with the current filter and time range."""
+        self.history.buckets = max(self.sparkline.size.width, 20)
+        self.history.set_query(self.query_state)
+        self.table.set_store(self.history.store)
+        self.pump()
+
+    def leave_history(self) -> None:
+        """Back to the live table of the current context, with the current filter."""
+        if self.feed is self.live:
+            return
+        self.live.set_query(self.query_state)
+        self.show_feed(self.live)
+
+    # -- detail and follow --------------------------------------------------------------
+
+    @on(EventTable.Opened)
+    def _open_detail(self, message: EventTable.Opened) -> None:
+        detail = self.detail
+        if detail.has_class("-hidden"):
+            detail.remove_class("-hidden")
+            detail.show(message.event)
+        else:
+            detail.add_class("-hidden")
+
+    @on(EventTable.CursorMoved)
+    def _cursor_moved(self, message: EventTable.CursorMoved) -> None:
+        detail = self.detail
+        if not detail.has_class("-hidden"):
+            detail.show(message.event)
+        self.refresh_sparkline(force=True)
+
+    @on(EventTable.FollowChanged)
+    def _follow_changed(self, message: EventTable.FollowChanged) -> None:
+        self.refresh_header()
