@@ -23,7 +23,7 @@ from ktui.model.query import Query, parse_query
 from ktui.model.timerange import TimeRange
 from ktui.opensearch.paging import lane_body
 from ktui.opensearch.source import HistorySource, OpenSearchConfig
-from ktui.sim.exporter_docs import generate, index_documents
+from ktui.sim.exporter import generate, index_documents
 
 N_DOCS = 15_200
 START = 1794873600.0  # 2026-11-17T00:00:00Z

@@ -103,7 +103,7 @@ def start_history(stack: contextlib.ExitStack) -> str:
         return ""
     from opensearchpy import OpenSearch
 
-    from ktui.sim.exporter_docs import generate, index_documents
+    from ktui.sim.exporter import generate, index_documents
 
     server = OsmemServer.start()
     stack.callback(server.close)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the simulator is imported by Demo.start, after the first pa
     from ktui.sim import SimCluster
 
 DEMO_CONTEXT = "demo"
-DEMO_CONTEXTS = (DEMO_CONTEXT, "prod-eu-west-1")  # as ktui.sim.scenarios.demo_clusters names them
+DEMO_CONTEXTS = (DEMO_CONTEXT, "prod-eu-west-1")  # as ktui.sim.demo_clusters names them
 
 
 @dataclass
@@ -34,8 +34,7 @@ class Demo:
 
     def start(self) -> None:
         """Start both clusters, write the kubeconfig, then OpenSearch if installed."""
-        from ktui.sim import write_kubeconfig
-        from ktui.sim.scenarios import demo_clusters
+        from ktui.sim import demo_clusters, write_kubeconfig
 
         # Both scenarios include a steady trickle, so the demo is visibly live. TLS with
         # the simulator's own CA: verification stays on, and kubectl can use the same
@@ -88,7 +87,7 @@ def start_history(demo: Demo, documents: int = 2000) -> None:
     def load() -> None:
         from opensearchpy import OpenSearch
 
-        from ktui.sim.exporter_docs import generate, index_documents
+        from ktui.sim.exporter import generate, index_documents
 
         client = OpenSearch(hosts=[server.url], timeout=60)
         with contextlib.suppress(Exception):  # the demo goes on without history

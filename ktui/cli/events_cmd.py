@@ -25,7 +25,7 @@ import time
 from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any
 
-from ktui.cli.output import record_line  # only `ktui events` imports this module
+from ktui.model.record import line_of  # only `ktui events` imports this module
 
 if TYPE_CHECKING:  # annotations only; the source (urllib3, yaml) is imported by run()
     from ktui.feeds.channel import Batch, BatchChannel
@@ -383,13 +383,13 @@ class _Lines:
     def slow_row(obj: Any, api: str, context: str) -> tuple[float, float, str, str]:
         """The row of an object :func:`ktui.kube.decode.jsonl_rows` leaves to the
         general path: extracted values, or the model's Event for what is not plain JSON."""
-        from ktui.cli.output import jsonl_line
         from ktui.kube.decode import build, extract
+        from ktui.model.record import record_line
 
         f = extract(obj, api)
         if f is None:
             event = build(obj, api, context, False)
-            return (event.time, event.first_seen, event.name, jsonl_line(event))
+            return (event.time, event.first_seen, event.name, record_line(event))
         return (f.time, f.first_seen, f.name, fields_line(f, context))
 
     def write(self, out: IO[str]) -> None:
@@ -412,13 +412,13 @@ class _Lines:
 
 
 def fields_line(f: Fields, context: str) -> str:
-    """The JSON line of ``to_json_record`` for extracted values."""
+    """The record's JSON line (:mod:`ktui.model.record`) for extracted values."""
     (uid, namespace, name, type_, reason, message, _action, _instance, controller, component,
      _host, kind, object_name, object_namespace, object_uid, _api_version, _field_path,
      has_object, count, first_seen, time_, rv, api) = f  # fmt: skip
     if not has_object:
         kind = object_name = object_namespace = object_uid = ""
-    return record_line(
+    return line_of(
         uid, rv, context, namespace, name, type_, reason, message, kind, object_name,
         object_namespace, object_uid, count, False, first_seen, time_, controller or component,
         api, False,

@@ -357,7 +357,7 @@ _NO_STAMP: tuple[None, None] = (None, None)
 def jsonl_rows(items: list[Any], api: str, context: str, slow: Callable[[Any], Row]) -> list[Row]:
     """``(time, first_seen, name, line)`` of each object, the line byte for byte
     ``fields_line(extract(obj, api), context)`` (``ktui.cli.events_cmd``): :func:`extract`
-    and :func:`ktui.cli.output.record_line` fused into one loop with no call per field.
+    and :func:`ktui.model.record.line_of` fused into one loop with no call per field.
 
     An object of any other shape, or whose timestamp cannot be printed, gets ``slow(obj)``
     (extract, or the model). The five values the line does not show (action,

@@ -379,30 +379,3 @@ def from_object(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = T
     if "clusterName" in obj and "apiVersion" not in obj:
         return from_exporter(obj, context=context, keep_raw=keep_raw)
     return from_core_v1(obj, context=context, keep_raw=keep_raw)
-
-
-def to_json_record(event: Event) -> dict[str, Any]:
-    """The stable machine-readable shape printed by ``ktui events -o jsonl``."""
-    return {
-        "uid": event.uid,
-        "resourceVersion": event.resource_version,
-        "context": event.context,
-        "namespace": event.namespace,
-        "name": event.name,
-        "type": event.type,
-        "reason": event.reason,
-        "message": event.message,
-        "object": {
-            "kind": event.object.kind,
-            "name": event.object.name,
-            "namespace": event.object.namespace,
-            "uid": event.object.uid,
-        },
-        "count": event.count,
-        "count_is_lower_bound": event.count_is_lower_bound,
-        "first_seen": format_time(event.first_seen) if event.first_seen else None,
-        "last_seen": format_time(event.time) if event.time else None,
-        "source": event.source,
-        "api": event.api,
-        "expired": event.expired,
-    }

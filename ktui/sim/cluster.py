@@ -10,13 +10,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-from ktui.sim.auth import Grant, TokenTable
-from ktui.sim.build import ObjectRegistry, build_event, bump, uid4
-from ktui.sim.convert import CORE, parse_time
-from ktui.sim.faults import Faults
-from ktui.sim.generate import DEFAULT_NAMESPACES, Generator, Spec, StormThread
-from ktui.sim.server import Backend, SimHTTPServer
-from ktui.sim.store import ADDED, Store
+from ktui.sim.apiserver.auth import Grant, TokenTable
+from ktui.sim.apiserver.backend import Backend
+from ktui.sim.apiserver.convert import CORE, parse_time
+from ktui.sim.apiserver.faults import Faults
+from ktui.sim.apiserver.server import SimHTTPServer
+from ktui.sim.apiserver.store import ADDED, Store
+from ktui.sim.events.build import ObjectRegistry, build_event, bump, uid4
+from ktui.sim.events.generate import DEFAULT_NAMESPACES, Generator, Spec, StormThread
+from ktui.sim.events.scenarios import apply_scenario
 
 _UNSET: Any = object()
 Background = Callable[["SimCluster", threading.Event], None]
@@ -40,7 +42,7 @@ class SimCluster:
 
     ``event_ttl`` (seconds) expires events older than that while serving, like the
     apiserver's ``--event-ttl`` (1h there; off here by default so scenarios stay put).
-    ``tls=True`` serves HTTPS with the test CA of :mod:`ktui.sim.tls` (kubectl sends
+    ``tls=True`` serves HTTPS with the test CA of :mod:`ktui.sim.apiserver.tls` (kubectl sends
     bearer tokens only over TLS); ``write_kubeconfig`` then embeds that CA.
 
     Thread-safe. ``scenario`` names one or more entries of ``SCENARIOS`` (joined with
@@ -81,8 +83,6 @@ class SimCluster:
         self._bg_stop = threading.Event()
         self._bg_threads: list[threading.Thread] = []
         self._storms: list[StormThread] = []
-        from ktui.sim.scenarios import apply_scenario
-
         apply_scenario(self, scenario)
         self.event_ttl = event_ttl
         if event_ttl:
@@ -141,7 +141,7 @@ class SimCluster:
                           counters=self.counters)
         ctx = None
         if self.tls:
-            from ktui.sim.tls import server_context
+            from ktui.sim.apiserver.tls import server_context
 
             ctx = server_context()
         server = SimHTTPServer((self.host, self._port), backend, ctx)
@@ -332,6 +332,13 @@ class SimCluster:
 
     def __repr__(self) -> str:
         return f"SimCluster(name={self.name!r}, url={self.url!r}, rv={self.store.rv})"
+
+
+def demo_clusters(seed: int = 1, **kwargs: Any) -> list[SimCluster]:
+    """The demo pair (not started): ``demo`` (scenario demo) and ``prod-eu-west-1``
+    (scenario prod: other namespaces, other failures). ``kwargs`` go to both."""
+    return [SimCluster(name="demo", scenario="demo", seed=seed, **kwargs),
+            SimCluster(name="prod-eu-west-1", scenario="prod", seed=seed + 1, **kwargs)]
 
 
 def _reaper(c: SimCluster, stop: threading.Event) -> None:

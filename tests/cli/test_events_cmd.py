@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from ktui.model.event import from_core_v1, to_json_record
+from ktui.model.event import from_core_v1
+from ktui.model.record import to_record
 from ktui.sim import Grant, SimCluster, write_kubeconfig
 
 # Every scenario of demo but its background trickle: the ground truth must hold still.
@@ -52,7 +53,7 @@ def expected(cluster: SimCluster, namespaces: set[str] | None = None) -> list[di
     events = [from_core_v1(o, context=cluster.name, keep_raw=False) for o in cluster.events()]
     events = [e for e in events if namespaces is None or e.namespace in namespaces]
     events.sort(key=lambda e: (e.time, e.first_seen, e.name))
-    return [to_json_record(e) for e in events]
+    return [to_record(e) for e in events]
 
 
 def test_all_namespaces_jsonl_is_every_event_in_time_order(

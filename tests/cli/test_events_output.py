@@ -11,13 +11,13 @@ from ktui.cli.output import (
     TableWriter,
     clip,
     display_width,
-    human_age,
-    jsonl_line,
     render_table,
     sorted_events,
     write_json,
 )
-from ktui.model.event import Event, ObjectRef, from_core_v1, to_json_record
+from ktui.model.event import Event, ObjectRef, from_core_v1
+from ktui.model.record import record_line, to_record
+from ktui.model.timefmt import human_duration
 from ktui.sim import SimCluster
 
 
@@ -30,8 +30,8 @@ def hostile() -> list[Event]:
 def test_jsonl_line_is_the_model_record(hostile: list[Event]) -> None:
     odd = replace(hostile[0], expired=True, count_is_lower_bound=True, first_seen=0.0, time=0.0)
     for event in [*hostile, odd]:
-        line = jsonl_line(event)
-        assert json.loads(line) == to_json_record(event)
+        line = record_line(event)
+        assert json.loads(line) == to_record(event)
         assert line.isascii() and "\n" not in line
 
 
@@ -44,7 +44,7 @@ def test_write_json_array_and_stream(hostile: list[Event]) -> None:
 
     out = Out()
     write_json(hostile[:3], out)  # type: ignore[arg-type]
-    assert json.loads(out.text) == [to_json_record(e) for e in hostile[:3]]
+    assert json.loads(out.text) == [to_record(e) for e in hostile[:3]]
     out.text = ""
     write_json([], out)  # type: ignore[arg-type]
     assert out.text == "[]\n"
@@ -74,7 +74,7 @@ def test_write_json_array_and_stream(hostile: list[Event]) -> None:
     ],
 )
 def test_human_age_is_kubernetes_human_duration(seconds: int, text: str) -> None:
-    assert human_age(seconds) == text
+    assert human_duration(seconds) == text
 
 
 def test_width_counts_wide_and_combining_characters() -> None:

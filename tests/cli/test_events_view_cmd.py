@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from ktui.model.event import from_core_v1, to_json_record
+from ktui.model.event import from_core_v1
+from ktui.model.record import to_record
 from ktui.sim import SimCluster, write_kubeconfig
 from ktui.views.store import SavedView, ViewStore
 
@@ -61,7 +62,7 @@ def expected(cluster: SimCluster, keep: Any = None) -> list[dict[str, Any]]:
     events = [from_core_v1(o, context=cluster.name, keep_raw=False) for o in cluster.events()]
     events = [e for e in events if keep is None or keep(e)]
     events.sort(key=lambda e: (e.time, e.first_seen, e.name))
-    return [to_json_record(e) for e in events]
+    return [to_record(e) for e in events]
 
 
 def jsonl(done: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:

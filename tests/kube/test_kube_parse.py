@@ -12,8 +12,9 @@ import pytest
 
 from ktui.kube.decode import build, split_list
 from ktui.model.event import Event, from_core_v1, from_events_v1
+from ktui.model.record import to_record
 from ktui.sim import SCENARIOS, SimCluster
-from ktui.sim.convert import to_events_v1
+from ktui.sim.apiserver.convert import to_events_v1
 
 
 def assert_same(fast: Event, model: Event) -> None:
@@ -113,7 +114,6 @@ def test_raw_from_received_bytes() -> None:
 def test_extracted_json_line_is_the_model_record() -> None:
     from ktui.cli.events_cmd import fields_line
     from ktui.kube.decode import extract
-    from ktui.model.event import to_json_record
 
     no_object = copy.deepcopy(OBJECTS[0])
     no_object["involvedObject"] = {}
@@ -128,7 +128,7 @@ def test_extracted_json_line_is_the_model_record() -> None:
                 continue
             checked += 1
             line = fields_line(fields, "ctx")
-            assert json.loads(line) == to_json_record(model(shaped, context="ctx", keep_raw=False))
+            assert json.loads(line) == to_record(model(shaped, context="ctx", keep_raw=False))
     assert checked > 2 * len(OBJECTS)
 
 

@@ -23,13 +23,9 @@ import pytest
 from opensearchpy import OpenSearch, helpers
 
 from ktui.opensearch.source import HistorySource, OpenSearchConfig
-from ktui.sim.exporter_docs import (
-    Prepared,
-    generate,
-    index_documents,
-    prepare,
-    stored_documents,
-)
+from ktui.sim.exporter import generate, index_documents
+
+from .oracle import Prepared, prepare, stored_documents
 
 START = 1794873600.0  # 2026-11-17T00:00:00Z
 DAYS = 3

@@ -27,10 +27,10 @@ from ktui.cli import main
 from ktui.model.event import format_time
 from ktui.model.query import Query, parse_query
 from ktui.model.timerange import TimeRange
-from ktui.sim.exporter_docs import millis
 from ktui.views.store import SavedView, ViewStore
 
 from .conftest import Backend, Dataset
+from .oracle import millis
 from .proxy import FrontProxy
 from .truth import truth_for
 

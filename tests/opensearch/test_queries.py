@@ -8,9 +8,10 @@ from ktui.model.event import parse_time
 from ktui.model.query import Query, Term, parse_query
 from ktui.model.timerange import TimeRange
 from ktui.opensearch.source import HistorySource
-from ktui.sim.exporter_docs import SCENARIO_B, Prepared, millis
+from ktui.sim.exporter import SCENARIO_B
 
 from .conftest import Backend, Dataset
+from .oracle import Prepared, millis
 from .truth import all_events, assert_first_page, assert_same_events, flatten, truth_for
 
 HOUR = 3600.0

@@ -9,7 +9,8 @@ from ktui.model.event import Event
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
 from ktui.opensearch.source import HistoryPage, HistorySource
-from ktui.sim.exporter_docs import Expected, Prepared, expected, millis
+
+from .oracle import Expected, Prepared, expected, millis
 
 
 def truth_for(

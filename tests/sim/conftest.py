@@ -61,7 +61,7 @@ class Client:
 
     def conn(self, timeout: float = 10) -> http.client.HTTPConnection:
         if self.cluster.tls:
-            from ktui.sim.tls import client_context
+            from ktui.sim.apiserver.tls import client_context
 
             return http.client.HTTPSConnection("127.0.0.1", self.cluster.port, timeout=timeout,
                                                context=client_context())

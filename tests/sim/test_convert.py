@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ktui.model.timefmt import human_duration
 from ktui.sim import SimCluster
-from ktui.sim.convert import fmt_micro, fmt_time, human_duration, parse_time, table_cells
+from ktui.sim.apiserver.convert import fmt_micro, fmt_time, parse_time
+from ktui.sim.apiserver.tables import table_cells
 
 from .conftest import Client, FakeClock
 

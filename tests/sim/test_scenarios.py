@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ktui.sim import SCENARIOS, SimCluster, kubeconfig_text, write_kubeconfig
-from ktui.sim.hostile import HOSTILE_TEXT
+from ktui.sim.events.hostile import HOSTILE_TEXT
 
 from .conftest import Client, FakeClock, WatchReader, wait_for
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ktui.sim.tls import client_context
+from ktui.sim.apiserver.tls import client_context
 
 CMD = "from ktui.cli.sim_cmd import add_parser, run; import argparse, sys; " \
       "p = argparse.ArgumentParser(); s = p.add_subparsers(); add_parser(s); " \

@@ -20,10 +20,11 @@ from ktui.model.event import from_exporter
 from ktui.model.timerange import TimeRange
 from ktui.opensearch.source import HistorySource, OpenSearchConfig
 from ktui.sim import SimCluster
-from ktui.sim.exporter_docs import generate, index_documents, stored_documents
+from ktui.sim.exporter import generate, index_documents
 from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.event_table import EventTable
 from ktui.views.store import SavedView, ViewStore
+from tests.opensearch.oracle import stored_documents
 from tests.ui.conftest import NOW, fixed_clock, loaded, wait_for
 
 DAYS = 2

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from ktui.cli.demo import DEMO_CONTEXTS, prepare_demo
-from ktui.sim.scenarios import demo_clusters
+from ktui.sim import demo_clusters
 
 
 def test_the_contexts_named_before_start_are_the_clusters_it_starts() -> None:

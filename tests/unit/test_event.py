@@ -17,8 +17,8 @@ from ktui.model.event import (
     from_object,
     parse_time,
     time_of,
-    to_json_record,
 )
+from ktui.model.record import to_record
 from tests.fixtures.seed_events import (
     EXPORTER_FAILED_SCHEDULING,
     HOSTILE_MESSAGES,
@@ -153,7 +153,7 @@ def test_hostile_text_is_kept_as_data() -> None:
 
 
 def test_json_record_has_the_documented_fields() -> None:
-    record = to_json_record(from_core_v1(SCALING_REPLICASET, context="c"))
+    record = to_record(from_core_v1(SCALING_REPLICASET, context="c"))
     for key in ("uid", "resourceVersion", "namespace", "type", "reason", "message", "object",
                 "count", "first_seen", "last_seen", "source", "context"):
         assert key in record

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from ktui.sim.convert import CORE, fmt_micro, fmt_time
+from ktui.sim.apiserver.convert import CORE, fmt_micro, fmt_time
 
 OBJECT_API = {
     "Pod": "v1",

@@ -5,12 +5,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ktui.sim.cluster import SimCluster
+from typing import Protocol
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "test", "payments", "orders", "catalog",
                       "ui", "assets")
@@ -120,13 +117,25 @@ def _suffix(rng: random.Random) -> str:
     return "".join(rng.choice(_ALPHABET) for _ in range(5))
 
 
+class StormTarget(Protocol):
+    """What a storm needs of its cluster (SimCluster implements it): bulk ADDED in one
+    store transaction, returning the uids, and one MODIFIED per uid."""
+
+    name: str
+
+    def _emit_specs(self, specs: Sequence[Spec], times: Sequence[float] | None = None
+                    ) -> list[str]: ...
+
+    def _repeat_many(self, uids: Iterable[str]) -> int: ...
+
+
 class StormThread(threading.Thread):
     """Emits at ``rate_per_s`` for ``duration_s`` in ~10 ms batches; some are repeats.
 
     ``emitted`` counts ADDED, ``repeated`` MODIFIED; ``stop()`` ends it early.
     """
 
-    def __init__(self, cluster: SimCluster, rate_per_s: float, duration_s: float,
+    def __init__(self, cluster: StormTarget, rate_per_s: float, duration_s: float,
                  generator: Generator, repeat_ratio: float = 0.1,
                  stopped: Callable[[], bool] | None = None) -> None:
         super().__init__(name=f"ktui-sim-storm-{cluster.name}", daemon=True)

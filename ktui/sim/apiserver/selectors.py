@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ktui.sim.convert import FIELD_INDEX, FIELD_LABELS
-from ktui.sim.store import Version
+from ktui.sim.apiserver.convert import FIELD_INDEX, FIELD_LABELS
+from ktui.sim.apiserver.store import Version
 
 Matcher = Callable[[Version], bool]
 
@@ -123,3 +123,15 @@ def label_selector_matches_nothing(text: str) -> bool:
             continue
         return True
     return False
+
+
+def build_filter(ns: str | None, query: dict[str, str]) -> Callable[[Version], bool] | None:
+    """Namespace scope + fieldSelector + labelSelector as one predicate (None: all)."""
+    fm = field_matcher(query.get("fieldSelector", ""))
+    if label_selector_matches_nothing(query.get("labelSelector", "")):
+        return lambda v: False
+    if ns is None:
+        return fm
+    if fm is None:
+        return lambda v: v.namespace == ns
+    return lambda v: v.namespace == ns and fm(v)

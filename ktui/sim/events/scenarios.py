@@ -10,12 +10,9 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
-from ktui.sim.generate import NODES
-
-if TYPE_CHECKING:
-    from ktui.sim.cluster import SimCluster
+from ktui.sim.events.generate import NODES
+from ktui.sim.events.protocol import Cluster
 
 NEW = "events.k8s.io/v1"
 SCHED = "default-scheduler"
@@ -48,7 +45,7 @@ PROBE_REFUSED = ('Readiness probe failed: Get "http://10.42.127.4:8080/actuator/
 class _At:
     """Emit helper: times are seconds ago relative to one ``now``."""
 
-    def __init__(self, c: SimCluster) -> None:
+    def __init__(self, c: Cluster) -> None:
         self.c = c
         self.now = c.now()
 
@@ -81,7 +78,7 @@ class _At:
              field_path=fp)
 
 
-def scenario_a(c: SimCluster) -> None:
+def scenario_a(c: Cluster) -> None:
     """FailedMount: the pod mounts a secret whose name is misspelt."""
     at = _At(c)
     rs, pod = "scenario-a-5f8b9c7d6", "scenario-a-5f8b9c7d6-x2x9k"
@@ -100,7 +97,7 @@ def scenario_a(c: SimCluster) -> None:
        first_ago=1380)
 
 
-def scenario_b(c: SimCluster) -> None:
+def scenario_b(c: Cluster) -> None:
     """ImagePullBackOff: the image does not exist."""
     at = _At(c)
     rs, pod = "scenario-b-cff56c84", "scenario-b-cff56c84-xn9hh"
@@ -123,7 +120,7 @@ def scenario_b(c: SimCluster) -> None:
        count=112, first_ago=1496, field_path=fp)
 
 
-def scenario_c(c: SimCluster) -> None:
+def scenario_c(c: Cluster) -> None:
     """FailedScheduling: the pod asks for more CPU than any node has (new API, series)."""
     at = _At(c)
     rs, pod = "scenario-c-6d988b8d84", "scenario-c-6d988b8d84-gghjv"
@@ -135,7 +132,7 @@ def scenario_c(c: SimCluster) -> None:
        component=SCHED, count=6, first_ago=1499)
 
 
-def lifecycle(c: SimCluster) -> None:
+def lifecycle(c: Cluster) -> None:
     """Healthy starts, a crash loop, the retail sample app, probes failing."""
     at = _At(c)
     at.pod_start(2640, "default", "nginx", "ip-10-42-179-183.us-west-2.compute.internal",
@@ -174,7 +171,7 @@ def lifecycle(c: SimCluster) -> None:
        first_ago=360, field_path="spec.containers{coredns}")
 
 
-def rolling_update(c: SimCluster) -> None:
+def rolling_update(c: Cluster) -> None:
     """A Deployment rolling from one ReplicaSet to another, with the combined event."""
     at = _At(c)
     old, new, ns, dep = "payments-api-6ccbf97448", "payments-api-7f8dc97569", "payments", \
@@ -205,7 +202,7 @@ def rolling_update(c: SimCluster) -> None:
            field_path="spec.containers{payments-api}")
 
 
-def node_pressure(c: SimCluster) -> None:
+def node_pressure(c: Cluster) -> None:
     """Disk pressure on one node: eviction, taint, pods that cannot schedule."""
     at = _At(c)
     node = NODES[4]
@@ -265,7 +262,7 @@ def _rollout_steps(rng: random.Random, ns: str) -> list[Callable[[_At], object]]
     ]
 
 
-def _trickle(c: SimCluster, stop: threading.Event) -> None:
+def _trickle(c: Cluster, stop: threading.Event) -> None:
     """Rollouts step by step, warnings that repeat (MODIFIED), now and then a new one."""
     rng = random.Random(c.rng.getrandbits(32))
     steps: list[Callable[[_At], object]] = []
@@ -298,12 +295,12 @@ def _trickle(c: SimCluster, stop: threading.Event) -> None:
         steps.pop(0)(at)
 
 
-def steady(c: SimCluster) -> None:
+def steady(c: Cluster) -> None:
     """A background trickle (an event every one to three seconds) while serving."""
     c.add_background(_trickle)
 
 
-def prod(c: SimCluster) -> None:
+def prod(c: Cluster) -> None:
     """A second, different cluster: OOM kills, a node going NotReady, HPA, volumes."""
     at = _At(c)
     nodes = [f"ip-10-0-{a}-{b}.eu-west-1.compute.internal" for a, b in ((3, 17), (5, 92),
@@ -338,10 +335,10 @@ def prod(c: SimCluster) -> None:
     steady(c)
 
 
-SCENARIOS: dict[str, Callable[[SimCluster], None]] = {}
+SCENARIOS: dict[str, Callable[[Cluster], None]] = {}
 
 
-def demo(c: SimCluster) -> None:
+def demo(c: Cluster) -> None:
     """Everything a demo needs: scenario-a/b/c, lifecycle, rolling update, node pressure,
     a steady trickle. (Not ``hostile``: ask for ``demo,hostile`` to have both.)"""
     for name in ("scenario-a", "scenario-b", "scenario-c", "lifecycle", "rolling-update",
@@ -349,20 +346,20 @@ def demo(c: SimCluster) -> None:
         SCENARIOS[name](c)
 
 
-def empty(c: SimCluster) -> None:
+def empty(c: Cluster) -> None:
     """No events."""
 
 
-def _hostile(c: SimCluster) -> None:
+def _hostile(c: Cluster) -> None:
     """Untrusted text: Rich markup, ANSI/OSC escapes, controls, 200 KB, bidi, nulls."""
-    from ktui.sim.hostile import hostile
+    from ktui.sim.events.hostile import hostile
 
     hostile(c)
 
 
-def _malformed(c: SimCluster) -> None:
+def _malformed(c: Cluster) -> None:
     """Objects no apiserver would send: nulls everywhere, unparseable times."""
-    from ktui.sim.hostile import malformed
+    from ktui.sim.events.hostile import malformed
 
     malformed(c)
 
@@ -383,7 +380,7 @@ SCENARIOS.update({
 })
 
 
-def apply_scenario(c: SimCluster, spec: str) -> None:
+def apply_scenario(c: Cluster, spec: str) -> None:
     """Apply ``spec``: one scenario name or several joined with ``,`` or ``+``."""
     for name in spec.replace("+", ",").split(","):
         name = name.strip()
@@ -392,12 +389,3 @@ def apply_scenario(c: SimCluster, spec: str) -> None:
         if name not in SCENARIOS:
             raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
         SCENARIOS[name](c)
-
-
-def demo_clusters(seed: int = 1, **kwargs: Any) -> list[SimCluster]:
-    """The demo pair (not started): ``demo`` (scenario demo) and ``prod-eu-west-1``
-    (scenario prod: other namespaces, other failures). ``kwargs`` go to both."""
-    from ktui.sim.cluster import SimCluster
-
-    return [SimCluster(name="demo", scenario="demo", seed=seed, **kwargs),
-            SimCluster(name="prod-eu-west-1", scenario="prod", seed=seed + 1, **kwargs)]

@@ -1,9 +1,8 @@
-"""The HTTP side: routing, auth, discovery, list/get, tables. Watches live in watch.py."""
+"""The HTTP side: routing, auth, discovery, list/get. Watches live in watch.py, the
+representations (Table, PartialObjectMetadata) in tables.py."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import gzip
 import json
 import logging
@@ -11,15 +10,13 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ktui.sim import discovery
-from ktui.sim.auth import (
+from ktui.sim.apiserver import discovery
+from ktui.sim.apiserver.auth import (
     Grant,
-    TokenTable,
     access_review,
     forbidden,
     not_found,
@@ -27,77 +24,28 @@ from ktui.sim.auth import (
     status,
     unauthorized,
 )
-from ktui.sim.convert import COLUMN_DEFINITIONS, table_cells
-from ktui.sim.faults import Faults
-from ktui.sim.selectors import SelectorError, field_matcher, label_selector_matches_nothing
-from ktui.sim.store import Snapshot, Store, Version
+from ktui.sim.apiserver.backend import Backend
+from ktui.sim.apiserver.paging import EXPIRED_CONTINUE, decode_continue, encode_continue
+from ktui.sim.apiserver.selectors import SelectorError, build_filter
+from ktui.sim.apiserver.store import Snapshot, Version
+from ktui.sim.apiserver.tables import (
+    JSON,
+    Output,
+    negotiate,
+    partial_meta,
+    table_head,
+    table_row,
+)
+from ktui.sim.apiserver.watch import serve_watch
 
 log = logging.getLogger(__name__)
-JSON = "application/json"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 API_OF_GROUP = {"": "v1", "events.k8s.io": "events.k8s.io/v1"}
 _PREFIX = {api: f'{{"kind":"Event","apiVersion":"{api}",'.encode() for api in API_OF_GROUP.values()}
 
-EXPIRED_CONTINUE = (
-    "The provided continue parameter is too old to display a consistent list result. You "
-    "can start a new list without the continue parameter, or use the continue token in "
-    "this response to retrieve the remainder of the results. Continuing with the provided "
-    "token results in an inconsistent list - objects that were created, modified, or "
-    "deleted between the time the first chunk was returned and now may show up in the list."
-)
-
-
 GZIP_THRESHOLD = 128 * 1024  # kube-apiserver's defaultGzipThresholdBytes
 GZIP_LEVEL = 1  # and its defaultGzipContentEncodingLevel
-
-
-@dataclass
-class Backend:
-    """Everything a request handler needs from its cluster."""
-
-    store: Store
-    tokens: TokenTable
-    faults: Faults
-    now: Callable[[], float]
-    bookmark_interval: float = 5.0
-    default_watch_timeout: float = 1800.0
-    stopping: threading.Event = field(default_factory=threading.Event)
-    # kube-apiserver's response compression (APIResponseCompression, on by default):
-    # bodies of 128 KiB or more are gzipped at level 1 when the client accepts gzip
-    gzip: bool = False
-    counters: dict[str, int] = field(default_factory=dict)  # what was served, for tests
-
-
-@dataclass
-class Output:
-    """How to render objects for one request (from the Accept header)."""
-
-    table: str | None = None  # "v1" or "v1beta1" when a Table was asked for
-    include: str = "Metadata"  # Table rows' object: None / Metadata / Object
-    meta_only: bool = False  # PartialObjectMetadata(List)
-
-
-def negotiate(accept: str | None, include: str | None) -> Output | None:
-    """Pick the representation; None when nothing acceptable (406)."""
-    if not accept:
-        return Output()
-    json_ok = False
-    for part in accept.split(","):
-        bits = [b.strip() for b in part.split(";")]
-        mime = bits[0].lower()
-        params = dict(b.split("=", 1) for b in bits[1:] if "=" in b)
-        if mime not in (JSON, "*/*", "application/*"):
-            continue
-        as_ = params.get("as")
-        if as_ == "Table" and params.get("g") == "meta.k8s.io":
-            if params.get("v") in ("v1", "v1beta1"):
-                return Output(table=params["v"], include=include or "Metadata")
-        elif as_ in ("PartialObjectMetadataList", "PartialObjectMetadata"):
-            return Output(meta_only=True)
-        elif as_ is None:
-            json_ok = True
-    return Output() if json_ok else None
 
 
 def list_item(v: Version, api: str) -> bytes:
@@ -105,41 +53,6 @@ def list_item(v: Version, api: str) -> bytes:
     b = v.bytes_for(api)
     prefix = _PREFIX[api]
     return b"{" + b[len(prefix):] if b.startswith(prefix) else b
-
-
-def partial_meta(v: Version) -> bytes:
-    return (b'{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":'
-            + v.meta_bytes() + b"}")
-
-
-def table_row(v: Version, api: str, out: Output, now: float) -> bytes:
-    row = b'{"cells":' + _dumps(table_cells(v.obj, now)).encode()
-    if out.include == "Object":
-        row += b',"object":' + v.bytes_for(api)
-    elif out.include != "None":
-        row += b',"object":' + partial_meta(v)
-    return row + b"}"
-
-
-def table_head(version: str, meta: dict[str, Any], columns: bool) -> bytes:
-    cols = _dumps(COLUMN_DEFINITIONS) if columns else "null"
-    return (f'{{"kind":"Table","apiVersion":"meta.k8s.io/{version}","metadata":'
-            f'{_dumps(meta)},"columnDefinitions":{cols},"rows":[').encode()
-
-
-def encode_continue(rv: int, sid: str, offset: int, last: Version) -> str:
-    token = {"v": "meta.k8s.io/v1", "rv": rv, "start": f"{last.namespace}/{last.name}\x00",
-             "sid": sid, "off": offset}
-    return base64.urlsafe_b64encode(_dumps(token).encode()).decode().rstrip("=")
-
-
-def decode_continue(token: str) -> tuple[str, int]:
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        data = json.loads(raw)
-        return str(data["sid"]), int(data["off"])
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise SelectorError(f"continue key is not valid: {exc}") from exc
 
 
 class SimHTTPServer(ThreadingHTTPServer):
@@ -431,8 +344,6 @@ class Handler(BaseHTTPRequestHandler):
             return
         api = API_OF_GROUP[group]
         if watch:
-            from ktui.sim.watch import serve_watch
-
             serve_watch(self, api, keep, query, out)
             return
         self.send_list(api, keep, query, out)
@@ -488,18 +399,6 @@ class Handler(BaseHTTPRequestHandler):
         head = (f'{{"kind":"EventList","apiVersion":"{api}","metadata":{_dumps(meta)},'
                 f'"items":[').encode()
         self.send_bytes(200, head + b",".join(list_item(v, api) for v in page) + b"]}")
-
-
-def build_filter(ns: str | None, query: dict[str, str]) -> Callable[[Version], bool] | None:
-    """Namespace scope + fieldSelector + labelSelector as one predicate (None: all)."""
-    fm = field_matcher(query.get("fieldSelector", ""))
-    if label_selector_matches_nothing(query.get("labelSelector", "")):
-        return lambda v: False
-    if ns is None:
-        return fm
-    if fm is None:
-        return lambda v: v.namespace == ns
-    return lambda v: v.namespace == ns and fm(v)
 
 
 def parse_route(path: str) -> tuple[str, str | None, str | None, str] | None:

@@ -7,10 +7,18 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from ktui.sim.cluster import SimCluster
+
+class Served(Protocol):
+    """A cluster a kubeconfig can point at (SimCluster is one): its name and URL (and,
+    read when present, ``tls``: then the test CA is embedded)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
 
 
 def _q(value: str) -> str:
@@ -18,7 +26,7 @@ def _q(value: str) -> str:
     return json.dumps(value)
 
 
-def kubeconfig_text(clusters: Sequence[SimCluster], token: str = "admin-token",
+def kubeconfig_text(clusters: Sequence[Served], token: str = "admin-token",
                     current: str | None = None, namespace: str | None = None) -> str:
     """The YAML of a kubeconfig: cluster, user and context named after each cluster."""
     if not clusters:
@@ -27,7 +35,7 @@ def kubeconfig_text(clusters: Sequence[SimCluster], token: str = "admin-token",
     for c in clusters:
         lines += [f"- name: {_q(c.name)}", "  cluster:", f"    server: {_q(c.url)}"]
         if getattr(c, "tls", False):
-            from ktui.sim.tls import CA_PEM
+            from ktui.sim.apiserver.tls import CA_PEM
 
             ca = base64.b64encode(CA_PEM.encode()).decode()
             lines.append(f"    certificate-authority-data: {ca}")
@@ -44,7 +52,7 @@ def kubeconfig_text(clusters: Sequence[SimCluster], token: str = "admin-token",
     return "\n".join(lines) + "\n"
 
 
-def write_kubeconfig(path: str | os.PathLike[str], clusters: Sequence[SimCluster],
+def write_kubeconfig(path: str | os.PathLike[str], clusters: Sequence[Served],
                      token: str = "admin-token", current: str | None = None,
                      namespace: str | None = None) -> Path:
     """Write the kubeconfig at ``path`` with mode 0600 (created so, never world-readable).

@@ -10,12 +10,10 @@ which break typed clients (``kubectl events``, the official Python client).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ktui.sim.convert import fmt_time
-
-if TYPE_CHECKING:
-    from ktui.sim.cluster import SimCluster
+from ktui.sim.apiserver.convert import fmt_time
+from ktui.sim.events.protocol import Cluster
 
 NS = "test"
 C0 = "".join(chr(i) for i in range(0x20))
@@ -35,7 +33,7 @@ HOSTILE_TEXT: dict[str, str] = {
 }
 
 
-def hostile(c: SimCluster) -> None:
+def hostile(c: Cluster) -> None:
     now = c.now()
     for i, (key, text) in enumerate(HOSTILE_TEXT.items()):
         c.emit(NS, f"Hostile{i}", text, "Warning", "Pod", f"hostile-{key}",
@@ -75,7 +73,7 @@ def hostile(c: SimCluster) -> None:
         c.emit_raw(obj)
 
 
-def malformed(c: SimCluster) -> None:
+def malformed(c: Cluster) -> None:
     """Objects no apiserver sends (they break typed clients such as ``kubectl events``):
     null involvedObject/reason/message, unparseable timestamps, a string series count."""
     created = fmt_time(c.now() - 70)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ktui.sim.convert import selectable_fields, to_events_v1
+from ktui.sim.apiserver.convert import selectable_fields, to_events_v1
 
 ADDED = "ADDED"
 MODIFIED = "MODIFIED"

@@ -1,4 +1,4 @@
-"""Pure helpers: Kubernetes time formats, core/v1 ⇄ events.k8s.io/v1, printer columns.
+"""Pure helpers: Kubernetes time formats, core/v1 ⇄ events.k8s.io/v1, field selectors.
 
 The store keeps every event as a core/v1 dict. The events.k8s.io/v1 view is derived from
 it exactly as the API server converts (``pkg/apis/events/v1/conversion.go``), including
@@ -59,38 +59,6 @@ def parse_time(value: Any) -> float | None:
         if frac.isdigit():
             seconds += int(frac) / 10 ** len(frac)
     return seconds
-
-
-def human_duration(seconds: float) -> str:
-    """Go's ``duration.HumanDuration`` (k8s.io/apimachinery/pkg/util/duration)."""
-    s = int(seconds)
-    if s < -1:
-        return "<invalid>"
-    if s < 0:
-        return "0s"
-    if s < 120:
-        return f"{s}s"
-    minutes = s // 60
-    if minutes < 10:
-        rest = s % 60
-        return f"{minutes}m" if rest == 0 else f"{minutes}m{rest}s"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = s // 3600
-    if hours < 8:
-        rest = minutes % 60
-        return f"{hours}h" if rest == 0 else f"{hours}h{rest}m"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        rest = hours % 24
-        return f"{hours // 24}d" if rest == 0 else f"{hours // 24}d{rest}h"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        days = (hours // 24) % 365
-        return f"{hours // 24 // 365}y" if days == 0 else f"{hours // 24 // 365}y{days}d"
-    return f"{hours // 24 // 365}y"
 
 
 def _d(value: Any) -> dict[str, Any]:
@@ -180,66 +148,3 @@ def selectable_fields(core: dict[str, Any]) -> tuple[str, ...]:
         _s(meta.get("name")),
         _s(meta.get("namespace")),
     )
-
-
-# -- server-side printing (kubectl get's Table) ---------------------------------------
-
-_COLUMNS: list[tuple[str, int, str, str]] = [
-    ("Last Seen", 0, "", "Time of the last occurrence."),
-    ("Type", 0, "", "Type of this event (Normal, Warning)."),
-    ("Reason", 0, "", "Short, machine understandable reason for the transition."),
-    ("Object", 0, "", "The object that this event is about."),
-    ("Subobject", 1, "", "The field of the object the event is about."),
-    ("Source", 1, "", "The component reporting this event."),
-    ("Message", 0, "", "A human-readable description of the status of this operation."),
-    ("First Seen", 1, "", "The time at which the event was first recorded."),
-    ("Count", 1, "", "The number of times this event has occurred."),
-    ("Name", 1, "name", "Name must be unique within a namespace."),
-]
-
-COLUMN_DEFINITIONS: list[dict[str, Any]] = [
-    {"name": n, "type": "string", "format": f, "description": d, "priority": p}
-    for n, p, f, d in _COLUMNS
-]
-
-
-def _since(value: Any, now: float) -> str | None:
-    ts = parse_time(value)
-    if ts is None:
-        return None
-    return human_duration(now - ts)
-
-
-def table_cells(core: dict[str, Any], now: float) -> list[Any]:
-    """Cells of the apiserver's ``printEvent`` (wide form; kubectl hides priority 1)."""
-    first = _since(core.get("firstTimestamp"), now)
-    if first is None:
-        first = _since(core.get("eventTime"), now) or "<unknown>"
-    last = _since(core.get("lastTimestamp"), now) or first
-    count = core.get("count") if isinstance(core.get("count"), int) else 0
-    series = core.get("series")
-    if isinstance(series, dict):
-        last = _since(series.get("lastObservedTime"), now) or "<unknown>"
-        count = series.get("count") if isinstance(series.get("count"), int) else 0
-    elif not count:
-        count = 1
-    inv = _d(core.get("involvedObject"))
-    kind = _s(inv.get("kind")).lower()
-    name = _s(inv.get("name"))
-    target = f"{kind}/{name}" if name else kind
-    src = _d(core.get("source"))
-    component = _s(src.get("component")) or _s(core.get("reportingComponent"))
-    host = _s(src.get("host")) or _s(core.get("reportingInstance"))
-    source = f"{component}, {host}" if host else component
-    return [
-        last,
-        _s(core.get("type")),
-        _s(core.get("reason")),
-        target,
-        _s(inv.get("fieldPath")),
-        source,
-        _s(core.get("message")).strip(),
-        first,
-        count,
-        _s(_d(core.get("metadata")).get("name")),
-    ]

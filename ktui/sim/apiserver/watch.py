@@ -8,16 +8,37 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from io import BufferedIOBase
+from typing import Any, Protocol
 
-from ktui.sim.auth import status
-from ktui.sim.store import ADDED, Change, TooOld, Version
-
-if TYPE_CHECKING:
-    from ktui.sim.server import Handler, Output
+from ktui.sim.apiserver.auth import status
+from ktui.sim.apiserver.backend import Backend
+from ktui.sim.apiserver.store import ADDED, Change, TooOld, Version
+from ktui.sim.apiserver.tables import Output, table_head, table_row
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 FLUSH_AT = 256 * 1024
+
+
+class Handler(Protocol):
+    """What a watch needs of the request handler that serves it (server.Handler): the
+    response writers, the socket, and the cluster's backend."""
+
+    close_connection: bool
+    connection: Any
+    wfile: BufferedIOBase
+
+    @property
+    def backend(self) -> Backend: ...
+
+    def send_response(self, code: int, message: str | None = None) -> None: ...
+
+    def send_header(self, keyword: str, value: str) -> None: ...
+
+    def end_headers(self) -> None: ...
+
+    def send_status(self, body: dict[str, Any],
+                    headers: dict[str, str] | None = None) -> None: ...
 
 
 class _Cut(Exception):
@@ -89,8 +110,6 @@ class WatchStream:
     # -- content ------------------------------------------------------------------------
     def line(self, kind: str, v: Version) -> bytes:
         if self.out.table:
-            from ktui.sim.server import table_head, table_row
-
             cols = not self.table_columns_sent
             self.table_columns_sent = True
             obj = (table_head(self.out.table, {"resourceVersion": str(v.rv)}, cols)
