@@ -243,6 +243,7 @@ def _follow(
             if source.scope_note:  # RBAC narrowed what -A or -n asked for: say so
                 print(f"ktui: note: {source.scope_note}", file=sys.stderr)
             printer.print_all()
+            gaps.skipped(source.skipped)
             if not watch:
                 return 0
             gc.freeze()  # what was listed stays: keep it out of later collections
@@ -250,6 +251,7 @@ def _follow(
         else:
             printer.print_changes()
             gaps.see(batch.status)
+            gaps.skipped(source.skipped)
         if not alive:
             return 0
 
@@ -257,12 +259,21 @@ def _follow(
 class _Gaps:
     """Says on stderr when the watch, once the listing is printed, goes down (and why)
     and when it is back: a consumer of ``ktui events -w`` would otherwise take silence
-    for a quiet cluster."""
+    for a quiet cluster. Also what the server sent that was skipped."""
 
     def __init__(self) -> None:
         self.down = False
         self._shown = ""  # the state of the last line printed
         self._since = 0.0
+        self._skipped = 0
+
+    def skipped(self, total: int) -> None:
+        """Say how many things the server sent were skipped as not events, when more were."""
+        if total > self._skipped:
+            print(f"ktui: note: skipped {total - self._skipped} item(s) from the server that "
+                  "are not event objects (null, a list, a string...)", file=sys.stderr,
+                  flush=True)
+            self._skipped = total
 
     def see(self, status: SourceStatus | None) -> None:
         from ktui.feeds.status import State

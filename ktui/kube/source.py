@@ -23,6 +23,7 @@ from ktui.feeds.runner import FeedRunner
 from ktui.feeds.status import SourceStatus, State
 from ktui.kube.backoff import Backoff, Clock, Pause
 from ktui.kube.kubeconfig import ResolvedContext, load, resolve
+from ktui.kube.listing import Lister
 from ktui.kube.rbac import fallback_namespaces
 from ktui.kube.transport import Connection, HTTPStatusError
 from ktui.kube.watch import PageHook, WatchSettings, Worker, server_delay
@@ -120,6 +121,22 @@ class KubeSource(EventSource):
         return self._scope_note
 
     @property
+    def skipped(self) -> int:
+        """What the server sent that was not an event (a watch line or list item that is
+        not a JSON object where one belongs), skipped."""
+        return sum(worker.skipped for worker in self._workers)
+
+    @property
+    def relists(self) -> int:
+        """Lists after the first (a watch's resourceVersion too old, an error)."""
+        return sum(worker.relists for worker in self._workers)
+
+    @property
+    def resyncs(self) -> int:
+        """States taken by watching instead of relisting (see kube.watch.Worker)."""
+        return sum(worker.resyncs for worker in self._workers)
+
+    @property
     def warning(self) -> str:
         return self.conn.creds.warning if self.conn is not None else ""
 
@@ -170,7 +187,7 @@ class KubeSource(EventSource):
 
     def _report(
         self,
-        worker: Worker,
+        worker: Lister,
         state: State,
         text: str,
         retry_at: float | None,
@@ -199,7 +216,7 @@ class KubeSource(EventSource):
     # -- changes -----------------------------------------------------------------------
 
     def _apply(
-        self, worker: Worker, upserts: list[Event], deleted: list[Event], reset: bool
+        self, worker: Lister, upserts: list[Event], deleted: list[Event], reset: bool
     ) -> None:
         """Hand one scope's changes to the channel. The source keeps nothing per event:
         the consumer holds them, so a relist (``reset``, ``upserts`` = the relisted

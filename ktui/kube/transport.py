@@ -8,6 +8,7 @@ Every request carries a fresh Authorization header; a 401 triggers one re-authen
 from __future__ import annotations
 
 import errno
+import http.client
 import json
 import socket
 import ssl
@@ -25,6 +26,7 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import (
     HTTPError,
+    IncompleteRead,
     InsecureRequestWarning,
     ProtocolError,
     ProxyError,
@@ -50,6 +52,13 @@ class HTTPStatusError(SourceError):
         self.code = code
         self.reason = reason
         self.retry_after = retry_after
+
+
+_INCOMPLETE = (IncompleteRead, http.client.IncompleteRead)  # urllib3's pool, or http.client
+
+
+class Interrupted(Unreachable):
+    """The answer started, then stopped before its end (not 'cannot reach': it did)."""
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -80,6 +89,10 @@ def describe_network_error(exc: BaseException) -> str:
         return "timed out"
     if isinstance(cause, ConnectionResetError):
         return "connection reset"
+    cut = next((a for a in getattr(exc, "args", ()) if isinstance(a, _INCOMPLETE)), None)
+    if cut is not None and isinstance(cut.expected, int):  # shorter than announced
+        got = cut.partial if isinstance(cut.partial, int) else len(cut.partial)
+        return f"cut short after {got:,} of {got + cut.expected:,} bytes"
     if isinstance(exc, ProtocolError | ValueError) or isinstance(cause, ValueError):
         # http.client reports a chunked body cut mid-way as a bad chunk length
         return "stream interrupted"
@@ -374,8 +387,9 @@ class Connection:
             data = response.read()
         except (HTTPError, OSError) as exc:
             response.close()
-            raise Unreachable(
-                f"cannot reach {self.server}: {describe_network_error(exc)}", retryable=True
+            raise Interrupted(
+                f"answer from {self.server} interrupted: {describe_network_error(exc)}",
+                retryable=True,
             ) from None
         finally:
             self.untrack(response)

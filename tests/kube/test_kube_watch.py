@@ -212,12 +212,17 @@ def test_stalled_stream_is_noticed_by_the_read_timeout(
 def test_410_on_resume_relists_and_replaces(
     cluster: SimCluster, consumer: Callable[..., Consumer], how: str
 ) -> None:
-    cluster.faults.gone_next_watch(how)
     c = consumer()
+    settle(c, cluster)
+    churn(cluster)  # the watch delivers: its resourceVersion moves on from the list's
+    settle(c, cluster)
+    cluster.faults.gone_next_watch(how)
+    cluster.restart()  # the watch resumes from its last rv, refused as too old
     wait_for(lambda: c.mirror.resets == 1)
     settle(c, cluster)
     assert cluster.faults.fired[f"watch_410_{how}"] == 1
     assert "relisting (resource version too old)" in c.texts()
+    assert c.source.relists == 1 and c.source.resyncs == 0
     churn(cluster)
     settle(c, cluster)
 
