@@ -11,6 +11,15 @@ the source's status being ``watching``, for each N in ``KTUI_BENCH_RECOVERY_OUTA
 (default 10, 30, 90). Also: the server throttles every request (429 with Retry-After 1)
 for ``KTUI_BENCH_RECOVERY_THROTTLE`` seconds (default 14), then serves; reported is the
 time from the last 429 to ``watching``. The bar for both is 10 s.
+
+And a storm with a short watch window: the server holds ``KTUI_BENCH_STORM_BACKLOG``
+events (default 40,000) and keeps ``KTUI_BENCH_STORM_WINDOW`` resourceVersions for
+watches (default 5,000: one second of the storm), then emits ``KTUI_BENCH_STORM_RATE``
+events/s (default 5,000) for ``KTUI_BENCH_STORM_SECONDS`` (default 30). A source starts
+one second into the storm (its list outlives the window) and the server restarts halfway
+(every watch cut). Reported: the relists (lists after the first; the bar is 1), the states
+taken by watching instead, when the source was first watching, and whether it held every
+event at the end.
 """
 
 from __future__ import annotations
@@ -111,6 +120,11 @@ def _serve(options: list[str]) -> None:
             for storm in storms:
                 storm.join()
             say(emitted=sum(s.emitted for s in storms), count=len(cluster.store.current))
+        elif verb == "restart":
+            cluster.restart()
+            say(restarted=True)
+        elif verb == "count":
+            say(count=len(cluster.store.current), rv=cluster.store.rv)
         elif verb == "counts":
             say(**{key: int(value) for key, value in cluster.faults.fired.items()})
         elif verb == "quit":
@@ -156,15 +170,17 @@ class Watcher:
             return self.states[-1][1] if self.states else ""
 
     def watching_after(self, since: float, timeout: float) -> float | None:
-        """Seconds from ``since`` to the first ``watching`` status after it."""
+        """Seconds from ``since`` to the first ``watching`` status after it (waiting up
+        to ``timeout`` for one)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             with self._lock:
                 for at, state, _text in self.states:
                     if at >= since and state == "watching":
                         return at - since
+            if time.monotonic() >= deadline:
+                return None
             time.sleep(0.01)
-        return None
 
     def wait_state(self, state: str, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -211,6 +227,41 @@ def throttled(sim: SimChild, seconds: float) -> float | None:
         watcher.close()
 
 
+def storm(rate: float, seconds: float, backlog: int, window: int) -> dict[str, Any]:
+    sim = SimChild(f"history_window={window}", f"load={backlog}")
+    watcher: Watcher | None = None
+    try:
+        sim.call("storm", rate, seconds)
+        time.sleep(1.0)
+        started = time.monotonic()
+        watcher = Watcher(sim.kubeconfig)
+        time.sleep(max(0.0, seconds / 2 - 1.0))
+        sim.call("restart")
+        done = sim.call("wait")
+        watching = watcher.watching_after(started, 0)
+        held = False
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with watcher._lock:
+                held = len(watcher.held) >= done["count"]
+            if held:
+                break
+            time.sleep(0.1)
+        source = watcher.source
+        return {
+            "relists": getattr(source, "relists", None),
+            "resyncs": getattr(source, "resyncs", None),
+            "resets": watcher.resets,
+            "watching_s": watching,
+            "complete": held,
+            "emitted_per_s": done["emitted"] / seconds,
+        }
+    finally:
+        if watcher is not None:
+            watcher.close()
+        sim.close()
+
+
 def _recovery_metric(value: float | None, note: str) -> dict[str, Any]:
     if value is None:
         return metric(None, "s", f"<= {BAR_S:.0f}", False, note + "; not watching after 120 s")
@@ -235,6 +286,25 @@ def run() -> dict[str, object]:
         )
     finally:
         sim.close()
+    rate = float(os.environ.get("KTUI_BENCH_STORM_RATE", "5000"))
+    seconds = float(os.environ.get("KTUI_BENCH_STORM_SECONDS", "30"))
+    backlog = int(os.environ.get("KTUI_BENCH_STORM_BACKLOG", "40000"))
+    window = int(os.environ.get("KTUI_BENCH_STORM_WINDOW", "5000"))
+    got = storm(rate, seconds, backlog, window)
+    what = (f"{rate:.0f}/s for {seconds:g} s over {backlog} events, watch window {window} "
+            f"rvs; the source starts 1 s in, the server restarts halfway")
+    relists = got["relists"]
+    results["storm_relists"] = metric(
+        relists, "", "<= 1", relists is not None and relists <= 1,
+        f"{what}; {got['resets']} resets reached the consumer")
+    results["storm_resyncs"] = metric(got["resyncs"], "", note="states taken by watching")
+    watching = got["watching_s"]
+    results["storm_first_watching_s"] = metric(
+        None if watching is None else round(watching, 2), "s",
+        note="from the source's start (never, if empty)")
+    results["storm_complete"] = metric(
+        got["complete"], "", "all held", got["complete"],
+        f"the server managed {got['emitted_per_s']:.0f} events/s")
     one, five, _ = os.getloadavg()
     results["_load"] = f"{one:.1f}/{five:.1f}"
     return results

@@ -49,6 +49,8 @@ QUICK_ENV = {
     "KTUI_BENCH_INGEST_STORM_SECONDS": "3",
     "KTUI_BENCH_RECOVERY_OUTAGES": "3",
     "KTUI_BENCH_RECOVERY_THROTTLE": "3",
+    "KTUI_BENCH_STORM_SECONDS": "6",
+    "KTUI_BENCH_STORM_BACKLOG": "10000",
 }
 MODULE_TIMEOUT = 3600.0
 BARS = """\
@@ -62,7 +64,8 @@ BARS = """\
 - History: first page + sparkline + namespace counts in one round trip; paging past
   10,000 works.
 - Recovery: watching again within 10 s of the API server being back, whatever happened
-  before (an outage, throttling)."""
+  before (an outage, throttling); at most one relist during a 5,000/s storm with a short
+  watch window."""
 
 _RUNNER = """
 import importlib, json, sys
