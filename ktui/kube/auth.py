@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 INSECURE_WARNING = (
     "TLS verification is off for this context (insecure-skip-tls-verify in kubeconfig)"
 )
+# kubectl (client-go's clientcmd) takes a user's credentials only for an https server:
+# over plain http a token would cross the network in clear.
+WITHHELD_WARNING = "credentials not sent: the server is plain http:// (as kubectl does)"
+_USER_CREDENTIALS = ("token", "tokenFile", "username", "password", "exec", "auth-provider",
+                     "client-certificate", "client-certificate-data", "client-key",
+                     "client-key-data")
 # Refresh exec tokens this long before they expire (EKS tokens last 14 minutes).
 EXPIRY_SKEW_S = 60.0
 # An exec plugin that has not answered by then is killed (``ktui events --timeout`` sets
@@ -260,7 +266,11 @@ class Credentials:
         self._key_pem = b""
         self._loaded_cert = b""  # the digest of the certificate and key the pool has
         self._tls()
-        self._auth()
+        if not ctx.server.lower().startswith("http://"):
+            self._auth()
+        elif any(self.ctx.user.get(key) for key in _USER_CREDENTIALS):
+            self._cert_pem = self._key_pem = b""
+            self.warning = WITHHELD_WARNING
 
     # -- TLS -----------------------------------------------------------------------------
 

@@ -42,8 +42,9 @@ class SimCluster:
 
     ``event_ttl`` (seconds) expires events older than that while serving, like the
     apiserver's ``--event-ttl`` (1h there; off here by default so scenarios stay put).
-    ``tls=True`` serves HTTPS with the test CA of :mod:`ktui.sim.apiserver.tls` (kubectl sends
-    bearer tokens only over TLS); ``write_kubeconfig`` then embeds that CA.
+    It serves HTTPS with the test CA of :mod:`ktui.sim.apiserver.tls` (``write_kubeconfig``
+    embeds it); ``tls=False`` serves plain HTTP, to which kubectl and ktui send no
+    credentials (so ``require_auth=False`` for them).
     ``client_certs`` (with TLS) maps the CN of a client certificate signed by the test
     client CA to a Grant: ``write_kubeconfig(..., client_cert=True)`` authenticates so.
 
@@ -63,7 +64,7 @@ class SimCluster:
                  tokens: Mapping[str, Grant] | None = None, require_auth: bool = True,
                  seed: int = 1, now: Callable[[], float] | None = None,
                  bookmark_interval: float = 5.0, continue_ttl: float = 300.0,
-                 default_watch_timeout: float = 1800.0, tls: bool = False,
+                 default_watch_timeout: float = 1800.0, tls: bool = True,
                  event_ttl: float | None = None, gzip: bool = False,
                  streaming_list: str = "on",
                  client_certs: Mapping[str, Grant] | None = None) -> None:

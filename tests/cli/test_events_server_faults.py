@@ -61,3 +61,17 @@ def test_a_list_answer_cut_short_says_interrupted(cluster: SimCluster, tmp_path:
     (line,) = done.stderr.splitlines()
     head = f"ktui: answer from {cluster.url} interrupted: cut short after 1,000 of "
     assert line.startswith(head) and line.endswith(" bytes")
+
+
+def test_a_token_is_not_sent_to_a_plain_http_server_and_ktui_says_why(tmp_path: Path) -> None:
+    """Before: the token went in clear, and the list worked without a word."""
+    sim = SimCluster(name="plain", scenario="empty", seed=4, tls=False)  # tokens required
+    sim.load(10, namespaces=["test"])
+    with sim:
+        done = ktui(write_kubeconfig(tmp_path / "kc", [sim]), "-A", "-o", "jsonl")
+    warning, error = done.stderr.splitlines()
+    assert warning == (
+        "ktui: warning: credentials not sent: the server is plain http:// (as kubectl does)"
+    )
+    assert error.startswith(f"ktui: unauthorized: {sim.url}: 401 Unauthorized")
+    assert (done.returncode, done.stdout) == (1, "")

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from ktui.feeds.errors import ConfigError, Unauthorized
-from ktui.kube.auth import INSECURE_WARNING, Credentials
+from ktui.kube.auth import INSECURE_WARNING, WITHHELD_WARNING, Credentials
 from ktui.kube.kubeconfig import list_contexts, load, resolve
 from tests.fixtures.client_cert import (
     CLIENT_CA_PEM,
@@ -211,6 +211,30 @@ def test_insecure_skip_tls_verify_is_a_standing_warning(tmp_path: Path) -> None:
     creds = Credentials(resolve(load(str(path))))
     assert creds.warning == ""
     assert creds.pool_kwargs()["ca_cert_data"] == CA_PEM.decode()
+
+
+@pytest.mark.parametrize(
+    "user",
+    [{"token": "t"}, {"username": "u", "password": "p"}, {"tokenFile": "/nonexistent"},
+     {"exec": {"command": "/nonexistent/plugin"}}],
+    ids=["token", "basic", "tokenFile", "exec"],
+)
+def test_credentials_are_withheld_from_a_plain_http_server(
+    tmp_path: Path, user: dict[str, object]
+) -> None:
+    """Before: sent in clear without a word. Like kubectl (client-go's clientcmd takes a
+    user's credentials only for https), none is read or run, and a warning says why."""
+    def creds_for(server: str) -> Credentials:
+        path = write_config(tmp_path / "c", current="a", users={"u": user},
+                            contexts={"a": {"cluster": "c", "user": "u"}},
+                            clusters={"c": {"server": server}})  # fmt: skip
+        return Credentials(resolve(load(str(path))))
+
+    plain = creds_for("http://api.example:8080")
+    assert plain.authorization() == "" and plain.warning == WITHHELD_WARNING
+    if "token" in user or "username" in user:  # https: sent (the others fail to load here)
+        secure = creds_for("https://api.example")
+        assert secure.authorization() and secure.warning == ""
 
 
 # -- exec credential plugins -----------------------------------------------------------

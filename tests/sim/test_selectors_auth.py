@@ -162,7 +162,7 @@ def test_client_certificate_authentication(tmp_path: Path) -> None:
     )
 
     grant = Grant(namespaces={"test"}, groups={""}, user=CLIENT_CERT_USER)
-    with SimCluster(scenario="scenario-a", tls=True, client_certs={CLIENT_CERT_USER: grant}) as c:
+    with SimCluster(scenario="scenario-a", client_certs={CLIENT_CERT_USER: grant}) as c:
         (tmp_path / "client.pem").write_text(CLIENT_CERT_PEM + CLIENT_KEY_PEM)
         context = client_context()
         context.load_cert_chain(str(tmp_path / "client.pem"))
@@ -180,4 +180,4 @@ def test_client_certificate_authentication(tmp_path: Path) -> None:
         assert get("/api/v1/namespaces/test/events", client_context()) == 401  # no cert
         assert Client(c, "admin-token").get("/api/v1/events").status == 200  # tokens too
     with pytest.raises(ValueError, match="client certificates need tls=True"):
-        SimCluster(scenario="empty", client_certs={CLIENT_CERT_USER: grant})
+        SimCluster(scenario="empty", tls=False, client_certs={CLIENT_CERT_USER: grant})
