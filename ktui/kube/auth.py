@@ -307,7 +307,7 @@ class Credentials:
 
     def _client_context(self) -> ssl.SSLContext:
         """An SSLContext holding the client certificate and key, loaded from memory: the
-        key is never left in a file (see kube_private). urllib3 would otherwise re-read
+        key is never left in a file (see kube.private). urllib3 would otherwise re-read
         files on every connection, so they would have to stay on disk."""
         from urllib3.util.ssl_ import create_urllib3_context
 

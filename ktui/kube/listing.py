@@ -40,7 +40,7 @@ class WatchSettings:
     watch_timeout: tuple[float, float] = (300.0, 600.0)  # server timeoutSeconds range
     stall_timeout: float = 90.0  # no byte for this long = a dead stream (bookmarks come ~1/min)
     backoff_initial: float = 0.8
-    backoff_cap: float = 10.0  # see kube_backoff: back within 10 s of the server
+    backoff_cap: float = 10.0  # see kube.backoff: back within 10 s of the server
     healthy_after: float = 5.0  # a watch that delivered for this long resets the backoff
     short_watch: float = 1.0  # a watch that ends sooner than this with no event failed
     list_timeout: float = 60.0

@@ -7,7 +7,7 @@ relist and replace the store, or, when the watch right after a list met the 410,
 the state by watching (see Worker); a random server timeout of 5-10 minutes plus a client read
 timeout that notices a stalled stream; a watch that ends within 1 s with nothing counts as
 a failure; back off 0.8 s doubling to 10 s with jitter, reset by a watch that delivered
-for a few seconds; a 429 or 5xx with Retry-After waits that long (kube_backoff); a
+for a few seconds; a 429 or 5xx with Retry-After waits that long (kube.backoff); a
 refused connection re-watches from the last RV.
 """
 
