@@ -453,11 +453,11 @@ class Frames:
 
 
 def _make_app(kubeconfig: str) -> Any:
+    from ktui.config import Settings, UiSettings
     from ktui.kube.catalog import KubeCatalog
-    from ktui.settings import Settings
     from ktui.ui.app import KtuiApp
 
-    return KtuiApp(KubeCatalog(kubeconfig), settings=Settings(max_events=200_000))
+    return KtuiApp(KubeCatalog(kubeconfig), settings=Settings(ui=UiSettings(max_events=200_000)))
 
 
 async def _wait(pilot: Any, condition: Callable[[], bool], timeout: float) -> bool:

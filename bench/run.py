@@ -32,12 +32,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("bench_list", "bench_ingest", "bench_recovery", "bench_history", "bench_ui")
+MODULES = ("bench_list", "bench_ingest", "bench_recovery", "bench_history", "bench_archive",
+           "bench_ui")
 TITLES = {
     "bench_list": "Listing: `ktui events` against kubectl and the floor",
     "bench_ingest": "Live source throughput: KubeSource into a BatchChannel",
     "bench_recovery": "Live source recovery: back to watching after an outage",
     "bench_history": "History: OpenSearch first view and paging",
+    "bench_archive": "The local archive: writer throughput, storm cost, history from it",
     "bench_ui": "The TUI: first paint, memory, filters, sustained ingest",
 }
 # --quick: sizes for a smoke test (an explicit environment variable still wins)
@@ -51,6 +53,8 @@ QUICK_ENV = {
     "KTUI_BENCH_RECOVERY_THROTTLE": "3",
     "KTUI_BENCH_STORM_SECONDS": "6",
     "KTUI_BENCH_STORM_BACKLOG": "10000",
+    "KTUI_BENCH_ARCHIVE_EVENTS": "20000",
+    "KTUI_BENCH_ARCHIVE_STORM_SECONDS": "3",
 }
 MODULE_TIMEOUT = 3600.0
 BARS = """\
@@ -65,7 +69,9 @@ BARS = """\
   10,000 works.
 - Recovery: watching again within 10 s of the API server being back, whatever happened
   before (an outage, throttling); at most one relist during a 5,000/s storm with a short
-  watch window."""
+  watch window.
+- Archive: the background writer takes 20,000 events/s; a 5,000 events/s storm does not
+  slow its producer, and a killed process loses at most the last second."""
 
 _RUNNER = """
 import importlib, json, sys

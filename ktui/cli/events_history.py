@@ -1,11 +1,12 @@
 """``ktui events --history`` and ``ktui events --view NAME``.
 
 History mode prints the events kubernetes-event-exporter stored in OpenSearch, in the
-formats and the order of the live listing (event time, oldest first). Connection
+formats and the order of the live listing (event time, oldest first); with ``--archive``,
+or when no OpenSearch is configured, the local archive's (``ktui.cli.events_archive``). Connection
 settings come from ``--opensearch-url``/``--index``, the environment
 (``KTUI_OPENSEARCH_URL``, ``OPENSEARCH_HOST``, ``OPENSEARCH_USER``,
 ``OPENSEARCH_PASSWORD``) and the ``[opensearch]`` table of settings.toml (see
-:class:`ktui.opensearch.config.OpenSearchConfig`). No kubeconfig is read: a
+:mod:`ktui.config`). No kubeconfig is read: a
 ``--context`` is only the label of events without a ``clusterName``.
 
 ``--view NAME`` applies a saved view: a live view fills in the live listing's flags
@@ -44,6 +45,7 @@ HISTORY_ONLY = (
     ("since", "--since"),
     ("start", "--from"),
     ("end", "--to"),
+    ("archive", "--archive"),
 )
 
 
@@ -54,6 +56,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read the events stored in OpenSearch (kubernetes-event-exporter) instead of "
         "the cluster; without -n, every namespace",
+    )
+    parser.add_argument(
+        "--archive",
+        action="store_true",
+        default=None,
+        help="--history: read the local archive (what ktui and `ktui record` kept) of the "
+        "context's cluster; the default when no OpenSearch is configured",
     )
     parser.add_argument(
         "--opensearch-url",
@@ -105,9 +114,25 @@ def dispatch(args: argparse.Namespace) -> int | None:
         if view is not None:
             _apply_live_view(args, view)
         return None
+    from ktui.cli.events_archive import wants_archive
+
+    archive = wants_archive(args)
     if args.watch:
         where = "" if args.history else f" (view {_name(view)} is a history view)"
-        raise _fail(f"--watch cannot follow OpenSearch history{where}", EXIT_USAGE)
+        store = "the archive" if archive else "OpenSearch history"
+        raise _fail(f"--watch cannot follow {store}{where}", EXIT_USAGE)
+    if archive:
+        from ktui.cli.events_archive import run_archive_history
+
+        query = _history_query(args, view)
+        time_range = _time_range(args, view)
+        return run_archive_history(
+            args,
+            view,
+            query,
+            time_range,
+            lambda events: _print(events, args.output, namespace_column=len(query.namespaces) != 1),
+        )
     return run_history(args, view)
 
 
@@ -181,20 +206,21 @@ def _time_range(args: argparse.Namespace, view: SavedView | None) -> TimeRange:
 
 def _config(args: argparse.Namespace) -> OpenSearchConfig:
     from ktui import paths
+    from ktui.config import Flags, load_settings
     from ktui.feeds.errors import SourceError
-    from ktui.opensearch.config import OpenSearchConfig
-    from ktui.settings import load_settings
+    from ktui.model.safe_text import one_line
+    from ktui.opensearch.config import config_from_settings
 
-    settings = load_settings(paths.settings_file())
+    flags = Flags(opensearch_url=args.opensearch_url, index=args.index)
+    settings = load_settings(paths.settings_file(), os.environ, flags)
     for problem in settings.problems:
-        print(f"ktui: warning: settings: {problem}", file=sys.stderr)
-    overrides: dict[str, Any] = {"url": args.opensearch_url, "index": args.index}
+        if problem.from_flag:  # what the command line says is not guessed around
+            raise _fail(str(problem), EXIT_USAGE)
+        print(f"ktui: warning: settings: {one_line(str(problem), 500)}", file=sys.stderr)
     try:
-        config = OpenSearchConfig.from_sources(settings.opensearch, os.environ, overrides)
+        config = config_from_settings(settings.opensearch, os.environ, flags)
     except SourceError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
-    except ValueError as exc:  # urlsplit on a malformed URL ("http://[::1")
-        raise _fail(f"bad OpenSearch URL or setting: {exc}", EXIT_USAGE) from None
     if config.user and not config.password and not config.aws_sigv4 and _interactive():
         config.password_callback = _asker(config)
     if args.timeout:

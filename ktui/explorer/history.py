@@ -11,16 +11,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ktui.feeds.errors import SourceError
+from ktui.feeds.history import HistoryBackend, HistoryPage, Superseded
 from ktui.feeds.status import SourceStatus, State
 from ktui.model.query import Query
 from ktui.model.store import EventStore, Histogram, NamespaceCount
 from ktui.model.timerange import TimeRange
-
-if TYPE_CHECKING:  # opensearch-py is imported only when history is first used
-    from ktui.opensearch.source import HistoryPage, HistorySource
 
 PAGE_SIZE = 500
 LOAD_MORE_MARGIN = 100  # rows from the end of what is loaded when the next page is fetched
@@ -40,11 +37,11 @@ class Answer:
 class HistorySession:
     """The history view: a store of loaded pages plus the first page's aggregations."""
 
-    def __init__(self, make_source: Callable[[], HistorySource] | None,
+    def __init__(self, make_source: Callable[[], HistoryBackend] | None,
                  problem: str = "") -> None:
         self._make_source = make_source
         self.problem = problem  # why history is unavailable (no URL configured, ...)
-        self._source: HistorySource | None = None
+        self._source: HistoryBackend | None = None
         self._lock = threading.Lock()
         self.store = EventStore(max_events=1_000_000)
         self.time_range = TimeRange.last("1h")
@@ -69,7 +66,7 @@ class HistorySession:
     def available(self) -> bool:
         return self._make_source is not None
 
-    def source(self) -> HistorySource:
+    def source(self) -> HistoryBackend:
         with self._lock:
             if self._source is None:
                 assert self._make_source is not None
@@ -80,8 +77,6 @@ class HistorySession:
 
     def search(self, generation: int, query: Query, time_range: TimeRange,
                buckets: int) -> Answer:
-        from ktui.opensearch.source import Superseded
-
         try:
             page = self.source().search(query, time_range, page_size=PAGE_SIZE, buckets=buckets)
         except Superseded:
@@ -91,8 +86,6 @@ class HistorySession:
         return Answer(generation, page=page)
 
     def more(self, generation: int, page: HistoryPage) -> Answer:
-        from ktui.opensearch.source import Superseded
-
         try:
             return Answer(generation, page=self.source().next_page(page), first=False)
         except Superseded:

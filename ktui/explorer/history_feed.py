@@ -151,4 +151,5 @@ class HistoryFeed:
         if session.loading_since is not None:
             return EmptyState(f"{status.text}…")
         return EmptyState(f"No event in {session.time_range.describe()} matches "
-                          f"{query.describe()}. - zooms out, [ steps back.")
+                          f"{query.describe()}. - zooms out, [ steps back, esc clears the "
+                          "filter.")

@@ -32,5 +32,11 @@ class EventSource(ABC):
     def run(self, channel: BatchChannel, stop: threading.Event) -> None:
         """Produce batches into ``channel`` until ``stop`` is set."""
 
+    @property
+    def namespace_scoped(self) -> bool:
+        """Whether it reads a set of namespaces rather than the whole cluster (given
+        namespaces, or an RBAC fallback): naming other namespaces means watching them."""
+        return False
+
     def interrupt(self) -> None:  # noqa: B027 (optional: most sources need nothing)
         """Wake any blocked read; called by whoever set the stop event."""

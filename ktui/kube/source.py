@@ -137,8 +137,22 @@ class KubeSource(EventSource):
         return sum(worker.resyncs for worker in self._workers)
 
     @property
+    def namespace_scoped(self) -> bool:
+        return self.namespaces is not None or any(w.namespace is not None for w in self._workers)
+
+    @property
     def warning(self) -> str:
         return self.conn.creds.warning if self.conn is not None else ""
+
+    @property
+    def watched(self) -> frozenset[str] | None:
+        """What the running watches cover, once listed: None for the whole cluster, else
+        the namespaces (RBAC fallbacks included). The field selector narrows it further."""
+        with self._lock:
+            scopes = [worker.namespace for worker in self._workers]
+        if scopes == [None]:
+            return None
+        return frozenset(namespace or "" for namespace in scopes)
 
     def connect(self) -> ResolvedContext:
         """Read the kubeconfig and resolve credentials; no request is sent. Raises
@@ -372,7 +386,10 @@ class KubeSource(EventSource):
                 first_error = first_error or exc
         if not allowed:
             assert first_error is not None
-            raise first_error
+            if len(refused) == 1:  # the server's own words name the namespace
+                raise first_error
+            raise Forbidden(f"forbidden in {', '.join(refused)}: {first_error.message}",
+                            hint=first_error.hint)
         with self._lock:
             self._workers = allowed
         if refused:

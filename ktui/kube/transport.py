@@ -42,6 +42,20 @@ from ktui.kube.kubeconfig import ResolvedContext
 USER_AGENT = "ktui/0.1"
 
 
+
+def _send_ahead_supported() -> bool:
+    """urllib3 2.x, whose pools have the ``_get_conn``/``_put_conn`` that :meth:`send`
+    borrows (checked against the version as well as the attributes: a future urllib3 may
+    keep the names and change what they do). Else ktui pages with the thread pager."""
+    major = urllib3.__version__.split(".", 1)[0]
+    pool = urllib3.HTTPConnectionPool
+    return (major == "2" and callable(getattr(pool, "_get_conn", None))
+            and callable(getattr(pool, "_put_conn", None)))
+
+
+SEND_AHEAD_SUPPORTED = _send_ahead_supported()
+
+
 class HTTPStatusError(SourceError):
     """A non-2xx answer that is not 401/403 (those are Unauthorized/Forbidden)."""
 
@@ -298,9 +312,7 @@ class Connection:
         up inside its own request path), and with this urllib3: :meth:`send` borrows a
         connection through the pool's ``_get_conn``/``_put_conn``, which are not public
         API, so a urllib3 without them falls back to the thread pager."""
-        pool = urllib3.HTTPConnectionPool
-        return (not self.creds.proxy and callable(getattr(pool, "_get_conn", None))
-                and callable(getattr(pool, "_put_conn", None)))
+        return not self.creds.proxy and SEND_AHEAD_SUPPORTED
 
     def send(
         self,

@@ -178,6 +178,8 @@ class EventStore:
         self._by_namespace: dict[str, SortedEvents] = {}
         self._text = TextIndex()
         self.namespaces: dict[str, NamespaceCount] = {}
+        # The same counts per context, for a store that holds several contexts' events.
+        self.context_namespaces: dict[str, dict[str, NamespaceCount]] = {}
         self.warnings = 0
         self.expired = 0
         self.evicted_total = 0
@@ -315,13 +317,15 @@ class EventStore:
         *,
         reset: bool = False,
         reset_scope: Collection[str] | None = None,
+        reset_context: str | None = None,
     ) -> Change:
         """Take a source's batch. DELETED events are kept and marked expired.
 
         With ``reset`` (a relist), ``upserts`` is the whole truth: events not in it that
         were not already expired are marked expired, since they vanished while we were
         not watching. ``reset_scope`` (namespaces) limits that to the events of those
-        namespaces: the source relisted only them.
+        namespaces: the source relisted only them; ``reset_context`` to the events of that
+        context, in a store that holds several contexts' events.
         """
         upserts = list(upserts)
         deleted = list(deleted)
@@ -334,7 +338,7 @@ class EventStore:
             for uid, old in list(self._by_uid.items()):
                 if uid not in present and not old.expired and (
                     reset_scope is None or old.namespace in reset_scope
-                ):
+                ) and (reset_context is None or old.context == reset_context):
                     deleted.append(old)
 
         for event in upserts:
@@ -408,18 +412,30 @@ class EventStore:
         added.append(event)
 
     def _count(self, event: Event, sign: int) -> None:
-        entry = self.namespaces.get(event.namespace)
+        namespace = event.namespace
+        entry = self.namespaces.get(namespace)
         if entry is None:
-            entry = self.namespaces[event.namespace] = NamespaceCount()
+            entry = self.namespaces[namespace] = NamespaceCount()
+        by_namespace = self.context_namespaces.get(event.context)
+        if by_namespace is None:
+            by_namespace = self.context_namespaces[event.context] = {}
+        in_context = by_namespace.get(namespace)
+        if in_context is None:
+            in_context = by_namespace[namespace] = NamespaceCount()
         entry.total += sign
-        is_warning = event.type == "Warning"
-        if is_warning:
+        in_context.total += sign
+        if event.type == "Warning":
             entry.warnings += sign
+            in_context.warnings += sign
             self.warnings += sign
         if event.expired:
             self.expired += sign
         if entry.total == 0:
-            del self.namespaces[event.namespace]
+            del self.namespaces[namespace]
+        if in_context.total == 0:
+            del by_namespace[namespace]
+            if not by_namespace:
+                del self.context_namespaces[event.context]
 
     def _evict(self) -> int:
         """Drop the oldest events beyond ``max_events`` (in chunks, to amortise)."""

@@ -21,6 +21,7 @@ from ktui.feeds.runner import FeedRunner
 from ktui.feeds.status import State
 from ktui.kube.source import KubeSource, WatchSettings
 from ktui.sim import Grant, SimCluster, write_kubeconfig
+from tests.conftest import wait_until
 
 FAST = WatchSettings(
     page_size=500,
@@ -87,12 +88,7 @@ def truth(cluster: SimCluster, namespaces: set[str] | None = None) -> dict[str, 
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+    wait_until(predicate, timeout, interval=0.02)
 
 
 def settle(

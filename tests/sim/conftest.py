@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 
 from ktui.sim import Grant, SimCluster
+from tests.conftest import wait_until
 
 TOKENS = {
     "admin-token": Grant.all(),
@@ -185,9 +185,4 @@ def client(cluster: SimCluster) -> Client:
 
 
 def wait_for(pred: Callable[[], bool], timeout: float = 5.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not met in time")
+    wait_until(pred, timeout)

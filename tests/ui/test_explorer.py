@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from ktui.config import Settings
 from ktui.model.event import from_core_v1
-from ktui.settings import Settings
 from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.detail import DetailPane

@@ -15,8 +15,8 @@ import pytest
 from textual.geometry import Region
 from textual.widgets import Static
 
+from ktui.config import Settings
 from ktui.kube.catalog import KubeCatalog
-from ktui.settings import Settings
 from ktui.sim import SimCluster, write_kubeconfig
 from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.detail import DetailPane

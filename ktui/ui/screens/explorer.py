@@ -12,7 +12,7 @@ from textual.binding import Binding
 
 from ktui.feeds.errors import Forbidden, SourceError
 from ktui.model.event import parse_time
-from ktui.model.query import QueryError, Term, parse_query
+from ktui.model.query import Query, QueryError, Term, parse_query
 from ktui.model.safe_text import one_line
 from ktui.model.timerange import PRESETS, TimeRange, format_duration
 from ktui.ui.screens.explorer_base import ExplorerBase
@@ -52,6 +52,7 @@ class ExplorerScreen(ExplorerBase):
         Binding("s", "flip_order", "Sort", show=False, id="sort.flip"),
         Binding("z", "zoom_detail", "Full detail", show=False, id="detail.zoom"),
         Binding("escape", "close_detail", "Close", show=False, id="detail.close"),
+        Binding("end", "resume", "Newest", show=False, priority=True, id="follow.resume"),
         Binding("h", "toggle_history", "History", id="history.toggle"),
         Binding("H", "object_history", "Object history", show=False, id="history.object"),
         Binding("left_square_bracket", "time_step(-1)", "Earlier", show=False,
@@ -138,9 +139,10 @@ class ExplorerScreen(ExplorerBase):
                 self.action_contexts()
         elif verb in ("ns", "namespace"):
             session = self.session
-            if rest and session is not None and isinstance(session.status.error, Forbidden):
-                # RBAC allows no cluster-wide list and ktui found no namespace to fall back
-                # to: watch the ones named, as -n would have.
+            forbidden = session is not None and isinstance(session.status.error, Forbidden)
+            if rest and session is not None and (forbidden or session.scoped):
+                # The source reads chosen namespaces (-n, or RBAC forbids the cluster-wide
+                # list): watch exactly the ones named, as -n would have, at any time.
                 self.watch_namespaces = rest
                 self.live.watch_namespaces(rest)
             self.apply_query(self.query_state.with_namespaces(rest))
@@ -160,10 +162,22 @@ class ExplorerScreen(ExplorerBase):
     # -- table and detail ---------------------------------------------------------------
 
     def action_close_detail(self) -> None:
+        """esc: close the detail; with none open, clear the filter."""
+        detail_open = self.maximized is not None or not self.detail.has_class("-hidden")
         if self.maximized is not None:
             self.minimize()
-        self.detail.add_class("-hidden")
+        if detail_open:
+            self.detail.add_class("-hidden")
+            self.table.pinned = False
+        elif not self.query_state.is_empty:
+            self.apply_query(Query())
+            self.notify("filter cleared", timeout=2)
         self.table.focus()
+
+    def action_resume(self) -> None:
+        """End, whatever has the focus: follow the newest event again."""
+        self.table.action_resume()
+        self.refresh_header()
 
     def action_zoom_detail(self) -> None:
         if self.maximized is not None:
@@ -171,6 +185,7 @@ class ExplorerScreen(ExplorerBase):
             return
         self.detail.remove_class("-hidden")
         self.detail.show(self.table.selected)
+        self.table.pin()
         self.maximize(self.detail)
 
     def action_follow(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -26,17 +26,19 @@ from ktui.explorer.history_feed import HistoryFeed
 from ktui.explorer.live import LiveSession, SourceCatalog
 from ktui.explorer.live_feed import LiveFeed, hint
 from ktui.feeds.errors import SourceError
+from ktui.model.contexts import split_contexts
 from ktui.model.query import Query
 from ktui.model.safe_text import one_line
 from ktui.model.timerange import TimeRange
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
+from ktui.ui.widgets.filter_bar import FilterBar
 from ktui.ui.widgets.header import EventHeader, HeaderState
 from ktui.ui.widgets.sidebar import NamespaceSidebar
 from ktui.ui.widgets.sparkline import EventSparkline
 
 if TYPE_CHECKING:
-    from ktui.settings import Settings
+    from ktui.config import Settings
     from ktui.ui.views_actions import ViewsActions
     from ktui.views.model import SavedView
 
@@ -66,7 +68,7 @@ class ExplorerBase(Screen[None]):
         self.catalog = catalog
         self.settings = settings
         self.clock = clock  # wall time: ages and the sparkline's axis
-        self.live = LiveFeed(catalog, max_events=settings.max_events, note=note)
+        self.live = LiveFeed(catalog, max_events=settings.ui.max_events, note=note)
         self.history = HistoryFeed(history)
         self.feed: Feed = self.live
         self.query_state = query or Query()
@@ -78,7 +80,7 @@ class ExplorerBase(Screen[None]):
         # simulated clusters here, so they never delay the first frame).
         self.prepare: Callable[[], None] | None = None
         self._saved_views: ViewsActions | None = None
-        self._production = re.compile(settings.production_pattern, re.IGNORECASE)
+        self._production = re.compile(settings.ui.production_pattern, re.IGNORECASE)
         self._last_histogram_at = 0.0
 
     @property
@@ -113,11 +115,13 @@ class ExplorerBase(Screen[None]):
 
     def compose(self) -> ComposeResult:
         self.header = EventHeader(id="header")
+        self.filter_bar = FilterBar(id="filter-bar")
         self.sidebar = NamespaceSidebar(id="sidebar")
         self.sparkline = EventSparkline(id="sparkline")
         self.table = EventTable(clock=self.clock, id="table")
         self.detail = DetailPane(id="detail")
         yield self.header
+        yield self.filter_bar
         with Horizontal(id="main"):
             yield self.sidebar
             with Vertical(id="center"):
@@ -128,6 +132,7 @@ class ExplorerBase(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.filter_bar.show(self.query_state)
         self.detail.add_class("-hidden")
         self.table.focus()
         # Sources import their clients: start them after the first paint.
@@ -143,8 +148,8 @@ class ExplorerBase(Screen[None]):
         if prepare is not None:
             try:
                 prepare()
-            except Exception as error:  # an OS error binding a port, say: shown, not raised
-                self.show_error(SourceError(f"the demo could not start: {error}"))
+            except Exception as error:  # the demo's port taken, say: shown, not raised
+                self.show_error(SourceError(f"start-up failed: {type(error).__name__}: {error}"))
                 return
         try:
             contexts, current = self.catalog.contexts()
@@ -164,9 +169,14 @@ class ExplorerBase(Screen[None]):
         elif self.start_in_history and self.enter_history():
             self.history_search()
 
-    def switch_context(self, context: str) -> None:
-        self.live.activate(context, self.query_state, self.watch_namespaces)
-        self.history.context = context
+    def switch_context(self, context: str | Sequence[str]) -> None:
+        """Show one context, or several (a list, or names joined with commas)."""
+        contexts = split_contexts(context) if isinstance(context, str) else list(context)
+        self.live.activate(contexts, self.query_state, self.watch_namespaces)
+        self.history.context = ",".join(contexts)
+        self.table.set_columns(show_namespace=self.table.show_namespace,
+                               hidden=self.table.hidden_columns,
+                               show_context=len(contexts) > 1)
         if self.feed is self.live:
             self.table.set_store(self.live.store)
         self.pump()
@@ -193,7 +203,8 @@ class ExplorerBase(Screen[None]):
         if changed or feed is self.history:
             counts = feed.counts()
             if counts is not None:
-                self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings)
+                self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings,
+                                           counts.by_context)
             self.refresh_sparkline(force=feed is self.history)
         self.refresh_header()
 
@@ -263,6 +274,7 @@ class ExplorerBase(Screen[None]):
 
     def apply_query(self, query: Query) -> None:
         self.query_state = query
+        self.filter_bar.show(query)
         self.live.set_query(query)
         if self.feed is self.history:
             self.history.buckets = max(self.sparkline.size.width, 20)
@@ -317,8 +329,10 @@ class ExplorerBase(Screen[None]):
         if detail.has_class("-hidden"):
             detail.remove_class("-hidden")
             detail.show(message.event)
+            self.table.pin()  # the event being read stays selected while events arrive
         else:
             detail.add_class("-hidden")
+            self.table.pinned = False
 
     @on(EventTable.CursorMoved)
     def _cursor_moved(self, message: EventTable.CursorMoved) -> None:

@@ -8,11 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ktui.model.safe_text import one_line
+from ktui.ui.screens.dialog import Dialog
 
 
 def modal_css(screen: str, width: int) -> str:
@@ -35,7 +35,7 @@ def modal_css(screen: str, width: int) -> str:
 """
 
 
-class ContextPicker(ModalScreen[str | None]):
+class ContextPicker(Dialog[str | None]):
     """Lists the kubeconfig's contexts; Enter switches, Escape cancels."""
 
     DEFAULT_CSS = modal_css("ContextPicker", 70)
@@ -72,10 +72,12 @@ class ContextPicker(ModalScreen[str | None]):
         option_list.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        event.stop()
+        if not self.dismissing:
+            self.dismiss(event.option.id)
 
 
-class Prompt(ModalScreen[str | None]):
+class Prompt(Dialog[str | None]):
     """One line of input, with an inline error kept until the text parses."""
 
     DEFAULT_CSS = modal_css("Prompt", 70)
@@ -96,6 +98,9 @@ class Prompt(ModalScreen[str | None]):
             yield Label(self.hint, classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.dismissing:
+            return
         problem = self.validate(event.value) if self.validate else None
         if problem:
             self.query_one("#prompt-error", Label).update(Text(problem))
@@ -132,7 +137,7 @@ Keys can be remapped in settings.toml under [keys] (README).
 """
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     DEFAULT_CSS = modal_css("HelpScreen", 80)
     BINDINGS = [Binding("escape,q,question_mark", "dismiss(None)", "Close", id="help.close")]
 

@@ -9,9 +9,11 @@ store's ``visible`` list is the data, ``virtual_size`` is its length, and
 from __future__ import annotations
 
 import time
+import zlib
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import attrgetter
 
 from rich.cells import cell_len, set_cell_size
@@ -41,8 +43,10 @@ class Column:
     right: bool = False
 
 
-# In order; the namespace column shows only when several namespaces are visible.
+# In order; the context column shows only when several contexts share the table, the
+# namespace column only when several namespaces are visible.
 COLUMNS = (
+    Column("context", "CTX", 10),
     Column("last_seen", "LAST SEEN", 9),
     Column("type", "TYPE", 7),
     Column("namespace", "NAMESPACE", 14),
@@ -51,8 +55,23 @@ COLUMNS = (
     Column("count", "COUNT", cells.COUNT_WIDTH, right=True),
     Column("message", "MESSAGE", 0),
 )
-COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+# The columns a user (and a saved view) may hide; CTX follows the number of contexts.
+COLUMN_KEYS = tuple(column.key for column in COLUMNS if column.key != "context")
 MIN_MESSAGE = 20
+# One colour per context in the CTX column: the ANSI palette, so 16-colour terminals and
+# themes keep them apart; chosen by a stable hash of the name (not Python's, which varies).
+_CONTEXT_COLOURS = ("cyan", "magenta", "green", "blue", "yellow", "bright_cyan",
+                    "bright_magenta", "bright_green", "bright_blue")
+
+
+def context_style(context: str) -> Style:
+    return _context_style(context)
+
+
+@lru_cache(maxsize=256)
+def _context_style(context: str) -> Style:
+    index = zlib.crc32(context.encode("utf-8", "replace")) % len(_CONTEXT_COLOURS)
+    return Style(color=_CONTEXT_COLOURS[index], bold=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +145,13 @@ class EventTable(ScrollView, can_focus=True):
         self.newest_first = True
         self.absolute_time = False
         self.show_namespace = True
+        self.show_context = False
         self.hidden_columns: frozenset[str] = frozenset()
         self.cursor = 0
         self.follow = True
+        # While pinned (the detail is open), moving the cursor never resumes follow: the
+        # event being read stays selected however many arrive; End or f follow again.
+        self.pinned = False
         self.empty_message: Text = Text("No events yet.")
         self._cursor_uid: str | None = None
         self._pause_time: float | None = None
@@ -173,6 +196,7 @@ class EventTable(ScrollView, can_focus=True):
         self._cursor_uid = None
         self.cursor = 0
         self.follow = True
+        self.pinned = False
         self._pause_time = None
         self.data_changed()
 
@@ -180,6 +204,7 @@ class EventTable(ScrollView, can_focus=True):
         """The store changed: keep the cursor on its event and the view steady."""
         rows = self.row_count
         body = self._body_height
+        at_top = int(self.scroll_y) == 0
         offset = self.cursor - int(self.scroll_y)
         if self.follow:
             self.cursor = 0 if self.newest_first else max(rows - 1, 0)
@@ -192,6 +217,10 @@ class EventTable(ScrollView, can_focus=True):
         self._set_virtual_size(Size(self._total_width, rows + 1))
         if self.follow:
             self.scroll_to(y=0 if self.newest_first else max(rows - body, 0), animate=False)
+        elif at_top and self.newest_first and self.cursor < body:
+            # Paused at the top, as a pager reading a log's tail: the newest rows keep
+            # coming in above the selected event, which moves down while it stays in view.
+            self.scroll_to(y=0, animate=False)
         else:
             self.scroll_to(y=max(self.cursor - offset, 0), animate=False)
         self._remember_cursor()
@@ -218,7 +247,7 @@ class EventTable(ScrollView, can_focus=True):
         rows = self.row_count
         row = min(max(row, 0), max(rows - 1, 0))
         self.cursor = row
-        self.set_follow(self._at_newest_end(row))
+        self.set_follow(self._at_newest_end(row) and not self.pinned)
         body = self._body_height
         if row < self.scroll_y:
             self.scroll_to(y=row, animate=False)
@@ -255,8 +284,14 @@ class EventTable(ScrollView, can_focus=True):
     def action_page_up(self) -> None:
         self.move_cursor(self.cursor - self._body_height)
 
+    def pin(self) -> None:
+        """Keep the selected event selected however many arrive (until End or f)."""
+        self.pinned = True
+        self.set_follow(False)
+
     def action_resume(self) -> None:
         """Jump to the newest event and follow again."""
+        self.pinned = False
         self.move_cursor(0 if self.newest_first else self.row_count - 1)
         self.set_follow(True)
         self.data_changed()
@@ -318,11 +353,12 @@ class EventTable(ScrollView, can_focus=True):
             c for c in COLUMNS
             if c.key not in self.hidden_columns
             and (c.key != "namespace" or self.show_namespace)
+            and (c.key != "context" or self.show_context)
         ]
         widths = {c.key: c.width for c in shown if c.width}
         # Narrow terminals: shrink the wide columns, then drop the least needed ones,
         # before the message gets less than a readable minimum.
-        for key, minimum in (("object", 16), ("namespace", 9), ("reason", 16),
+        for key, minimum in (("object", 16), ("namespace", 9), ("context", 6), ("reason", 16),
                              ("last_seen", 5), ("count", 0), ("namespace", 0)):
             while key in widths and self._message_width(widths, width) < MIN_MESSAGE:
                 if minimum == 0:  # this column goes whole rather than shrink to nothing
@@ -341,13 +377,20 @@ class EventTable(ScrollView, can_focus=True):
     def _message_width(widths: dict[str, int], width: int) -> int:
         return width - sum(widths.values()) - len(widths)
 
-    def set_columns(self, *, show_namespace: bool, hidden: frozenset[str]) -> None:
-        if (show_namespace, hidden) != (self.show_namespace, self.hidden_columns):
-            self.show_namespace, self.hidden_columns = show_namespace, hidden
+    def set_columns(self, *, show_namespace: bool, hidden: frozenset[str],
+                    show_context: bool | None = None) -> None:
+        """Which columns show (``show_context`` None: as it is)."""
+        if show_context is None:
+            show_context = self.show_context
+        wanted = (show_namespace, hidden, show_context)
+        if wanted != (self.show_namespace, self.hidden_columns, self.show_context):
+            self.show_namespace, self.hidden_columns, self.show_context = wanted
             self._layout = []
             self.refresh()
 
     def _cell_text(self, event: Event, key: str, now: float) -> str:
+        if key == "context":
+            return one_line(event.context, 128)
         if key == "last_seen":
             return cells.last_seen(event, now, self.absolute_time)
         if key == "type":
@@ -409,6 +452,8 @@ class EventTable(ScrollView, can_focus=True):
             cell_style = style
             if warning is not None and column.key in ("type", "reason"):
                 cell_style = style + warning
+            elif column.key == "context":
+                cell_style = style + context_style(event.context)
             cells_out.append(
                 (self._cell_text(event, column.key, now), column_width, column.right, cell_style)
             )
