@@ -1,13 +1,15 @@
 """``ktui events``: print a cluster's events in time order, once or following changes.
 
     ktui events [--kubeconfig P] [--context C] [-n NS ... | -A] [--type Normal|Warning]
-                [--query Q] [--watch] [--timeout SECONDS] [-o table|json|jsonl]
+                [--query Q] [--watch] [--timeout SECONDS] [-o table|json|jsonl|markdown]
+                [--group owner|object|reason]
     ktui events --history [--opensearch-url URL] [--index PATTERN]
                 [--since 1h | --from T [--to T]] [-n NS ... | -A] [--type T] [--query Q] [-o ...]
     ktui events --view NAME [flags that override the view's]
 
 ``--history`` reads what kubernetes-event-exporter stored in OpenSearch, same formats and
 order, no kubeconfig needed (``ktui.cli.events_history``); ``--view`` applies a saved view.
+``--group`` and ``-o markdown`` print the incident lens (``ktui.cli.events_lens``).
 
 Failures print one line (``ktui: ...``) and exit 2 for usage or configuration problems,
 1 for anything the cluster answered or failed to answer. With ``--watch``, a line on
@@ -28,9 +30,9 @@ from typing import IO, TYPE_CHECKING, Any
 from ktui.model.record import line_of  # only `ktui events` imports this module
 
 if TYPE_CHECKING:  # annotations only; the source (urllib3, yaml) is imported by run()
+    from ktui.cli import events_lens
     from ktui.feeds.channel import Batch, BatchChannel
     from ktui.feeds.runner import FeedRunner
-    from ktui.feeds.status import SourceStatus
     from ktui.kube.decode import Fields
     from ktui.kube.source import KubeSource
     from ktui.model.event import Event
@@ -90,13 +92,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "-o",
         "--output",
-        choices=("table", "json", "jsonl"),
+        choices=("table", "json", "jsonl", "markdown"),
         default="table",
-        help="output format (default: table)",
+        help="output format (default: table); markdown: a report to paste",
     )
+    from ktui.cli import events_lens
     from ktui.cli.events_history import add_arguments
 
     add_arguments(parser)  # --history, --opensearch-url, --index, --since/--from/--to, --view
+    events_lens.add_arguments(parser)  # --group
 
 
 def _event_type(text: str) -> str:
@@ -148,8 +152,10 @@ def _error_line(exc: BaseException) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ktui.cli import events_lens
     from ktui.cli.events_history import dispatch
 
+    events_lens.check(args)
     code = dispatch(args)  # --history, or a saved view (a live one fills in args)
     if code is not None:
         return code
@@ -161,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.timeout if args.timeout else None
     query = _query(args)
     # A one-shot JSON-lines listing keeps nothing: print straight from the raw objects.
-    lines = _Lines() if not args.watch and args.output == "jsonl" and query.is_empty else None
+    lines = (_Lines() if not args.watch and args.output == "jsonl" and query.is_empty
+             and not args.group else None)
     source = KubeSource(
         kubeconfig=args.kubeconfig,
         context=args.context,
@@ -185,13 +192,16 @@ def run(args: argparse.Namespace) -> int:
     if source.warning:
         print(f"ktui: warning: {source.warning}", file=sys.stderr)
     channel = BatchChannel(capacity=1_000_000)
+    namespace_column = bool(args.all_namespaces or len(source.namespaces or ()) > 1)
     printer = _Printer(
         args.output,
-        namespace_column=bool(args.all_namespaces or len(source.namespaces or ()) > 1),
+        namespace_column=namespace_column,
         query=query,
         watch=args.watch,
         lines=lines,
     )
+    if events_lens.wanted(args):
+        printer.lens = _live_lens(args, source, query, namespace_column)
     # The listing allocates ~10 objects per event and frees almost none: cyclic GC passes
     # over a growing heap cost up to a third of the time and find nothing to collect.
     gc.disable()
@@ -201,6 +211,21 @@ def run(args: argparse.Namespace) -> int:
     finally:
         feed.stop()
         gc.enable()
+
+
+def _live_lens(
+    args: argparse.Namespace, source: KubeSource, query: Query, namespace_column: bool
+) -> events_lens.Lens:
+    from ktui.cli import events_lens
+    from ktui.kube.owners import OwnerReader
+    from ktui.model.report import Heading
+
+    scope = query if args.all_namespaces else query.with_namespaces(source.namespaces or ())
+    reader = None
+    if args.group == "owner" and source.conn is not None:
+        reader = OwnerReader(source.conn)
+    heading = Heading(source.name, scope.describe())
+    return events_lens.Lens.of(args, heading, namespace_column=namespace_column, reader=reader)
 
 
 def _follow(
@@ -216,8 +241,10 @@ def _follow(
         feed.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         if feed.running:
             raise _fail("timed out before the events were listed", EXIT_RUNTIME)
+    from ktui.cli.events_gaps import Gaps
+
     listed = False
-    gaps = _Gaps()
+    gaps = Gaps()
     while True:
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
@@ -256,48 +283,6 @@ def _follow(
             return 0
 
 
-class _Gaps:
-    """Says on stderr when the watch, once the listing is printed, goes down (and why)
-    and when it is back: a consumer of ``ktui events -w`` would otherwise take silence
-    for a quiet cluster. Also what the server sent that was skipped."""
-
-    def __init__(self) -> None:
-        self.down = False
-        self._shown = ""  # the state of the last line printed
-        self._since = 0.0
-        self._skipped = 0
-
-    def skipped(self, total: int) -> None:
-        """Say how many things the server sent were skipped as not events, when more were."""
-        if total > self._skipped:
-            print(f"ktui: note: skipped {total - self._skipped} item(s) from the server that "
-                  "are not event objects (null, a list, a string...)", file=sys.stderr,
-                  flush=True)
-            self._skipped = total
-
-    def see(self, status: SourceStatus | None) -> None:
-        from ktui.feeds.status import State
-        from ktui.model.safe_text import one_line
-
-        if status is None:
-            return
-        state = status.state
-        if state == State.WATCHING:
-            if self.down:
-                took = time.monotonic() - self._since
-                print(f"ktui: watching again (down {took:.0f} s)", file=sys.stderr, flush=True)
-            self.down, self._shown = False, ""
-        elif state in (State.RECONNECTING, State.LISTING, State.ERROR):
-            if not self.down:
-                self._since = time.monotonic()
-            self.down = True
-            if state != self._shown:  # not each retry: each kind of trouble
-                # the text may quote the server: escaped, on one line
-                text = one_line(status.text, 300)
-                print(f"ktui: watch down: {text}", file=sys.stderr, flush=True)
-                self._shown = state
-
-
 class _Printer:
     """Holds what was seen (a Mirror) and prints what the query keeps."""
 
@@ -314,6 +299,7 @@ class _Printer:
         self.table = TableWriter(namespace_column=namespace_column)
         self.watch = watch
         self.lines = lines
+        self.lens: events_lens.Lens | None = None  # --group, -o markdown
         self.out = sys.stdout
 
     def absorb(self, batch: Batch) -> None:
@@ -336,7 +322,9 @@ class _Printer:
             return
         events = self._matching(list(self.mirror.live().values()))
         self.changed.clear()
-        if self.fmt == "jsonl":
+        if self.lens is not None:
+            self.lens.write(events, self.out)
+        elif self.fmt == "jsonl":
             write_jsonl(events, self.out)
         elif self.fmt == "json" and self.watch:
             write_json(events, self.out, array=False)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from ktui.sim.apiserver.auth import TokenTable
 from ktui.sim.apiserver.faults import Faults
 from ktui.sim.apiserver.store import Store
+from ktui.sim.apiserver.workloads import Workloads
 
 
 @dataclass
@@ -31,3 +32,4 @@ class Backend:
     # parameters are unknown, so the watch is a plain one)
     streaming_list: str = "on"
     counters: dict[str, int] = field(default_factory=dict)  # what was served, for tests
+    workloads: Workloads | None = None  # Pods, ReplicaSets... with their ownerReferences
