@@ -17,7 +17,10 @@ the README); ``-o raw``/``raw-jsonl`` the objects as the server sent them.
 Failures print one line (``ktui: ...``) and exit 2 for usage or configuration problems,
 1 for anything the cluster answered or failed to answer. A listing RBAC narrowed (the
 cluster-wide list or some of the namespaces forbidden) prints what it could, says what
-it listed in one line, and exits 3.
+it listed in one line, and exits 3. With ``--watch``, a line on stderr says when the
+watch goes down and when it is back; a relist prints the events that vanished meanwhile
+as expired; and ``--timeout`` exits 3 instead of 0 when the watch is down at that moment
+(what was printed may then be missing changes).
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ if TYPE_CHECKING:  # annotations only; the source (urllib3, yaml) is imported by
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
-EXIT_PARTIAL = 3
+EXIT_PARTIAL = 3  # RBAC let ktui list only part of what was asked
+EXIT_DOWN = 3  # --watch --timeout ended while the watch was down
 POLL_S = 0.2
 
 
@@ -91,7 +95,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=_seconds,
         default=None,
         metavar="SECONDS",
-        help="stop after this many seconds (with --watch: exit 0)",
+        help="stop after this many seconds (with --watch: exit 0, or 3 if the watch is "
+        "down at that moment)",
     )
     parser.add_argument(
         "-o",
@@ -162,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
     from ktui.feeds.errors import SourceError
     from ktui.kube.source import KubeSource
 
+    # --timeout bounds the whole command, a credential plugin's run included
+    deadline = time.monotonic() + args.timeout if args.timeout else None
     query = _query(args)
     from ktui.cli import events_multi
 
@@ -180,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
         watch=args.watch,
         fail_fast=True,
         page_hook=lines.page if lines is not None else None,
+        plugin_timeout=args.timeout,
     )
     try:
         resolved = source.connect()
@@ -203,7 +211,6 @@ def run(args: argparse.Namespace) -> int:
     )
     if events_lens.wanted(args):
         printer.lens = _live_lens(args, source, query, namespace_column)
-    deadline = time.monotonic() + args.timeout if args.timeout else None
     # The listing allocates ~10 objects per event and frees almost none: cyclic GC passes
     # over a growing heap cost up to a third of the time and find nothing to collect.
     gc.disable()
@@ -244,19 +251,23 @@ def _follow(
         feed.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         if feed.running:
             raise _fail("timed out before the events were listed", EXIT_RUNTIME)
+    from ktui.cli.events_gaps import Gaps
+
     listed = False
+    gaps = Gaps()
     while True:
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
             if not listed:
                 raise _fail("timed out before the events were listed", EXIT_RUNTIME)
-            return 0
+            return EXIT_DOWN if gaps.down else 0
         # Read these before draining: once the flag is set, the whole list is in the channel;
         # and a thread seen ended before the flag is read has set it if it ever will.
         alive = feed.running
         complete = source.listed.is_set()
         wait = min(POLL_S, remaining or POLL_S) if alive else 0.0
-        printer.absorb(channel.drain(timeout=wait))
+        batch = channel.drain(timeout=wait)
+        printer.absorb(batch)
         if feed.error is not None:
             message, code = _error_line(feed.error)
             raise _fail(message, code)
@@ -271,12 +282,15 @@ def _follow(
                 kind = "partial" if source.partial else "note"
                 print(f"ktui: {kind}: {source.scope_note}", file=sys.stderr)
             printer.print_all()
+            gaps.skipped(source.skipped)
             if not watch:
                 return 0
             gc.freeze()  # what was listed stays: keep it out of later collections
             gc.enable()
         else:
             printer.print_changes()
+            gaps.see(batch.status)
+            gaps.skipped(source.skipped)
         if not alive:
             return 0
 

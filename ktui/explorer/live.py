@@ -56,6 +56,10 @@ class LiveSession:
     def running(self) -> bool:
         return self._runner is not None and self._runner.running
 
+    def retry_now(self) -> None:
+        if self._runner is not None:
+            self._runner.retry_now()
+
     def start(self, make_source: Callable[[], EventSource],
               scope: list[str] | None = None) -> None:
         """Start the source in a daemon thread (building it there too, so a slow client

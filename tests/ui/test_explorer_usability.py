@@ -221,3 +221,17 @@ async def test_the_footer_keeps_help_and_quit_at_80_columns(
         for name in ("Help", "Quit"):  # shown whole, inside the 80 columns
             assert keys[name].display and keys[name].region.width > 0
             assert keys[name].region.right <= 80
+
+
+async def test_r_retries_now_instead_of_waiting(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    """Issue 10.4: a 429 asking for a minute's wait; r tries again at once."""
+    clusters[0].faults.fail_next(1, status=429, retry_after=60)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        explorer = app.explorer
+        await wait_for(pilot, lambda: explorer.session is not None
+                       and explorer.session.status.retry_at is not None, timeout=20)
+        await pilot.press("r")
+        await wait_for(pilot, loaded(app, clusters[0]), timeout=15)

@@ -51,6 +51,7 @@ class ExplorerScreen(ExplorerBase):
         Binding("y", "copy", "Copy JSON", id="copy"),
         Binding("Y", "export", "Export JSON", show=False, id="export"),
         Binding("x", "hide_expired", "Hide expired", show=False, id="expired.hide"),
+        Binding("r", "retry", "Retry now", show=False, id="retry"),
         Binding("t", "absolute_time", "Abs time", show=False, id="time.absolute"),
         Binding("s", "flip_order", "Sort", show=False, id="sort.flip"),
         Binding("z", "zoom_detail", "Full detail", show=False, id="detail.zoom"),
@@ -236,6 +237,11 @@ class ExplorerScreen(ExplorerBase):
             self.notify(f"could not write the event: {error}", severity="error", markup=False)
             return
         self.notify(f"wrote {path}", timeout=10, markup=False)
+
+    def action_retry(self) -> None:
+        """r: stop waiting for the next retry of a failing context; try now."""
+        self.live.retry_now()
+        self.notify("retrying now", timeout=2)
 
     def action_hide_expired(self) -> None:
         """x: hide (or show again) the events past their TTL."""
