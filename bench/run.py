@@ -32,12 +32,16 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("bench_list", "bench_ingest", "bench_history", "bench_ui", "bench_million")
+MODULES = ("bench_list", "bench_ingest", "bench_recovery", "bench_history", "bench_archive",
+           "bench_ui", "bench_grouping", "bench_million")
 TITLES = {
     "bench_list": "Listing: `ktui events` against kubectl and the floor",
     "bench_ingest": "Live source throughput: KubeSource into a BatchChannel",
+    "bench_recovery": "Live source recovery: back to watching after an outage",
     "bench_history": "History: OpenSearch first view and paging",
+    "bench_archive": "The local archive: writer throughput, storm cost, history from it",
     "bench_ui": "The TUI: first paint, memory, filters, sustained ingest",
+    "bench_grouping": "The incident lens: grouping events by owner, object, reason",
     "bench_million": "A million events: five contexts of 200,000",
 }
 # --quick: sizes for a smoke test (an explicit environment variable still wins)
@@ -47,6 +51,12 @@ QUICK_ENV = {
     "KTUI_BENCH_LIST_RUNS": "2",
     "KTUI_BENCH_INGEST_BACKLOG": "10000",
     "KTUI_BENCH_INGEST_STORM_SECONDS": "3",
+    "KTUI_BENCH_RECOVERY_OUTAGES": "3",
+    "KTUI_BENCH_RECOVERY_THROTTLE": "3",
+    "KTUI_BENCH_STORM_SECONDS": "6",
+    "KTUI_BENCH_STORM_BACKLOG": "10000",
+    "KTUI_BENCH_ARCHIVE_EVENTS": "20000",
+    "KTUI_BENCH_ARCHIVE_STORM_SECONDS": "3",
     "KTUI_BENCH_MILLION_EVENTS": "20000",
     "KTUI_BENCH_MILLION_RUNS": "2",
 }
@@ -62,7 +72,13 @@ BARS = """\
 - Five contexts of 200,000 events (1,000,000) in ≤ 1.2 GB RSS for the whole process; a
   filter change over them repainted in ≤ 150 ms.
 - History: first page + sparkline + namespace counts in one round trip; paging past
-  10,000 works."""
+  10,000 works.
+- Recovery: watching again within 10 s of the API server being back, whatever happened
+  before (an outage, throttling); at most one relist during a 5,000/s storm with a short
+  watch window.
+- Archive: the background writer takes 20,000 events/s; a 5,000 events/s storm does not
+  slow its producer, and a killed process loses at most the last second.
+- Grouping 200,000 events (by owner, object or reason) ≤ 100 ms, like a filter change."""
 
 _RUNNER = """
 import importlib, json, sys

@@ -8,6 +8,7 @@ moved with an environment variable, which tests and sandboxed runs rely on:
 ``KTUI_CONFIG_DIR`` settings.toml and views/ (things the user may edit)
 ``KTUI_STATE_DIR``  state ktui keeps between runs (history, last position)
 ``KTUI_CACHE_DIR``  anything that can be thrown away and rebuilt
+``KTUI_DATA_DIR``   data ktui keeps for the user (the event archive, exports/)
 =================== ======================================================
 
 An empty variable counts as unset. Nothing here creates a directory: the code that
@@ -28,6 +29,7 @@ APP_NAME = "ktui"
 CONFIG_ENV = "KTUI_CONFIG_DIR"
 STATE_ENV = "KTUI_STATE_DIR"
 CACHE_ENV = "KTUI_CACHE_DIR"
+DATA_ENV = "KTUI_DATA_DIR"
 
 
 def _override(variable: str) -> Path | None:
@@ -58,3 +60,19 @@ def state_dir() -> Path:
 
 def cache_dir() -> Path:
     return _override(CACHE_ENV) or platformdirs.user_cache_path(APP_NAME)
+
+
+def data_dir() -> Path:
+    """Data kept for the user, worth a backup: the event archive (on Linux
+    ``~/.local/share/ktui``)."""
+    return _override(DATA_ENV) or platformdirs.user_data_path(APP_NAME)
+
+
+def archive_file() -> Path:
+    """The local event archive (see :mod:`ktui.archive`), shared by every ktui process."""
+    return data_dir() / "archive.sqlite3"
+
+
+def exports_dir() -> Path:
+    """Events written to files (``Y``): one JSON file each."""
+    return data_dir() / "exports"

@@ -16,11 +16,11 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from ktui.config import Settings
 from ktui.explorer.history import HistorySession
 from ktui.kube.catalog import KubeCatalog
 from ktui.model.timerange import TimeRange
 from ktui.opensearch.source import HistorySource, OpenSearchConfig
-from ktui.settings import Settings
 from ktui.sim import SimCluster, write_kubeconfig
 from ktui.ui.app import KtuiApp
 

@@ -1,8 +1,9 @@
 """The ``ktui`` command: the TUI by default, and subcommands for scripts.
 
-Subcommands live in their own modules (``events_cmd``, ``views_cmd``, ``sim_cmd``), each
-with ``add_parser(subparsers)`` and ``run(args) -> int``. They are imported only when
-chosen, so ``ktui`` starts the UI without loading the Kubernetes or OpenSearch clients.
+Subcommands live in their own modules (``events_cmd``, ``views_cmd``, ``sim_cmd``,
+``record_cmd``), each with ``add_parser(subparsers)`` and ``run(args) -> int``. They are
+imported only when chosen, so ``ktui`` starts the UI without loading the Kubernetes or
+OpenSearch clients.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ SUBCOMMANDS = {
     "events": "ktui.cli.events_cmd",
     "views": "ktui.cli.views_cmd",
     "sim": "ktui.cli.sim_cmd",
+    "record": "ktui.cli.record_cmd",
 }
 
 
@@ -40,7 +42,11 @@ def _ui_parser() -> argparse.ArgumentParser:
                         help="start on the built-in demo cluster (a local simulator)")
     parser.add_argument("--kubeconfig",
                         help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
-    parser.add_argument("--context", help="kube context to open (default: the current one)")
+    parser.add_argument("--context",
+                        help="kube context to open (default: the current one); several, "
+                        "comma-separated, share one table")
+    parser.add_argument("--all-contexts", action="store_true",
+                        help="watch every context of the kubeconfig at once")
     parser.add_argument("-n", "--namespace", action="append", dest="namespaces", default=None,
                         help="watch only this namespace (repeatable)")
     parser.add_argument("--query", default="", help="initial filter, e.g. 'type:Warning ns:test'")

@@ -1,11 +1,12 @@
 """``ktui events --history`` and ``ktui events --view NAME``.
 
 History mode prints the events kubernetes-event-exporter stored in OpenSearch, in the
-formats and the order of the live listing (event time, oldest first). Connection
+formats and the order of the live listing (event time, oldest first); with ``--archive``,
+or when no OpenSearch is configured, the local archive's (``ktui.cli.events_archive``). Connection
 settings come from ``--opensearch-url``/``--index``, the environment
 (``KTUI_OPENSEARCH_URL``, ``OPENSEARCH_HOST``, ``OPENSEARCH_USER``,
 ``OPENSEARCH_PASSWORD``) and the ``[opensearch]`` table of settings.toml (see
-:class:`ktui.opensearch.config.OpenSearchConfig`). No kubeconfig is read: a
+:mod:`ktui.config`). No kubeconfig is read: a
 ``--context`` is only the label of events without a ``clusterName``.
 
 ``--view NAME`` applies a saved view: a live view fills in the live listing's flags
@@ -44,6 +45,7 @@ HISTORY_ONLY = (
     ("since", "--since"),
     ("start", "--from"),
     ("end", "--to"),
+    ("archive", "--archive"),
 )
 
 
@@ -54,6 +56,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read the events stored in OpenSearch (kubernetes-event-exporter) instead of "
         "the cluster; without -n, every namespace",
+    )
+    parser.add_argument(
+        "--archive",
+        action="store_true",
+        default=None,
+        help="--history: read the local archive (what ktui and `ktui record` kept) of the "
+        "context's cluster; the default when no OpenSearch is configured",
     )
     parser.add_argument(
         "--opensearch-url",
@@ -105,9 +114,43 @@ def dispatch(args: argparse.Namespace) -> int | None:
         if view is not None:
             _apply_live_view(args, view)
         return None
+    from ktui.cli import events_multi
+    from ktui.cli.events_archive import wants_archive
+
+    several = events_multi.wanted(args)
+    if several is not None:
+        if args.watch:
+            raise _fail("--watch cannot follow history", EXIT_USAGE)
+        query, time_range = _history_query(args, None), _time_range(args, None)
+
+        def fetch(wanted: Query) -> list[Event]:
+            from ktui.opensearch.source import HistorySource
+
+            source = HistorySource(_config(args), context_label="")
+            deadline = time.monotonic() + args.timeout if args.timeout else None
+            try:
+                return _fetch(source, wanted, time_range, deadline)
+            finally:
+                source.close()
+
+        return events_multi.run_history(
+            args, several, query, time_range,
+            lambda events: _write(events, args, query, time_range, ",".join(several)), fetch)
+    archive = wants_archive(args)
     if args.watch:
         where = "" if args.history else f" (view {_name(view)} is a history view)"
-        raise _fail(f"--watch cannot follow OpenSearch history{where}", EXIT_USAGE)
+        store = "the archive" if archive else "OpenSearch history"
+        raise _fail(f"--watch cannot follow {store}{where}", EXIT_USAGE)
+    if archive:
+        from ktui.cli.events_archive import run_archive_history
+
+        query = _history_query(args, view)
+        time_range = _time_range(args, view)
+        label = args.context or (view.context if view is not None else None) or ""
+        return run_archive_history(
+            args, view, query, time_range,
+            lambda events: _write(events, args, query, time_range, label),
+        )
     return run_history(args, view)
 
 
@@ -181,20 +224,21 @@ def _time_range(args: argparse.Namespace, view: SavedView | None) -> TimeRange:
 
 def _config(args: argparse.Namespace) -> OpenSearchConfig:
     from ktui import paths
+    from ktui.config import Flags, load_settings
     from ktui.feeds.errors import SourceError
-    from ktui.opensearch.config import OpenSearchConfig
-    from ktui.settings import load_settings
+    from ktui.model.safe_text import one_line
+    from ktui.opensearch.config import config_from_settings
 
-    settings = load_settings(paths.settings_file())
+    flags = Flags(opensearch_url=args.opensearch_url, index=args.index)
+    settings = load_settings(paths.settings_file(), os.environ, flags)
     for problem in settings.problems:
-        print(f"ktui: warning: settings: {problem}", file=sys.stderr)
-    overrides: dict[str, Any] = {"url": args.opensearch_url, "index": args.index}
+        if problem.from_flag:  # what the command line says is not guessed around
+            raise _fail(str(problem), EXIT_USAGE)
+        print(f"ktui: warning: settings: {one_line(str(problem), 500)}", file=sys.stderr)
     try:
-        config = OpenSearchConfig.from_sources(settings.opensearch, os.environ, overrides)
+        config = config_from_settings(settings.opensearch, os.environ, flags)
     except SourceError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
-    except ValueError as exc:  # urlsplit on a malformed URL ("http://[::1")
-        raise _fail(f"bad OpenSearch URL or setting: {exc}", EXIT_USAGE) from None
     if config.user and not config.password and not config.aws_sigv4 and _interactive():
         config.password_callback = _asker(config)
     if args.timeout:
@@ -240,22 +284,45 @@ def run_history(args: argparse.Namespace, view: SavedView | None = None) -> int:
         print(f"ktui: warning: {source.warning}", file=sys.stderr)
     deadline = time.monotonic() + args.timeout if args.timeout else None
     try:
-        events = _fetch(source, query, time_range, deadline)
+        events = _fetch(source, query, time_range, deadline,
+                        keep_raw=args.output in ("raw", "raw-jsonl"))
     finally:
         source.close()
-    _print(events, args.output, namespace_column=len(query.namespaces) != 1)
+    _write(events, args, query, time_range, label)
     return 0
 
 
+def _write(events: list[Event], args: argparse.Namespace, query: Query,
+           time_range: TimeRange, label: str) -> None:
+    """Print history (OpenSearch's or the archive's): events, or the lens (--group,
+    -o markdown) with the time range asked for in its heading."""
+    namespace_column = len(query.namespaces) != 1
+    from ktui.cli import events_lens
+
+    if not events_lens.wanted(args):
+        _print(events, args.output, namespace_column=namespace_column)
+        return
+    from ktui.cli.output import sorted_events
+    from ktui.model.report import Heading
+
+    start, end = time_range.bounds()
+    contexts = sorted({e.context for e in events if e.context})
+    heading = Heading(label or ", ".join(contexts) or "history", query.describe(), start, end)
+    lens = events_lens.Lens.of(args, heading, namespace_column=namespace_column)
+    lens.write(sorted_events(events), sys.stdout)
+    sys.stdout.flush()
+
+
 def _fetch(
-    source: HistorySource, query: Query, time_range: TimeRange, deadline: float | None
+    source: HistorySource, query: Query, time_range: TimeRange, deadline: float | None,
+    *, keep_raw: bool = False,
 ) -> list[Event]:
     from ktui.feeds.errors import ConfigError, SourceError
     from ktui.opensearch.errors import translate
 
     events: list[Event] = []
     try:
-        for batch in source.iter_all(query, time_range, page_size=PAGE_SIZE, keep_raw=False):
+        for batch in source.iter_all(query, time_range, page_size=PAGE_SIZE, keep_raw=keep_raw):
             events.extend(batch)
             if deadline is not None and time.monotonic() > deadline:
                 raise SourceError("timed out before the events were listed")
@@ -277,12 +344,23 @@ def _fetch(
 
 
 def _print(events: list[Event], fmt: str, *, namespace_column: bool) -> None:
-    from ktui.cli.output import TableWriter, sorted_events, write_json, write_jsonl
+    from ktui.cli.output import (
+        TableWriter,
+        sorted_events,
+        write_json,
+        write_jsonl,
+        write_raw,
+        write_raw_jsonl,
+    )
 
     ordered = sorted_events(events)
     out = sys.stdout
     if fmt == "jsonl":
         write_jsonl(ordered, out)
+    elif fmt == "raw-jsonl":  # the exporter's documents, as stored
+        write_raw_jsonl(ordered, out)
+    elif fmt == "raw":
+        write_raw(ordered, out)
     elif fmt == "json":
         write_json(ordered, out)
     elif ordered:

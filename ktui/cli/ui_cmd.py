@@ -3,37 +3,48 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ktui.cli.errors import CliError
+from ktui.config import Flags, OpenSearchSettings, Problem, Settings, load_settings
 from ktui.explorer.history import HistorySession
 from ktui.feeds.errors import SourceError
+from ktui.model.contexts import split_contexts
 from ktui.model.query import QueryError, parse_query
 from ktui.model.safe_text import one_line
-from ktui.settings import load_settings
 
 if TYPE_CHECKING:
     from ktui.opensearch.source import HistorySource
+    from ktui.ui.app import KtuiApp
+
+MAX_PROBLEM_LINES = 8  # in the start-up notification; `ktui events` prints them all
+PROBLEMS_SHOWN_FOR = 30.0  # s: long enough to read eight lines
 
 
-def _has_kubeconfig(explicit: str | None) -> bool:
-    if explicit:
-        return True
-    env = os.environ.get("KUBECONFIG", "")
-    if any(part and Path(part).exists() for part in env.split(os.pathsep)):
-        return True
-    return (Path.home() / ".kube" / "config").exists()
+def demo_hint(explicit: str | None) -> str:
+    """'' when there is a kubeconfig to use. Else why not, naming the files looked for,
+    and how to point ktui at a cluster: ktui starts the demo instead, whose realistic
+    events must not be taken for a cluster's (the header shows this under a DEMO badge)."""
+    from ktui.kube.kubeconfig import missing_kubeconfig
+
+    reason = "" if explicit else missing_kubeconfig(None)
+    if not reason:
+        return ""
+    return (f"No kubeconfig ({reason}): these events are simulated. For a cluster: "
+            "ktui --kubeconfig PATH, or set KUBECONFIG")
 
 
-def make_history(table: dict[str, object], overrides: dict[str, object]) -> HistorySession:
-    """History from the [opensearch] settings, the environment and the flags; when that
-    is not configured, a session that says why (the live view works regardless)."""
-    from ktui.opensearch.config import OpenSearchConfig
+def make_history(section: OpenSearchSettings, flags: Flags | None = None) -> HistorySession:
+    """History from the typed [opensearch] settings (file, environment and flags already
+    merged by ktui.config); when no URL is configured, a session that says why (the live
+    view works regardless)."""
+    from ktui.opensearch.config import config_from_settings
 
     try:
-        config = OpenSearchConfig.from_sources(table, os.environ, overrides)
+        config = config_from_settings(section, os.environ, flags)
     except SourceError as error:
         return HistorySession(None, f"history mode: {error}")
     session: HistorySession
@@ -49,10 +60,42 @@ def make_history(table: dict[str, object], overrides: dict[str, object]) -> Hist
     return session
 
 
-def launch(args: argparse.Namespace) -> int:
+def problem_lines(problems: Sequence[Problem]) -> list[str]:
+    """The settings problems as the start-up notification shows them: one escaped line
+    each (file:line: what), at most MAX_PROBLEM_LINES and a count of the rest."""
+    lines = [one_line(str(problem), 300) for problem in problems[:MAX_PROBLEM_LINES]]
+    if len(problems) > MAX_PROBLEM_LINES:
+        lines.append(f"… and {len(problems) - MAX_PROBLEM_LINES} more "
+                     "(`ktui events --history` prints them all)")
+    return lines
+
+
+def show_problems(app: KtuiApp, problems: Sequence[Problem]) -> None:
+    """Tell the user at start-up what in their settings was ignored (the rest applies).
+
+    Until the explorer takes ``problems`` itself, this goes through the app's generic
+    notification; it must run on the app's thread (``explorer.prepare`` does)."""
+    if problems:
+        app.notify("\n".join(problem_lines(problems)), title="settings: ignored",
+                   severity="warning", timeout=PROBLEMS_SHOWN_FOR, markup=False)
+
+
+def read_settings(args: argparse.Namespace) -> tuple[Settings, Flags]:
+    """Settings for the TUI; a bad flag is refused (exit 2), a bad setting is shown."""
     from ktui import paths
 
-    settings = load_settings(paths.settings_file())
+    flags = Flags(opensearch_url=getattr(args, "opensearch_url", None),
+                  index=getattr(args, "index", None))
+    settings = load_settings(paths.settings_file(), os.environ, flags)
+    for problem in settings.problems:
+        if problem.from_flag:
+            raise CliError(one_line(str(problem), 300), 2)
+    return settings, flags
+
+
+def build(args: argparse.Namespace) -> tuple[KtuiApp, Callable[[], None]]:
+    """The app for ``args`` and what to call once it has stopped."""
+    settings, flags = read_settings(args)
     view = None
     if getattr(args, "view", None):
         from ktui.cli.views_cmd import load_view
@@ -68,12 +111,13 @@ def launch(args: argparse.Namespace) -> int:
         query = query.with_namespaces(args.namespaces)
 
     kubeconfig, note, demo = args.kubeconfig, "", None
-    if args.demo or not _has_kubeconfig(args.kubeconfig):
+    hint = "" if args.demo else demo_hint(args.kubeconfig)
+    if args.demo or hint:
         from ktui.cli.demo import DEMO_CONTEXTS, prepare_demo
 
         demo = prepare_demo()  # started after the first paint (prepare= below)
         kubeconfig = demo.kubeconfig
-        note = "demo cluster" if args.demo else "no kubeconfig found: demo cluster"
+        note = hint or "demo cluster"
         contexts = list(DEMO_CONTEXTS)
 
     from ktui.kube.catalog import KubeCatalog
@@ -84,37 +128,54 @@ def launch(args: argparse.Namespace) -> int:
             contexts, _current = catalog.contexts()
         except SourceError as error:
             raise CliError(str(error), 2) from None
-    if args.context and args.context not in contexts:
-        raise CliError(f"context '{args.context}' not found (known: {', '.join(contexts)})", 2)
-    if view is not None and view.context and not args.context and view.context not in contexts:
-        raise CliError(f"view {one_line(view.name, 60)} is for context "
-                       f"'{one_line(view.context, 60)}', which is not in the kubeconfig", 2)
+    requested = contexts if args.all_contexts else split_contexts(args.context)
+    for name in requested:
+        if name not in contexts:
+            raise CliError(f"context '{name}' not found (known: {', '.join(contexts)})", 2)
+    if view is not None and view.context and not requested:
+        missing = [name for name in split_contexts(view.context) if name not in contexts]
+        if missing:
+            raise CliError(f"view {one_line(view.name, 60)} is for context "
+                           f"'{one_line(missing[0], 60)}', which is not in the kubeconfig", 2)
 
     from ktui.ui.app import KtuiApp
 
-    overrides: dict[str, object] = {}
-    if getattr(args, "opensearch_url", None):
-        overrides["url"] = args.opensearch_url
-    if getattr(args, "index", None):
-        overrides["index"] = args.index
-    history = make_history(settings.opensearch, overrides)
-    app = KtuiApp(catalog, settings=settings, context=args.context, namespaces=args.namespaces,
-                  query=query, note=note, history=history, start_in_history=args.history,
-                  view=view)
+    history = make_history(settings.opensearch, flags)
+    app = KtuiApp(catalog, settings=settings, context=",".join(requested) or None,
+                  namespaces=args.namespaces, query=query, note=note, history=history,
+                  start_in_history=args.history, view=view)
     history.ask_password = app.ask_password
 
-    if demo is not None:
-        def start_demo() -> None:
-            demo.start()
-            if demo.opensearch_url and "url" not in overrides:
-                app.use_history(make_history(settings.opensearch,
-                                             {**overrides, "url": demo.opensearch_url}))
+    def prepare() -> None:  # on the app's thread, after the first paint
+        show_problems(app, settings.problems)
+        if demo is None:
+            return
+        demo.start()
+        if demo.opensearch_url and flags.opensearch_url is None:
+            section = dataclasses.replace(settings.opensearch, url=demo.opensearch_url,
+                                          url_from="demo")
+            app.use_history(make_history(section, flags))
 
-        app.explorer.prepare = start_demo
-    try:
-        app.run()
-    finally:
+    app.explorer.prepare = prepare
+
+    def stop() -> None:
         app.explorer.live.stop_all(wait=0.5)
         if demo is not None:
             demo.stop()
-    return 0
+
+    return app, stop
+
+
+def run(app: KtuiApp, stop: Callable[[], None], *, headless: bool = False) -> int:
+    """Run ``app`` to the end; its exit status. Textual prints the traceback of a crash
+    and sets the app's return code; ktui exits with it (it used to exit 0 regardless)."""
+    try:
+        app.run(headless=headless)
+    finally:
+        stop()
+    return app.return_code or 0
+
+
+def launch(args: argparse.Namespace) -> int:
+    app, stop = build(args)
+    return run(app, stop)

@@ -44,6 +44,7 @@ class Counts:
     namespaces: dict[str, NamespaceCount]
     total: int
     warnings: int
+    by_context: dict[str, dict[str, NamespaceCount]] | None = None  # several contexts
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ No textual here: the explorer screen drives :meth:`LiveSession.pump` from a time
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -56,6 +56,10 @@ class LiveSession:
     def running(self) -> bool:
         return self._runner is not None and self._runner.running
 
+    def retry_now(self) -> None:
+        if self._runner is not None:
+            self._runner.retry_now()
+
     def start(self, make_source: Callable[[], EventSource],
               scope: list[str] | None = None) -> None:
         """Start the source in a daemon thread (building it there too, so a slow client
@@ -63,9 +67,11 @@ class LiveSession:
         source lists (None: the whole cluster)."""
         self.stop()
         self._scope = scope
+        context = self.context
         self._unconfirmed = {
             event.uid for event in self.store.all_events
-            if not event.expired and (scope is None or event.namespace in scope)
+            if not event.expired and event.context == context
+            and (scope is None or event.namespace in scope)
         } or None
         channel = BatchChannel()
         self._channel = channel
@@ -91,7 +97,8 @@ class LiveSession:
         change = None
         if batch.upserts or batch.deleted or batch.reset:
             change = self.store.apply(
-                batch.upserts, batch.deleted, reset=batch.reset, reset_scope=batch.reset_scope
+                batch.upserts, batch.deleted, reset=batch.reset, reset_scope=batch.reset_scope,
+                reset_context=self.context,
             )
         unconfirmed = self._unconfirmed
         if unconfirmed is not None:
@@ -106,37 +113,89 @@ class LiveSession:
         return change
 
 
+class ContextSet:
+    """The contexts shown together, one session each, all into one store (a single
+    context is a set of one). Each context's relists replace only its own events."""
+
+    def __init__(self, contexts: Sequence[str], store: EventStore) -> None:
+        self.contexts = tuple(contexts)
+        self.store = store
+        self.sessions = {context: LiveSession(context, store) for context in self.contexts}
+
+    @property
+    def running(self) -> bool:
+        return all(session.running for session in self.sessions.values())
+
+    @property
+    def coalesced(self) -> int:
+        return sum(session.coalesced for session in self.sessions.values())
+
+    def pump(self) -> None:
+        for session in self.sessions.values():
+            session.pump()
+
+    def stop(self, wait: float = 0.0) -> None:
+        deadline = time.monotonic() + wait
+        for session in self.sessions.values():
+            session.stop(max(deadline - time.monotonic(), 0.0))
+
+
 class Sessions:
-    """Every context's session; only the active one has a running source."""
+    """Every context set shown so far, each keeping its store; only the active set runs.
+
+    Switching back to a set shows what it kept; once its lists are in again, what they
+    did not bring back is marked expired (see :meth:`LiveSession.start`)."""
 
     def __init__(self, catalog: SourceCatalog, *, max_events: int = 200_000) -> None:
         self.catalog = catalog
-        self.max_events = max_events
-        self.by_context: dict[str, LiveSession] = {}
-        self.active: LiveSession | None = None
+        self.max_events = max_events  # per context
+        self.sets: dict[tuple[str, ...], ContextSet] = {}
+        self.active_set: ContextSet | None = None
 
-    def activate(self, context: str, query: Query, namespaces: list[str] | None) -> LiveSession:
-        if self.active is not None and self.active.context != context:
-            self.active.stop()
-        session = self.by_context.get(context)
-        if session is None:
-            session = LiveSession(context, EventStore(self.max_events, query))
-            self.by_context[context] = session
+    @property
+    def active(self) -> LiveSession | None:
+        """The active context's session when one context is shown (else None)."""
+        active = self.active_set
+        if active is None or len(active.contexts) != 1:
+            return None
+        return active.sessions[active.contexts[0]]
+
+    @property
+    def by_context(self) -> dict[str, LiveSession]:
+        """The sessions of single contexts shown so far, by context."""
+        return {key[0]: group.sessions[key[0]] for key, group in self.sets.items()
+                if len(key) == 1}
+
+    def activate(self, contexts: str | Sequence[str], query: Query,
+                 namespaces: list[str] | None) -> ContextSet:
+        key = (contexts,) if isinstance(contexts, str) else tuple(dict.fromkeys(contexts))
+        if self.active_set is not None and self.active_set.contexts != key:
+            self.active_set.stop()
+        group = self.sets.get(key)
+        if group is None:
+            group = ContextSet(key, EventStore(self.max_events * len(key), query))
+            self.sets[key] = group
         else:
-            session.store.set_query(query)
-        self.active = session
-        if not session.running:
-            self.restart(context, namespaces)
-        return session
+            group.store.set_query(query)
+        self.active_set = group
+        for context, session in group.sessions.items():
+            if not session.running:
+                self._start(session, context, namespaces)
+        return group
 
-    def restart(self, context: str, namespaces: list[str] | None) -> LiveSession:
-        """(Re)start ``context``'s source over ``namespaces`` (its store is kept)."""
-        session = self.by_context[context]
+    def _start(self, session: LiveSession, context: str, namespaces: list[str] | None) -> None:
         catalog = self.catalog
         session.start(lambda: catalog.live(context, namespaces), namespaces)
+
+    def restart(self, context: str, namespaces: list[str] | None) -> LiveSession:
+        """(Re)start ``context``'s source in the active set over ``namespaces`` (its
+        store is kept)."""
+        assert self.active_set is not None
+        session = self.active_set.sessions[context]
+        self._start(session, context, namespaces)
         return session
 
     def stop_all(self, wait: float = 1.0) -> None:
         deadline = time.monotonic() + wait
-        for session in self.by_context.values():
-            session.stop(max(deadline - time.monotonic(), 0.0))
+        for group in self.sets.values():
+            group.stop(max(deadline - time.monotonic(), 0.0))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ktui.explorer.feed import Counts, EmptyState, Mode, Summary
 from ktui.explorer.live import LiveSession, Sessions, SourceCatalog
 from ktui.feeds.errors import ConfigError, Forbidden, SourceError, Unauthorized, Unreachable
-from ktui.feeds.status import State
+from ktui.feeds.status import SourceStatus, State
 from ktui.model.query import Query
 from ktui.model.safe_text import one_line
 from ktui.model.store import EventStore, Histogram
@@ -64,28 +64,41 @@ class LiveFeed:
 
     @property
     def session(self) -> LiveSession | None:
+        """The session of the one context shown (None when several are)."""
         return self.sessions.active
 
     @property
+    def contexts(self) -> tuple[str, ...]:
+        active = self.sessions.active_set
+        return active.contexts if active is not None else ()
+
+    @property
     def context(self) -> str | None:
-        session = self.sessions.active
-        return session.context if session is not None else None
+        """The context shown, or several joined with commas."""
+        return ",".join(self.contexts) or None
 
     @property
     def store(self) -> EventStore | None:
-        session = self.sessions.active
-        return session.store if session is not None else None
+        active = self.sessions.active_set
+        return active.store if active is not None else None
 
-    def activate(self, context: str, query: Query, namespaces: list[str] | None) -> None:
-        """Show ``context`` (starting its source unless it runs already)."""
-        self.sessions.activate(context, query, namespaces)
+    def activate(self, contexts: str | Sequence[str], query: Query,
+                 namespaces: list[str] | None) -> None:
+        """Show ``contexts`` (starting their sources unless they run already)."""
+        self.sessions.activate(contexts, query, namespaces)
         self._seen_generation = -1
 
     def watch_namespaces(self, namespaces: list[str]) -> None:
-        """Restart the active context's source over just ``namespaces`` (its store kept)."""
-        session = self.sessions.active
-        if session is not None:
-            self.sessions.restart(session.context, namespaces)
+        """Restart the shown contexts' sources over just ``namespaces`` (stores kept)."""
+        for context in self.contexts:
+            self.sessions.restart(context, namespaces)
+
+    def retry_now(self) -> None:
+        """r: every shown context that waits to retry tries again now."""
+        active = self.sessions.active_set
+        if active is not None:
+            for session in active.sessions.values():
+                session.retry_now()
 
     def set_query(self, query: Query) -> None:
         store = self.store
@@ -97,39 +110,50 @@ class LiveFeed:
         self._seen_generation = -1
 
     def pump(self) -> bool:
-        session = self.sessions.active
-        if session is None:
+        active = self.sessions.active_set
+        if active is None:
             return False
-        session.pump()
-        if not _frozen and session.status.state is State.WATCHING:
+        active.pump()
+        if not _frozen and any(session.status.state is State.WATCHING
+                               for session in active.sessions.values()):
             _freeze_long_lived()
-        generation = session.store.generation
+        generation = active.store.generation
         changed = generation != self._seen_generation
         self._seen_generation = generation
         return changed
 
     def summary(self) -> Summary | None:
-        session = self.sessions.active
-        if session is None:
+        active = self.sessions.active_set
+        if active is None:
             return None
-        store, status = session.store, session.status
-        is_error = status.state is State.ERROR or (
-            status.error is not None and status.state is State.RECONNECTING
-        )
-        state = status.line(self.clock())
+        store = active.store
+        sessions = list(active.sessions.values())
+        if len(sessions) == 1:
+            status = sessions[0].status
+            is_error = _is_error(status)
+            state = status.line(self.clock())
+            warning = status.warning
+        else:  # one compact mark per context; a failing one never hides the others
+            now = self.clock()
+            state = " · ".join(f"{s.context} {_mark(s.status, now)}" for s in sessions)
+            is_error = all(_is_error(s.status) for s in sessions)
+            warning = " · ".join(dict.fromkeys(s.status.warning for s in sessions
+                                               if s.status.warning))
         if self.note:
             state = f"{self.note} · {state}"
         return Summary(
-            context=session.context, state=state, state_is_error=is_error,
+            context=",".join(active.contexts), state=state, state_is_error=is_error,
             shown=len(store.visible), total=len(store), warnings=store.warnings,
-            coalesced=session.coalesced, warning=status.warning,
+            coalesced=active.coalesced, warning=warning,
         )
 
     def counts(self) -> Counts | None:
         store = self.store
         if store is None:
             return None
-        return Counts(store.namespaces, len(store), store.warnings)
+        several = len(self.contexts) > 1
+        return Counts(store.namespaces, len(store), store.warnings,
+                      store.context_namespaces if several else None)
 
     def histogram(self, buckets: int, now: float) -> Histogram | None:
         store = self.store
@@ -140,19 +164,49 @@ class LiveFeed:
         return store.histogram(start, end, buckets)
 
     def empty_state(self, query: Query) -> EmptyState:
-        session = self.sessions.active
-        if session is None:
+        active = self.sessions.active_set
+        if active is None:
             return EmptyState("")
-        status = session.status
-        if status.state is State.ERROR or status.error is not None:
-            advice = hint(status.error)
-            text = f"⚠ {one_line(status.text or 'error', 300)}"
-            return EmptyState(text + (f" — {advice}" if advice else ""), is_error=True)
-        if len(session.store) and not session.store.visible:
+        store = active.store
+        sessions = list(active.sessions.values())
+        failed = [s for s in sessions if s.status.state is State.ERROR
+                  or s.status.error is not None]
+        if failed and (len(failed) == len(sessions) or not len(store)):
+            lines = []
+            for session in failed:
+                status = session.status
+                advice = hint(status.error)
+                where = f"{session.context}: " if len(sessions) > 1 else ""
+                lines.append(f"⚠ {where}{one_line(status.text or 'error', 300)}"
+                             + (f" — {advice}" if advice else ""))
+            return EmptyState(" ".join(lines), is_error=True)
+        if len(store) and not store.visible:
             return EmptyState(f"No event matches {query.describe()}. esc clears the filter; "
                               "a = all types, 0 = all namespaces, / edits it.")
-        return EmptyState(f"{status.line()}…" if status.state is not State.WATCHING
-                          else "No events.")
+        waiting = [s for s in sessions if s.status.state is not State.WATCHING]
+        if waiting:
+            return EmptyState(f"{waiting[0].status.line()}…")
+        return EmptyState("No events.")
 
     def stop_all(self, wait: float = 1.0) -> None:
         self.sessions.stop_all(wait)
+
+
+def _is_error(status: SourceStatus) -> bool:
+    return status.state is State.ERROR or (
+        status.error is not None and status.state is State.RECONNECTING
+    )
+
+
+def _mark(status: SourceStatus, now: float) -> str:
+    """One context's state in a few characters, for the header of several contexts."""
+    if status.state is State.WATCHING:
+        return "✓"
+    if status.state is State.ERROR:
+        error = status.error
+        kind = ("unauthorized" if isinstance(error, Unauthorized) else
+                "forbidden" if isinstance(error, Forbidden) else "error")
+        return f"✗ {kind}"
+    if status.retry_at is not None:
+        return f"⟳ {max(0.0, status.retry_at - now):.0f}s"
+    return f"… {status.state.value}"

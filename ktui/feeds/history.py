@@ -7,6 +7,7 @@ search supersedes older ones; their results raise :class:`Superseded`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -14,6 +15,21 @@ from typing import Protocol
 from ktui.model.event import Event
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
+
+# Sub-minute histogram steps that divide a minute, so buckets line up with the clock.
+_SECOND_STEPS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
+
+
+def choose_interval(span_seconds: float, buckets: int) -> int:
+    """A bucket width in seconds giving close to (never more than) ``buckets`` buckets:
+    clock-friendly seconds, else whole minutes up to a day, else whole hours. Every store
+    buckets its sparkline with it, so the bars of one range line up whichever answered."""
+    wanted = span_seconds / max(buckets, 1)
+    if wanted <= 60:
+        return next(step for step in _SECOND_STEPS if step >= wanted)
+    if wanted <= 86400:
+        return math.ceil(wanted / 60) * 60
+    return math.ceil(wanted / 3600) * 3600
 
 
 class Superseded(Exception):

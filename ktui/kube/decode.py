@@ -36,11 +36,12 @@ from ktui.model.event import (
     format_time,
     from_core_v1,
     from_events_v1,
+    object_ref,
     parse_time,
     raw_json,
 )
 from ktui.model.rawblock import RawBlock, RawPacker
-from ktui.model.sharing import shared_message, shared_ref
+from ktui.model.sharing import shared_message
 
 _intern = sys.intern
 _times: dict[str, float | None] = {}
@@ -203,8 +204,15 @@ def build(
     namespace = _intern(f.namespace)
     ref = EMPTY_REF
     if f.has_object:
-        ref = shared_ref(f.object_kind, f.object_name, f.object_namespace, f.object_uid,
-                         f.object_api_version, f.object_field_path)
+        ref = object_ref(  # shared by the events of one object
+            _intern(f.object_kind),
+            f.object_name,
+            _intern(f.object_namespace),
+            f.object_uid,
+            _intern(f.object_api_version),
+            f.object_field_path,
+            context=context,
+        )
     return Event(
         uid=f.uid,
         namespace=namespace,

@@ -25,6 +25,13 @@ from typing import Any
 
 from ktui.model.rawblock import RawBlock
 
+# References to objects live in refs.py; imported from here too, as they always were.
+from ktui.model.refs import EMPTY_REF as EMPTY_REF
+from ktui.model.refs import ObjectRef as ObjectRef
+from ktui.model.refs import OwnerRef as OwnerRef
+from ktui.model.refs import object_ref as object_ref
+from ktui.model.refs import owner_refs as owner_refs
+
 NORMAL = "Normal"
 WARNING = "Warning"
 
@@ -33,28 +40,6 @@ API_EVENTS = "events.k8s.io/v1"
 API_EXPORTER = "exporter"
 
 _intern = sys.intern
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectRef:
-    """The object an event is about (``involvedObject`` / ``regarding``)."""
-
-    kind: str = ""
-    name: str = ""
-    namespace: str = ""
-    uid: str = ""
-    api_version: str = ""
-    field_path: str = ""
-
-    @property
-    def display(self) -> str:
-        """``kind/name`` in kubectl's lower-case style (``pod/web-1``)."""
-        if not self.kind:
-            return self.name
-        return f"{self.kind.lower()}/{self.name}"
-
-
-EMPTY_REF = ObjectRef()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -101,6 +86,14 @@ class Event:
             return {}
         loaded = json.loads(block.get(self.raw_index))
         return loaded if isinstance(loaded, dict) else {}
+
+    @property
+    def raw_compressed(self) -> bytes:
+        """The object's JSON as received, zlib-compressed on its own (b"": not kept), as
+        the archive stores it: already so for an event read from the archive, compressed
+        now for one whose block it shares with others."""
+        block = self.raw_block
+        return b"" if block is None else block.zlib(self.raw_index)
 
     @property
     def is_warning(self) -> bool:
@@ -256,17 +249,20 @@ def pack_raw(obj: Mapping[str, Any]) -> RawBlock:
     return RawBlock.single(raw_json(obj))
 
 
-def _ref(value: Any, default_namespace: str) -> ObjectRef:
+def _ref(value: Any, default_namespace: str, context: str) -> ObjectRef:
     ref = _dict(value)
     if not ref:
         return EMPTY_REF
-    return ObjectRef(
-        kind=_intern(_str(ref.get("kind"))),
-        name=_str(ref.get("name")),
-        namespace=_intern(_str(ref.get("namespace")) or default_namespace),
-        uid=_str(ref.get("uid")),
-        api_version=_intern(_str(ref.get("apiVersion"))),
-        field_path=_str(ref.get("fieldPath")),
+    owners = ref.get("ownerReferences")  # only exporter documents carry them
+    return object_ref(
+        _intern(_str(ref.get("kind"))),
+        _str(ref.get("name")),
+        _intern(_str(ref.get("namespace")) or default_namespace),
+        _str(ref.get("uid")),
+        _intern(_str(ref.get("apiVersion"))),
+        _str(ref.get("fieldPath")),
+        None if owners is None else owner_refs(owners),
+        context,
     )
 
 
@@ -298,7 +294,7 @@ def from_core_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = 
     source = _dict(obj.get("source"))
     return Event(
         message=_str(obj.get("message")),
-        object=_ref(obj.get("involvedObject"), fields["namespace"]),
+        object=_ref(obj.get("involvedObject"), fields["namespace"], fields["context"]),
         source_component=_intern(_str(source.get("component"))),
         source_host=_intern(_str(source.get("host"))),
         reporting_controller=_intern(_str(obj.get("reportingComponent"))),
@@ -313,7 +309,7 @@ def from_events_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool 
     source = _dict(obj.get("deprecatedSource"))
     return Event(
         message=_str(obj.get("note")),
-        object=_ref(obj.get("regarding"), fields["namespace"]),
+        object=_ref(obj.get("regarding"), fields["namespace"], fields["context"]),
         source_component=_intern(_str(source.get("component"))),
         source_host=_intern(_str(source.get("host"))),
         reporting_controller=_intern(_str(obj.get("reportingController"))),

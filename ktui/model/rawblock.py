@@ -58,6 +58,15 @@ class RawBlock:
         block._pieces = None
         return block
 
+    @classmethod
+    def compressed(cls, data: bytes) -> RawBlock:
+        """A sealed block of one event's JSON given zlib-compressed (as the archive keeps
+        it): taken as it is, without compressing it again."""
+        block = cls()
+        block._data = data
+        block._pieces = None
+        return block
+
     def __len__(self) -> int:
         pieces = self._pieces
         if pieces is not None:
@@ -97,6 +106,12 @@ class RawBlock:
             return whole
         ends = memoryview(self._ends).cast("I")
         return whole[ends[index - 1] if index else 0 : ends[index]]
+
+    def zlib(self, index: int) -> bytes:
+        """The JSON of the event at ``index``, zlib-compressed on its own."""
+        if self._pieces is None and self._ends is None:
+            return self._data  # a block of one: its data is exactly that
+        return zlib.compress(self.get(index), LEVEL)
 
     def nbytes(self) -> int:
         """Bytes held (the data, the offsets, the pending pieces), for measurements."""

@@ -12,123 +12,30 @@ and a query that only narrows the current one filters ``visible``. Otherwise a f
 change is one pass over ``_all`` with a compiled predicate. The visible warnings are
 kept too, so the sparkline's histogram is two sets of binary searches, not a pass.
 
-Why lists and not a tree: events nearly always arrive in time order, so an insert is an
-append in practice, and Python's list operations run in C. Nothing here imports textual.
+The lists are :class:`~ktui.model.sorted_events.SortedEvents`. Nothing here imports
+textual.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Collection, Iterable
+from bisect import bisect_left
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from itertools import compress
 from operator import attrgetter
 
 from ktui.model.event import WARNING, Event
 from ktui.model.query import Query, type_check
+from ktui.model.sorted_events import SortedEvents, group_by, regroup
 from ktui.model.text_index import TextIndex
 from ktui.model.untrack import untrack
 
 _time = attrgetter("time")
 _type = attrgetter("type")
+_expired = attrgetter("expired")
 
-# Above this many changes in one batch, re-sorting beats inserting one by one.
-_BULK = 256
 # Free text over more candidates than this is looked up in the text index first.
 _SCAN = 5000
-
-
-class SortedEvents:
-    """Events ordered by time (oldest first); equal times keep arrival order."""
-
-    __slots__ = ("items",)
-
-    def __init__(self, items: Iterable[Event] = ()) -> None:
-        self.items: list[Event] = sorted(items, key=_time)
-        untrack((self.items,))
-
-    @classmethod
-    def adopt(cls, items: list[Event]) -> SortedEvents:
-        """Wrap a list already in order (it becomes this one's: do not keep it)."""
-        adopted = cls()
-        adopted.items = items
-        untrack((items,))
-        return adopted
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def add(self, event: Event) -> None:
-        items = self.items
-        if not items or items[-1].time <= event.time:
-            items.append(event)
-        else:
-            items.insert(bisect_right(items, event.time, key=_time), event)
-
-    def remove(self, event: Event) -> bool:
-        """Remove this exact object; False if it is not here."""
-        items = self.items
-        time = event.time
-        low = bisect_left(items, time, key=_time)
-        high = bisect_right(items, time, low, key=_time)
-        # Times have one-second resolution in core/v1, so thousands of events can share
-        # one; the one removed is usually a recent version, at the end of its run.
-        for index in range(high - 1, low - 1, -1):
-            if items[index] is event:
-                del items[index]
-                return True
-        return False
-
-    def replace_many(
-        self, removed: list[Event], added: list[Event], *, ordered: bool = False
-    ) -> None:
-        """Remove ``removed`` (exact objects), insert ``added`` (``ordered``: already
-        sorted by time, equal times in arrival order)."""
-        items = self.items
-        if len(removed) < _BULK:
-            for event in removed:
-                self.remove(event)
-        elif removed:
-            # Only the tail from the oldest removed time can change (usually a short one:
-            # updates replace recent events).
-            gone = {id(event) for event in removed}
-            start = bisect_left(items, min(event.time for event in removed), key=_time)
-            items[start:] = [event for event in items[start:] if id(event) not in gone]
-        if not added:
-            return
-        if not ordered:
-            added = sorted(added, key=_time)
-        if not items or added[0].time >= items[-1].time:
-            items.extend(added)  # the common case: new events are the newest
-        elif len(added) < _BULK:
-            for event in added:
-                self.add(event)
-        else:
-            # Sort only the tail the new events fall into (Timsort: near-linear on the
-            # two sorted runs); everything before it stays in place.
-            start = bisect_right(items, added[0].time, key=_time)
-            tail = items[start:]
-            tail.extend(added)
-            tail.sort(key=_time)
-            items[start:] = tail
-
-    def drop_oldest(self, count: int) -> list[Event]:
-        dropped = self.items[:count]
-        del self.items[:count]
-        return dropped
-
-    def drop_first(self, events: list[Event]) -> None:
-        """Remove ``events``, which are (when evicting the oldest) this list's first ones."""
-        count = len(events)
-        items = self.items
-        if count <= len(items) and all(a is b for a, b in zip(items, events, strict=False)):
-            del items[:count]
-        else:
-            self.replace_many(events, [])
-
-    def span(self, start: float, end: float) -> tuple[int, int]:
-        """Index range of events with start <= time < end."""
-        return (bisect_left(self.items, start, key=_time), bisect_left(self.items, end, key=_time))
 
 
 @dataclass(slots=True)
@@ -179,8 +86,11 @@ class EventStore:
         self._by_namespace: dict[str, SortedEvents] = {}
         self._text = TextIndex()
         self.namespaces: dict[str, NamespaceCount] = {}
+        # The same counts per context, for a store that holds several contexts' events.
+        self.context_namespaces: dict[str, dict[str, NamespaceCount]] = {}
         self.warnings = 0
-        self.expired = 0
+        self.expired = 0  # retained events past their TTL (the server no longer has them)
+        self._visible_expired: int | None = 0  # None: count on first read
         self.evicted_total = 0
         self.generation = 0  # bumps on every change; widgets cache on it
 
@@ -214,6 +124,19 @@ class EventStore:
 
     def visible_warnings(self) -> int:
         return len(self._visible_warnings)
+
+    @property
+    def live(self) -> int:
+        """Retained events the API server still has: what kubectl would list."""
+        return len(self._by_uid) - self.expired
+
+    @property
+    def visible_expired(self) -> int:
+        """Expired events among the visible ones: kept by every batch; after a filter
+        change, counted (in C) when first asked, not by a change nobody reads it after."""
+        if self._visible_expired is None:
+            self._visible_expired = sum(map(_expired, self._visible.items))
+        return self._visible_expired
 
     def histogram(self, start: float, end: float, buckets: int) -> Histogram:
         """Counts of visible events per bucket over [start, end), split by type."""
@@ -253,7 +176,8 @@ class EventStore:
                 # The hits come in the lists' order (time, insertion), and the query
                 # (which implies the candidates' own condition) keeps exactly the matches.
                 candidates, words_exact = found
-                exact = words_exact and not (query.types or query.namespaces or query.terms)
+                exact = words_exact and not (query.types or query.namespaces or query.terms
+                                             or query.hide_expired)
                 if exact:
                     visible = candidates  # a list of its own already
         if query.is_empty:
@@ -263,6 +187,7 @@ class EventStore:
             if visible is None:
                 visible = list(candidates) if exact else query.filter(candidates)
             self._visible = SortedEvents.adopt(visible)
+        self._visible_expired = 0 if query.hide_expired else None
         self._visible_warnings = SortedEvents.adopt(self._warnings_of(query, visible))
         self.generation += 1
 
@@ -290,7 +215,7 @@ class EventStore:
             if len(lists) == 1:
                 options.append(lists[0])
         # A single condition answered by one index list needs no predicate at all.
-        exact = bool(options) and not (query.terms or query.words) and not (
+        exact = bool(options) and not (query.terms or query.words or query.hide_expired) and not (
             query.types and query.namespaces
         )
         for term in query.terms:
@@ -328,13 +253,15 @@ class EventStore:
         *,
         reset: bool = False,
         reset_scope: Collection[str] | None = None,
+        reset_context: str | None = None,
     ) -> Change:
         """Take a source's batch. DELETED events are kept and marked expired.
 
         With ``reset`` (a relist), ``upserts`` is the whole truth: events not in it that
         were not already expired are marked expired, since they vanished while we were
         not watching. ``reset_scope`` (namespaces) limits that to the events of those
-        namespaces: the source relisted only them.
+        namespaces: the source relisted only them; ``reset_context`` to the events of that
+        context, in a store that holds several contexts' events.
         """
         upserts = list(upserts)
         deleted = list(deleted)
@@ -347,7 +274,7 @@ class EventStore:
             for uid, old in list(self._by_uid.items()):
                 if uid not in present and not old.expired and (
                     reset_scope is None or old.namespace in reset_scope
-                ):
+                ) and (reset_context is None or old.context == reset_context):
                     deleted.append(old)
 
         for event in upserts:
@@ -369,8 +296,8 @@ class EventStore:
         # list below gets its share already in order.
         added.sort(key=_time)
         self._all.replace_many(removed, added, ordered=True)
-        _regroup(self._by_type, _type, removed, added)
-        _regroup(self._by_namespace, _namespace, removed, added)
+        regroup(self._by_type, _type, removed, added)
+        regroup(self._by_namespace, _namespace, removed, added)
         query = self.query
         shown_removed, shown_added = removed, added
         if not query.is_empty:
@@ -379,6 +306,9 @@ class EventStore:
             shown_added = [e for e in added if matches(e)]
         if not self._shows_all:
             self._visible.replace_many(shown_removed, shown_added, ordered=True)
+        if (expired := self._visible_expired) is not None:
+            self._visible_expired = expired + sum(map(_expired, shown_added)) - sum(
+                map(_expired, shown_removed))
         self._visible_warnings.replace_many(
             [e for e in shown_removed if e.type == WARNING],
             [e for e in shown_added if e.type == WARNING],
@@ -424,18 +354,30 @@ class EventStore:
         added.append(event)
 
     def _count(self, event: Event, sign: int) -> None:
-        entry = self.namespaces.get(event.namespace)
+        namespace = event.namespace
+        entry = self.namespaces.get(namespace)
         if entry is None:
-            entry = self.namespaces[event.namespace] = NamespaceCount()
+            entry = self.namespaces[namespace] = NamespaceCount()
+        by_namespace = self.context_namespaces.get(event.context)
+        if by_namespace is None:
+            by_namespace = self.context_namespaces[event.context] = {}
+        in_context = by_namespace.get(namespace)
+        if in_context is None:
+            in_context = by_namespace[namespace] = NamespaceCount()
         entry.total += sign
-        is_warning = event.type == "Warning"
-        if is_warning:
+        in_context.total += sign
+        if event.type == "Warning":
             entry.warnings += sign
+            in_context.warnings += sign
             self.warnings += sign
         if event.expired:
             self.expired += sign
         if entry.total == 0:
-            del self.namespaces[event.namespace]
+            del self.namespaces[namespace]
+        if in_context.total == 0:
+            del by_namespace[namespace]
+            if not by_namespace:
+                del self.context_namespaces[event.context]
 
     def _evict(self) -> list[Event]:
         """Drop the oldest events beyond ``max_events`` (in chunks, to amortise)."""
@@ -449,7 +391,7 @@ class EventStore:
             self._count(event, -1)
         # Every list keeps _all's order, so the dropped events are each one's first.
         for index, key in ((self._by_type, _type), (self._by_namespace, _namespace)):
-            for value, group in _group(dropped, key).items():
+            for value, group in group_by(dropped, key).items():
                 events = index[value]
                 events.drop_first(group)
                 if not events.items:
@@ -460,44 +402,14 @@ class EventStore:
             matches = self.query.matches
             visible = [e for e in dropped if matches(e)]
             self._visible.drop_first(visible)
+        if self._visible_expired is not None:
+            self._visible_expired -= sum(map(_expired, visible))
         self._visible_warnings.drop_first([e for e in visible if e.type == WARNING])
         self.evicted_total += len(dropped)
         return dropped
 
 
-
-_type = attrgetter("type")
 _namespace = attrgetter("namespace")
-
-
-def _group(events: list[Event], key: Callable[[Event], str]) -> dict[str, list[Event]]:
-    groups: dict[str, list[Event]] = {}
-    for event in events:
-        value = key(event)
-        group = groups.get(value)
-        if group is None:
-            groups[value] = [event]
-        else:
-            group.append(event)
-    return groups
-
-
-def _regroup(
-    index: dict[str, SortedEvents],
-    key: Callable[[Event], str],
-    removed: list[Event],
-    added: list[Event],
-) -> None:
-    """Apply one batch to an index (removals, and additions sorted by time, by key)."""
-    removed_by = _group(removed, key)
-    added_by = _group(added, key)
-    for value in removed_by.keys() | added_by.keys():
-        events = index.get(value)
-        if events is None:
-            events = index[value] = SortedEvents()
-        events.replace_many(removed_by.get(value, []), added_by.get(value, []), ordered=True)
-        if not events.items:
-            del index[value]
 
 
 def _bucket_counts(

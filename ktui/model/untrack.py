@@ -38,10 +38,10 @@ def untrack(objects: Iterable[object]) -> None:
     them) each one paused the whole app for 0.3-1 s, several times a minute during an
     event storm. Reference counting still frees these objects as usual; only a reference
     cycle through an untracked object would never be collected. So pass only objects that
-    cannot be part of a cycle: Events and ObjectRefs (whose fields are strings, numbers
-    and raw blocks), raw blocks (which refer to bytes only), and lists of them. A dict is
-    tracked again by the next insertion of an Event. Elsewhere than CPython this does
-    nothing.
+    cannot be part of a cycle: Events (whose fields are strings, numbers, ObjectRefs and
+    raw blocks), ObjectRefs (strings and tuples of OwnerRefs, which hold strings), raw
+    blocks (which refer to bytes only), and lists of them. A dict is tracked again by the
+    next insertion of an Event. Elsewhere than CPython this does nothing.
     """
     untrack_one = _untracker()
     for obj in objects:

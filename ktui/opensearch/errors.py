@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from ktui.feeds.errors import Forbidden, SourceError, Unauthorized, Unreachable
 
 _MAX_REASON = 160
+T = TypeVar("T")
 
 
 class PitMissing(Exception):
     """The point in time expired or was deleted (``search_context_missing_exception``)."""
+
+
+class Overloaded(SourceError):
+    """429 or 5xx: the cluster is busy or failing; worth asking again after a pause
+    (``retry_after`` seconds when it said so)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message, retryable=True)
+        self.retry_after = retry_after
 
 
 def _one_line(text: str) -> str:
@@ -41,8 +52,40 @@ def error_type_and_reason(info: Any) -> tuple[str, str]:
     return kind, reason
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a request answered 429 or 5xx is retried: ``attempts`` tries in all, waiting
+    what ``Retry-After`` says (at most ``max_wait``) or else a doubling backoff."""
+
+    attempts: int = 4
+    first_delay: float = 0.5
+    max_delay: float = 8.0
+    max_wait: float = 60.0
+
+    def delay(self, attempt: int, error: Overloaded) -> float:
+        if error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), self.max_wait)
+        return min(self.first_delay * 2**attempt, self.max_delay)
+
+
+def retrying(call: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None],
+             between: Callable[[], None] | None = None) -> T:
+    """``call()``, again after a pause while the cluster answers 429/5xx; the last
+    attempt's error is raised. ``between`` runs after each pause (a superseded query
+    stops there)."""
+    for attempt in range(policy.attempts - 1):
+        try:
+            return call()
+        except Overloaded as error:
+            sleep(policy.delay(attempt, error))
+            if between is not None:
+                between()
+    return call()
+
+
 def from_status(
-    status: int, info: Any, *, url: str, index: str, in_pit: bool = False
+    status: int, info: Any, *, url: str, index: str, in_pit: bool = False,
+    retry_after: float | None = None,
 ) -> SourceError | PitMissing:
     """An HTTP error status and body (a whole response or an msearch item).
 
@@ -67,9 +110,9 @@ def from_status(
     if status == 404 and kind == "index_not_found_exception":
         return SourceError(f"no index matches {index}", hint="check the index pattern")
     if status == 429:
-        return SourceError(f"OpenSearch is overloaded (429){detail}", retryable=True)
-    if status in (502, 503, 504) or status >= 500:
-        return SourceError(f"OpenSearch failed ({status}){detail}", retryable=True)
+        return Overloaded(f"OpenSearch is overloaded (429){detail}", retry_after=retry_after)
+    if status >= 500:
+        return Overloaded(f"OpenSearch failed ({status}){detail}", retry_after=retry_after)
     if status == 400:
         return SourceError(f"OpenSearch refused the query{detail}")
     return SourceError(f"OpenSearch answered {status}{detail}")
@@ -119,7 +162,10 @@ def translate(
         return Unreachable(f"cannot reach OpenSearch at {url}: {_cause(exc)}", retryable=True)
     if isinstance(exc, ose.TransportError):
         status = exc.status_code if isinstance(exc.status_code, int) else 0
-        return from_status(status, exc.info, url=url, index=index)
+        # Set by ktui.opensearch.client.RetryAfterConnection (the client drops headers).
+        retry_after = getattr(exc, "retry_after", None)
+        return from_status(status, exc.info, url=url, index=index,
+                           retry_after=retry_after if isinstance(retry_after, float) else None)
     if isinstance(exc, ose.ImproperlyConfigured):
         return SourceError(f"OpenSearch client configuration: {_one_line(str(exc))}")
     return SourceError(f"OpenSearch request failed: {_one_line(repr(exc))}")

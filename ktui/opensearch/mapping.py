@@ -127,6 +127,8 @@ def field_map(mappings: Mapping[str, Any], overrides: Mapping[str, str] | None =
     per_index: list[Mapping[str, Any]] = []
     for body in mappings.values():
         mapping = body.get("mappings", {}) if isinstance(body, Mapping) else {}
+        if not isinstance(mapping, Mapping):
+            mapping = {}  # not a mapping: this index contributes no field
         # Pre-7 style mappings nest under a type name; take the first one.
         if "properties" not in mapping and len(mapping) == 1:
             only = next(iter(mapping.values()))
@@ -156,7 +158,8 @@ def _info(name: str, path: str, per_index: list[Mapping[str, Any]]) -> FieldInfo
             ignore_above = _min(ignore_above, leaf.get("ignore_above"))
         elif kind in ("text", "match_only_text"):
             text = text or path
-            for sub, spec in (leaf.get("fields") or {}).items():
+            subfields = leaf.get("fields")
+            for sub, spec in (subfields if isinstance(subfields, Mapping) else {}).items():
                 if isinstance(spec, Mapping) and spec.get("type") == "keyword":
                     _add(keywords, f"{path}.{sub}")
                     sort_path = sort_path or f"{path}.{sub}"

@@ -29,6 +29,7 @@ from typing import Any
 from ktui.model.event import Event, from_exporter, pack_raw
 from ktui.opensearch.mapping import FieldMap, to_exporter_shape
 from ktui.opensearch.query import Clause, Lane, _bool
+from ktui.opensearch.shape import malformed, sort_values
 
 SortKey = tuple[tuple[int, Any], ...]
 
@@ -165,15 +166,30 @@ class EventMaker:
             return None
 
 
+def sort_kinds(tail: list[dict[str, Any]]) -> list[str]:
+    """What each sort value is: the lane's date, then the tail's counts and keywords."""
+    return ["number"] + [
+        "number" if next(iter(spec.values())).get("unmapped_type") == "long" else "text"
+        for spec in tail
+    ]
+
+
 def absorb(
     state: LaneState, hits: list[Mapping[str, Any]], requested: int, tail: list[dict[str, Any]]
 ) -> None:
-    """Buffer a lane's answer."""
-    for hit in hits:
-        values = hit.get("sort")
-        if isinstance(values, list):
-            state.after = values
-            state.buffer.append((key_of(values, tail), hit))
+    """Buffer a lane's answer (hits already checked to be objects by ``hits_of``).
+
+    Every hit must carry sort values of the right kinds, and the page must continue
+    after the previous one: paging goes on from these values, and a server that ignored
+    ``search_after`` would otherwise hand out its first page forever.
+    """
+    kinds = sort_kinds(tail)
+    keyed = [(key_of(sort_values(hit, kinds), tail), hit) for hit in hits]
+    if keyed and state.after is not None and keyed[0][0] <= key_of(state.after, tail):
+        raise malformed("a page did not continue after the previous one")
+    for key, hit in keyed:
+        state.after = hit["sort"]
+        state.buffer.append((key, hit))
     if len(hits) < requested:
         state.exhausted = True
 

@@ -25,16 +25,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ktui.feeds.history import choose_interval as choose_interval  # shared with the archive
 from ktui.model.query import Query, Term
 from ktui.opensearch.mapping import FieldInfo, FieldMap
-from ktui.opensearch.regex import literal_of, split_alternatives, to_lucene
+from ktui.opensearch.regex import UnsupportedRegex, literal_of, split_alternatives, to_lucene
 
 Clause = dict[str, Any]
 MATCH_ALL: Clause = {"match_all": {}}
 MATCH_NONE: Clause = {"match_none": {}}
-
-# Sub-minute histogram steps that divide a minute, so buckets line up with the clock.
-_SECOND_STEPS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
 
 # Query.terms fields → canonical mapping names (source and context are special below).
 _TERM_FIELDS = {
@@ -201,7 +199,17 @@ def _coalesced(first: FieldInfo, second: FieldInfo, clause_of: Any) -> Clause:
 
 def term_clause(term: Term, fields: FieldMap, context_label: str) -> Clause:
     def clause_of(info: FieldInfo) -> Clause:
-        return exact(info, term.values) if term.op == ":" else regex(info, term.values)
+        if term.op == ":":
+            return exact(info, term.values)
+        if info.text and not info.keywords:
+            # Analyzed text holds words, not the value: a pattern would silently match
+            # nothing ("BackOff" is the token "backoff"; "Back" is no token of it).
+            raise UnsupportedRegex(
+                f"{term} cannot be searched: {info.path} is mapped as text only (no "
+                "keyword) in this index pattern, and a pattern cannot match analyzed text",
+                hint=f"use {term.field}:WORD for whole words",
+            )
+        return regex(info, term.values)
 
     if term.field == "source":
         return _coalesced(fields["reporting_component"], fields["source_component"], clause_of)
@@ -287,17 +295,6 @@ def lanes(fields: FieldMap, start_ms: int | None, end_ms: int | None) -> list[La
 def time_clause(all_lanes: list[Lane]) -> Clause:
     """The time range over the whole chain: a should of one range per lane."""
     return _any([lane.in_range for lane in all_lanes])
-
-
-def choose_interval(span_seconds: float, buckets: int) -> int:
-    """A bucket width in seconds giving close to (never more than) ``buckets`` buckets:
-    clock-friendly seconds, else whole minutes up to a day, else whole hours."""
-    wanted = span_seconds / max(buckets, 1)
-    if wanted <= 60:
-        return next(step for step in _SECOND_STEPS if step >= wanted)
-    if wanted <= 86400:
-        return math.ceil(wanted / 60) * 60
-    return math.ceil(wanted / 3600) * 3600
 
 
 def histogram_agg(lane: Lane, first_ms: int, last_ms: int, step_ms: int, warning: Clause) -> Clause:

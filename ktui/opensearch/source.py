@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ktui.feeds.errors import ConfigError, Forbidden, SourceError, Unauthorized
+from ktui.feeds.errors import Forbidden, SourceError, Unauthorized
 from ktui.feeds.history import Histogram, HistoryPage, Superseded
 from ktui.model.event import Event
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
-from ktui.opensearch.config import OpenSearchConfig, build_client
-from ktui.opensearch.errors import PitMissing, from_status, translate
-from ktui.opensearch.mapping import FIELD_PATHS, FieldMap, field_map
+from ktui.opensearch.config import OpenSearchConfig
+from ktui.opensearch.connection import Connection
+from ktui.opensearch.errors import PitMissing, RetryPolicy, retrying, translate
+from ktui.opensearch.mapping import FIELD_PATHS, FieldMap
 from ktui.opensearch.paging import (
     Cursor,
     EventMaker,
@@ -40,6 +40,7 @@ from ktui.opensearch.paging import (
     sort_tail,
 )
 from ktui.opensearch.query import lanes, query_clauses, to_millis
+from ktui.opensearch.shape import hits_of, pit_id_of
 from ktui.opensearch.summary import (
     Summary,
     format_total,
@@ -58,80 +59,21 @@ __all__ = [
     "format_total",
 ]
 
-_MAPPING_TTL = 300.0  # a new daily index may add a field (a first eventTime-only event)
-
-
-class HistorySource:
+class HistorySource(Connection):
     """Kubernetes events from an OpenSearch index pattern."""
 
-    def __init__(self, config: OpenSearchConfig, *, context_label: str = "") -> None:
-        self.config = config
+    def __init__(self, config: OpenSearchConfig, *, context_label: str = "",
+                 retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(config, retry=retry, sleep=sleep)
         self.context_label = context_label
         self.name = f"opensearch {config.display_url} {config.index}"
-        self._client: Any = None
-        self._password: str | None = None
-        self._fields: FieldMap | None = None
-        self._fields_at = 0.0
         self._lock = threading.Lock()
         self._generation = 0
         self._open: dict[int, Cursor] = {}  # cursors holding a PIT, by id()
         self._pit_refused = not config.use_pit
-        self._preference = f"ktui-{uuid.uuid4().hex[:12]}"
         self._closed = False
 
-    @property
-    def warning(self) -> str:
-        return self.config.warning
-
-    # -- connection -------------------------------------------------------------------
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            password = self.config.password
-            if self.config.user and not password and not self.config.aws_sigv4:
-                if self._password is None:
-                    if self.config.password_callback is None:
-                        raise ConfigError(
-                            f"no password for OpenSearch user {self.config.user}",
-                            hint="set OPENSEARCH_PASSWORD",
-                        )
-                    self._password = self.config.password_callback()  # once per session
-                password = self._password
-            self._client = build_client(self.config, password)
-        return self._client
-
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, request_timeout=self.config.request_timeout, **kwargs)
-        except Exception as exc:  # every client failure becomes one clear line
-            error = translate(
-                exc,
-                url=self.config.display_url,
-                index=self.config.index,
-                timeout=self.config.request_timeout,
-            )
-            raise error from None
-
-    @property
-    def _server_timeout_ms(self) -> int:
-        # The server stops a little before the client gives up, so partial results arrive.
-        return max(100, int(self.config.request_timeout * 800))
-
-    def fields(self, refresh: bool = False) -> FieldMap:
-        """The index pattern's mapping, read on first use and every few minutes."""
-        now = time.monotonic()
-        if self._fields is None or refresh or now - self._fields_at > _MAPPING_TTL:
-            answer = self._call(
-                "read the mapping", self.client.indices.get_mapping, index=self.config.index
-            )
-            if not isinstance(answer, Mapping) or not answer:
-                raise SourceError(
-                    f"no index matches {self.config.index}", hint="check the index pattern"
-                )
-            self._fields = field_map(answer, self.config.fields)
-            self._fields_at = now
-        return self._fields
 
     # -- generations ----------------------------------------------------------------------
 
@@ -214,7 +156,7 @@ class HistorySource:
             for s in cursor.lanes
         ]
         bodies = ([summary.body] if summary else []) + lane_bodies
-        responses = self._msearch(bodies, None)
+        responses = self._msearch(bodies, None, cursor)
         self._check(cursor)
         page = HistoryPage(events=[], total=0, total_is_lower_bound=False)
         notes: list[str] = []
@@ -224,9 +166,8 @@ class HistorySource:
         make = EventMaker(fields, self.context_label, bool(self.config.fields))
         total = 0
         for state, answer in zip(cursor.lanes, responses, strict=True):
-            hits = answer.get("hits", {})
-            absorb(state, hits.get("hits", []), page_size, cursor.sort_tail)
-            total += hits_total(hits, page)
+            absorb(state, hits_of(answer), page_size, cursor.sort_tail)
+            total += hits_total(answer["hits"], page)
             note_partial(answer, notes, page)
         if not summary:
             page.total = total
@@ -360,7 +301,7 @@ class HistorySource:
                 for state, size in refill
             ]
             try:
-                responses = self._msearch(bodies, cursor)
+                responses = self._msearch(bodies, cursor, cursor)
                 break
             except PitMissing:
                 # Expired, deleted, or an index of it deleted (ISM dropping an old daily
@@ -385,7 +326,7 @@ class HistorySource:
         else:  # pragma: no cover - the third attempt runs without a PIT
             raise SourceError("OpenSearch kept losing the point in time", retryable=True)
         for (state, size), answer in zip(refill, responses, strict=True):
-            absorb(state, answer.get("hits", {}).get("hits", []), size, cursor.sort_tail)
+            absorb(state, hits_of(answer), size, cursor.sort_tail)
 
     def _forget_pit(self, cursor: Cursor, *, delete: bool = True) -> None:
         """Drop a PIT that no longer works (deleted, best effort, if it may still exist)."""
@@ -417,39 +358,15 @@ class HistorySource:
                 index=self.config.index,
                 timeout=self.config.request_timeout,
             ) from None
-        cursor.pit_id = answer.get("pit_id") or None
+        cursor.pit_id = pit_id_of(answer)
         if cursor.pit_id:
             with self._lock:
                 self._open[id(cursor)] = cursor
 
     def _msearch(
-        self, bodies: list[dict[str, Any]], cursor: Cursor | None
+        self, bodies: list[dict[str, Any]], cursor: Cursor | None, within: Cursor
     ) -> list[Mapping[str, Any]]:
-        lines: list[dict[str, Any]] = []
-        for body in bodies:
-            if cursor is not None and cursor.pit_id:
-                lines += [
-                    {},
-                    {
-                        **body,
-                        "pit": {"id": cursor.pit_id, "keep_alive": self.config.pit_keep_alive},
-                    },
-                ]
-            else:
-                lines += [{"index": self.config.index, "preference": self._preference}, body]
-        answer = self._call("search", self.client.msearch, body=lines)
-        responses = answer.get("responses", []) if isinstance(answer, Mapping) else []
-        if len(responses) != len(bodies):
-            raise SourceError("OpenSearch answered the multi-search incompletely", retryable=True)
-        for item in responses:
-            if "error" in item:
-                raise from_status(
-                    int(item.get("status", 500)),
-                    item,
-                    url=self.config.display_url,
-                    index=self.config.index,
-                    in_pit=bool(cursor is not None and cursor.pit_id),
-                )
-            if cursor is not None and item.get("pit_id"):
-                cursor.pit_id = item["pit_id"]
-        return responses
+        """One multi-search, retried while the cluster answers 429/5xx (the request or one
+        of its searches); a query superseded meanwhile stops (``within``'s generation)."""
+        return retrying(lambda: self._msearch_once(bodies, cursor), self.retry, self._sleep,
+                        lambda: self._check(within))

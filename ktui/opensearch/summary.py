@@ -29,6 +29,7 @@ from ktui.opensearch.query import (
     to_millis,
     warning_clause,
 )
+from ktui.opensearch.shape import arr, count, malformed, number, obj
 
 
 def format_total(total: int, lower_bound: bool) -> str:
@@ -95,43 +96,62 @@ def read_summary(
 ) -> None:
     """Fill the page's total, histogram and namespace counts from the answer."""
     note_partial(answer, notes, page)
-    aggs = answer.get("aggregations", {})
-    matched = aggs.get("matched", {})
-    page.total = int(matched.get("doc_count", 0))
+    aggs = obj(answer.get("aggregations"), "the summary's aggregations")
+    matched = obj(aggs.get("matched"), "the summary's matched")
+    page.total = count(matched.get("doc_count"), "the summary's total")
     step_ms, first_ms = summary.step_ms, summary.first_ms
-    count = (summary.last_ms - first_ms) // step_ms + 1
-    normal, warning = [0] * count, [0] * count
+    slots = (summary.last_ms - first_ms) // step_ms + 1
+    normal, warning = [0] * slots, [0] * slots
     for i in range(summary.lanes):
-        for bucket in matched.get(f"lane{i}", {}).get("h", {}).get("buckets", []):
-            slot = (int(bucket["key"]) - first_ms) // step_ms
-            if 0 <= slot < count:
-                warned = int(bucket.get("warning", {}).get("doc_count", 0))
+        lane = obj(matched.get(f"lane{i}", {}), "a lane of the summary")
+        histogram = obj(lane.get("h", {}), "a lane's histogram")
+        for bucket in arr(histogram.get("buckets", []), "a histogram's buckets"):
+            bucket = obj(bucket, "a histogram bucket")
+            slot = (int(number(bucket.get("key"), "a bucket's key")) - first_ms) // step_ms
+            documents = count(bucket.get("doc_count"), "a bucket's count")
+            warned = _warnings(bucket)
+            if warned > documents:
+                raise malformed("a bucket has more warnings than events")
+            if 0 <= slot < slots:
                 warning[slot] += warned
-                normal[slot] += int(bucket["doc_count"]) - warned
+                normal[slot] += documents - warned
     page.histogram = Histogram(
-        bucket_starts=[(first_ms + i * step_ms) / 1000 for i in range(count)],
+        bucket_starts=[(first_ms + i * step_ms) / 1000 for i in range(slots)],
         interval=step_ms / 1000,
         normal=normal,
         warning=warning,
     )
     terms = aggs.get("namespaces")
     if terms:
-        page.namespace_counts = {
-            str(b["key"]): (int(b["doc_count"]), int(b.get("warning", {}).get("doc_count", 0)))
-            for b in terms.get("buckets", [])
-        }
+        terms = obj(terms, "the namespace counts")
+        counts: dict[str, tuple[int, int]] = {}
+        for bucket in arr(terms.get("buckets", []), "the namespace buckets"):
+            bucket = obj(bucket, "a namespace bucket")
+            key = bucket.get("key")
+            if not isinstance(key, str):
+                raise malformed(f"a namespace is {key!r:.40}, not a string")
+            counts[key] = (count(bucket.get("doc_count"), "a namespace count"),
+                           _warnings(bucket))
+        page.namespace_counts = counts
         page.counts_approximate = page.counts_approximate or bool(
             terms.get("doc_count_error_upper_bound") or terms.get("sum_other_doc_count")
         )
 
 
+def _warnings(bucket: Mapping[str, Any]) -> int:
+    sub = obj(bucket.get("warning", {}), "a bucket's warnings")
+    return count(sub.get("doc_count", 0), "a bucket's warning count")
+
+
 def hits_total(hits: Mapping[str, Any], page: HistoryPage) -> int:
     total = hits.get("total")
+    if total is None:
+        return 0
     if isinstance(total, Mapping):
         if total.get("relation") == "gte":
             page.total_is_lower_bound = True
-        return int(total.get("value", 0))
-    return int(total) if isinstance(total, int) else 0
+        return count(total.get("value", 0), "hits.total.value")
+    return count(total, "hits.total")
 
 
 def note_partial(answer: Mapping[str, Any], notes: list[str], page: HistoryPage) -> None:

@@ -18,10 +18,10 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from ktui.config import Settings
 from ktui.explorer.history import HistorySession
 from ktui.explorer.live import SourceCatalog
 from ktui.model.query import Query
-from ktui.settings import Settings
 from ktui.ui.screens.explorer import ExplorerScreen
 from ktui.ui.screens.pickers import Prompt
 from ktui.ui.widgets.event_table import EventTable

@@ -49,6 +49,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from ktui.model.contexts import split_contexts
 from ktui.model.query import QueryError
 from ktui.views.files import atomic_write, candidate_names, is_view_file, locked
 from ktui.views.model import (
@@ -112,11 +113,12 @@ class ViewStore:
                     f"{show_name(view.name)}; this one is ignored"))
                 continue
             seen[view.name] = entry.path
-            if known_contexts is not None and view.context and (
-                    view.context not in known_contexts):
+            unknown = [context for context in split_contexts(view.context)
+                       if known_contexts is not None and context not in known_contexts]
+            if unknown:  # a view may name a set of contexts: a,b
                 problems.append(ViewProblem(
                     entry.path, f"view {show_name(view.name)} is for context "
-                    f"{show_name(view.context)}, which is not in your kubeconfig"))
+                    f"{show_name(unknown[0])}, which is not in your kubeconfig"))
                 continue
             views.append(view)
         views.sort(key=lambda v: (v.name.casefold(), v.name))

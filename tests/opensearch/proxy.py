@@ -2,7 +2,10 @@
 
 It forwards requests unchanged, optionally after a delay (a slow cluster), or answers
 like OpenSearch's security plugin does (401/403), or refuses the point-in-time API like a
-cluster older than 2.4. No mocks: opensearch-py talks HTTP to it as to any cluster.
+cluster older than 2.4, or fails chosen requests with an overloaded cluster's status
+(429/5xx, with Retry-After), or rewrites the body of real answers into shapes OpenSearch
+never sends (something else answering at the URL). No mocks: opensearch-py talks HTTP to
+it as to any cluster, and every answer starts as the real server's.
 """
 
 from __future__ import annotations
@@ -14,8 +17,29 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+# (method, path, the server's JSON answer, the request body) -> the JSON to send instead
+# (only 200 answers are rewritten; the status stays).
+Rewrite = Callable[[str, str, Any, bytes | None], Any]
+
+
+@dataclass
+class Failure:
+    """Answer a request whose path contains ``path`` with ``status``, after letting
+    ``skip`` such requests through."""
+
+    status: int
+    path: str = "_msearch"
+    retry_after: str | None = None
+    skip: int = 0
+    body: dict[str, Any] = field(default_factory=lambda: {
+        "error": {"type": "es_rejected_execution_exception", "reason": "rejected execution"},
+        "status": 429,
+    })
 
 SECURITY_401 = {
     "error": {
@@ -49,7 +73,8 @@ SECURITY_403 = {
 
 
 class FrontProxy:
-    """``FrontProxy(backend, delay=..., status=..., refuse_pit=...)``; use ``.url``."""
+    """``FrontProxy(backend, delay=..., status=..., refuse_pit=..., rewrite=...)``; use
+    ``.url``. ``failures`` is a queue: each request matching the head's path takes it."""
 
     def __init__(
         self,
@@ -58,12 +83,18 @@ class FrontProxy:
         delay: float = 0.0,
         status: int | None = None,
         refuse_pit: bool = False,
+        rewrite: Rewrite | None = None,
+        failures: list[Failure] | None = None,
     ) -> None:
         self.backend = backend.rstrip("/")
         self.delay = delay
         self.status = status
         self.refuse_pit = refuse_pit
+        self.rewrite = rewrite
+        self.failures = list(failures or [])
         self.requests: list[str] = []
+        self.failed: list[str] = []  # the requests answered from ``failures``
+        self._failures_lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -91,11 +122,19 @@ class FrontProxy:
                         "error": f"no handler found for uri [{uri}] and method [{self.command}]"
                     }
                     return self._send(400, json.dumps(payload).encode(), {})
+                failure = proxy.take_failure(self.path)
+                if failure is not None:
+                    extra = {"Retry-After": failure.retry_after} if failure.retry_after else {}
+                    payload = {**failure.body, "status": failure.status}
+                    return self._send(failure.status, json.dumps(payload).encode(), extra)
                 if proxy.delay:
                     time.sleep(proxy.delay)
                 status, data, headers = proxy.forward(
                     self.command, self.path, body, dict(self.headers)
                 )
+                if proxy.rewrite is not None and status == 200:
+                    data = json.dumps(proxy.rewrite(self.command, self.path,
+                                                    json.loads(data), body)).encode()
                 self._send(status, data, headers)
 
             def _send(self, status: int, data: bytes, headers: dict[str, str]) -> None:
@@ -117,6 +156,16 @@ class FrontProxy:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def take_failure(self, path: str) -> Failure | None:
+        with self._failures_lock:
+            if not self.failures or self.failures[0].path not in path:
+                return None
+            if self.failures[0].skip > 0:
+                self.failures[0].skip -= 1
+                return None
+            self.failed.append(path)
+            return self.failures.pop(0)
 
     def forward(
         self, method: str, path: str, body: bytes | None, headers: dict[str, str]

@@ -330,7 +330,7 @@ def test_index_pattern_matching_nothing(
 
 
 def test_usage_errors_exit_2_before_any_request(
-    config_dir: Path, capsys: pytest.CaptureFixture[str]
+    config_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}"  # never contacted: each fails before
     cases = {
@@ -348,14 +348,25 @@ def test_usage_errors_exit_2_before_any_request(
         line = one_line(*events(capsys, "--history", "--opensearch-url", url, *extra), want=2)
         assert line.startswith(start), (extra, line)
     for bad, start in (
-        ("ftp://host", "ktui: url must be an http or https URL"),
-        ("http://[::1", "ktui: bad OpenSearch URL"),
-        ("http://host:99999", "ktui: url has a bad port"),
+        ("ftp://host", "ktui: --opensearch-url: must be an http or https URL, not 'ftp://'"),
+        ("http://[::1", "ktui: --opensearch-url: has a bad host or port"),
+        ("http://host:99999", "ktui: --opensearch-url: has a bad host or port"),
     ):
         line = one_line(*events(capsys, "--history", "--opensearch-url", bad), want=2)
         assert line.startswith(start), (bad, line)
+    # Without OpenSearch, history is the archive, which needs the kubeconfig's cluster.
+    monkeypatch.setenv("KUBECONFIG", str(config_dir / "no-such-kubeconfig"))
+    monkeypatch.setenv("KTUI_DATA_DIR", str(config_dir / "data"))
+    (config_dir / "settings.toml").write_text("", encoding="utf-8")
     line = one_line(*events(capsys, "--history"), want=2)
     assert line.startswith("ktui: no OpenSearch URL (set KTUI_OPENSEARCH_URL")
+    assert line.endswith("and for the archive: no kubeconfig found: "
+                         f"{config_dir / 'no-such-kubeconfig'} (from KUBECONFIG) does not exist")
+    line = one_line(*events(capsys, "--history", "--archive", "--index", "x"), want=2)
+    assert line == "ktui: --index reads OpenSearch; it cannot go with --archive"
+    line = one_line(*events(capsys, "--archive", "-A"), want=2)
+    assert line == "ktui: --archive needs --history"
+    assert not (config_dir / "data").exists()
     line = one_line(*events(capsys, "--since", "1h", "-A"), want=2)
     assert line == "ktui: --since needs --history"
 
@@ -394,6 +405,27 @@ def test_timeout_from_settings(
     with FrontProxy(backend.url, delay=1.5) as proxy:
         line = one_line(*events(capsys, "--history", "--opensearch-url", proxy.url), want=1)
     assert line.startswith(f"ktui: OpenSearch at {proxy.url} did not answer within 0.3 s")
+
+
+def test_a_broken_line_in_settings_is_a_warning_and_the_rest_applies(
+    backend: Backend, dataset: Dataset, config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The index comes from the file although another line of it does not parse."""
+    write_settings(config_dir, request_timeout=60, index=backend.prefix + SINGLE)
+    path = config_dir / "settings.toml"
+    text = path.read_text(encoding="utf-8") + "namespace_limit = 1O0\n[ui]\ncolour = 1\n"
+    path.write_text(text, encoding="utf-8")
+    broken = text.splitlines().index("namespace_limit = 1O0") + 1
+    code, out, err = events(capsys, "--history", "--opensearch-url", backend.url,
+                            *span(dataset.start, dataset.end), "-A", "-o", "jsonl")
+    assert code == 0 and len(records(out)) == len(dataset.single_docs)
+    assert err.splitlines() == [
+        f"ktui: warning: settings: {path}:{broken}: not valid TOML (Expected newline or "
+        "end of document after a statement); "
+        "line ignored",
+        f"ktui: warning: settings: {path}:{broken + 2}: [ui] unknown key 'colour' "
+        "(known: max_events, production_pattern); ignored",
+    ]
 
 
 def test_no_password_without_a_terminal(
@@ -501,3 +533,26 @@ def test_password_asked_once_on_a_terminal(
     got = records(text[len(prompt) :].strip())
     check_listing(got, truth.docs, {e.uid for e in truth.events})
     assert got
+
+
+def test_raw_prints_the_documents_as_stored(
+    backend: Backend, dataset: Dataset, config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14.8: `-o raw-jsonl` (and `-o raw`) with --history: the exporter's documents
+    exactly as stored, one per event, oldest first; `-o raw` holds them in one v1 List."""
+    time_range = window(dataset)
+    argv = [*history(backend, SINGLE, *span(*time_range.bounds())), "-A", "--query", FILTER]
+    code, out, err = events(capsys, *argv, "-o", "raw-jsonl")
+    assert code == 0, err
+    truth = truth_for(dataset.single, parse_query(FILTER), time_range)
+    stored = {doc["metadata"]["uid"]: doc for doc in truth.docs}
+    got = records(out)
+    assert len(got) == len(truth.events) == len(stored) > 0
+    assert {doc["metadata"]["uid"]: doc for doc in got} == stored
+    assert [millis(chain_time(doc)) for doc in got] == sorted(
+        millis(chain_time(doc)) for doc in got)
+    code, out, err = events(capsys, *argv, "-o", "raw")
+    assert code == 0, err
+    document = json.loads(out)
+    assert (document["apiVersion"], document["kind"]) == ("v1", "List")
+    assert document["items"] == got

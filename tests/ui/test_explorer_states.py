@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from ktui.config import Settings
 from ktui.kube.catalog import KubeCatalog
-from ktui.settings import Settings
 from ktui.sim import Grant, SimCluster, write_kubeconfig
 from ktui.ui.app import KtuiApp
 from tests.ui.conftest import NOW, fixed_clock, loaded, wait_for

@@ -35,7 +35,7 @@ def test_coming_back_marks_what_vanished_and_keeps_what_is_still_there(
     write_kubeconfig(str(path), clusters, token="admin-token", current="demo")
     sessions = Sessions(KubeCatalog(str(path)))
     try:
-        first = sessions.activate("demo", Query(), None)
+        first = sessions.activate("demo", Query(), None).sessions["demo"]
         _pump_until(first, lambda: _watching(first) and len(first.store) == len(demo.events()))
         sessions.activate(prod.name, Query(), None)
         assert not first.running
@@ -48,7 +48,7 @@ def test_coming_back_marks_what_vanished_and_keeps_what_is_still_there(
         new = demo.emit(namespace="test", reason="BackOff", message="while away",
                         type="Warning")
 
-        again = sessions.activate("demo", Query(), None)
+        again = sessions.activate("demo", Query(), None).sessions["demo"]
         assert again is first
         _pump_until(again, lambda: _watching(again) and new["metadata"]["uid"] in again.store
                     and all(again.store.get(uid).expired for uid in gone))  # type: ignore[union-attr]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from ktui.config import Settings
 from ktui.kube.catalog import KubeCatalog
-from ktui.settings import Settings
 from ktui.sim import SimCluster, write_kubeconfig
 from ktui.ui.app import KtuiApp
 from tests.ui.conftest import fixed_clock, loaded, wait_for

@@ -17,8 +17,8 @@ from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
+from ktui.config import Settings
 from ktui.kube.catalog import KubeCatalog
-from ktui.settings import Settings
 from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
 from ktui.ui.screens.explorer import ExplorerScreen

@@ -9,7 +9,7 @@ import pytest
 
 from ktui import paths
 
-ENV = ("KTUI_CONFIG_DIR", "KTUI_STATE_DIR", "KTUI_CACHE_DIR")
+ENV = ("KTUI_CONFIG_DIR", "KTUI_STATE_DIR", "KTUI_CACHE_DIR", "KTUI_DATA_DIR")
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +22,8 @@ def test_defaults_come_from_platformdirs() -> None:
     assert paths.config_dir() == platformdirs.user_config_path("ktui")
     assert paths.state_dir() == platformdirs.user_state_path("ktui")
     assert paths.cache_dir() == platformdirs.user_cache_path("ktui")
+    assert paths.data_dir() == platformdirs.user_data_path("ktui")
+    assert paths.archive_file() == platformdirs.user_data_path("ktui") / "archive.sqlite3"
 
 
 def test_settings_and_views_live_in_the_config_dir(
@@ -38,6 +40,10 @@ def test_each_root_has_its_own_override(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("KTUI_CACHE_DIR", str(tmp_path / "cache"))
     assert paths.state_dir() == tmp_path / "state"
     assert paths.cache_dir() == tmp_path / "cache"
+    monkeypatch.setenv("KTUI_DATA_DIR", str(tmp_path / "data"))
+    assert paths.data_dir() == tmp_path / "data"
+    assert paths.exports_dir() == tmp_path / "data" / "exports"
+    assert paths.archive_file() == tmp_path / "data" / "archive.sqlite3"
     assert paths.config_dir() == platformdirs.user_config_path("ktui")
 
 

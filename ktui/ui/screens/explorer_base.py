@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -18,7 +18,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from ktui.explorer.feed import Feed, Mode
 from ktui.explorer.history import HistorySession
@@ -26,18 +25,20 @@ from ktui.explorer.history_feed import HistoryFeed
 from ktui.explorer.live import LiveSession, SourceCatalog
 from ktui.explorer.live_feed import LiveFeed, hint
 from ktui.feeds.errors import SourceError
+from ktui.model.contexts import split_contexts
 from ktui.model.query import Query
 from ktui.model.safe_text import one_line
 from ktui.model.timerange import TimeRange
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
 from ktui.ui.widgets.filter_bar import FilterBar
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.header import EventHeader, HeaderState
 from ktui.ui.widgets.sidebar import NamespaceSidebar
 from ktui.ui.widgets.sparkline import EventSparkline
 
 if TYPE_CHECKING:
-    from ktui.settings import Settings
+    from ktui.config import Settings
     from ktui.ui.views_actions import ViewsActions
     from ktui.views.model import SavedView
 
@@ -67,7 +68,10 @@ class ExplorerBase(Screen[None]):
         self.catalog = catalog
         self.settings = settings
         self.clock = clock  # wall time: ages and the sparkline's axis
-        self.live = LiveFeed(catalog, max_events=settings.max_events, note=note)
+        self.live = LiveFeed(catalog, max_events=settings.ui.max_events)
+        # The demo's badge: 'demo cluster' (--demo), or why ktui started it and how to point
+        # it at a cluster (no kubeconfig found).
+        self.demo_note = note
         self.history = HistoryFeed(history)
         self.feed: Feed = self.live
         self.query_state = query or Query()
@@ -79,7 +83,7 @@ class ExplorerBase(Screen[None]):
         # simulated clusters here, so they never delay the first frame).
         self.prepare: Callable[[], None] | None = None
         self._saved_views: ViewsActions | None = None
-        self._production = re.compile(settings.production_pattern, re.IGNORECASE)
+        self._production = re.compile(settings.ui.production_pattern, re.IGNORECASE)
         self._last_histogram_at = 0.0
 
     @property
@@ -128,7 +132,7 @@ class ExplorerBase(Screen[None]):
                 with Horizontal(id="panes"):
                     yield self.table
                     yield self.detail
-        yield Footer()
+        yield KtuiFooter(compact=True)
 
     def on_mount(self) -> None:
         self.filter_bar.show(self.query_state)
@@ -147,8 +151,8 @@ class ExplorerBase(Screen[None]):
         if prepare is not None:
             try:
                 prepare()
-            except Exception as error:  # an OS error binding a port, say: shown, not raised
-                self.show_error(SourceError(f"the demo could not start: {error}"))
+            except Exception as error:  # the demo's port taken, say: shown, not raised
+                self.show_error(SourceError(f"start-up failed: {type(error).__name__}: {error}"))
                 return
         try:
             contexts, current = self.catalog.contexts()
@@ -168,9 +172,15 @@ class ExplorerBase(Screen[None]):
         elif self.start_in_history and self.enter_history():
             self.history_search()
 
-    def switch_context(self, context: str) -> None:
-        self.live.activate(context, self.query_state, self.watch_namespaces)
-        self.history.context = context
+    def switch_context(self, context: str | Sequence[str]) -> None:
+        """Show one context, or several (a list, or names joined with commas)."""
+        contexts = split_contexts(context) if isinstance(context, str) else list(context)
+        self.live.activate(contexts, self.query_state, self.watch_namespaces)
+        self.history.context = ",".join(contexts)
+        self.table.contexts = tuple(contexts)
+        self.table.set_columns(show_namespace=self.table.show_namespace,
+                               hidden=self.table.hidden_columns,
+                               show_context=len(contexts) > 1)
         if self.feed is self.live:
             self.table.set_store(self.live.store)
         self.pump()
@@ -197,7 +207,8 @@ class ExplorerBase(Screen[None]):
         if changed or feed is self.history:
             counts = feed.counts()
             if counts is not None:
-                self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings)
+                self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings,
+                                           counts.by_context)
             self.refresh_sparkline(force=feed is self.history)
         self.refresh_header()
 
@@ -212,7 +223,12 @@ class ExplorerBase(Screen[None]):
         if self.feed is self.history:
             self.pump()
         else:
+            self.refresh_sparkline()  # its right-hand label follows the clock
             self.refresh_header()
+
+    @on(EventSparkline.Resized)
+    def _sparkline_resized(self, message: EventSparkline.Resized) -> None:
+        self.refresh_sparkline(force=True)
 
     def refresh_sparkline(self, force: bool = False) -> None:
         now = self.clock()
@@ -228,6 +244,7 @@ class ExplorerBase(Screen[None]):
         summary = self.feed.summary()
         if summary is None:
             return
+        store = self.feed.store
         self.header.show(HeaderState(
             context=summary.context,
             production=self.is_production(summary.context) if summary.context else False,
@@ -243,8 +260,12 @@ class ExplorerBase(Screen[None]):
             paused=not self.table.follow if self.feed is self.live else False,
             coalesced=summary.coalesced,
             warning=summary.warning,
+            expired=store.visible_expired if store is not None else 0,
+            expired_hidden=(store.expired if store is not None and self.query_state.hide_expired
+                            else 0),
+            demo=bool(self.demo_note),
+            demo_hint="" if self.demo_note == "demo cluster" else self.demo_note,
         ))
-        store = self.feed.store
         if store is None or not store.visible:
             empty = self.feed.empty_state(self.query_state)
             self.table.empty_message = Text(empty.text,

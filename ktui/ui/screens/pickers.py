@@ -8,11 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ktui.model.safe_text import one_line
+from ktui.ui.screens.dialog import Dialog
 
 
 def modal_css(screen: str, width: int) -> str:
@@ -35,47 +35,72 @@ def modal_css(screen: str, width: int) -> str:
 """
 
 
-class ContextPicker(ModalScreen[str | None]):
-    """Lists the kubeconfig's contexts; Enter switches, Escape cancels."""
+class ContextPicker(Dialog[str | None]):
+    """Lists the kubeconfig's contexts; Enter switches, Space marks several to watch at
+    once (Enter then watches the marked set, as ``a,b``), Escape cancels."""
 
     DEFAULT_CSS = modal_css("ContextPicker", 70)
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="picker.cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="picker.cancel"),
+                Binding("space", "mark", "Mark", id="picker.mark")]
 
     def __init__(self, contexts: list[str], current: str | None,
                  is_production: Callable[[str], bool], error: str = "") -> None:
         super().__init__()
         self.contexts = contexts
-        self.current = current
+        self.current = current  # one context, or several joined with commas
         self.is_production = is_production
         self.error = error
+        self.marked: list[str] = []
+
+    def _label(self, name: str) -> Text:
+        label = Text("● " if name in self.marked else "  ")
+        label.append(one_line(name, 120))
+        if self.is_production(name):
+            label.append("  PROD", style="bold red")
+        if name in (self.current or "").split(","):
+            label.append("  (current)", style="dim")
+        return label
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Switch context", classes="title")
             if self.error:
                 yield Label(Text(one_line(self.error, 300)), classes="error")
-            options = []
-            for name in self.contexts:
-                label = Text(one_line(name, 120))
-                if self.is_production(name):
-                    label.append("  PROD", style="bold red")
-                if name == self.current:
-                    label.append("  (current)", style="dim")
-                options.append(Option(label, id=name))
+            options = [Option(self._label(name), id=name) for name in self.contexts]
             yield OptionList(*options, id="contexts")
-            yield Label("Enter switch · Esc cancel · each context keeps its events", classes="hint")
+            yield Label("Enter switch · Space mark several · Esc cancel · "
+                        "each context keeps its events", classes="hint")
 
     def on_mount(self) -> None:
         option_list = self.query_one(OptionList)
-        if self.current in self.contexts:
-            option_list.highlighted = self.contexts.index(self.current)
+        first = (self.current or "").split(",")[0]
+        if first in self.contexts:
+            option_list.highlighted = self.contexts.index(first)
         option_list.focus()
 
+    def action_mark(self) -> None:
+        option_list = self.query_one(OptionList)
+        index = option_list.highlighted
+        if index is None or self.dismissing:
+            return
+        name = self.contexts[index]
+        if name in self.marked:
+            self.marked.remove(name)
+        else:
+            self.marked.append(name)
+        option_list.replace_option_prompt_at_index(index, self._label(name))
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        event.stop()
+        if self.dismissing:
+            return
+        if self.marked:  # the marked set, in the kubeconfig's order
+            self.dismiss(",".join(name for name in self.contexts if name in self.marked))
+        else:
+            self.dismiss(event.option.id)
 
 
-class Prompt(ModalScreen[str | None]):
+class Prompt(Dialog[str | None]):
     """One line of input, with an inline error kept until the text parses."""
 
     DEFAULT_CSS = modal_css("Prompt", 70)
@@ -96,6 +121,9 @@ class Prompt(ModalScreen[str | None]):
             yield Label(self.hint, classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.dismissing:
+            return
         problem = self.validate(event.value) if self.validate else None
         if problem:
             self.query_one("#prompt-error", Label).update(Text(problem))
@@ -118,8 +146,15 @@ Table       j/k ↑/↓ move · g/G top/bottom · PgUp/PgDn
             enter detail · z full screen · Esc closes it
 Follow      f on/off · scrolling away pauses and counts new
             events · End resumes
-Time        t relative/absolute · s newest/oldest first
-Copy        y the event's JSON (OSC 52: works over SSH)
+Time        t ages/clock times (UTC: HH:MM:SS today, else
+            MM-DD HH:MM) · s newest/oldest first
+Expired     struck-through rows: events past the cluster's TTL
+            (1h by default), which kubectl no longer lists;
+            the header counts them (371 live · 16 expired)
+            x hides them, x again shows them
+Copy        y the event's JSON (OSC 52: works over SSH; inside
+            tmux: set -g set-clipboard on) · Y writes it to a
+            file under $KTUI_DATA_DIR/exports and shows where
 History     h live/history, same filter · [ ] step the window
             + - zoom · > the selected event's bucket
             T a range (6h, or FROM..TO) · H the selected
@@ -132,7 +167,7 @@ Keys can be remapped in settings.toml under [keys] (README).
 """
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     DEFAULT_CSS = modal_css("HelpScreen", 80)
     BINDINGS = [Binding("escape,q,question_mark", "dismiss(None)", "Close", id="help.close")]
 

@@ -18,12 +18,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ktui.model.query import QueryError
 from ktui.model.safe_text import one_line
+from ktui.ui.screens.dialog import Dialog
 from ktui.ui.screens.pickers import modal_css
 from ktui.ui.widgets.event_table import COLUMN_KEYS
 from ktui.views.store import SavedView, ViewProblem
@@ -90,7 +90,7 @@ def problem_line(problem: ViewProblem) -> str:
 # -- the list ---------------------------------------------------------------------------
 
 
-class ViewsScreen(ModalScreen[SavedView | None]):
+class ViewsScreen(Dialog[SavedView | None]):
     """Saved views: Enter loads (dismisses with the view), r renames, d deletes after a
     confirmation, Esc closes. Files that do not load are listed below, never touched."""
 
@@ -175,7 +175,7 @@ class ViewsScreen(ModalScreen[SavedView | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if 0 <= event.option_index < len(self.views):
+        if not self.dismissing and 0 <= event.option_index < len(self.views):
             self.dismiss(self.views[event.option_index])
 
     def action_rename(self) -> None:
@@ -207,7 +207,7 @@ class ViewsScreen(ModalScreen[SavedView | None]):
 # -- prompts ----------------------------------------------------------------------------
 
 
-class NamePrompt(ModalScreen[str | None]):
+class NamePrompt(Dialog[str | None]):
     """Asks for a view name; ``validate`` returns a one-line problem or None. Unlike
     :class:`ktui.ui.screens.pickers.Prompt`, title and hints are Text (they hold names)."""
 
@@ -242,6 +242,8 @@ class NamePrompt(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.dismissing:
+            return
         if event.value in self.unchanged:
             self.dismiss(None)
             return
@@ -281,7 +283,7 @@ def save_prompt(state: str, value: str = "",
     )
 
 
-class Confirm(ModalScreen[bool]):
+class Confirm(Dialog[bool]):
     """A yes/no question: ``y`` is yes; ``n`` and Esc are no. Enter does nothing, so a
     stray key never confirms a deletion."""
 

@@ -9,9 +9,11 @@ store's ``visible`` list is the data, ``virtual_size`` is its length, and
 from __future__ import annotations
 
 import time
+import zlib
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import attrgetter
 
 from rich.cells import cell_len, set_cell_size
@@ -41,9 +43,11 @@ class Column:
     right: bool = False
 
 
-# In order; the namespace column shows only when several namespaces are visible.
+# In order; the context column shows only when several contexts share the table, the
+# namespace column only when several namespaces are visible.
 COLUMNS = (
-    Column("last_seen", "LAST SEEN", 9),
+    Column("context", "CTX", 10),
+    Column("last_seen", "LAST SEEN", cells.AGE_WIDTH),  # absolute times: sized to fit
     Column("type", "TYPE", 7),
     Column("namespace", "NAMESPACE", 14),
     Column("reason", "REASON", 18),
@@ -51,8 +55,28 @@ COLUMNS = (
     Column("count", "COUNT", cells.COUNT_WIDTH, right=True),
     Column("message", "MESSAGE", 0),
 )
-COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+# The columns a user (and a saved view) may hide; CTX follows the number of contexts.
+COLUMN_KEYS = tuple(column.key for column in COLUMNS if column.key != "context")
 MIN_MESSAGE = 20
+# One colour per context in the CTX column: the ANSI palette, so 16-colour terminals and
+# themes keep them apart; chosen by a stable hash of the name (not Python's, which varies).
+_CONTEXT_COLOURS = ("cyan", "magenta", "green", "blue", "yellow", "bright_cyan",
+                    "bright_magenta", "bright_green", "bright_blue")
+
+
+def context_style(context: str, shown: tuple[str, ...] = ()) -> Style:
+    """The CTX cell's style: by position among the contexts shown (distinct for up to
+    nine), else by a stable hash of the name."""
+    return _context_style(context, shown)
+
+
+@lru_cache(maxsize=256)
+def _context_style(context: str, shown: tuple[str, ...]) -> Style:
+    if context in shown:
+        index = shown.index(context) % len(_CONTEXT_COLOURS)
+    else:
+        index = zlib.crc32(context.encode("utf-8", "replace")) % len(_CONTEXT_COLOURS)
+    return Style(color=_CONTEXT_COLOURS[index], bold=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +150,8 @@ class EventTable(ScrollView, can_focus=True):
         self.newest_first = True
         self.absolute_time = False
         self.show_namespace = True
+        self.show_context = False
+        self.contexts: tuple[str, ...] = ()  # the contexts shown, in order (CTX colours)
         self.hidden_columns: frozenset[str] = frozenset()
         self.cursor = 0
         self.follow = True
@@ -137,6 +163,7 @@ class EventTable(ScrollView, can_focus=True):
         self._pause_time: float | None = None
         self._last_selected: tuple[str, str] | None = None
         self._layout: list[tuple[Column, int]] = []
+        self._layout_time_width = 0  # the LAST SEEN width the layout was made for
         self._pass_styles: _Styles | None = None
 
     # -- data ----------------------------------------------------------------------------
@@ -325,20 +352,35 @@ class EventTable(ScrollView, can_focus=True):
     def _total_width(self) -> int:
         return max(self.size.width, 1)
 
+    def _time_width(self) -> int:
+        """LAST SEEN's width: 9 for ages (shrinks to 5), else what absolute times need."""
+        if not self.absolute_time:
+            return 0
+        visible = self.store.visible if self.store is not None else []
+        if not visible:
+            return cells.TODAY_WIDTH
+        return cells.absolute_width(visible[0].time, visible[-1].time, self.clock())
+
     def _columns(self) -> list[tuple[Column, int]]:
-        if self._layout:
+        time_width = self._time_width()
+        if self._layout and time_width == self._layout_time_width:
             return self._layout
+        self._layout_time_width = time_width
         width = self.size.width
         shown = [
             c for c in COLUMNS
             if c.key not in self.hidden_columns
             and (c.key != "namespace" or self.show_namespace)
+            and (c.key != "context" or self.show_context)
         ]
         widths = {c.key: c.width for c in shown if c.width}
+        if time_width and "last_seen" in widths:
+            widths["last_seen"] = time_width
         # Narrow terminals: shrink the wide columns, then drop the least needed ones,
-        # before the message gets less than a readable minimum.
-        for key, minimum in (("object", 16), ("namespace", 9), ("reason", 16),
-                             ("last_seen", 5), ("count", 0), ("namespace", 0)):
+        # before the message gets less than a readable minimum. Absolute times never
+        # shrink: a clock cut to "08:2" or "12-02" reads as another time.
+        for key, minimum in (("object", 16), ("namespace", 9), ("context", 6), ("reason", 16),
+                             ("last_seen", time_width or 5), ("count", 0), ("namespace", 0)):
             while key in widths and self._message_width(widths, width) < MIN_MESSAGE:
                 if minimum == 0:  # this column goes whole rather than shrink to nothing
                     del widths[key]
@@ -356,13 +398,20 @@ class EventTable(ScrollView, can_focus=True):
     def _message_width(widths: dict[str, int], width: int) -> int:
         return width - sum(widths.values()) - len(widths)
 
-    def set_columns(self, *, show_namespace: bool, hidden: frozenset[str]) -> None:
-        if (show_namespace, hidden) != (self.show_namespace, self.hidden_columns):
-            self.show_namespace, self.hidden_columns = show_namespace, hidden
+    def set_columns(self, *, show_namespace: bool, hidden: frozenset[str],
+                    show_context: bool | None = None) -> None:
+        """Which columns show (``show_context`` None: as it is)."""
+        if show_context is None:
+            show_context = self.show_context
+        wanted = (show_namespace, hidden, show_context)
+        if wanted != (self.show_namespace, self.hidden_columns, self.show_context):
+            self.show_namespace, self.hidden_columns, self.show_context = wanted
             self._layout = []
             self.refresh()
 
     def _cell_text(self, event: Event, key: str, now: float) -> str:
+        if key == "context":
+            return one_line(event.context, 128)
         if key == "last_seen":
             return cells.last_seen(event, now, self.absolute_time)
         if key == "type":
@@ -424,6 +473,8 @@ class EventTable(ScrollView, can_focus=True):
             cell_style = style
             if warning is not None and column.key in ("type", "reason"):
                 cell_style = style + warning
+            elif column.key == "context":
+                cell_style = style + context_style(event.context, self.contexts)
             cells_out.append(
                 (self._cell_text(event, column.key, now), column_width, column.right, cell_style)
             )

@@ -1,4 +1,5 @@
-"""The namespace sidebar: "All namespaces" and each namespace with warning/total counts.
+"""The namespace sidebar: "All namespaces" and each namespace with warning/total counts;
+with several contexts in the table, the namespaces grouped under their context.
 
 Space toggles a namespace in or out of the selection (several at once), Enter shows only
 the one under the cursor, ``0`` goes back to all. Names come from the cluster, so they are
@@ -56,36 +57,56 @@ class NamespaceSidebar(ScrollView, can_focus=True):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.counts: dict[str, NamespaceCount] = {}
+        self.by_context: dict[str, dict[str, NamespaceCount]] = {}
         self.total = (0, 0)
+        # One entry per line under "All namespaces": (context, namespace); a context's
+        # heading is (context, None) and only shows with several contexts.
+        self.rows: list[tuple[str, str | None]] = []
         self.names: list[str] = []
         self.selected: frozenset[str] = frozenset()
         self.cursor = 0
 
-    def update_counts(self, counts: dict[str, NamespaceCount], total: int, warnings: int) -> None:
-        current = self.names[self.cursor - 1] if 0 < self.cursor <= len(self.names) else ALL
+    def update_counts(self, counts: dict[str, NamespaceCount], total: int, warnings: int,
+                      by_context: dict[str, dict[str, NamespaceCount]] | None = None) -> None:
+        """The counts to show; ``by_context`` (several contexts) groups them."""
+        current = self.rows[self.cursor - 1] if 0 < self.cursor <= len(self.rows) else None
         self.counts = counts
+        self.by_context = by_context if by_context and len(by_context) > 1 else {}
         self.total = (total, warnings)
-        self.names = sorted(set(counts) | set(self.selected))
-        if current != ALL and current in self.names:
-            self.cursor = self.names.index(current) + 1
-        self.cursor = min(self.cursor, len(self.names))
-        self.virtual_size = Size(self.size.width, len(self.names) + 2)
+        self._layout_rows()
+        if current is not None and current in self.rows:
+            self.cursor = self.rows.index(current) + 1
+        self.cursor = min(self.cursor, len(self.rows))
         self.refresh()
+
+    def _layout_rows(self) -> None:
+        self.names = sorted(set(self.counts) | set(self.selected))
+        if self.by_context:
+            self.rows = []
+            for context in sorted(self.by_context):
+                self.rows.append((context, None))
+                self.rows.extend((context, name) for name in sorted(self.by_context[context]))
+        else:
+            self.rows = [("", name) for name in self.names]
+        self.virtual_size = Size(self.size.width, len(self.rows) + 2)
 
     def set_selected(self, selected: frozenset[str], *, notify: bool = True) -> None:
         self.selected = selected
-        self.names = sorted(set(self.counts) | set(selected))
-        self.virtual_size = Size(self.size.width, len(self.names) + 2)
+        self._layout_rows()
+        self.cursor = min(self.cursor, len(self.rows))
         self.refresh()
         if notify:
             self.post_message(self.Changed(selected))
 
     @property
     def name_under_cursor(self) -> str:
-        return self.names[self.cursor - 1] if 0 < self.cursor <= len(self.names) else ALL
+        """The namespace on the cursor's line (ALL on "All namespaces" and headings)."""
+        if not 0 < self.cursor <= len(self.rows):
+            return ALL
+        return self.rows[self.cursor - 1][1] or ALL
 
     def action_cursor(self, step: int) -> None:
-        self.cursor = min(max(self.cursor + step, 0), len(self.names))
+        self.cursor = min(max(self.cursor + step, 0), len(self.rows))
         line = self.cursor + 1
         if line < self.scroll_y:
             self.scroll_to(y=line, animate=False)
@@ -107,7 +128,7 @@ class NamespaceSidebar(ScrollView, can_focus=True):
     def on_click(self, event: Click) -> None:
         line = int(self.scroll_y) + event.y
         if line >= 1:
-            self.cursor = min(line - 1, len(self.names))
+            self.cursor = min(line - 1, len(self.rows))
             self.action_only()
 
     def render_line(self, y: int) -> Strip:
@@ -118,18 +139,27 @@ class NamespaceSidebar(ScrollView, can_focus=True):
             title = self.get_component_rich_style("sidebar--title")
             return Strip([Segment(set_cell_size(" NAMESPACES", width), base + title)])
         index = line - 1
-        if index > len(self.names):
+        if index > len(self.rows):
             return Strip.blank(width, base)
+        heading = False
         if index == 0:
             label, (total, warnings) = "All namespaces", self.total
             chosen = not self.selected
         else:
-            name = self.names[index - 1]
-            count = self.counts.get(name)
-            total, warnings = (count.total, count.warnings) if count else (0, 0)
-            label, chosen = one_line(name, 253), name in self.selected
+            context, name = self.rows[index - 1]
+            if name is None:  # a context's heading: its totals
+                counts = self.by_context.get(context, {}).values()
+                total = sum(c.total for c in counts)
+                warnings = sum(c.warnings for c in counts)
+                label, chosen, heading = one_line(context, 253), False, True
+            else:
+                count = (self.by_context[context].get(name) if self.by_context
+                         else self.counts.get(name))
+                total, warnings = (count.total, count.warnings) if count else (0, 0)
+                label = ("  " if self.by_context else "") + one_line(name, 253)
+                chosen = name in self.selected
         style = base
-        if chosen:
+        if chosen or heading:
             style += self.get_component_rich_style("sidebar--selected")
         if index == self.cursor:
             style += self.get_component_rich_style("sidebar--cursor")
