@@ -49,3 +49,17 @@ def test_a_single_block_and_the_events_that_refer_to_blocks() -> None:
     block, index = packer.pack(json.dumps(obj).encode())
     assert Event(uid="u1", raw_block=block, raw_index=index).raw == obj
     assert Event(uid="u2").raw == {}
+
+
+def test_each_event_gives_its_json_compressed_on_its_own_for_the_archive() -> None:
+    import zlib
+
+    packer = RawPacker()
+    raws = texts(BLOCK + 3)
+    events = [Event(uid=f"u{i}", raw_block=block, raw_index=index)
+              for i, (block, index) in enumerate(map(packer.pack, raws))]
+    assert [zlib.decompress(e.raw_compressed) for e in events] == raws  # sealed or not
+    stored = events[5].raw_compressed
+    back = Event(uid="u5", raw_block=RawBlock.compressed(stored))
+    assert back.raw_compressed is stored and back.raw == json.loads(raws[5])
+    assert Event(uid="none").raw_compressed == b""
