@@ -5,7 +5,8 @@ reason or object name. Checking that event by event reads three strings from obj
 scattered over the heap: over 200,000 events that alone takes 100-200 ms on a small
 machine. This index keeps ``message NUL reason NUL name``, lowercased, of every stored
 event joined into one string per chunk of a few thousand events, and answers a word with
-one ``str.find`` scan per chunk and, per hit, a count of the line breaks since the last.
+one ``str.find`` scan per chunk and, per hit, a count of the line breaks over at most 256
+characters (the entry at every 256th character is kept).
 
 It only narrows: :meth:`TextIndex.search` returns a superset of the events holding every
 word (text with non-ASCII characters, whose case folding differs from ``lower()``, always
@@ -25,6 +26,7 @@ the dead are never reused meanwhile. A chunk with a quarter of its places empty 
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import accumulate, compress, count, repeat
 from operator import is_, itemgetter, not_
@@ -39,6 +41,8 @@ LONGEST = 4096  # longer texts are not copied: such an event is always a candida
 SWEEP_SHARE = 16  # each batch sweeps this fraction of the chunks (and the oldest one)
 _FIELD = "\x00"
 _ENTRY = "\n"
+_SHIFT = 8
+_STRIDE = 1 << _SHIFT
 
 
 def _key(event: Event) -> str | None:
@@ -63,7 +67,7 @@ class _Chunk:
     """Up to CHUNK entries: the events (None once swept out), their times, their keys
     (a list while open, joined into ``text`` once sealed)."""
 
-    __slots__ = ("always", "events", "gone", "keys", "starts", "text", "times")
+    __slots__ = ("always", "events", "gone", "keys", "lines", "starts", "text", "times")
 
     def __init__(self) -> None:
         self.events: list[Event | None] = []
@@ -71,6 +75,9 @@ class _Chunk:
         self.keys: list[str] | None = []
         self.text = ""
         self.starts = array("I")  # offset of each entry's key in `text`
+        # the entry at every _STRIDE-th character of `text`: a hit's entry is then found
+        # by counting the line breaks over at most _STRIDE characters
+        self.lines = array("I")
         self.always: list[int] = []  # entries with no key: always candidates
         self.gone = 0  # places emptied by sweeps
         # Lists of events (which refer to no container) and of strings: no cycle is
@@ -96,8 +103,11 @@ class _Chunk:
         if keys is None:
             return
         self.text = _ENTRY.join(keys)
-        self.starts = array("I", accumulate((len(key) + 1 for key in keys), initial=0))
-        del self.starts[-1]
+        starts = array("I", accumulate((len(key) + 1 for key in keys), initial=0))
+        del starts[-1]
+        self.starts = starts
+        self.lines = array("I", (bisect_right(starts, offset) - 1
+                                 for offset in range(0, len(self.text) + 1, _STRIDE)))
         self.keys = None
 
     def key(self, index: int) -> str:
@@ -113,14 +123,15 @@ class _Chunk:
         text = self.text
         find = text.find
         breaks = text.count
+        lines = self.lines
         found: list[int] = []
         append = found.append
-        index = mark = 0
         position = find(word)
         while position != -1:
-            # the entry holding this hit: the line breaks between the last one and here
-            index += breaks(_ENTRY, mark, position)
-            append(index)
+            # the entry holding this hit: the one at the stride's start, plus the line
+            # breaks from there (counting from the last hit instead reads the whole text)
+            stride = position >> _SHIFT
+            append(lines[stride] + breaks(_ENTRY, stride << _SHIFT, position))
             mark = find(_ENTRY, position)
             if mark == -1:
                 break
