@@ -134,6 +134,8 @@ class EventStore:
     def visible_expired(self) -> int:
         """Expired events among the visible ones: kept by every batch; after a filter
         change, counted (in C) when first asked, not by a change nobody reads it after."""
+        if self._shows_all:
+            return self.expired
         if self._visible_expired is None:
             self._visible_expired = sum(map(_expired, self._visible.items))
         return self._visible_expired
