@@ -4,10 +4,13 @@
                 [--query Q] [--watch] [--timeout SECONDS] [-o table|json|jsonl]
     ktui events --history [--opensearch-url URL] [--index PATTERN]
                 [--since 1h | --from T [--to T]] [-n NS ... | -A] [--type T] [--query Q] [-o ...]
+    ktui events --since 3h [--archive | --opensearch-url URL] [-n NS | -A] [--watch] [-o ...]
     ktui events --view NAME [flags that override the view's]
 
 ``--history`` reads what kubernetes-event-exporter stored in OpenSearch, same formats and
 order, no kubeconfig needed (``ktui.cli.events_history``); ``--view`` applies a saved view.
+A range without ``--history`` (``--since 3h``) merges the history store and the live list
+into one timeline (``ktui.cli.events_timeline``).
 
 Failures print one line (``ktui: ...``) and exit 2 for usage or configuration problems,
 1 for anything the cluster answered or failed to answer.
@@ -144,6 +147,10 @@ def _error_line(exc: BaseException) -> tuple[str, int]:
 def run(args: argparse.Namespace) -> int:
     from ktui.cli.events_history import dispatch
 
+    if not args.history and (args.since or args.start or args.end):
+        from ktui.cli.events_timeline import run_timeline  # history and live, merged
+
+        return run_timeline(args)
     code = dispatch(args)  # --history, or a saved view (a live one fills in args)
     if code is not None:
         return code
