@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.history and (args.since or args.start or args.end):
         from ktui.cli.events_timeline import run_timeline  # history and live, merged
 
-        return run_timeline(args)
+        return run_timeline(args, _query, _error_line)
     code = dispatch(args)  # --history, or a saved view (a live one fills in args)
     if code is not None:
         return code

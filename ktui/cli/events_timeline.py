@@ -26,6 +26,12 @@ import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
+# What ktui.cli.events_cmd lends (it imports this module; this one does not import it):
+# the live listing's query from the arguments, and its one line (and exit code) for a
+# source error.
+MakeQuery = Callable[[argparse.Namespace], "Query"]
+ErrorLine = Callable[[BaseException], tuple[str, int]]
+
 if TYPE_CHECKING:
     from ktui.feeds.channel import BatchChannel
     from ktui.feeds.mirror import Mirror
@@ -50,7 +56,7 @@ def _fail(message: str, code: int) -> Exception:
     return CliError(one_line(message), code)
 
 
-def run_timeline(args: argparse.Namespace) -> int:
+def run_timeline(args: argparse.Namespace, make_query: MakeQuery, error_line: ErrorLine) -> int:
     from ktui.cli.events_history import _apply_live_view, _time_range, dispatch
 
     if getattr(args, "view", None) is not None:
@@ -68,20 +74,21 @@ def run_timeline(args: argparse.Namespace) -> int:
     if args.watch and not live:
         raise _fail("--watch follows the live watch: the range must reach now "
                     "(--since, or --to now or later)", EXIT_USAGE)
-    return _Timeline(args, time_range, live).run()
+    return _Timeline(args, time_range, live, make_query(args), error_line).run()
 
 
 class _Timeline:
     """One run: the live list and the history search side by side, then the merge."""
 
-    def __init__(self, args: argparse.Namespace, time_range: TimeRange, live: bool) -> None:
+    def __init__(self, args: argparse.Namespace, time_range: TimeRange, live: bool,
+                 query: Query, error_line: ErrorLine) -> None:
         from ktui.cli.events_archive import wants_archive
-        from ktui.cli.events_cmd import _query
 
         self.args = args
         self.time_range = time_range
         self.live = live
-        self.query = _query(args)
+        self.query = query
+        self.error_line = error_line
         self.archive = wants_archive(args)
         self.deadline = time.monotonic() + args.timeout if args.timeout else None
         self.stored: list[Event] = []
@@ -90,7 +97,6 @@ class _Timeline:
     # -- the two sides -----------------------------------------------------------------
 
     def _source(self) -> tuple[KubeSource, ResolvedContext]:
-        from ktui.cli.events_cmd import _error_line
         from ktui.feeds.errors import SourceError
         from ktui.kube.source import KubeSource
 
@@ -104,7 +110,7 @@ class _Timeline:
         try:
             resolved = source.connect()
         except SourceError as exc:
-            message, code = _error_line(exc)
+            message, code = self.error_line(exc)
             raise _fail(message, code) from None
         if not args.all_namespaces and not args.namespaces:
             source.namespaces = [resolved.namespace or "default"]
@@ -247,7 +253,6 @@ class _Timeline:
 
     def _follow(self, feed: FeedRunner, source: KubeSource, channel: BatchChannel,
                 history: threading.Thread, printer: _EntryPrinter, origin: str) -> int:
-        from ktui.cli.events_cmd import _error_line
         from ktui.feeds.mirror import Mirror
 
         mirror = Mirror()
@@ -265,7 +270,7 @@ class _Timeline:
             wait = min(POLL_S, remaining or POLL_S) if alive else 0.0
             changed = mirror.apply(channel.drain(timeout=wait))
             if feed.error is not None:
-                message, code = _error_line(feed.error)
+                message, code = self.error_line(feed.error)
                 raise _fail(message, code)
             if not listed:
                 if not complete:
