@@ -35,6 +35,8 @@ class Summary:
     warnings: int = 0
     coalesced: int = 0
     warning: str = ""  # a standing caveat, e.g. "TLS verification is off"
+    archiving: bool = False  # what the context's live sessions watch is archived
+    live: int = 0  # a history window reaching now: how many of its events are live
 
 
 @dataclass(frozen=True, slots=True)

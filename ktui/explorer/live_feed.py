@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from ktui.explorer.feed import Counts, EmptyState, Mode, Summary
-from ktui.explorer.live import LiveSession, Sessions, SourceCatalog
+from ktui.explorer.live import LiveArchive, LiveSession, Sessions, SourceCatalog
 from ktui.feeds.errors import ConfigError, Forbidden, SourceError, Unauthorized, Unreachable
 from ktui.feeds.status import SourceStatus, State
 from ktui.model.query import Query
@@ -56,8 +56,10 @@ class LiveFeed:
     mode = Mode.LIVE
 
     def __init__(self, catalog: SourceCatalog, *, max_events: int = 200_000,
-                 note: str = "", clock: Callable[[], float] = time.monotonic) -> None:
-        self.sessions = Sessions(catalog, max_events=max_events)
+                 note: str = "", clock: Callable[[], float] = time.monotonic,
+                 archive: LiveArchive | None = None) -> None:
+        self.sessions = Sessions(catalog, max_events=max_events, archive=archive)
+        self.archive = archive
         self.note = note  # e.g. "demo cluster", before the state
         self.clock = clock
         self._seen_generation = -1
@@ -98,6 +100,15 @@ class LiveFeed:
         if store is not None:
             store.set_query(query)
 
+    @property
+    def archiving(self) -> bool:
+        """Whether what the live sessions watch is being archived."""
+        return self.archive is not None and self.archive.active
+
+    def archive_notice(self) -> str:
+        """What went wrong with the archive, once ("" when nothing new)."""
+        return self.archive.notice() if self.archive is not None else ""
+
     def refresh(self) -> None:
         """Treat the next pump as a change (the table was pointed elsewhere meanwhile)."""
         self._seen_generation = -1
@@ -137,7 +148,7 @@ class LiveFeed:
         return Summary(
             context=",".join(active.contexts), state=state, state_is_error=is_error,
             shown=len(store.visible), total=len(store), warnings=store.warnings,
-            coalesced=active.coalesced, warning=warning,
+            coalesced=active.coalesced, warning=warning, archiving=self.archiving,
         )
 
     def counts(self) -> Counts | None:

@@ -23,7 +23,7 @@ from textual.widgets import Footer
 from ktui.explorer.feed import Feed, Mode
 from ktui.explorer.history import HistorySession
 from ktui.explorer.history_feed import HistoryFeed
-from ktui.explorer.live import LiveSession, SourceCatalog
+from ktui.explorer.live import LiveArchive, LiveSession, SourceCatalog
 from ktui.explorer.live_feed import LiveFeed, hint
 from ktui.feeds.errors import SourceError
 from ktui.model.contexts import split_contexts
@@ -63,12 +63,14 @@ class ExplorerBase(Screen[None]):
         history: HistorySession | None = None,
         start_in_history: bool = False,
         view: SavedView | None = None,
+        archive: LiveArchive | None = None,
     ) -> None:
         super().__init__()
         self.catalog = catalog
         self.settings = settings
         self.clock = clock  # wall time: ages and the sparkline's axis
-        self.live = LiveFeed(catalog, max_events=settings.ui.max_events, note=note)
+        self.live = LiveFeed(catalog, max_events=settings.ui.max_events, note=note,
+                             archive=archive)
         self.history = HistoryFeed(history)
         self.feed: Feed = self.live
         self.query_state = query or Query()
@@ -214,6 +216,10 @@ class ExplorerBase(Screen[None]):
             self.pump()
 
     def _tick(self) -> None:
+        notice = self.live.archive_notice()
+        if notice:  # once: ktui goes on without archiving (or retries a locked file)
+            self.notify(notice, title="archive", severity="warning", timeout=10,
+                        markup=False)
         if not self.table.absolute_time:
             self.table.refresh()
         if self.feed is self.history:
@@ -250,6 +256,8 @@ class ExplorerBase(Screen[None]):
             paused=not self.table.follow if self.feed is self.live else False,
             coalesced=summary.coalesced,
             warning=summary.warning,
+            archiving=summary.archiving,
+            live=summary.live,
         ))
         store = self.feed.store
         if store is None or not store.visible:

@@ -1,5 +1,7 @@
-"""The header: which context (red when it matches the production rule), the mode, the
-connection state and the counts. One line, so it never costs a row at 80x24."""
+"""The header: which context (red when it matches the production rule, "archiving" when
+what it watches goes to the local archive), the mode, the connection state and the counts
+(in a history window that reaches now, how many events are live). One line, so it never
+costs a row at 80x24."""
 
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ class HeaderState:
     coalesced: int = 0
     paused: bool = False
     warning: str = ""
+    archiving: bool = False
+    live: int = 0  # live events merged into a history window
 
 
 class EventHeader(Widget):
@@ -49,7 +53,10 @@ class EventHeader(Widget):
         state = self.state
         text = Text(no_wrap=True, overflow="ellipsis")
         banner = f" {one_line(state.context, 80) or 'no context'} "
-        text.append(banner, style="bold white on red" if state.production else "bold reverse")
+        badge = "bold white on red" if state.production else "bold reverse"
+        text.append(banner, style=badge)
+        if state.archiving:
+            text.append("· archiving ", style=f"{badge} dim")
         if state.production:
             text.append(" PROD ", style="bold red on white")
         text.append(f" {state.mode} ", style="bold")
@@ -61,6 +68,9 @@ class EventHeader(Widget):
         text.append(f"{state.shown:,} of {state.total_text or format(state.total, ',')}")
         text.append(" · ")
         text.append(f"{state.warnings:,} warnings", style="yellow" if state.warnings else "")
+        if state.live:
+            text.append(" · ")
+            text.append(f"● {state.live:,} live", style="green")
         if state.paused:
             text.append(" │ ")
             news = f"{state.pending:,} new, " if state.pending else ""
