@@ -23,6 +23,10 @@ from ktui.feeds.status import SourceStatus, State
 from ktui.model.query import Query
 from ktui.model.store import Change, EventStore
 
+# A journal nobody drains (the history window was left) stops growing here: it says
+# "everything" instead, and the next reader merges again from scratch.
+JOURNAL_LIMIT = 100_000
+
 
 class LiveArchive(Protocol):
     """Where live sessions archive what they watch (``ktui.cli.tui_archive``)."""
@@ -69,6 +73,9 @@ class LiveSession:
     _scope: list[str] | None = None
     # After a restart: the uids kept from before that the new list has not brought back.
     _unconfirmed: set[str] | None = None
+    # While someone follows this session's changes (a history window merging the live
+    # events): the uids each pump changed in the store; None for a relist (everything).
+    journal: list[str | None] | None = None
 
     @property
     def scoped(self) -> bool:
@@ -80,6 +87,16 @@ class LiveSession:
     @property
     def running(self) -> bool:
         return self._runner is not None and self._runner.running
+
+    @property
+    def watched(self) -> frozenset[str] | None:
+        """The namespaces the source covers (RBAC fallbacks included, when the source
+        says), None for the whole cluster."""
+        source = self._runner.source if self._runner is not None else None
+        watched = getattr(source, "watched", None)  # KubeSource's, once it runs
+        if isinstance(watched, frozenset):
+            return watched
+        return frozenset(self._scope) if self._scope is not None else None
 
     def start(self, make_source: Callable[[], EventSource],
               scope: list[str] | None = None, archive: LiveArchive | None = None) -> None:
@@ -132,6 +149,13 @@ class LiveSession:
                 batch.upserts, batch.deleted, reset=batch.reset, reset_scope=batch.reset_scope,
                 reset_context=self.context,
             )
+        journal = self.journal
+        if journal is not None and change is not None:
+            if batch.reset or len(journal) > JOURNAL_LIMIT:
+                journal.clear()
+                journal.append(None)
+            journal.extend(event.uid for event in batch.upserts)
+            journal.extend(event.uid for event in batch.deleted)
         unconfirmed = self._unconfirmed
         if unconfirmed is not None:
             unconfirmed.difference_update(event.uid for event in batch.upserts)
@@ -142,6 +166,8 @@ class LiveSession:
                             if (event := self.store.get(uid)) is not None and not event.expired]
                 if vanished:
                     change = self.store.apply(deleted=vanished)
+                    if journal is not None:
+                        journal.extend(event.uid for event in vanished)
         return change
 
 

@@ -109,6 +109,41 @@ class LiveFeed:
         """What went wrong with the archive, once ("" when nothing new)."""
         return self.archive.notice() if self.archive is not None else ""
 
+    # -- for a feed that merges the live events (ktui.explorer.timeline_feed) ------------
+
+    @property
+    def listed(self) -> bool:
+        """Whether every shown context's source has its list in (it is watching)."""
+        active = self.sessions.active_set
+        return active is not None and all(s.status.state is State.WATCHING
+                                          for s in active.sessions.values())
+
+    @property
+    def watched(self) -> frozenset[str] | None:
+        """The namespaces the shown contexts' sources cover, None for whole clusters."""
+        active = self.sessions.active_set
+        scopes = [s.watched for s in active.sessions.values()] if active is not None else []
+        if not scopes or any(scope is None for scope in scopes):
+            return None
+        return frozenset().union(*(scope for scope in scopes if scope is not None))
+
+    def follow_changes(self) -> list[str | None]:
+        """From now on, the shown contexts' sessions note the uids they change in the
+        returned list (None: a relist, everything); drain it, and call
+        :meth:`unfollow_changes` when done."""
+        self.unfollow_changes()
+        journal: list[str | None] = []
+        active = self.sessions.active_set
+        if active is not None:
+            for session in active.sessions.values():
+                session.journal = journal
+        return journal
+
+    def unfollow_changes(self) -> None:
+        for group in self.sessions.sets.values():
+            for session in group.sessions.values():
+                session.journal = None
+
     def refresh(self) -> None:
         """Treat the next pump as a change (the table was pointed elsewhere meanwhile)."""
         self._seen_generation = -1

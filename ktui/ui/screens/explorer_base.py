@@ -22,9 +22,9 @@ from textual.widgets import Footer
 
 from ktui.explorer.feed import Feed, Mode
 from ktui.explorer.history import HistorySession
-from ktui.explorer.history_feed import HistoryFeed
 from ktui.explorer.live import LiveArchive, LiveSession, SourceCatalog
 from ktui.explorer.live_feed import LiveFeed, hint
+from ktui.explorer.timeline_feed import TimelineFeed
 from ktui.feeds.errors import SourceError
 from ktui.model.contexts import split_contexts
 from ktui.model.query import Query
@@ -71,7 +71,8 @@ class ExplorerBase(Screen[None]):
         self.clock = clock  # wall time: ages and the sparkline's axis
         self.live = LiveFeed(catalog, max_events=settings.ui.max_events, note=note,
                              archive=archive)
-        self.history = HistoryFeed(history)
+        # History, with the live events merged in while its window reaches now.
+        self.history = TimelineFeed(history, self.live, wall=clock)
         self.feed: Feed = self.live
         self.query_state = query or Query()
         self.requested_context = context
