@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ktui.model.event import EMPTY_REF, Event, ObjectRef
+from ktui.model.event import EMPTY_REF, Event, object_ref
 
 _intern = sys.intern
 
@@ -141,13 +141,14 @@ def event_of(row: Sequence[Any], context: str, raw: bytes | None = None) -> Even
      count, first_seen, time, rv, api, expired_at) = row[:23]  # fmt: skip
     ref = EMPTY_REF
     if kind or obj_name or obj_namespace or obj_uid or obj_api_version or obj_field_path:
-        ref = ObjectRef(
-            kind=_intern(kind),
-            name=obj_name,
-            namespace=_intern(obj_namespace),
-            uid=obj_uid,
-            api_version=_intern(obj_api_version),
-            field_path=obj_field_path,
+        ref = object_ref(  # shared by the events of one object (see ktui.model.refs)
+            _intern(kind),
+            obj_name,
+            _intern(obj_namespace),
+            obj_uid,
+            _intern(obj_api_version),
+            obj_field_path,
+            context=context,
         )
     return Event(
         uid=uid,

@@ -1,7 +1,8 @@
 """``ktui events``: print a cluster's events in time order, once or following changes.
 
     ktui events [--kubeconfig P] [--context C] [-n NS ... | -A] [--type Normal|Warning]
-                [--query Q] [--watch] [--timeout SECONDS] [-o table|json|jsonl]
+                [--query Q] [--watch] [--timeout SECONDS] [-o table|json|jsonl|markdown]
+                [--group owner|object|reason]
     ktui events --history [--opensearch-url URL] [--index PATTERN]
                 [--since 1h | --from T [--to T]] [-n NS ... | -A] [--type T] [--query Q] [-o ...]
     ktui events --since 3h [--archive | --opensearch-url URL] [-n NS | -A] [--watch] [-o ...]
@@ -10,7 +11,8 @@
 ``--history`` reads what kubernetes-event-exporter stored in OpenSearch, same formats and
 order, no kubeconfig needed (``ktui.cli.events_history``); ``--view`` applies a saved view.
 A range without ``--history`` (``--since 3h``) merges the history store and the live list
-into one timeline (``ktui.cli.events_timeline``).
+into one timeline (``ktui.cli.events_timeline``). ``--group`` and ``-o markdown`` print the
+incident lens (``ktui.cli.events_lens``).
 
 Failures print one line (``ktui: ...``) and exit 2 for usage or configuration problems,
 1 for anything the cluster answered or failed to answer.
@@ -28,6 +30,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ktui.model.record import line_of  # only `ktui events` imports this module
 
 if TYPE_CHECKING:  # annotations only; the source (urllib3, yaml) is imported by run()
+    from ktui.cli import events_lens
     from ktui.feeds.channel import Batch, BatchChannel
     from ktui.feeds.runner import FeedRunner
     from ktui.kube.decode import Fields
@@ -87,13 +90,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "-o",
         "--output",
-        choices=("table", "json", "jsonl"),
+        choices=("table", "json", "jsonl", "markdown"),
         default="table",
-        help="output format (default: table)",
+        help="output format (default: table); markdown: a report to paste",
     )
+    from ktui.cli import events_lens
     from ktui.cli.events_history import add_arguments
 
     add_arguments(parser)  # --history, --opensearch-url, --index, --since/--from/--to, --view
+    events_lens.add_arguments(parser)  # --group
 
 
 def _event_type(text: str) -> str:
@@ -145,8 +150,10 @@ def _error_line(exc: BaseException) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ktui.cli import events_lens
     from ktui.cli.events_history import dispatch
 
+    events_lens.check(args)
     if not args.history and (args.since or args.start or args.end):
         from ktui.cli.events_timeline import run_timeline  # history and live, merged
 
@@ -160,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
 
     query = _query(args)
     # A one-shot JSON-lines listing keeps nothing: print straight from the raw objects.
-    lines = _Lines() if not args.watch and args.output == "jsonl" and query.is_empty else None
+    lines = (_Lines() if not args.watch and args.output == "jsonl" and query.is_empty
+             and not args.group else None)
     source = KubeSource(
         kubeconfig=args.kubeconfig,
         context=args.context,
@@ -183,13 +191,16 @@ def run(args: argparse.Namespace) -> int:
     if source.warning:
         print(f"ktui: warning: {source.warning}", file=sys.stderr)
     channel = BatchChannel(capacity=1_000_000)
+    namespace_column = bool(args.all_namespaces or len(source.namespaces or ()) > 1)
     printer = _Printer(
         args.output,
-        namespace_column=bool(args.all_namespaces or len(source.namespaces or ()) > 1),
+        namespace_column=namespace_column,
         query=query,
         watch=args.watch,
         lines=lines,
     )
+    if events_lens.wanted(args):
+        printer.lens = _live_lens(args, source, query, namespace_column)
     deadline = time.monotonic() + args.timeout if args.timeout else None
     # The listing allocates ~10 objects per event and frees almost none: cyclic GC passes
     # over a growing heap cost up to a third of the time and find nothing to collect.
@@ -200,6 +211,21 @@ def run(args: argparse.Namespace) -> int:
     finally:
         feed.stop()
         gc.enable()
+
+
+def _live_lens(
+    args: argparse.Namespace, source: KubeSource, query: Query, namespace_column: bool
+) -> events_lens.Lens:
+    from ktui.cli import events_lens
+    from ktui.kube.owners import OwnerReader
+    from ktui.model.report import Heading
+
+    scope = query if args.all_namespaces else query.with_namespaces(source.namespaces or ())
+    reader = None
+    if args.group == "owner" and source.conn is not None:
+        reader = OwnerReader(source.conn)
+    heading = Heading(source.name, scope.describe())
+    return events_lens.Lens.of(args, heading, namespace_column=namespace_column, reader=reader)
 
 
 def _follow(
@@ -266,6 +292,7 @@ class _Printer:
         self.table = TableWriter(namespace_column=namespace_column)
         self.watch = watch
         self.lines = lines
+        self.lens: events_lens.Lens | None = None  # --group, -o markdown
         self.out = sys.stdout
 
     def absorb(self, batch: Batch) -> None:
@@ -288,7 +315,9 @@ class _Printer:
             return
         events = self._matching(list(self.mirror.live().values()))
         self.changed.clear()
-        if self.fmt == "jsonl":
+        if self.lens is not None:
+            self.lens.write(events, self.out)
+        elif self.fmt == "jsonl":
             write_jsonl(events, self.out)
         elif self.fmt == "json" and self.watch:
             write_json(events, self.out, array=False)

@@ -128,12 +128,10 @@ def dispatch(args: argparse.Namespace) -> int | None:
 
         query = _history_query(args, view)
         time_range = _time_range(args, view)
+        label = args.context or (view.context if view is not None else None) or ""
         return run_archive_history(
-            args,
-            view,
-            query,
-            time_range,
-            lambda events: _print(events, args.output, namespace_column=len(query.namespaces) != 1),
+            args, view, query, time_range,
+            lambda events: _write(events, args, query, time_range, label),
         )
     return run_history(args, view)
 
@@ -271,8 +269,29 @@ def run_history(args: argparse.Namespace, view: SavedView | None = None) -> int:
         events = _fetch(source, query, time_range, deadline)
     finally:
         source.close()
-    _print(events, args.output, namespace_column=len(query.namespaces) != 1)
+    _write(events, args, query, time_range, label)
     return 0
+
+
+def _write(events: list[Event], args: argparse.Namespace, query: Query,
+           time_range: TimeRange, label: str) -> None:
+    """Print history (OpenSearch's or the archive's): events, or the lens (--group,
+    -o markdown) with the time range asked for in its heading."""
+    namespace_column = len(query.namespaces) != 1
+    from ktui.cli import events_lens
+
+    if not events_lens.wanted(args):
+        _print(events, args.output, namespace_column=namespace_column)
+        return
+    from ktui.cli.output import sorted_events
+    from ktui.model.report import Heading
+
+    start, end = time_range.bounds()
+    contexts = sorted({e.context for e in events if e.context})
+    heading = Heading(label or ", ".join(contexts) or "history", query.describe(), start, end)
+    lens = events_lens.Lens.of(args, heading, namespace_column=namespace_column)
+    lens.write(sorted_events(events), sys.stdout)
+    sys.stdout.flush()
 
 
 def _fetch(

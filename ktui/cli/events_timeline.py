@@ -8,6 +8,8 @@ stored event the cluster no longer has is printed expired, oldest first. Each JS
 gains ``"origin"`` (``live``, ``archive`` or ``opensearch``). With ``--watch`` the live
 watch is then followed, as ``ktui events --watch`` follows it.
 
+``--group`` and ``-o markdown`` print the incident lens of the merged events.
+
 Both sides read the same scope: ``-n``, ``-A``, else the context's namespace. The live
 list and the history search run at the same time. With one context, OpenSearch documents
 are filtered by ``clusterName`` only when ``[clusters]`` in settings.toml names one for
@@ -33,6 +35,7 @@ MakeQuery = Callable[[argparse.Namespace], "Query"]
 ErrorLine = Callable[[BaseException], tuple[str, int]]
 
 if TYPE_CHECKING:
+    from ktui.cli.events_lens import Lens
     from ktui.feeds.channel import BatchChannel
     from ktui.feeds.mirror import Mirror
     from ktui.feeds.runner import FeedRunner
@@ -208,6 +211,7 @@ class _Timeline:
         history = threading.Thread(target=fetch, name="ktui-timeline-history", daemon=True)
         printer = _EntryPrinter(self.args.output, watch=self.args.watch,
                                 namespace_column=namespaces is None or len(namespaces) > 1)
+        printer.lens = self._lens(resolved.name, printer.namespace_column)
         origin = ARCHIVE if self.archive else OPENSEARCH
         if not self.live:
             _note("the range ends before now: no live events in it")
@@ -224,6 +228,18 @@ class _Timeline:
         finally:
             feed.stop()
             gc.enable()
+
+    def _lens(self, context: str, namespace_column: bool) -> Lens | None:
+        """The incident lens (``--group``, ``-o markdown``) over the timeline, if asked."""
+        from ktui.cli import events_lens
+
+        if not events_lens.wanted(self.args):
+            return None
+        from ktui.model.report import Heading
+
+        start, end = self.time_range.bounds()
+        heading = Heading(context, self.query.describe(), start, end)
+        return events_lens.Lens.of(self.args, heading, namespace_column=namespace_column)
 
     def _join(self, history: threading.Thread) -> None:
         remaining = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
@@ -325,7 +341,9 @@ class _EntryPrinter:
         self.watch = watch
         self.table = TableWriter(namespace_column=namespace_column)
         self.out = out or sys.stdout
+        self.namespace_column = namespace_column
         self.printed_any = False
+        self.lens: Lens | None = None
 
     def print_entries(self, entries: list[Entry], *, stream: bool = False) -> None:
         import json
@@ -333,7 +351,9 @@ class _EntryPrinter:
         from ktui.model.record import line_with_origin, record_with_origin
 
         out = self.out
-        if self.fmt == "jsonl":
+        if self.lens is not None:  # groups or a report: made of events, whatever origin
+            self.lens.write([entry.event for entry in entries], out)
+        elif self.fmt == "jsonl":
             out.write("".join([line_with_origin(e.event, e.origin) + "\n" for e in entries]))
         elif self.fmt == "json":
             records = [record_with_origin(e.event, e.origin) for e in entries]

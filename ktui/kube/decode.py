@@ -33,11 +33,11 @@ from ktui.model.event import (
     API_EVENTS,
     EMPTY_REF,
     Event,
-    ObjectRef,
     compress_raw,
     format_time,
     from_core_v1,
     from_events_v1,
+    object_ref,
     parse_time,
 )
 
@@ -190,13 +190,14 @@ def build(
     namespace = _intern(f.namespace)
     ref = EMPTY_REF
     if f.has_object:
-        ref = ObjectRef(
-            kind=_intern(f.object_kind),
-            name=f.object_name,
-            namespace=_intern(f.object_namespace),
-            uid=f.object_uid,
-            api_version=_intern(f.object_api_version),
-            field_path=f.object_field_path,
+        ref = object_ref(  # shared by the events of one object
+            _intern(f.object_kind),
+            f.object_name,
+            _intern(f.object_namespace),
+            f.object_uid,
+            _intern(f.object_api_version),
+            f.object_field_path,
+            context=context,
         )
     return Event(
         uid=f.uid,

@@ -24,6 +24,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+# References to objects live in refs.py; imported from here too, as they always were.
+from ktui.model.refs import EMPTY_REF as EMPTY_REF
+from ktui.model.refs import ObjectRef as ObjectRef
+from ktui.model.refs import OwnerRef as OwnerRef
+from ktui.model.refs import object_ref as object_ref
+from ktui.model.refs import owner_refs as owner_refs
+
 NORMAL = "Normal"
 WARNING = "Warning"
 
@@ -32,28 +39,6 @@ API_EVENTS = "events.k8s.io/v1"
 API_EXPORTER = "exporter"
 
 _intern = sys.intern
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectRef:
-    """The object an event is about (``involvedObject`` / ``regarding``)."""
-
-    kind: str = ""
-    name: str = ""
-    namespace: str = ""
-    uid: str = ""
-    api_version: str = ""
-    field_path: str = ""
-
-    @property
-    def display(self) -> str:
-        """``kind/name`` in kubectl's lower-case style (``pod/web-1``)."""
-        if not self.kind:
-            return self.name
-        return f"{self.kind.lower()}/{self.name}"
-
-
-EMPTY_REF = ObjectRef()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -163,9 +148,9 @@ def untrack(objects: Iterable[object]) -> None:
     them) each one paused the whole app for 0.3-1 s, several times a minute during an
     event storm. Reference counting still frees these objects as usual; only a reference
     cycle through an untracked object would never be collected. So pass only objects that
-    cannot be part of a cycle: Events and ObjectRefs (whose fields are strings, numbers
-    and bytes), and lists of them. A dict is tracked again by the next insertion of an
-    Event. Elsewhere than CPython this does nothing.
+    cannot be part of a cycle: Events and ObjectRefs (whose fields are strings, numbers,
+    bytes and tuples of OwnerRefs, which hold strings), and lists of them. A dict is
+    tracked again by the next insertion of an Event. Elsewhere than CPython this does nothing.
     """
     untrack_one = _untracker()
     for obj in objects:
@@ -289,17 +274,20 @@ def compress_raw(obj: Mapping[str, Any]) -> bytes:
     return zlib.compress(json.dumps(obj, separators=(",", ":")).encode(), 1)
 
 
-def _ref(value: Any, default_namespace: str) -> ObjectRef:
+def _ref(value: Any, default_namespace: str, context: str) -> ObjectRef:
     ref = _dict(value)
     if not ref:
         return EMPTY_REF
-    return ObjectRef(
-        kind=_intern(_str(ref.get("kind"))),
-        name=_str(ref.get("name")),
-        namespace=_intern(_str(ref.get("namespace")) or default_namespace),
-        uid=_str(ref.get("uid")),
-        api_version=_intern(_str(ref.get("apiVersion"))),
-        field_path=_str(ref.get("fieldPath")),
+    owners = ref.get("ownerReferences")  # only exporter documents carry them
+    return object_ref(
+        _intern(_str(ref.get("kind"))),
+        _str(ref.get("name")),
+        _intern(_str(ref.get("namespace")) or default_namespace),
+        _str(ref.get("uid")),
+        _intern(_str(ref.get("apiVersion"))),
+        _str(ref.get("fieldPath")),
+        None if owners is None else owner_refs(owners),
+        context,
     )
 
 
@@ -331,7 +319,7 @@ def from_core_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = 
     source = _dict(obj.get("source"))
     return Event(
         message=_str(obj.get("message")),
-        object=_ref(obj.get("involvedObject"), fields["namespace"]),
+        object=_ref(obj.get("involvedObject"), fields["namespace"], fields["context"]),
         source_component=_intern(_str(source.get("component"))),
         source_host=_str(source.get("host")),
         reporting_controller=_intern(_str(obj.get("reportingComponent"))),
@@ -346,7 +334,7 @@ def from_events_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool 
     source = _dict(obj.get("deprecatedSource"))
     return Event(
         message=_str(obj.get("note")),
-        object=_ref(obj.get("regarding"), fields["namespace"]),
+        object=_ref(obj.get("regarding"), fields["namespace"], fields["context"]),
         source_component=_intern(_str(source.get("component"))),
         source_host=_str(source.get("host")),
         reporting_controller=_intern(_str(obj.get("reportingController"))),

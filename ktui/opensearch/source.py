@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ktui.feeds.errors import ConfigError, Forbidden, SourceError, Unauthorized
+from ktui.feeds.errors import Forbidden, SourceError, Unauthorized
 from ktui.feeds.history import Histogram, HistoryPage, Superseded
 from ktui.model.event import Event
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
-from ktui.opensearch.config import OpenSearchConfig, build_client
-from ktui.opensearch.errors import PitMissing, RetryPolicy, from_status, retrying, translate
-from ktui.opensearch.mapping import FIELD_PATHS, FieldMap, field_map
+from ktui.opensearch.config import OpenSearchConfig
+from ktui.opensearch.connection import Connection
+from ktui.opensearch.errors import PitMissing, RetryPolicy, retrying, translate
+from ktui.opensearch.mapping import FIELD_PATHS, FieldMap
 from ktui.opensearch.paging import (
     Cursor,
     EventMaker,
@@ -40,7 +40,7 @@ from ktui.opensearch.paging import (
     sort_tail,
 )
 from ktui.opensearch.query import lanes, query_clauses, to_millis
-from ktui.opensearch.shape import hits_of, obj, pit_id_of, responses_of, status_of
+from ktui.opensearch.shape import hits_of, pit_id_of
 from ktui.opensearch.summary import (
     Summary,
     format_total,
@@ -59,83 +59,21 @@ __all__ = [
     "format_total",
 ]
 
-_MAPPING_TTL = 300.0  # a new daily index may add a field (a first eventTime-only event)
-
-
-class HistorySource:
+class HistorySource(Connection):
     """Kubernetes events from an OpenSearch index pattern."""
 
     def __init__(self, config: OpenSearchConfig, *, context_label: str = "",
                  retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self.config = config
-        self.retry, self._sleep = retry or RetryPolicy(), sleep  # for 429/5xx answers
+        super().__init__(config, retry=retry, sleep=sleep)
         self.context_label = context_label
         self.name = f"opensearch {config.display_url} {config.index}"
-        self._client: Any = None
-        self._password: str | None = None
-        self._fields: FieldMap | None = None
-        self._fields_at = 0.0
         self._lock = threading.Lock()
         self._generation = 0
         self._open: dict[int, Cursor] = {}  # cursors holding a PIT, by id()
         self._pit_refused = not config.use_pit
-        self._preference = f"ktui-{uuid.uuid4().hex[:12]}"
         self._closed = False
 
-    @property
-    def warning(self) -> str:
-        return self.config.warning
-
-    # -- connection -------------------------------------------------------------------
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            password = self.config.password
-            if self.config.user and not password and not self.config.aws_sigv4:
-                if self._password is None:
-                    if self.config.password_callback is None:
-                        raise ConfigError(
-                            f"no password for OpenSearch user {self.config.user}",
-                            hint="set OPENSEARCH_PASSWORD",
-                        )
-                    self._password = self.config.password_callback()  # once per session
-                password = self._password
-            self._client = build_client(self.config, password)
-        return self._client
-
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, request_timeout=self.config.request_timeout, **kwargs)
-        except Exception as exc:  # every client failure becomes one clear line
-            error = translate(
-                exc,
-                url=self.config.display_url,
-                index=self.config.index,
-                timeout=self.config.request_timeout,
-            )
-            raise error from None
-
-    @property
-    def _server_timeout_ms(self) -> int:
-        # The server stops a little before the client gives up, so partial results arrive.
-        return max(100, int(self.config.request_timeout * 800))
-
-    def fields(self, refresh: bool = False) -> FieldMap:
-        """The index pattern's mapping, read on first use and every few minutes."""
-        now = time.monotonic()
-        if self._fields is None or refresh or now - self._fields_at > _MAPPING_TTL:
-            answer = retrying(lambda: self._call(
-                "read the mapping", self.client.indices.get_mapping, index=self.config.index
-            ), self.retry, self._sleep)
-            if not obj(answer, "the mapping"):
-                raise SourceError(
-                    f"no index matches {self.config.index}", hint="check the index pattern"
-                )
-            self._fields = field_map(answer, self.config.fields)
-            self._fields_at = now
-        return self._fields
 
     # -- generations ----------------------------------------------------------------------
 
@@ -432,33 +370,3 @@ class HistorySource:
         of its searches); a query superseded meanwhile stops (``within``'s generation)."""
         return retrying(lambda: self._msearch_once(bodies, cursor), self.retry, self._sleep,
                         lambda: self._check(within))
-
-    def _msearch_once(
-        self, bodies: list[dict[str, Any]], cursor: Cursor | None
-    ) -> list[Mapping[str, Any]]:
-        lines: list[dict[str, Any]] = []
-        for body in bodies:
-            if cursor is not None and cursor.pit_id:
-                lines += [
-                    {},
-                    {
-                        **body,
-                        "pit": {"id": cursor.pit_id, "keep_alive": self.config.pit_keep_alive},
-                    },
-                ]
-            else:
-                lines += [{"index": self.config.index, "preference": self._preference}, body]
-        answer = self._call("search", self.client.msearch, body=lines)
-        responses = responses_of(answer, len(bodies))
-        for item in responses:
-            if "error" in item:
-                raise from_status(
-                    status_of(item),
-                    item,
-                    url=self.config.display_url,
-                    index=self.config.index,
-                    in_pit=bool(cursor is not None and cursor.pit_id),
-                )
-            if cursor is not None and isinstance(item.get("pit_id"), str) and item["pit_id"]:
-                cursor.pit_id = item["pit_id"]
-        return responses

@@ -16,6 +16,7 @@ from ktui.sim.apiserver.convert import CORE, parse_time
 from ktui.sim.apiserver.faults import Faults
 from ktui.sim.apiserver.server import SimHTTPServer
 from ktui.sim.apiserver.store import ADDED, Store
+from ktui.sim.apiserver.workloads import Workloads
 from ktui.sim.events.build import ObjectRegistry, build_event, bump, uid4
 from ktui.sim.events.generate import DEFAULT_NAMESPACES, Generator, Spec, StormThread
 from ktui.sim.events.scenarios import apply_scenario
@@ -73,6 +74,9 @@ class SimCluster:
         self.bookmark_interval = bookmark_interval
         self.default_watch_timeout = default_watch_timeout
         self.objects = ObjectRegistry(self.rng)
+        # the objects events are about, with their ownerReferences (same uids as events)
+        self.workloads = Workloads(lambda kind, ns, name: str(self.objects.ref(
+            kind, ns or None, name)["uid"]), self.now)
         self._lock = threading.RLock()  # event writes
         self._last_nanos: dict[tuple[str, str], int] = {}
         self._life = threading.RLock()  # start / stop / restart
@@ -138,7 +142,7 @@ class SimCluster:
             return
         backend = Backend(self.store, self.tokens, self.faults, self.now,
                           self.bookmark_interval, self.default_watch_timeout, gzip=self.gzip,
-                          counters=self.counters)
+                          counters=self.counters, workloads=self.workloads)
         ctx = None
         if self.tls:
             from ktui.sim.apiserver.tls import server_context

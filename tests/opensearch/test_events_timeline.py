@@ -305,3 +305,18 @@ def test_watch_follows_the_live_watch_after_the_timeline(
         proc.terminate()
         proc.wait(30)
         reader.join(10)
+
+
+def test_the_incident_lens_groups_the_merged_events(
+    world: World, backend: Backend, indexed: str
+) -> None:
+    done = ktui(world, "--since", "3h", "-A", "-o", "jsonl", "--group", "reason",
+                "--opensearch-url", backend.url, "--index", indexed)
+    assert done.returncode == 0, done.stderr
+    groups = {g["group"]["name"]: g["events"] for g in map(json.loads, done.stdout.splitlines())}
+    # every event of the timeline once: the scheduler's FailedScheduling, the rest BackOff
+    assert groups == {"FailedScheduling": 1, "BackOff": len(world.want) - 1}
+    report = ktui(world, "--since", "3h", "-A", "-o", "markdown",
+                  "--opensearch-url", backend.url, "--index", indexed)
+    assert report.returncode == 0, report.stderr
+    assert report.stdout.startswith("#") and "FailedScheduling" in report.stdout

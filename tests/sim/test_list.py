@@ -92,7 +92,7 @@ def test_namespaced_list_and_get(client: Client, cluster: SimCluster) -> None:
 
 
 def test_unknown_path_is_404_status(client: Client) -> None:
-    r = client.get("/api/v1/pods")
+    r = client.get("/api/v1/configmaps")  # pods and other workloads are served: workloads.py
     assert r.status == 404
     assert r.json()["message"] == "the server could not find the requested resource"
     assert client.get("/openapi/v2").status == 404

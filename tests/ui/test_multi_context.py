@@ -3,16 +3,18 @@ healthy, one whose token is rejected, one that forbids the cluster-wide list."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from ktui.config import Settings
 from ktui.kube.catalog import KubeCatalog
 from ktui.model.query import parse_query
 from ktui.sim import Grant, SimCluster, write_kubeconfig
 from ktui.ui.app import KtuiApp
+from ktui.ui.screens.pickers import ContextPicker
 from tests.ui.conftest import fixed_clock, wait_for
 
 
@@ -131,3 +133,47 @@ async def test_a_saved_view_remembers_the_set_of_contexts(
         await wait_for(pilot, lambda: explorer.live.store is not None
                        and len(explorer.live.store) == _in(east) + _in(north, "test"),
                        timeout=20)
+
+
+async def test_the_picker_marks_contexts_and_watches_the_marked_set(
+    three: tuple[list[SimCluster], str]
+) -> None:
+    (east, _, north), kubeconfig = three
+    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock,
+                  context="east")
+    async with app.run_test(size=(80, 24)) as pilot:
+        explorer = app.explorer
+        await wait_for(pilot, lambda: explorer.live.contexts == ("east",))
+        await pilot.press("c")
+        picker = app.screen
+        assert isinstance(picker, ContextPicker)
+        steps = picker.contexts.index("prod-north") - picker.contexts.index("east")
+        await pilot.press("space", *["down"] * steps, "space", "enter")
+        await wait_for(pilot, lambda: explorer.live.contexts == ("east", "prod-north"))
+        await wait_for(pilot, lambda: explorer.live.store is not None
+                       and len(explorer.live.store) == _in(east) + _in(north, "test"),
+                       timeout=20)
+        assert "CTX" in explorer.table.render_line(0).text
+        # without a mark, Enter switches to the highlighted context alone, as before
+        await pilot.press("c", "enter")
+        await wait_for(pilot, lambda: explorer.live.contexts == ("east",))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_three_contexts_snapshot(snap_compare: Callable[..., bool],
+                                 three: tuple[list[SimCluster], str],
+                                 size: tuple[int, int]) -> None:
+    (east, _, north), kubeconfig = three
+    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock,
+                  context="east,west,prod-north")
+
+    async def run_before(pilot: Pilot) -> None:
+        def settled() -> bool:
+            store, state = app.explorer.live.store, app.explorer.header.state.state
+            return (store is not None and len(store) == _in(east) + _in(north, "test")
+                    and "west ✗" in state and "east ✓" in state and "prod-north ✓" in state)
+
+        await wait_for(pilot, settled, timeout=20)
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

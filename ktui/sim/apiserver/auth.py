@@ -10,25 +10,35 @@ ALL_GROUPS = frozenset({"", "events.k8s.io"})
 READ_VERBS = frozenset({"get", "list", "watch"})
 
 
+# Workload resources the simulator serves (ktui reads their ownerReferences): read with
+# the same namespaces and verbs as events, unless a grant forbids them.
+WORKLOAD_RESOURCES = frozenset({"pods", "replicasets", "deployments", "statefulsets",
+                                "daemonsets", "jobs", "cronjobs", "nodes"})
+
+
 @dataclass(frozen=True)
 class Grant:
-    """What one token may do with events.
+    """What one token may do with events (and with the workloads events are about).
 
     ``namespaces`` None means every namespace (and cluster-scope lists); otherwise only
-    those namespaces. ``groups`` holds the API groups allowed: ``""`` (core/v1) and/or
-    ``"events.k8s.io"``. ``user`` is the name shown in Forbidden messages.
+    those namespaces. ``groups`` holds the API groups allowed for events: ``""``
+    (core/v1) and/or ``"events.k8s.io"``. Workloads (:data:`WORKLOAD_RESOURCES`) may be
+    read where events may, but for the resources in ``forbidden`` (``{"pods"}``: a user
+    who reads events but not Pods). ``user`` is the name shown in Forbidden messages.
     """
 
     namespaces: AbstractSet[str] | None = None
     groups: AbstractSet[str] = ALL_GROUPS
     verbs: AbstractSet[str] = READ_VERBS
     user: str = "system:serviceaccount:default:ktui-viewer"
+    forbidden: AbstractSet[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.namespaces is not None:
             object.__setattr__(self, "namespaces", frozenset(self.namespaces))
         object.__setattr__(self, "groups", frozenset(self.groups))
         object.__setattr__(self, "verbs", frozenset(self.verbs))
+        object.__setattr__(self, "forbidden", frozenset(self.forbidden))
 
     @classmethod
     def all(cls, user: str = "kubernetes-admin") -> Grant:
@@ -40,6 +50,11 @@ class Grant:
         """May this token ``verb`` ``resource`` in ``group`` in ``namespace`` (None: all)?"""
         if resource == "namespaces":
             return group == "" and verb in self.verbs and self.namespaces is None
+        if resource in WORKLOAD_RESOURCES:
+            if resource in self.forbidden or verb not in self.verbs:
+                return False
+            return self.namespaces is None or (namespace is not None
+                                               and namespace in self.namespaces)
         if resource != "events" or group not in self.groups or verb not in self.verbs:
             return False
         return self.namespaces is None or (namespace is not None

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from ktui.sim.apiserver.auth import TokenTable
 from ktui.sim.apiserver.faults import Faults
 from ktui.sim.apiserver.store import Store
+from ktui.sim.apiserver.workloads import Workloads
 
 
 @dataclass
@@ -27,3 +28,4 @@ class Backend:
     # bodies of 128 KiB or more are gzipped at level 1 when the client accepts gzip
     gzip: bool = False
     counters: dict[str, int] = field(default_factory=dict)  # what was served, for tests
+    workloads: Workloads | None = None  # Pods, ReplicaSets... with their ownerReferences

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ktui.sim.apiserver import discovery
+from ktui.sim.apiserver import discovery, workloads
 from ktui.sim.apiserver.auth import (
     Grant,
     access_review,
@@ -228,6 +228,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.get_event(grant, group, ns, name, query)
             else:
                 self.list_events(grant, group, ns, query, watch)
+        elif method == "GET" and b.workloads is not None and (
+                workload := workloads.parse_route(path)) is not None:
+            workloads.serve(self, b.workloads, grant, workload, query, b.counters)
         elif method == "POST" and path.startswith("/apis/authorization.k8s.io/v1/"):
             self.review(grant, path, body)
         elif method == "GET":

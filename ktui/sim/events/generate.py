@@ -80,7 +80,7 @@ class Generator:
         for ns in self.namespaces:
             items = []
             for app in rng.sample(APPS, 4):
-                rs = f"{app}-{rng.getrandbits(40):010x}"[: len(app) + 11]
+                rs = f"{app}-{template_hash(rng)}"
                 pods = [f"{rs}-{_suffix(rng)}" for _ in range(6)]
                 items.append((app, rs, pods))
             self.workloads[ns] = items
@@ -115,6 +115,13 @@ _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 def _suffix(rng: random.Random) -> str:
     return "".join(rng.choice(_ALPHABET) for _ in range(5))
+
+
+def template_hash(rng: random.Random) -> str:
+    """A pod-template-hash as Kubernetes makes one: ``rand.SafeEncodeString`` of an
+    FNV-32a sum written in decimal (so only 456789bcdf occur), 8 to 10 characters."""
+    return "".join(_ALPHABET[ord(digit) % len(_ALPHABET)]
+                   for digit in str(rng.randrange(10**7, 2**32)))
 
 
 class StormTarget(Protocol):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ktui.sim.apiserver.store import Store
+from ktui.sim.apiserver.workloads import Workloads
 
 
 class Cluster(Protocol):
@@ -18,6 +19,7 @@ class Cluster(Protocol):
     name: str
     rng: random.Random
     store: Store
+    workloads: Workloads
     now: Callable[[], float]
 
     def emit(self, namespace: str, reason: str, message: str, type: str = ...,

@@ -11,7 +11,7 @@ import random
 import threading
 from collections.abc import Callable
 
-from ktui.sim.events.generate import NODES
+from ktui.sim.events.generate import NODES, template_hash
 from ktui.sim.events.protocol import Cluster
 
 NEW = "events.k8s.io/v1"
@@ -240,7 +240,7 @@ _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 def _rollout_steps(rng: random.Random, ns: str) -> list[Callable[[_At], object]]:
     """One new pod of a ReplicaSet, from SuccessfulCreate to Started, one step per tick."""
     app = rng.choice(("web", "api", "worker", "cart", "checkout"))
-    rs = f"{app}-{rng.getrandbits(36):09x}"
+    rs = f"{app}-{template_hash(rng)}"
     pod = f"{rs}-{''.join(rng.choice(_ALPHABET) for _ in range(5))}"
     node = rng.choice(NODES)
     image = f"public.ecr.aws/ktui/{app}:1.{rng.randint(0, 9)}"
@@ -283,7 +283,7 @@ def _trickle(c: Cluster, stop: threading.Event) -> None:
                 continue
         if roll < 0.45:
             ns = rng.choice(_TRICKLE_NS)
-            pod = f"{ns}-{rng.getrandbits(36):09x}-{''.join(rng.sample(_ALPHABET, 5))}"
+            pod = f"{ns}-{template_hash(rng)}-{''.join(rng.sample(_ALPHABET, 5))}"
             if rng.random() < 0.5:
                 at(0, ns, "Unhealthy", PROBE_REFUSED, type="Warning", name=pod)
             else:
@@ -344,6 +344,9 @@ def demo(c: Cluster) -> None:
     for name in ("scenario-a", "scenario-b", "scenario-c", "lifecycle", "rolling-update",
                  "node-pressure", "steady"):
         SCENARIOS[name](c)
+    from ktui.sim.events.owners import demo_workloads
+
+    demo_workloads(c)  # the Pods, ReplicaSets... behind these events, with ownerReferences
 
 
 def empty(c: Cluster) -> None:
@@ -355,6 +358,14 @@ def _hostile(c: Cluster) -> None:
     from ktui.sim.events.hostile import hostile
 
     hostile(c)
+
+
+def _owners(c: Cluster) -> None:
+    """Deployments, a StatefulSet, a DaemonSet, a CronJob's Jobs, Nodes: the objects (with
+    ownerReferences, readable through the API) and their events."""
+    from ktui.sim.events.owners import owners
+
+    owners(c)
 
 
 def _malformed(c: Cluster) -> None:
@@ -375,6 +386,7 @@ SCENARIOS.update({
     "steady": steady,
     "hostile": _hostile,
     "malformed": _malformed,
+    "owners": _owners,
     "prod": prod,
     "empty": empty,
 })

@@ -177,6 +177,7 @@ class ExplorerBase(Screen[None]):
         contexts = split_contexts(context) if isinstance(context, str) else list(context)
         self.live.activate(contexts, self.query_state, self.watch_namespaces)
         self.history.context = ",".join(contexts)
+        self.table.contexts = tuple(contexts)
         self.table.set_columns(show_namespace=self.table.show_namespace,
                                hidden=self.table.hidden_columns,
                                show_context=len(contexts) > 1)

@@ -36,44 +36,67 @@ def modal_css(screen: str, width: int) -> str:
 
 
 class ContextPicker(Dialog[str | None]):
-    """Lists the kubeconfig's contexts; Enter switches, Escape cancels."""
+    """Lists the kubeconfig's contexts; Enter switches, Space marks several to watch at
+    once (Enter then watches the marked set, as ``a,b``), Escape cancels."""
 
     DEFAULT_CSS = modal_css("ContextPicker", 70)
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="picker.cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="picker.cancel"),
+                Binding("space", "mark", "Mark", id="picker.mark")]
 
     def __init__(self, contexts: list[str], current: str | None,
                  is_production: Callable[[str], bool], error: str = "") -> None:
         super().__init__()
         self.contexts = contexts
-        self.current = current
+        self.current = current  # one context, or several joined with commas
         self.is_production = is_production
         self.error = error
+        self.marked: list[str] = []
+
+    def _label(self, name: str) -> Text:
+        label = Text("● " if name in self.marked else "  ")
+        label.append(one_line(name, 120))
+        if self.is_production(name):
+            label.append("  PROD", style="bold red")
+        if name in (self.current or "").split(","):
+            label.append("  (current)", style="dim")
+        return label
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Switch context", classes="title")
             if self.error:
                 yield Label(Text(one_line(self.error, 300)), classes="error")
-            options = []
-            for name in self.contexts:
-                label = Text(one_line(name, 120))
-                if self.is_production(name):
-                    label.append("  PROD", style="bold red")
-                if name == self.current:
-                    label.append("  (current)", style="dim")
-                options.append(Option(label, id=name))
+            options = [Option(self._label(name), id=name) for name in self.contexts]
             yield OptionList(*options, id="contexts")
-            yield Label("Enter switch · Esc cancel · each context keeps its events", classes="hint")
+            yield Label("Enter switch · Space mark several · Esc cancel · "
+                        "each context keeps its events", classes="hint")
 
     def on_mount(self) -> None:
         option_list = self.query_one(OptionList)
-        if self.current in self.contexts:
-            option_list.highlighted = self.contexts.index(self.current)
+        first = (self.current or "").split(",")[0]
+        if first in self.contexts:
+            option_list.highlighted = self.contexts.index(first)
         option_list.focus()
+
+    def action_mark(self) -> None:
+        option_list = self.query_one(OptionList)
+        index = option_list.highlighted
+        if index is None or self.dismissing:
+            return
+        name = self.contexts[index]
+        if name in self.marked:
+            self.marked.remove(name)
+        else:
+            self.marked.append(name)
+        option_list.replace_option_prompt_at_index(index, self._label(name))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if not self.dismissing:
+        if self.dismissing:
+            return
+        if self.marked:  # the marked set, in the kubeconfig's order
+            self.dismiss(",".join(name for name in self.contexts if name in self.marked))
+        else:
             self.dismiss(event.option.id)
 
 

@@ -65,13 +65,18 @@ _CONTEXT_COLOURS = ("cyan", "magenta", "green", "blue", "yellow", "bright_cyan",
                     "bright_magenta", "bright_green", "bright_blue")
 
 
-def context_style(context: str) -> Style:
-    return _context_style(context)
+def context_style(context: str, shown: tuple[str, ...] = ()) -> Style:
+    """The CTX cell's style: by position among the contexts shown (distinct for up to
+    nine), else by a stable hash of the name."""
+    return _context_style(context, shown)
 
 
 @lru_cache(maxsize=256)
-def _context_style(context: str) -> Style:
-    index = zlib.crc32(context.encode("utf-8", "replace")) % len(_CONTEXT_COLOURS)
+def _context_style(context: str, shown: tuple[str, ...]) -> Style:
+    if context in shown:
+        index = shown.index(context) % len(_CONTEXT_COLOURS)
+    else:
+        index = zlib.crc32(context.encode("utf-8", "replace")) % len(_CONTEXT_COLOURS)
     return Style(color=_CONTEXT_COLOURS[index], bold=True)
 
 
@@ -150,6 +155,7 @@ class EventTable(ScrollView, can_focus=True):
         self.absolute_time = False
         self.show_namespace = True
         self.show_context = False
+        self.contexts: tuple[str, ...] = ()  # the contexts shown, in order (CTX colours)
         self.hidden_columns: frozenset[str] = frozenset()
         self.cursor = 0
         self.follow = True
@@ -463,7 +469,7 @@ class EventTable(ScrollView, can_focus=True):
             if warning is not None and column.key in ("type", "reason"):
                 cell_style = style + warning
             elif column.key == "context":
-                cell_style = style + context_style(event.context)
+                cell_style = style + context_style(event.context, self.contexts)
             elif live and column.key == "last_seen":
                 text = f"•{text}"
                 cell_style = style + styles.live
