@@ -35,10 +35,12 @@ CLOSE_TIMEOUT = 3.0  # s at exit: a locked archive must not hold the terminal fo
 class TuiArchive:
     """Archives the TUI's live sessions into the archive file at ``path``."""
 
-    def __init__(self, path: Path, kubeconfig: str | None, options: ArchiveOptions) -> None:
+    def __init__(self, path: Path, kubeconfig: str | None, options: ArchiveOptions, *,
+                 busy_timeout: float = 5.0) -> None:
         self.path = path
         self.kubeconfig = kubeconfig
         self.options = options
+        self.busy_timeout = busy_timeout  # s a write waits for another process's lock
         self._writer: ArchiveWriter | None = None
         self._lock = threading.Lock()  # the writer and the servers
         self._notice_lock = threading.Lock()  # the writer's thread reports under this one
@@ -56,6 +58,7 @@ class TuiArchive:
                 self._writer = ArchiveWriter(
                     self.path, retention=self.options.retention,
                     max_size=self.options.max_size, overflow="drop", on_problem=self._problem,
+                    busy_timeout=self.busy_timeout,
                 ).start()  # fmt: skip
             return self._writer
 

@@ -6,6 +6,8 @@ once and left as it is while the live view goes on."""
 from __future__ import annotations
 
 import argparse
+import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,13 +15,15 @@ from typing import Any
 import pytest
 
 from ktui import paths
-from ktui.archive import ArchiveHistory
+from ktui.archive import ArchiveHistory, ArchiveOptions
 from ktui.cli import _ui_parser
 from ktui.cli.tui_archive import TuiArchive
 from ktui.cli.ui_cmd import build
+from ktui.model.event import from_core_v1
 from ktui.model.query import Query
 from ktui.model.timerange import TimeRange
 from ktui.sim import SimCluster, write_kubeconfig
+from tests.conftest import wait_until
 from tests.ui.conftest import loaded, wait_for
 
 SCRUBBED = ("KTUI_OPENSEARCH_URL", "OPENSEARCH_HOST", "KTUI_PRODUCTION_PATTERN")
@@ -158,3 +162,54 @@ def test_the_demo_is_not_archived(config_dir: Path) -> None:
         assert app.explorer.history.session.store_name == "OpenSearch"
     finally:
         stop()
+
+
+def test_a_locked_archive_is_said_once_and_archiving_resumes(
+    config_dir: Path, cluster: tuple[SimCluster, str]
+) -> None:
+    """Another program holds the archive's write lock: said once (what ktui does about
+    it), the live channel goes on, and the changes are written once the lock goes."""
+    sim, kubeconfig = cluster
+    path = paths.archive_file()
+    first = TuiArchive(path, kubeconfig, ArchiveOptions())
+    first.channel("arc")  # creates the archive
+    assert first.writer.flush(30) and first.close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    archive = TuiArchive(path, kubeconfig, ArchiveOptions(), busy_timeout=0.05)
+    channel = archive.channel("arc")
+    threads: list[str] = []
+    server = archive._server
+
+    def spy(context: str) -> str | None:  # where the kubeconfig is read
+        threads.append(threading.current_thread().name)
+        return server(context)
+
+    archive._server = spy  # type: ignore[method-assign]
+    feed = threading.Thread(target=archive.bind, args=(channel, "arc", object()),
+                            name="ktui-live-arc")
+    feed.start()
+    feed.join(10)
+    assert threads == ["ktui-live-arc"]
+    event = from_core_v1(sim.events()[0], context="arc")
+    channel.put([event])
+    assert channel.drain().upserts == [event]  # the live view gets it regardless
+    said: list[str] = []
+
+    def told() -> bool:
+        text = archive.notice()
+        if text:
+            said.append(text)
+        return bool(said)
+
+    wait_until(told)
+    assert len(said) == 1
+    assert "is locked by another program" in said[0] and said[0].endswith(
+        "ktui keeps trying; events may be left out meanwhile.")
+    assert not archive.active
+    holder.execute("COMMIT")
+    holder.close()
+    assert archive.writer.flush(30)
+    assert archive.active and archive.notice() == ""
+    assert event.uid in archived_uids(sim.url)
+    assert archive.close()
