@@ -56,6 +56,11 @@ class LiveSession:
     def running(self) -> bool:
         return self._runner is not None and self._runner.running
 
+    @property
+    def source(self) -> EventSource | None:
+        """The running source (the owner reader uses its connection), if any."""
+        return self._runner.source if self._runner is not None else None
+
     def start(self, make_source: Callable[[], EventSource],
               scope: list[str] | None = None) -> None:
         """Start the source in a daemon thread (building it there too, so a slow client

@@ -2,11 +2,14 @@
 
 One column per bucket, eighth-blocks for resolution. Warnings are drawn at the bottom of
 each bar in the warning colour, so a warning spike reads at a glance even in 16 colours;
-the bucket of the selected event is marked on the axis line.
+the bucket of the selected event is marked on the axis line, and so are rollouts (``↑``,
+:mod:`ktui.model.rollouts`): a warning burst right after one reads at a glance. The
+selected group's rollouts stand out (reversed). The axis labels step aside for the marks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from rich.segment import Segment
@@ -27,27 +30,33 @@ def _clock(seconds: float, span: float) -> str:
 
 class EventSparkline(Widget):
     COMPONENT_CLASSES = {"sparkline--normal", "sparkline--warning", "sparkline--axis",
-                         "sparkline--marker"}
+                         "sparkline--marker", "sparkline--rollout", "sparkline--chosen"}
     DEFAULT_CSS = """
     EventSparkline { height: 4; background: $surface; }
     EventSparkline > .sparkline--normal { color: $primary; }
     EventSparkline > .sparkline--warning { color: $error; }
     EventSparkline > .sparkline--axis { color: $text-muted; }
     EventSparkline > .sparkline--marker { color: $accent; text-style: bold; }
+    EventSparkline > .sparkline--rollout { color: $secondary; text-style: bold; }
+    EventSparkline > .sparkline--chosen { color: $accent; text-style: bold reverse; }
     """
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.histogram: Histogram | None = None
         self.marked: int | None = None
+        self.rollouts: tuple[float, ...] = ()  # times of rollouts in the window
+        self.chosen: tuple[float, ...] = ()  # the selected group's, among them
         self._bars: list[Strip] | None = None  # the bar rows of one repaint
 
     @property
     def buckets(self) -> int:
         return max(self.size.width, 10)
 
-    def show(self, histogram: Histogram | None, marked: int | None) -> None:
+    def show(self, histogram: Histogram | None, marked: int | None,
+             rollouts: Sequence[float] = (), chosen: Sequence[float] = ()) -> None:
         self.histogram, self.marked = histogram, marked
+        self.rollouts, self.chosen = tuple(rollouts), tuple(chosen)
         self._bars = None
         self.refresh()
 
@@ -104,6 +113,17 @@ class EventSparkline(Widget):
             return 0
         return max(1, round(value / peak * rows * 8))  # a single event still shows
 
+    def _ticks(self, histogram: Histogram, columns: int, width: int) -> dict[int, bool]:
+        """The axis column of each rollout in the window: True for the chosen ones."""
+        out: dict[int, bool] = {}
+        chosen = set(self.chosen)
+        for moment in self.rollouts:
+            bucket = histogram.bucket_of(moment)
+            if bucket is not None and bucket * columns < width:
+                column = bucket * columns + columns // 2
+                out[column] = out.get(column, False) or moment in chosen
+        return out
+
     def _axis(self, histogram: Histogram, width: int, base: Style) -> Strip:
         axis = base + self.get_component_rich_style("sparkline--axis")
         full_width = width
@@ -117,17 +137,19 @@ class EventSparkline(Widget):
         middle = f" peak {peak}/bucket "
         columns = self._columns_per_bucket(histogram, width)
         marked = None if self.marked is None else self.marked * columns + columns // 2
+        ticks = self._ticks(histogram, columns, width)
+        marks = sorted({*ticks, *([marked] if marked is not None else [])})
 
         def clear(start: int, end: int) -> bool:
-            return marked is None or not start - 1 <= marked < end + 1
+            return not any(start - 1 <= mark < end + 1 for mark in marks)
 
-        # The labels step aside for the marker (it sits on this row): a time label cut
-        # by it ("01▲32") would read as another time.
+        # The labels step aside for the marks (they sit on this row): a time label cut
+        # by one ("01▲32") would read as another time.
         left_at, right_at = 0, width - len(right)
-        if not clear(left_at, len(left)):
-            left_at = (marked or 0) + 2
-        if not clear(right_at, width):
-            right_at = (marked or 0) - len(right) - 1
+        while left_at < width and not clear(left_at, left_at + len(left)):
+            left_at += 1
+        while right_at > 0 and not clear(right_at, right_at + len(right)):
+            right_at -= 1
         chars = [" "] * width
         left_end = left_at + len(left)
         if left_end <= min(width, right_at - 1):
@@ -144,6 +166,12 @@ class EventSparkline(Widget):
             chars[centre : centre + len(middle)] = middle
         segments = [Segment("".join(chars), axis)]
         strip = Strip(segments, width)
+        for column, chosen in ticks.items():
+            if column != marked and 0 <= column < width:
+                style = base + self.get_component_rich_style(
+                    "sparkline--chosen" if chosen else "sparkline--rollout")
+                before, _, after = strip.divide([column, column + 1, width])
+                strip = Strip.join([before, Strip([Segment("↑", style)], 1), after])
         if marked is not None and 0 <= marked < width:
             marker = base + self.get_component_rich_style("sparkline--marker")
             before, _, after = strip.divide([marked, marked + 1, width])
