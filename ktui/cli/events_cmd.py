@@ -50,7 +50,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
     )
-    parser.add_argument("--context", help="kube context (default: the current one)")
+    parser.add_argument("--context", help="kube context (default: the current one); "
+                        "several, comma-separated, make one stream")
+    parser.add_argument("--all-contexts", action="store_true",
+                        help="every context of the kubeconfig, one stream")
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument(
         "-n",
@@ -159,6 +162,11 @@ def run(args: argparse.Namespace) -> int:
     from ktui.kube.source import KubeSource
 
     query = _query(args)
+    from ktui.cli import events_multi
+
+    several = events_multi.wanted(args)
+    if several is not None:
+        return events_multi.run(args, several, query)
     # A one-shot JSON-lines listing keeps nothing: print straight from the raw objects.
     lines = (_Lines() if not args.watch and args.output == "jsonl" and query.is_empty
              and not args.group else None)

@@ -114,8 +114,14 @@ def dispatch(args: argparse.Namespace) -> int | None:
         if view is not None:
             _apply_live_view(args, view)
         return None
+    from ktui.cli import events_multi
     from ktui.cli.events_archive import wants_archive
 
+    several = events_multi.wanted(args)
+    if several is not None:
+        if args.watch:
+            raise _fail("--watch cannot follow history", EXIT_USAGE)
+        return events_multi.run_history(args, several)
     archive = wants_archive(args)
     if args.watch:
         where = "" if args.history else f" (view {_name(view)} is a history view)"

@@ -87,7 +87,8 @@ def last_seen(event: Event, now: float) -> str:
     return age
 
 
-def table_rows(events: Sequence[Event], *, namespace_column: bool, now: float) -> list[list[str]]:
+def table_rows(events: Sequence[Event], *, namespace_column: bool, now: float,
+               context_column: bool = False) -> list[list[str]]:
     rows = []
     for e in events:
         obj = e.object.display if e.object.kind else e.object.name
@@ -96,6 +97,8 @@ def table_rows(events: Sequence[Event], *, namespace_column: bool, now: float) -
             row[0] += " (expired)"
         if namespace_column:
             row.insert(0, clip(e.namespace))
+        if context_column:
+            row.insert(0, clip(e.context))
         rows.append(row)
     return rows
 
@@ -107,16 +110,20 @@ class TableWriter:
     first table as long as they fit, and never get cut.
     """
 
-    def __init__(self, *, namespace_column: bool) -> None:
+    def __init__(self, *, namespace_column: bool, context_column: bool = False) -> None:
         self.namespace_column = namespace_column
+        self.context_column = context_column
         self.columns = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
         if namespace_column:
             self.columns.insert(0, "NAMESPACE")
+        if context_column:
+            self.columns.insert(0, "CONTEXT")
         self.widths = [0] * (len(self.columns) - 1)
 
     def render(self, events: Sequence[Event], *, header: bool, now: float | None = None) -> str:
         rows = table_rows(
-            events, namespace_column=self.namespace_column, now=time.time() if now is None else now
+            events, namespace_column=self.namespace_column,
+            now=time.time() if now is None else now, context_column=self.context_column,
         )
         if header:
             rows.insert(0, self.columns)

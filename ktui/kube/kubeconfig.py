@@ -56,6 +56,7 @@ class ResolvedContext:
     namespace: str
     cluster: dict[str, Any]
     user: dict[str, Any]
+    cluster_name: str = ""  # the kubeconfig's name for the cluster (history's clusterName)
 
     @property
     def insecure(self) -> bool:
@@ -215,4 +216,5 @@ def resolve(config: KubeConfig, context: str | None = None) -> ResolvedContext:
         namespace=str(body.get("namespace") or ""),
         cluster=cluster,
         user=user,
+        cluster_name=str(cluster_name),
     )
