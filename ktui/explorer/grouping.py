@@ -97,11 +97,19 @@ class GroupView:
     """One group's events, as the event table reads a store: ``visible`` (oldest first),
     ``get`` by uid and ``index_of_visible``. Replaced as the group changes."""
 
-    def __init__(self, group: Group | None, generation: int = 0) -> None:
-        self.group = group
-        self.visible: list[Event] = group.events if group is not None else []
-        self.generation = generation
+    def __init__(self, group: Group | None) -> None:
+        self.group: Group | None = None
+        self.visible: list[Event] = []
+        self.generation = 0
         self._by_uid: dict[str, Event] | None = None
+        self.show(group)
+
+    def show(self, group: Group | None) -> None:
+        """The group as regrouped (None: filtered out, the view stays, empty)."""
+        self.group = group
+        self.visible = group.events if group is not None else []
+        self.generation += 1
+        self._by_uid = None
 
     def __len__(self) -> int:
         return len(self.visible)
@@ -174,7 +182,7 @@ class Lens:
 
     def open(self, group: Group) -> GroupView:
         self.opened = group_id(group)
-        self.view = GroupView(group, self.view.generation + 1)
+        self.view = GroupView(group)
         return self.view
 
     def close(self) -> None:
@@ -248,7 +256,7 @@ class Lens:
             groups = group_events(events, self.by)
         self.groups = groups
         if self.opened is not None:
-            self.view = GroupView(self.find(self.opened), self.view.generation + 1)
+            self.view.show(self.find(self.opened))
         self.last_cost = self.timer() - started
         self._last_at = now
         self.regroups += 1

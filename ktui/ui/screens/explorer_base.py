@@ -237,6 +237,7 @@ class ExplorerBase(Screen[None]):
     def _tick(self) -> None:
         if not self.table.absolute_time:
             self.table.refresh()
+            self.groups.refresh()  # their ages too
         if self.feed is self.history:
             self.pump()
         else:

@@ -147,7 +147,12 @@ Table       j/k ↑/↓ move · g/G top/bottom · PgUp/PgDn
 Follow      f on/off · scrolling away pauses and counts new
             events · End resumes
 Time        t relative/absolute · s newest/oldest first
-Copy        y the event's JSON (OSC 52: works over SSH)
+Copy        y the event's JSON (OSC 52: works over SSH); on a
+            group row, the group's summary
+Group       o by owner → by reason → none (:group owner,
+            object, reason or none) · enter a group's events
+            · esc back · ↑ on the time axis: a rollout
+Report      e the view as Markdown in $KTUI_DATA_DIR/reports
 History     h live/history, same filter · [ ] step the window
             + - zoom · > the selected event's bucket
             T a range (6h, or FROM..TO) · H the selected
