@@ -116,7 +116,8 @@ def population(pods: int, rng: random.Random) -> list[tuple[str, str, str]]:
     return objects
 
 
-def cluster_events(n: int, pods: int, seed: int = 3, prefix: str = "u") -> list[Event]:
+def cluster_events(n: int, pods: int, seed: int = 3, prefix: str = "u", start: float = START,
+                   span: float = SPAN_S) -> list[Event]:
     """``n`` events about a cluster of about ``pods`` Pods, made in the order a relist
     returns them (by namespace and name, so one object's events are made one after the
     other, as the TUI's first list does); the store orders them by time."""
@@ -127,7 +128,7 @@ def cluster_events(n: int, pods: int, seed: int = 3, prefix: str = "u") -> list[
     events = []
     picked = sorted(rng.choices(objects, weights, k=n), key=lambda obj: (obj[1], obj[2]))
     for index, (kind, ns, name) in enumerate(picked):
-        at = START + rng.uniform(0, SPAN_S)
+        at = start + rng.uniform(0, span)
         if kind == "Pod" and rng.random() < 0.25:
             reason, text = rng.choice(_POD_WARNING)
             etype, message = "Warning", text.format(c="app", p=name)
@@ -294,8 +295,9 @@ def _lens(store: EventStore, runs: int) -> dict[str, object]:
     results["TUI: regroup (o again, a filter change)"] = _metric(timing, True, (
         "Lens.update, resolvers kept: what the pump pays per regroup"))
     samples: list[float] = []
-    for run in range(runs):  # a storm's batch, then the pump's regroup
-        store.apply(cluster_events(200, 5000, seed=100 + run, prefix=f"batch{run}-"))
+    for run in range(runs):  # a storm's batch (new events are the newest), then a regroup
+        store.apply(cluster_events(200, 5000, seed=100 + run, prefix=f"batch{run}-",
+                                   start=START + SPAN_S + run, span=1.0))
         gc.collect()
         started = time.perf_counter()
         lens.update(store, Mode.LIVE, contexts, force=True)

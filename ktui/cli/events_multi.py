@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from ktui.kube.source import KubeSource
     from ktui.model.event import Event
     from ktui.model.query import Query
+    from ktui.model.timerange import TimeRange
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
@@ -73,7 +75,7 @@ def _say(context: str, text: str) -> None:
 
 def run(args: argparse.Namespace, names: list[str], query: Query) -> int:
     """List (and with ``--watch`` follow) ``names``; the exit status."""
-    from ktui.cli.events_cmd import _error_line
+    from ktui.cli.errors import error_line as _error_line
     from ktui.feeds.channel import BatchChannel
     from ktui.feeds.errors import SourceError
     from ktui.feeds.mirror import Mirror
@@ -127,7 +129,7 @@ def _table(args: argparse.Namespace, contexts: list[_Context]) -> TableWriter:
 
 
 def _drain(context: _Context, failed: list[str], wait: float) -> None:
-    from ktui.cli.events_cmd import _error_line
+    from ktui.cli.errors import error_line as _error_line
 
     batch = context.runner.channel.drain(timeout=wait)
     for event in context.mirror.apply(batch):
@@ -194,10 +196,13 @@ def _print(fmt: str, events: list[Event], out: IO[str], table: TableWriter, *, f
     out.flush()
 
 
-def run_history(args: argparse.Namespace, names: list[str]) -> int:
+def run_history(args: argparse.Namespace, names: list[str], query: Query,
+                time_range: TimeRange, write: Callable[[list[Event]], None],
+                fetch: Callable[[Query], list[Event]]) -> int:
     """``--history`` of several contexts: each one's archive (by its cluster's server), or
     OpenSearch filtered by the contexts' cluster names (``[clusters]`` in settings.toml,
-    else the kubeconfig's cluster name), each event labelled with its context's name."""
+    else the kubeconfig's cluster name), each event labelled with its context's name.
+    ``fetch`` reads OpenSearch for a query, ``write`` prints (ktui.cli.events_history)."""
     import copy
     import dataclasses
     import os
@@ -205,12 +210,10 @@ def run_history(args: argparse.Namespace, names: list[str]) -> int:
     from ktui import paths
     from ktui.cli.errors import CliError
     from ktui.cli.events_archive import run_archive_history, wants_archive
-    from ktui.cli.events_history import _history_query, _time_range, _write
 
     if getattr(args, "view", None):
         raise _fail("--view with several contexts: load the view's own contexts instead",
                     EXIT_USAGE)
-    query, time_range = _history_query(args, None), _time_range(args, None)
     events: list[Event] = []
     failed: list[str] = []
     if wants_archive(args):
@@ -223,24 +226,16 @@ def run_history(args: argparse.Namespace, names: list[str]) -> int:
                 _say(name, str(exc))
                 failed.append(name)
     else:
-        from ktui.cli.events_history import _config, _fetch
         from ktui.config import load_settings
-        from ktui.opensearch.source import HistorySource
 
         clusters = load_settings(paths.settings_file(), os.environ).clusters
         by_cluster: dict[str, str] = {}
         for name in names:
             by_cluster[clusters.get(name) or _cluster_name(args, name) or name] = name
-        wanted_query = query.with_text(f"{query.text} ctx:{','.join(by_cluster)}".strip())
-        source = HistorySource(_config(args), context_label="")
-        deadline = time.monotonic() + args.timeout if args.timeout else None
-        try:
-            found = _fetch(source, wanted_query, time_range, deadline)
-        finally:
-            source.close()
+        found = fetch(query.with_text(f"{query.text} ctx:{','.join(by_cluster)}".strip()))
         events = [dataclasses.replace(e, context=by_cluster.get(e.context, e.context))
                   for e in found]
-    _write(events, args, query, time_range, ",".join(names))
+    write(events)
     return EXIT_RUNTIME if failed else 0
 
 

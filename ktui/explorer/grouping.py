@@ -43,6 +43,7 @@ MAX_INTERVAL = 1.0  # s: however costly, rows are at most this old
 MESSAGE_SCAN = 512  # events looked at, from the newest, for a group's distinct messages
 READABLE = frozenset({"Pod", "ReplicaSet", "Job"})  # kinds the owner reader can read
 SEEN_MAX = 200_000  # references remembered as sent to the reader; beyond, start over
+LEARN_MAX = 20_000  # new events learned before grouping; more: grouping's own passes
 
 _time = attrgetter("time")
 _object = attrgetter("object")
@@ -146,7 +147,7 @@ class Lens:
         self.regroups = 0
         self._resolvers: dict[tuple[Mode, str], OwnerResolver] = {}
         self._readers: dict[tuple[Mode, str], object] = {}  # the reader each one asks
-        self._asked: tuple[int, int] | None = None  # (store, generation) sent to the reader
+        self._upto = float("-inf")  # the newest event's time at the last regroup
         self._stamp: tuple[object, ...] | None = None
         self._shape: tuple[object, ...] | None = None
         self._dirty = True
@@ -235,7 +236,8 @@ class Lens:
         # another store, filter or grouping is the user's doing: regroup now; new events
         # or owners wait for the throttle
         shape = (id(store), getattr(store, "query", None), mode, self.by)
-        if shape != self._shape:
+        whole = shape != self._shape  # else only the events since the last regroup are new
+        if whole:
             self._shape = shape
             force = True
         invalidated = tuple(self.resolver(mode, c).invalidated for c in contexts)
@@ -250,8 +252,23 @@ class Lens:
             return False
         started = self.timer()
         events = store.visible if store is not None else []
+        # the events since the last regroup (the store keeps them in time order; one
+        # that arrives with an older time is left to grouping's own second look)
+        news = events if whole else events[bisect_left(events, self._upto, key=_time):]
+        self._upto = events[-1].time if events else float("-inf")
         if self.by == OWNER:
-            groups = group_events(events, OWNER, lambda c: self.resolver(mode, c))
+            resolvers = {c: self.resolver(mode, c) for c in contexts}
+            if not whole and len(news) <= LEARN_MAX:
+                # what a batch tells of owners, learned before grouping: grouping then
+                # needs no second pass over every event for a controller met late
+                for context, resolver in resolvers.items():
+                    resolver.learn(e for e in news if e.context == context)
+
+            def resolver_of(context: str) -> OwnerResolver:
+                found = resolvers.get(context)
+                return found if found is not None else self.resolver(mode, context)
+
+            groups = group_events(events, OWNER, resolver_of)
         else:
             groups = group_events(events, self.by)
         self.groups = groups
@@ -265,19 +282,17 @@ class Lens:
         invalidated = tuple(self.resolver(mode, c).invalidated for c in contexts)
         self._stamp = (id(store), store.generation if store is not None else -1, mode,
                        self.by, invalidated)
-        asked = (id(store), store.generation if store is not None else -1)
-        if (mode is Mode.LIVE and self.by == OWNER and self.fetcher is not None
-                and asked != self._asked):
-            self._asked = asked
-            self._ask_owners(events, contexts)
+        if mode is Mode.LIVE and self.by == OWNER and self.fetcher is not None and news:
+            self._ask_owners(news, contexts)
         return True
 
     # -- owners read from the cluster (live) -----------------------------------------------
 
     def _ask_owners(self, events: Sequence[Event], shown: Sequence[str]) -> None:
-        """Send the objects first met since the last regroup to the owner reader. The
-        references are told apart by identity in C (map, zip, a dict): 200,000 events
-        cost a few ms; only the new ones are looked at in Python."""
+        """Send the objects of ``events`` (all of them at the first grouping, else those
+        since the last regroup) not sent before to the owner reader. The references are
+        told apart by identity in C (map, zip, a dict): 200,000 events cost some 20 ms;
+        only the new ones are looked at in Python."""
         assert self.fetcher is not None
         objects = list(map(_object, events))
         refs = dict(zip(map(id, objects), objects, strict=True))

@@ -61,6 +61,10 @@ class LiveSession:
         """The running source (the owner reader uses its connection), if any."""
         return self._runner.source if self._runner is not None else None
 
+    def retry_now(self) -> None:
+        if self._runner is not None:
+            self._runner.retry_now()
+
     def start(self, make_source: Callable[[], EventSource],
               scope: list[str] | None = None) -> None:
         """Start the source in a daemon thread (building it there too, so a slow client

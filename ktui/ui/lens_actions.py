@@ -182,9 +182,15 @@ class LensActions:
         if group is None:
             host.notify("no group selected", severity="warning")
             return True
-        host.app.copy_to_clipboard(group_summary(group))
-        host.notify(f"copied the summary of {one_line(group.display, 80)} (OSC 52)",
-                    markup=False)
+        from ktui.ui.clipboard import copy_text
+
+        advice = copy_text(host.app, group_summary(group))
+        what = f"the summary of {one_line(group.display, 80)}"
+        if advice:  # inside tmux that drops OSC 52: say what to set, not "copied"
+            host.notify(f"could not copy {what}: {advice}", severity="warning", timeout=10,
+                        markup=False)
+        else:
+            host.notify(f"copied {what} (OSC 52)", markup=False)
         return True
 
     def report(self) -> None:

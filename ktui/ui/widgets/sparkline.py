@@ -5,16 +5,23 @@ each bar in the warning colour, so a warning spike reads at a glance even in 16 
 the bucket of the selected event is marked on the axis line, and so are rollouts (``↑``,
 :mod:`ktui.model.rollouts`): a warning burst right after one reads at a glance. The
 selected group's rollouts stand out (reversed). The axis labels step aside for the marks.
+
+A histogram with more buckets than columns (made before the terminal narrowed) is merged
+to fit, so the axis still spans its whole window; the widget then posts
+:class:`EventSparkline.Resized` for a histogram of its new width.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.events import Resize
 from textual.geometry import Region
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -41,6 +48,13 @@ class EventSparkline(Widget):
     EventSparkline > .sparkline--chosen { color: $accent; text-style: bold reverse; }
     """
 
+    class Resized(Message):
+        """The width changed: the owner should make a histogram of ``buckets`` buckets."""
+
+        def __init__(self, buckets: int) -> None:
+            super().__init__()
+            self.buckets = buckets
+
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.histogram: Histogram | None = None
@@ -48,6 +62,7 @@ class EventSparkline(Widget):
         self.rollouts: tuple[float, ...] = ()  # times of rollouts in the window
         self.chosen: tuple[float, ...] = ()  # the selected group's, among them
         self._bars: list[Strip] | None = None  # the bar rows of one repaint
+        self._last_buckets = 0
 
     @property
     def buckets(self) -> int:
@@ -60,6 +75,28 @@ class EventSparkline(Widget):
         self._bars = None
         self.refresh()
 
+    def on_resize(self, event: Resize) -> None:
+        if self.buckets != self._last_buckets:
+            self._last_buckets = self.buckets
+            self.post_message(self.Resized(self.buckets))
+
+    def _fitted(self, width: int) -> tuple[Histogram, int | None]:
+        """The histogram and marked bucket to draw: as given, or with every ``k``
+        neighbouring buckets merged when it has more buckets than ``width`` columns."""
+        histogram = self.histogram
+        assert histogram is not None
+        count = len(histogram.normal)
+        if count <= width:
+            return histogram, self.marked
+        k = -(-count // max(width, 1))
+
+        def merge(values: tuple[int, ...]) -> tuple[int, ...]:
+            return tuple(sum(values[i : i + k]) for i in range(0, count, k))
+
+        merged = replace(histogram, interval=histogram.interval * k,
+                         normal=merge(histogram.normal), warning=merge(histogram.warning))
+        return merged, None if self.marked is None else self.marked // k
+
     def render_lines(self, crop: Region) -> list[Strip]:
         self._bars = None  # styles or size may have changed: build the rows again
         return super().render_lines(crop)
@@ -71,8 +108,10 @@ class EventSparkline(Widget):
         bar_rows = max(self.size.height - 1, 1)
         if histogram is None or not histogram.normal:
             return Strip.blank(width, base)
+        end = histogram.start + histogram.interval * len(histogram.normal)
+        histogram, marked = self._fitted(width)
         if y == bar_rows:
-            return self._axis(histogram, width, base)
+            return self._axis(histogram, width, base, marked, end)
         if self._bars is None:
             self._bars = self._bar_rows(histogram, width, base, bar_rows)
         return self._bars[y] if 0 <= y < bar_rows else Strip.blank(width, base)
@@ -124,11 +163,12 @@ class EventSparkline(Widget):
                 out[column] = out.get(column, False) or moment in chosen
         return out
 
-    def _axis(self, histogram: Histogram, width: int, base: Style) -> Strip:
+    def _axis(self, histogram: Histogram, width: int, base: Style, marked_bucket: int | None,
+              end: float) -> Strip:
         axis = base + self.get_component_rich_style("sparkline--axis")
         full_width = width
         buckets_shown = min(len(histogram.normal), width)
-        span = histogram.interval * buckets_shown
+        span = min(histogram.interval * buckets_shown, end - histogram.start)
         left = _clock(histogram.start, span)
         right = _clock(histogram.start + span, span)
         width = min(width, buckets_shown * self._columns_per_bucket(histogram, width))
@@ -136,7 +176,7 @@ class EventSparkline(Widget):
                    default=0)
         middle = f" peak {peak}/bucket "
         columns = self._columns_per_bucket(histogram, width)
-        marked = None if self.marked is None else self.marked * columns + columns // 2
+        marked = None if marked_bucket is None else marked_bucket * columns + columns // 2
         ticks = self._ticks(histogram, columns, width)
         marks = sorted({*ticks, *([marked] if marked is not None else [])})
 
