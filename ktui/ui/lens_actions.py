@@ -36,9 +36,6 @@ if TYPE_CHECKING:
     from ktui.ui.widgets.group_rows import LensBar
     from ktui.ui.widgets.group_table import GroupTable
 
-NAMES = {None: "none", "owner": "owner", "object": "object", "reason": "reason"}
-
-
 class LensHost(Protocol):
     """What the lens needs of the explorer screen."""
 
@@ -105,8 +102,6 @@ class LensActions:
         self._show()
         host.pump()
         host.refresh_sparkline(force=True)
-        by = NAMES[self.lens.by]
-        host.notify(f"grouped by {by}" if self.lens.active else "grouping off", timeout=2)
 
     def _show(self) -> None:
         """Group rows, or the event table (with the opened group's bar over it)."""

@@ -201,9 +201,15 @@ class EventSparkline(Widget):
         else:
             right_at = width
         centre = (width - len(middle)) // 2
-        if (centre > left_end + 1 and centre + len(middle) < right_at
-                and clear(centre, centre + len(middle))):
-            chars[centre : centre + len(middle)] = middle
+        for offset in range(width):  # the free place nearest the centre, between the times
+            placed = next((at for at in (centre - offset, centre + offset)
+                           if at > left_end + 1 and at + len(middle) < right_at
+                           and clear(at, at + len(middle))), None)
+            if placed is not None:
+                chars[placed : placed + len(middle)] = middle
+                break
+            if centre - offset <= left_end + 1 and centre + offset + len(middle) >= right_at:
+                break
         segments = [Segment("".join(chars), axis)]
         strip = Strip(segments, width)
         for column, chosen in ticks.items():
