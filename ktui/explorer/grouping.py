@@ -148,6 +148,7 @@ class Lens:
         self._resolvers: dict[tuple[Mode, str], OwnerResolver] = {}
         self._readers: dict[tuple[Mode, str], object] = {}  # the reader each one asks
         self._upto = float("-inf")  # the newest event's time at the last regroup
+        self._reask = False  # a new reader: send it every object at the next regroup
         self._stamp: tuple[object, ...] | None = None
         self._shape: tuple[object, ...] | None = None
         self._dirty = True
@@ -208,10 +209,13 @@ class Lens:
         if mode is Mode.LIVE and self.fetcher is not None:
             reader = self.fetcher.reader(context)
             if reader is not None and self._readers.get(key) is not reader:
-                self._readers[key] = reader  # a new reader (a new connection): ask it
+                # a new reader (a new connection, its cache empty): every answer and
+                # every object goes to it again
+                self._readers[key] = reader
                 resolver.lookup = reader.lookup
                 resolver.forget()
-                self._dirty = True
+                self._seen_refs.clear()
+                self._reask = True
         return resolver
 
     # -- keeping the rows up to date -------------------------------------------------------
@@ -233,14 +237,15 @@ class Lens:
         if self.by is None:
             return False
         self._take_owners(mode)
+        invalidated = tuple(self.resolver(mode, c).invalidated for c in contexts)
         # another store, filter or grouping is the user's doing: regroup now; new events
         # or owners wait for the throttle
         shape = (id(store), getattr(store, "query", None), mode, self.by)
-        whole = shape != self._shape  # else only the events since the last regroup are new
+        # else only the events since the last regroup are new
+        whole, self._reask = shape != self._shape or self._reask, False
         if whole:
             self._shape = shape
-            force = True
-        invalidated = tuple(self.resolver(mode, c).invalidated for c in contexts)
+            self._dirty = force = True
         stamp = (id(store), store.generation if store is not None else -1, mode, self.by,
                  invalidated)
         if stamp != self._stamp:
@@ -328,9 +333,6 @@ class Lens:
             if resolver is not None and keys:
                 resolver.forget(keys)
 
-    def forget_seen(self) -> None:
-        """Send every object to the reader again at the next regroup (a new context)."""
-        self._seen_refs.clear()
 
 
 
