@@ -88,6 +88,11 @@ class LiveSession:
     def running(self) -> bool:
         return self._runner is not None and self._runner.running
 
+    @property
+    def source(self) -> EventSource | None:
+        """The running source (the owner reader uses its connection), if any."""
+        return self._runner.source if self._runner is not None else None
+
     def retry_now(self) -> None:
         if self._runner is not None:
             self._runner.retry_now()
