@@ -28,6 +28,9 @@ sets the small ones):
     KTUI_BENCH_BURST_RATE      burst storm, events/s                       20000
     KTUI_BENCH_BURST_SECONDS   burst duration                              5
     KTUI_BENCH_PAINT_BYTECODE  0: first paint without cached bytecode      1
+    KTUI_BENCH_ARCHIVE         1: the app archives what it watches, as     0
+                               ``ktui`` does (ktui.cli.tui_archive, a fresh
+                               archive file): the storm's numbers with it
 
 ``run()`` returns ``{metric: {"value", "unit", "bar", "pass", "note"}}`` (the shape
 ``bench/run.py`` turns into tables); numbers are medians of the repetitions.
@@ -217,8 +220,7 @@ def _serve_sim(name: str, history_window: int) -> None:
 # -- 1. first paint ----------------------------------------------------------------
 
 # The child builds the app exactly as ``ktui.cli.ui_cmd`` does (it calls launch), with one
-# hook: the explorer screen's ``start``, which its on_mount schedules with
-# call_after_refresh, i.e. it runs
+# hook: the explorer screen's start, which on_mount schedules with call_after_refresh: it runs
 # once the first frame has been painted. The hook notes the time and which client
 # libraries are loaded, then exits before any source starts.
 _PAINT_CHILD = r"""
@@ -249,8 +251,8 @@ def hook(self):
         f.write(json.dumps({"painted": painted, "loaded": loaded, "marks": marks}))
     self.app.exit()
 
-from ktui.ui.screens.explorer_base import ExplorerBase
-ExplorerBase.start = hook
+from ktui.ui.screens import explorer_base
+explorer_base.ExplorerBase.start = hook
 sys.exit(launch_module.launch(_ui_parser().parse_args(sys.argv[1:])))
 """
 
@@ -437,12 +439,26 @@ class Frames:
                 return None
 
 
+def _archiving() -> bool:
+    return os.environ.get("KTUI_BENCH_ARCHIVE", "") not in ("", "0")
+
+
 def _make_app(kubeconfig: str) -> Any:
+    """The app as ``ktui --kubeconfig`` builds it; with KTUI_BENCH_ARCHIVE=1 archiving
+    too, as ``ktui`` does by default, into a fresh archive file."""
     from ktui.config import Settings, UiSettings
     from ktui.kube.catalog import KubeCatalog
     from ktui.ui.app import KtuiApp
 
-    return KtuiApp(KubeCatalog(kubeconfig), settings=Settings(ui=UiSettings(max_events=200_000)))
+    archive = None
+    if _archiving():
+        from ktui.archive import ArchiveOptions
+        from ktui.cli.tui_archive import TuiArchive
+
+        path = Path(tempfile.mkdtemp(prefix="ktui-bench-archive-")) / "archive.sqlite3"
+        archive = TuiArchive(path, kubeconfig, ArchiveOptions())
+    return KtuiApp(KubeCatalog(kubeconfig), settings=Settings(ui=UiSettings(max_events=200_000)),
+                   archive=archive)
 
 
 async def _wait(pilot: Any, condition: Callable[[], bool], timeout: float) -> bool:
@@ -474,7 +490,7 @@ def part_memory(quick: bool) -> dict[str, Any]:
             marks["started"] = time.perf_counter()
             original_start()
 
-        app.explorer.start = start
+        app.explorer.start = start  # on_mount schedules it after the first frame
 
         async def scenario() -> None:
             async with app.run_test(size=(160, 50)) as pilot:
@@ -496,6 +512,7 @@ def part_memory(quick: bool) -> dict[str, Any]:
                 sample = store.all_events[:: max(len(store) // 5000, 1)]
                 marks["per_event"] = _deep_event_bytes(sample)  # type: ignore[assignment]
                 await _filters(app, pilot, frames, filter_runs, results)
+                await _lens_keys(app, pilot, frames, filter_runs, results)
                 await pilot.press("q")
 
         asyncio.run(scenario())
@@ -600,6 +617,65 @@ async def _filters(app: Any, pilot: Any, frames: Frames, runs: int,
             f"max {max(samples, default=float('nan')):.0f} ms",
         )
     app.explorer.apply_query(base)
+
+
+async def _lens_keys(app: Any, pilot: Any, frames: Frames, runs: int,
+                     results: dict[str, Any]) -> None:
+    """The incident lens over the same events: o (owner, reason, none) and w, a with
+    grouping by owner, each from the key press until the frame that shows its rows."""
+    from textual import events
+
+    lens = app.explorer.lens.lens
+    store = app.explorer.session.store
+    done: list[float] = []
+    original_update, original_cycle = lens.update, lens.cycle
+
+    def update(*args: Any, **kwargs: Any) -> bool:
+        changed: bool = original_update(*args, **kwargs)
+        if changed:
+            done.append(time.perf_counter())
+        return changed
+
+    def cycle() -> Any:
+        by = original_cycle()
+        if by is None:  # no rows to work out: the frame after the key
+            done.append(time.perf_counter())
+        return by
+
+    lens.update, lens.cycle = update, cycle
+    samples: dict[str, list[float]] = {}
+
+    async def press(label: str, key: str) -> None:
+        done.clear()
+        started = time.perf_counter()
+        app._driver.send_message(events.Key(key, key))
+        deadline = time.monotonic() + 30
+        while not done and time.monotonic() < deadline:
+            await asyncio_sleep(0.001)
+        frame = await frames.next_after(done[0]) if done else None
+        if frame is not None:
+            samples.setdefault(label, []).append((frame - started) * 1000)
+        await pilot.pause(0.3)
+
+    await press("key o: group by owner, the first of the session", "o")
+    for key in ("o", "o"):  # to reason, to none
+        await press("key o: group by reason" if key == "o" and lens.by == "owner"
+                    else "key o: no grouping", key)
+    for _ in range(runs):
+        await press("key o: group by owner", "o")
+        await press("key w with grouping by owner", "w")
+        await press("key a with grouping by owner", "a")
+        await press("key o: group by reason", "o")
+        await press("key o: no grouping", "o")
+    lens.update, lens.cycle = original_update, original_cycle
+    for label, values in samples.items():
+        value = statistics.median(values)
+        judged = "first" not in label
+        results[f"lens: {label}"] = metric(
+            round(value, 1), "ms", "≤ 100 ms" if judged else "",
+            value <= BAR_FILTER_MS if judged else None,
+            f"{len(store.visible):,} events shown; key press to frame; median of "
+            f"{len(values)}, max {max(values):.0f} ms")
 
 
 async def asyncio_sleep(seconds: float) -> None:
@@ -731,6 +807,15 @@ class Probe:
                 for lag, when in sorted(self.worst, reverse=True)[:8]
             ],
         }
+
+
+def _archive_status(app: Any) -> dict[str, Any] | None:
+    archive = app.explorer.live.archive
+    if archive is None:
+        return None
+    status = archive.writer.status
+    return {"state": status.state.value, "archived": status.archived,
+            "dropped": status.dropped, "pending": status.pending}
 
 
 def part_ingest(quick: bool) -> dict[str, Any]:
@@ -898,6 +983,7 @@ def part_ingest(quick: bool) -> dict[str, Any]:
                         tracked=_tracked_kinds(),
                         source_known=sum(len(getattr(worker, "known", ())) for source in sources
                                          for worker in getattr(source, "_workers", ())),
+                        archive=_archive_status(app),
                     )
                     out[phase] = summary
                     await pilot.pause(1.0)
@@ -920,6 +1006,14 @@ def part_ingest(quick: bool) -> dict[str, Any]:
         asyncio.run(scenario())
 
     s = out["sustained"]
+    if _archiving():
+        for phase in ("sustained", "burst"):
+            a = out[phase]["archive"]
+            results[f"archive_during_{phase}"] = metric(
+                a["archived"], "changes", "", None,
+                f"KTUI_BENCH_ARCHIVE=1: the app archived what it watched (state {a['state']}); "
+                f"{a['dropped']:,} dropped (the writer's queue was full), {a['pending']:,} "
+                "queued, when the table had caught up")
     achieved = s["added"] / max(s["storm_s"], 1e-9)
     results["ingest_rate"] = metric(
         round(achieved), "events/s", f"{rate:,}/s for {seconds} s", None,
