@@ -245,12 +245,12 @@ def test_a_briefly_failing_server_is_ridden_out(cluster: SimCluster, kubeconfig:
 
 
 def test_listed_lines_sorted_by_time_first_seen_name_ties_in_listed_order() -> None:
-    """``_Lines.write`` sorts in three stable passes: the order of one sort by the key."""
+    """``Lines.write`` sorts in three stable passes: the order of one sort by the key."""
     import io
     import random
     from operator import itemgetter
 
-    from ktui.cli.events_cmd import _Lines
+    from ktui.cli.events_lines import Lines as _Lines
 
     rng = random.Random(7)
     lines = _Lines()

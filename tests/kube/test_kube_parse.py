@@ -135,8 +135,8 @@ def test_extracted_json_line_is_the_model_record() -> None:
 def test_jsonl_rows_are_the_extracted_rows() -> None:
     """The fused fast path gives byte for byte the rows of extract + fields_line (or of the
     model, for what extract refuses), in order, for both APIs and every odd shape."""
-    from ktui.cli.events_cmd import _Lines
-    from ktui.kube import decode as kube_parse
+    from ktui.cli.events_lines import Lines as _Lines
+    from ktui.kube import jsonl as kube_parse
     from ktui.kube.jsonl import jsonl_rows
 
     slow_row = _Lines.slow_row
