@@ -28,6 +28,9 @@ sets the small ones):
     KTUI_BENCH_BURST_RATE      burst storm, events/s                       20000
     KTUI_BENCH_BURST_SECONDS   burst duration                              5
     KTUI_BENCH_PAINT_BYTECODE  0: first paint without cached bytecode      1
+    KTUI_BENCH_ARCHIVE         1: the app archives what it watches, as     0
+                               ``ktui`` does (ktui.cli.tui_archive, a fresh
+                               archive file): the storm's numbers with it
 
 ``run()`` returns ``{metric: {"value", "unit", "bar", "pass", "note"}}`` (the shape
 ``bench/run.py`` turns into tables); numbers are medians of the repetitions.
@@ -453,12 +456,26 @@ class Frames:
                 return None
 
 
+def _archiving() -> bool:
+    return os.environ.get("KTUI_BENCH_ARCHIVE", "") not in ("", "0")
+
+
 def _make_app(kubeconfig: str) -> Any:
+    """The app as ``ktui --kubeconfig`` builds it; with KTUI_BENCH_ARCHIVE=1 archiving
+    too, as ``ktui`` does by default, into a fresh archive file."""
     from ktui.config import Settings, UiSettings
     from ktui.kube.catalog import KubeCatalog
     from ktui.ui.app import KtuiApp
 
-    return KtuiApp(KubeCatalog(kubeconfig), settings=Settings(ui=UiSettings(max_events=200_000)))
+    archive = None
+    if _archiving():
+        from ktui.archive import ArchiveOptions
+        from ktui.cli.tui_archive import TuiArchive
+
+        path = Path(tempfile.mkdtemp(prefix="ktui-bench-archive-")) / "archive.sqlite3"
+        archive = TuiArchive(path, kubeconfig, ArchiveOptions())
+    return KtuiApp(KubeCatalog(kubeconfig), settings=Settings(ui=UiSettings(max_events=200_000)),
+                   archive=archive)
 
 
 async def _wait(pilot: Any, condition: Callable[[], bool], timeout: float) -> bool:
@@ -809,6 +826,15 @@ class Probe:
         }
 
 
+def _archive_status(app: Any) -> dict[str, Any] | None:
+    archive = app.explorer.live.archive
+    if archive is None:
+        return None
+    status = archive.writer.status
+    return {"state": status.state.value, "archived": status.archived,
+            "dropped": status.dropped, "pending": status.pending}
+
+
 def part_ingest(quick: bool) -> dict[str, Any]:
     import asyncio
 
@@ -895,9 +921,9 @@ def part_ingest(quick: bool) -> dict[str, Any]:
         probe.steps["screen update (layout + render)"] = repaints
         probe.watch_gc()
         for name, label in (("pump", "app.explorer.pump (whole)"),
-                            ("_refresh_sparkline", "sparkline (histogram)"),
-                            ("_refresh_header", "header")):
-            probe.time_step(app, name, label)
+                            ("refresh_sparkline", "sparkline (histogram)"),
+                            ("refresh_header", "header")):
+            probe.time_step(app.explorer, name, label)
 
         async def scenario() -> None:
             async with app.run_test(size=(160, 50)) as pilot:
@@ -974,6 +1000,7 @@ def part_ingest(quick: bool) -> dict[str, Any]:
                         tracked=_tracked_kinds(),
                         source_known=sum(len(getattr(worker, "known", ())) for source in sources
                                          for worker in getattr(source, "_workers", ())),
+                        archive=_archive_status(app),
                     )
                     out[phase] = summary
                     await pilot.pause(1.0)
@@ -996,6 +1023,14 @@ def part_ingest(quick: bool) -> dict[str, Any]:
         asyncio.run(scenario())
 
     s = out["sustained"]
+    if _archiving():
+        for phase in ("sustained", "burst"):
+            a = out[phase]["archive"]
+            results[f"archive_during_{phase}"] = metric(
+                a["archived"], "changes", "", None,
+                f"KTUI_BENCH_ARCHIVE=1: the app archived what it watched (state {a['state']}); "
+                f"{a['dropped']:,} dropped (the writer's queue was full), {a['pending']:,} "
+                "queued, when the table had caught up")
     achieved = s["added"] / max(s["storm_s"], 1e-9)
     results["ingest_rate"] = metric(
         round(achieved), "events/s", f"{rate:,}/s for {seconds} s", None,

@@ -38,25 +38,33 @@ SHOTS: list[tuple[str, tuple[int, int], Sequence[str]]] = [
     ("prod-context", (120, 36), ("c", "down", "enter")),
     ("narrow-80x24", (80, 24), ("w",)),
     ("grouped-by-owner", (80, 24), ("w", "o")),  # the incident lens at 80 columns
-    ("history-warnings", (160, 45), ("w", "h")),  # the demo's OpenSearch, 6 h window
+    ("history-warnings", (160, 45), ("w", "h")),  # the demo's OpenSearch, 6 h in the past
+    ("timeline", (160, 45), ("h",)),  # a window reaching now: history and live merged
 ]
 HISTORY_DOCS = 1500
+# The history shots' windows: six hours that ended a quarter of an hour ago (history
+# alone), and the last two hours (the live events merged in).
+WINDOWS = {
+    "history-warnings": TimeRange.between(NOW - 6 * 3600 - 900, NOW - 900),
+    "timeline": TimeRange.between(NOW - 2 * 3600, NOW),
+}
 
 
 def clock() -> float:
     return NOW
 
 
-def history_session(url: str) -> HistorySession:
+def history_session(url: str, time_range: TimeRange) -> HistorySession:
     config = OpenSearchConfig(url=url, index="eks-kubernetes-events*")
     session = HistorySession(lambda: HistorySource(config))
-    session.time_range = TimeRange.between(NOW - 6 * 3600, NOW)
+    session.time_range = time_range
     return session
 
 
 async def shoot(kubeconfig: str, name: str, size: tuple[int, int], keys: Sequence[str],
                 history_url: str) -> Path:
-    history = history_session(history_url) if history_url else None
+    window = WINDOWS.get(name)
+    history = history_session(history_url, window) if history_url and window else None
     app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=clock, history=history)
     async with app.run_test(size=size) as pilot:
         for _ in range(200):
@@ -101,9 +109,11 @@ def to_png(svg: Path) -> Path | None:
     return png
 
 
-def start_history(stack: contextlib.ExitStack) -> str:
+def start_history(stack: contextlib.ExitStack, live: SimCluster) -> str:
     """An in-memory OpenSearch with two days of exporter documents ending at NOW (the
-    same seed every time); its URL, or "" without osmem-server."""
+    same seed every time), and what the exporter sent of ``live``'s events when they
+    first happened (one occurrence each: the cluster has counted more since); its URL, or
+    "" without osmem-server."""
     try:
         from osmem_server import OsmemServer
     except ImportError:
@@ -115,8 +125,12 @@ def start_history(stack: contextlib.ExitStack) -> str:
     server = OsmemServer.start()
     stack.callback(server.close)
     client = OpenSearch(hosts=[server.url], timeout=120)
-    index_documents(client, generate(HISTORY_DOCS, days=2, seed=11, start=NOW - 2 * 86400),
-                    "single")
+    docs = generate(HISTORY_DOCS, days=2, seed=11, start=NOW - 2 * 86400)
+    for obj in live.events():
+        doc = {key: value for key, value in obj.items() if key not in ("kind", "apiVersion")}
+        docs.append({**doc, "count": 1, "lastTimestamp": doc.get("firstTimestamp"),
+                     "clusterName": live.name})
+    index_documents(client, docs, "single")
     client.indices.refresh(index="eks-kubernetes-events")
     return str(server.url)
 
@@ -136,7 +150,7 @@ def main() -> int:
         try:
             kubeconfig = str(Path(directory) / "kubeconfig")
             write_kubeconfig(kubeconfig, clusters, token="admin-token", current="demo")
-            history_url = start_history(stack)
+            history_url = start_history(stack, clusters[0])
             for name, size, keys in SHOTS:
                 if "h" in keys and not history_url:
                     print(f"{name}: skipped (osmem-server is not installed)")

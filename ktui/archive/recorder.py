@@ -87,11 +87,16 @@ class ArchiveTap(BatchChannel):
     ``forward=False`` keeps nothing for a consumer (``ktui record`` only wants statuses).
     ``scope`` is asked when the source says its initial list is complete (see
     :meth:`Recorder.listed`).
+
+    ``recorder=None``: a channel that records nothing until :meth:`attach` gives it its
+    recorder. The TUI makes its channel on the UI thread, before the source's cluster is
+    known (its server URL is read from the kubeconfig in the source's own thread, just
+    before the source runs): nothing passes between the two.
     """
 
     def __init__(
         self,
-        recorder: Recorder,
+        recorder: Recorder | None,
         *,
         scope: Callable[[], Scope] = lambda: UNKNOWN_SCOPE,
         forward: bool = True,
@@ -103,11 +108,18 @@ class ArchiveTap(BatchChannel):
         self.forward = forward
         self._tap_lock = threading.Lock()  # several watch threads share one feed
 
+    def attach(self, recorder: Recorder, scope: Callable[[], Scope] = lambda: UNKNOWN_SCOPE,
+               ) -> None:
+        """Record from now on with ``recorder`` (a channel made without one)."""
+        with self._tap_lock:
+            self.recorder, self.scope = recorder, scope
+
     def put(self, upserts: Iterable[Event] = (), deleted: Iterable[Event] = ()) -> None:
         upserts = upserts if isinstance(upserts, list) else list(upserts)
         deleted = deleted if isinstance(deleted, list) else list(deleted)
         with self._tap_lock:
-            self.recorder.changes(upserts, deleted)
+            if self.recorder is not None:
+                self.recorder.changes(upserts, deleted)
         if self.forward:
             super().put(upserts, deleted)
 
@@ -115,12 +127,14 @@ class ArchiveTap(BatchChannel):
         events = events if isinstance(events, list) else list(events)
         scope = None if namespaces is None else frozenset(namespaces)
         with self._tap_lock:
-            self.recorder.reset(events, scope)
+            if self.recorder is not None:
+                self.recorder.reset(events, scope)
         if self.forward:
             super().reset(events, namespaces)
 
     def set_listed(self) -> None:
         with self._tap_lock:
-            self.recorder.listed(self.scope())
+            if self.recorder is not None:
+                self.recorder.listed(self.scope())
         if self.forward:
             super().set_listed()

@@ -5,11 +5,14 @@
                 [-o table|json|jsonl|raw|raw-jsonl|markdown] [--group owner|object|reason]
     ktui events --history [--opensearch-url URL] [--index PATTERN]
                 [--since 1h | --from T [--to T]] [-n NS ... | -A] [--type T] [--query Q] [-o ...]
+    ktui events --since 3h [--archive | --opensearch-url URL] [-n NS | -A] [--watch] [-o ...]
     ktui events --view NAME [flags that override the view's]
 
 ``--history`` reads what kubernetes-event-exporter stored in OpenSearch, same formats and
 order, no kubeconfig needed (``ktui.cli.events_history``); ``--view`` applies a saved view.
-``--group`` and ``-o markdown`` print the incident lens (``ktui.cli.events_lens``).
+A range without ``--history`` (``--since 3h``) merges the history store and the live list
+into one timeline (``ktui.cli.events_timeline``). ``--group`` and ``-o markdown`` print the
+incident lens (``ktui.cli.events_lens``).
 
 ``-o json``/``jsonl`` print ktui's record of each event (:mod:`ktui.model.record`, keys in
 the README); ``-o raw``/``raw-jsonl`` the objects as the server sent them.
@@ -160,6 +163,10 @@ def run(args: argparse.Namespace) -> int:
     from ktui.cli.events_history import dispatch
 
     events_lens.check(args)
+    if not args.history and (args.since or args.start or args.end):
+        from ktui.cli.events_timeline import run_timeline  # history and live, merged
+
+        return run_timeline(args, _query, _error_line)
     code = dispatch(args)  # --history, or a saved view (a live one fills in args)
     if code is not None:
         return code

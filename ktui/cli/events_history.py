@@ -61,28 +61,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--archive",
         action="store_true",
         default=None,
-        help="--history: read the local archive (what ktui and `ktui record` kept) of the "
-        "context's cluster; the default when no OpenSearch is configured",
+        help="history (--history or --since) from the local archive (what ktui and `ktui "
+        "record` kept) of the context's cluster; the default when no OpenSearch is configured",
     )
     parser.add_argument(
         "--opensearch-url",
         metavar="URL",
-        help="OpenSearch URL for --history (default: $KTUI_OPENSEARCH_URL, [opensearch] url "
+        help="OpenSearch URL for history (default: $KTUI_OPENSEARCH_URL, [opensearch] url "
         "in settings.toml, https://$OPENSEARCH_HOST)",
     )
     parser.add_argument(
         "--index",
         metavar="PATTERN",
-        help="index pattern for --history (default eks-kubernetes-events*)",
+        help="index pattern for history (default eks-kubernetes-events*)",
     )
     parser.add_argument(
         "--since",
         metavar="DURATION",
-        help=f"--history: the last 15m, 6h, 7d... (default {DEFAULT_SINCE})",
+        help=f"the last 15m, 6h, 7d... (--history: default {DEFAULT_SINCE}); without "
+        "--history, the history store and the live list merged, each event once",
     )
-    parser.add_argument("--from", dest="start", metavar="TIME", help="--history: RFC 3339 start")
+    parser.add_argument("--from", dest="start", metavar="TIME", help="RFC 3339 start (as --since)")
     parser.add_argument(
-        "--to", dest="end", metavar="TIME", help="--history: RFC 3339 end (default: now)"
+        "--to", dest="end", metavar="TIME", help="RFC 3339 end (default: now)"
     )
     parser.add_argument(
         "--view",
@@ -110,7 +111,8 @@ def dispatch(args: argparse.Namespace) -> int | None:
     if not history:
         for attribute, flag in HISTORY_ONLY:
             if getattr(args, attribute, None) is not None:
-                raise _fail(f"{flag} needs --history", EXIT_USAGE)
+                raise _fail(f"{flag} needs --history, or a range (--since) to merge "
+                            "history with the live list", EXIT_USAGE)
         if view is not None:
             _apply_live_view(args, view)
         return None

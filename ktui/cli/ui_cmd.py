@@ -1,4 +1,6 @@
-"""From parsed arguments to a running app: settings, the catalog (or the demo), the app."""
+"""From parsed arguments to a running app: settings, the catalog (or the demo), the
+archive the TUI writes (``ktui.cli.tui_archive``), history (OpenSearch, else the archive),
+the app."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from ktui.model.query import QueryError, parse_query
 from ktui.model.safe_text import one_line
 
 if TYPE_CHECKING:
+    from ktui.cli.tui_archive import TuiArchive
+    from ktui.feeds.history import HistoryBackend
     from ktui.opensearch.source import HistorySource
     from ktui.ui.app import KtuiApp
 
@@ -37,12 +41,15 @@ def demo_hint(explicit: str | None) -> str:
             "ktui --kubeconfig PATH, or set KUBECONFIG")
 
 
-def make_history(section: OpenSearchSettings, flags: Flags | None = None) -> HistorySession:
+def make_history(section: OpenSearchSettings, flags: Flags | None = None, *,
+                 archive: Callable[[str], HistoryBackend] | None = None) -> HistorySession:
     """History from the typed [opensearch] settings (file, environment and flags already
-    merged by ktui.config); when no URL is configured, a session that says why (the live
-    view works regardless)."""
+    merged by ktui.config); when no URL is configured, the ``archive`` of the live
+    context's cluster, else a session that says why (the live view works regardless)."""
     from ktui.opensearch.config import config_from_settings
 
+    if archive is not None and not section.url:
+        return HistorySession(None, store="archive", for_context=archive)
     try:
         config = config_from_settings(section, os.environ, flags)
     except SourceError as error:
@@ -58,6 +65,39 @@ def make_history(section: OpenSearchSettings, flags: Flags | None = None) -> His
 
     session = HistorySession(make_source)
     return session
+
+
+def archive_history(kubeconfig: str | None) -> Callable[[str], HistoryBackend]:
+    """History from the local archive for a context (the first, when several are shown):
+    its cluster is the kubeconfig's server for it. Runs in history's worker thread."""
+
+    def make(context: str) -> HistoryBackend:
+        from ktui import paths
+        from ktui.archive import ArchiveHistory
+        from ktui.kube.kubeconfig import load, resolve
+
+        names = split_contexts(context)
+        name = names[0] if names else None
+        resolved = resolve(load(kubeconfig), name)
+        path = paths.archive_file()
+        if not path.exists():
+            raise SourceError(f"no archive at {path} yet: ktui archives what it watches "
+                              "(and `ktui record` in the background)")
+        return ArchiveHistory(path, resolved.server, context_label=resolved.name)
+
+    return make
+
+
+def tui_archive(settings: Settings, kubeconfig: str | None) -> TuiArchive | None:
+    """The archive the TUI writes, unless ``[archive] enabled = false``."""
+    if not settings.archive.enabled:
+        return None
+    from ktui import paths
+    from ktui.archive.options import ArchiveOptions
+    from ktui.cli.tui_archive import TuiArchive
+
+    return TuiArchive(paths.archive_file(), kubeconfig,
+                      ArchiveOptions.from_settings(settings.archive))
 
 
 def problem_lines(problems: Sequence[Problem]) -> list[str]:
@@ -140,10 +180,14 @@ def build(args: argparse.Namespace) -> tuple[KtuiApp, Callable[[], None]]:
 
     from ktui.ui.app import KtuiApp
 
-    history = make_history(settings.opensearch, flags)
+    # The demo's clusters listen on random ports: nothing of theirs is archived, and their
+    # history is the demo's own OpenSearch.
+    archive = tui_archive(settings, kubeconfig) if demo is None else None
+    history = make_history(settings.opensearch, flags,
+                           archive=archive_history(kubeconfig) if demo is None else None)
     app = KtuiApp(catalog, settings=settings, context=",".join(requested) or None,
                   namespaces=args.namespaces, query=query, note=note, history=history,
-                  start_in_history=args.history, view=view)
+                  start_in_history=args.history, view=view, archive=archive)
     history.ask_password = app.ask_password
 
     def prepare() -> None:  # on the app's thread, after the first paint
@@ -160,6 +204,8 @@ def build(args: argparse.Namespace) -> tuple[KtuiApp, Callable[[], None]]:
 
     def stop() -> None:
         app.explorer.live.stop_all(wait=0.5)
+        if archive is not None:
+            archive.close()
         if demo is not None:
             demo.stop()
 

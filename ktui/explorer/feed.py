@@ -1,8 +1,9 @@
 """The explorer's mode as a typed object: a feed controller.
 
-The explorer screen shows one feed at a time: the live cluster or history (later: the two
-merged, several contexts at once). Each is a controller with the same small interface, so
-the screen paints whatever feed is active the same way and never asks which one it is.
+The explorer screen shows one feed at a time: the live cluster, or history (with the live
+events merged in while its window reaches now: :mod:`ktui.explorer.timeline_feed`). Each
+is a controller with the same small interface, so the screen paints whatever feed is
+active the same way and never asks which one it is.
 No textual here: a controller holds state and runs its threads; the screen renders.
 """
 
@@ -36,6 +37,8 @@ class Summary:
     warnings: int = 0
     coalesced: int = 0
     warning: str = ""  # a standing caveat, e.g. "TLS verification is off"
+    archiving: bool = False  # what the context's live sessions watch is archived
+    live: int = 0  # a history window reaching now: how many of its events are live
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""History mode's state: one query against OpenSearch, its pages, sparkline and counts.
+"""History mode's state: one query against a history store (OpenSearch, or the local archive
+of the live context's cluster), its pages, sparkline and counts.
 
 The app runs :meth:`HistorySession.search` and :meth:`HistorySession.more` in thread
 workers. A newer search supersedes an older one: the source cancels it, and a result that
@@ -38,8 +39,16 @@ class HistorySession:
     """The history view: a store of loaded pages plus the first page's aggregations."""
 
     def __init__(self, make_source: Callable[[], HistoryBackend] | None,
-                 problem: str = "") -> None:
+                 problem: str = "", *, store: str = "OpenSearch",
+                 for_context: Callable[[str], HistoryBackend] | None = None) -> None:
+        """``make_source`` builds the store's client (in a worker thread, when first
+        needed); ``for_context`` instead builds one for the live context (the archive is
+        kept per cluster), again after every :meth:`set_context`. ``store`` names it in
+        the header."""
         self._make_source = make_source
+        self._for_context = for_context
+        self.store_name = store
+        self.context = ""
         self.problem = problem  # why history is unavailable (no URL configured, ...)
         self._source: HistoryBackend | None = None
         self._lock = threading.Lock()
@@ -64,14 +73,32 @@ class HistorySession:
 
     @property
     def available(self) -> bool:
-        return self._make_source is not None
+        return self._make_source is not None or self._for_context is not None
 
     def source(self) -> HistoryBackend:
         with self._lock:
             if self._source is None:
-                assert self._make_source is not None
-                self._source = self._make_source()
+                if self._for_context is not None:
+                    self._source = self._for_context(self.context)
+                else:
+                    assert self._make_source is not None
+                    self._source = self._make_source()
             return self._source
+
+    def set_context(self, context: str) -> bool:
+        """The live context changed. True when this store depends on it (then the next
+        search reads the new context's)."""
+        if context == self.context:
+            return False
+        self.context = context
+        if self._for_context is None:
+            return False
+        with self._lock:
+            source, self._source = self._source, None
+        if source is not None:
+            source.cancel()
+            source.close()
+        return True
 
     # -- worker side (threads) ---------------------------------------------------------
 

@@ -31,7 +31,7 @@ class HistoryFeed:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.session = session or HistorySession(None, "history mode is not configured")
         self.clock = clock
-        self.context = ""  # the live context, for the header
+        self._context = ""  # the live context, for the header
         self._answers: list[Answer] = []
         self._lock = threading.Lock()
         self._query = Query()
@@ -41,6 +41,18 @@ class HistoryFeed:
         """Use another session (the demo's history starts after the first paint)."""
         self.session.close()
         self.session = session
+        session.set_context(self._context)
+
+    @property
+    def context(self) -> str:
+        """The live context (the header's; the archive's cluster)."""
+        return self._context
+
+    @context.setter
+    def context(self, context: str) -> None:
+        self._context = context
+        if self.session.set_context(context) and self.session.generation:
+            self.search()  # what was shown was another cluster's
 
     @property
     def available(self) -> bool:
@@ -130,7 +142,8 @@ class HistoryFeed:
             text += " · counts approximate"
         return Summary(
             context=self.context, state=text, state_is_error=status.state is State.ERROR,
-            scope=session.time_range.describe(), shown=len(session.store.visible),
+            scope=f"{session.time_range.describe()} · {session.store_name}",
+            shown=len(session.store.visible),
             total=session.total, total_text=session.total_text(),
             warnings=session.warnings_total, warning=status.warning,
         )
@@ -146,8 +159,10 @@ class HistoryFeed:
         session = self.session
         status = session.status
         if status.state is State.ERROR:
+            where = "[opensearch] in settings.toml" if session.store_name == "OpenSearch" \
+                else "the archive"
             return EmptyState(f"⚠ {one_line(status.text, 300)} — h returns to live; T changes "
-                              "the range; check [opensearch] in settings.toml", is_error=True)
+                              f"the range; check {where}", is_error=True)
         if session.loading_since is not None:
             return EmptyState(f"{status.text}…")
         return EmptyState(f"No event in {session.time_range.describe()} matches "

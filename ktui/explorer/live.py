@@ -4,6 +4,9 @@ Switching contexts stops the old session's thread and keeps its store, so coming
 shows what was seen; once the new list is complete, what it did not bring back (expired
 by the cluster's TTL while we were away, usually) is marked expired.
 No textual here: the explorer screen drives :meth:`LiveSession.pump` from a timer.
+
+With a :class:`LiveArchive` (the launcher's, unless archiving is off or the clusters are
+the demo's), every session's channel also archives what its source brings.
 """
 
 from __future__ import annotations
@@ -19,6 +22,32 @@ from ktui.feeds.runner import FeedRunner
 from ktui.feeds.status import SourceStatus, State
 from ktui.model.query import Query
 from ktui.model.store import Change, EventStore
+
+# A journal nobody drains (the history window was left) stops growing here: it says
+# "everything" instead, and the next reader merges again from scratch.
+JOURNAL_LIMIT = 100_000
+
+
+class LiveArchive(Protocol):
+    """Where live sessions archive what they watch (``ktui.cli.tui_archive``)."""
+
+    def channel(self, context: str) -> BatchChannel:
+        """The channel for one run of ``context``'s source (UI thread: no I/O)."""
+        ...
+
+    def bind(self, channel: BatchChannel, context: str, source: EventSource) -> None:
+        """Called in the source's thread once ``source`` is built, before it runs: from
+        now on ``channel`` archives what it carries. Never raises."""
+        ...
+
+    @property
+    def active(self) -> bool:
+        """Whether events are being archived (the header says so)."""
+        ...
+
+    def notice(self) -> str:
+        """A problem not told yet (a damaged or locked archive), once; else ""."""
+        ...
 
 
 class SourceCatalog(Protocol):
@@ -44,6 +73,9 @@ class LiveSession:
     _scope: list[str] | None = None
     # After a restart: the uids kept from before that the new list has not brought back.
     _unconfirmed: set[str] | None = None
+    # While someone follows this session's changes (a history window merging the live
+    # events): the uids each pump changed in the store; None for a relist (everything).
+    journal: list[str | None] | None = None
 
     @property
     def scoped(self) -> bool:
@@ -65,11 +97,22 @@ class LiveSession:
         if self._runner is not None:
             self._runner.retry_now()
 
+    @property
+    def watched(self) -> frozenset[str] | None:
+        """The namespaces the source covers (RBAC fallbacks included, when the source
+        says), None for the whole cluster."""
+        source = self._runner.source if self._runner is not None else None
+        watched = getattr(source, "watched", None)  # KubeSource's, once it runs
+        if isinstance(watched, frozenset):
+            return watched
+        return frozenset(self._scope) if self._scope is not None else None
+
     def start(self, make_source: Callable[[], EventSource],
-              scope: list[str] | None = None) -> None:
+              scope: list[str] | None = None, archive: LiveArchive | None = None) -> None:
         """Start the source in a daemon thread (building it there too, so a slow client
         import or kubeconfig read never blocks the UI). ``scope``: the namespaces the
-        source lists (None: the whole cluster)."""
+        source lists (None: the whole cluster). ``archive``: archive what it brings (the
+        archive learns the source's cluster in that thread too)."""
         self.stop()
         self._scope = scope
         context = self.context
@@ -78,10 +121,20 @@ class LiveSession:
             if not event.expired and event.context == context
             and (scope is None or event.namespace in scope)
         } or None
-        channel = BatchChannel()
+        if archive is None:
+            channel = BatchChannel()
+            build = make_source
+        else:
+            channel = archive.channel(context)
+
+            def build() -> EventSource:
+                source = make_source()
+                archive.bind(channel, context, source)
+                return source
+
         self._channel = channel
         self.status = SourceStatus(State.CONNECTING, "connecting")
-        self._runner = FeedRunner(make_source, channel, name=f"live-{self.context}",
+        self._runner = FeedRunner(build, channel, name=f"live-{self.context}",
                                   restart=True).start()
 
     def stop(self, wait: float = 0.0) -> None:
@@ -105,6 +158,13 @@ class LiveSession:
                 batch.upserts, batch.deleted, reset=batch.reset, reset_scope=batch.reset_scope,
                 reset_context=self.context,
             )
+        journal = self.journal
+        if journal is not None and change is not None:
+            if batch.reset or len(journal) > JOURNAL_LIMIT:
+                journal.clear()
+                journal.append(None)
+            journal.extend(event.uid for event in batch.upserts)
+            journal.extend(event.uid for event in batch.deleted)
         unconfirmed = self._unconfirmed
         if unconfirmed is not None:
             unconfirmed.difference_update(event.uid for event in batch.upserts)
@@ -115,6 +175,8 @@ class LiveSession:
                             if (event := self.store.get(uid)) is not None and not event.expired]
                 if vanished:
                     change = self.store.apply(deleted=vanished)
+                    if journal is not None:
+                        journal.extend(event.uid for event in vanished)
         return change
 
 
@@ -151,9 +213,11 @@ class Sessions:
     Switching back to a set shows what it kept; once its lists are in again, what they
     did not bring back is marked expired (see :meth:`LiveSession.start`)."""
 
-    def __init__(self, catalog: SourceCatalog, *, max_events: int = 200_000) -> None:
+    def __init__(self, catalog: SourceCatalog, *, max_events: int = 200_000,
+                 archive: LiveArchive | None = None) -> None:
         self.catalog = catalog
         self.max_events = max_events  # per context
+        self.archive = archive
         self.sets: dict[tuple[str, ...], ContextSet] = {}
         self.active_set: ContextSet | None = None
 
@@ -190,7 +254,7 @@ class Sessions:
 
     def _start(self, session: LiveSession, context: str, namespaces: list[str] | None) -> None:
         catalog = self.catalog
-        session.start(lambda: catalog.live(context, namespaces), namespaces)
+        session.start(lambda: catalog.live(context, namespaces), namespaces, self.archive)
 
     def restart(self, context: str, namespaces: list[str] | None) -> LiveSession:
         """(Re)start ``context``'s source in the active set over ``namespaces`` (its

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from ktui.explorer.feed import Counts, EmptyState, Mode, Summary
-from ktui.explorer.live import LiveSession, Sessions, SourceCatalog
+from ktui.explorer.live import LiveArchive, LiveSession, Sessions, SourceCatalog
 from ktui.feeds.errors import ConfigError, Forbidden, SourceError, Unauthorized, Unreachable
 from ktui.feeds.status import SourceStatus, State
 from ktui.model.query import Query
@@ -56,8 +56,10 @@ class LiveFeed:
     mode = Mode.LIVE
 
     def __init__(self, catalog: SourceCatalog, *, max_events: int = 200_000,
-                 note: str = "", clock: Callable[[], float] = time.monotonic) -> None:
-        self.sessions = Sessions(catalog, max_events=max_events)
+                 note: str = "", clock: Callable[[], float] = time.monotonic,
+                 archive: LiveArchive | None = None) -> None:
+        self.sessions = Sessions(catalog, max_events=max_events, archive=archive)
+        self.archive = archive
         self.note = note  # e.g. "demo cluster", before the state
         self.clock = clock
         self._seen_generation = -1
@@ -105,6 +107,50 @@ class LiveFeed:
         if store is not None:
             store.set_query(query)
 
+    @property
+    def archiving(self) -> bool:
+        """Whether what the live sessions watch is being archived."""
+        return self.archive is not None and self.archive.active
+
+    def archive_notice(self) -> str:
+        """What went wrong with the archive, once ("" when nothing new)."""
+        return self.archive.notice() if self.archive is not None else ""
+
+    # -- for a feed that merges the live events (ktui.explorer.timeline_feed) ------------
+
+    @property
+    def listed(self) -> bool:
+        """Whether every shown context's source has its list in (it is watching)."""
+        active = self.sessions.active_set
+        return active is not None and all(s.status.state is State.WATCHING
+                                          for s in active.sessions.values())
+
+    @property
+    def watched(self) -> frozenset[str] | None:
+        """The namespaces the shown contexts' sources cover, None for whole clusters."""
+        active = self.sessions.active_set
+        scopes = [s.watched for s in active.sessions.values()] if active is not None else []
+        if not scopes or any(scope is None for scope in scopes):
+            return None
+        return frozenset().union(*(scope for scope in scopes if scope is not None))
+
+    def follow_changes(self) -> list[str | None]:
+        """From now on, the shown contexts' sessions note the uids they change in the
+        returned list (None: a relist, everything); drain it, and call
+        :meth:`unfollow_changes` when done."""
+        self.unfollow_changes()
+        journal: list[str | None] = []
+        active = self.sessions.active_set
+        if active is not None:
+            for session in active.sessions.values():
+                session.journal = journal
+        return journal
+
+    def unfollow_changes(self) -> None:
+        for group in self.sessions.sets.values():
+            for session in group.sessions.values():
+                session.journal = None
+
     def refresh(self) -> None:
         """Treat the next pump as a change (the table was pointed elsewhere meanwhile)."""
         self._seen_generation = -1
@@ -144,7 +190,7 @@ class LiveFeed:
         return Summary(
             context=",".join(active.contexts), state=state, state_is_error=is_error,
             shown=len(store.visible), total=len(store), warnings=store.warnings,
-            coalesced=active.coalesced, warning=warning,
+            coalesced=active.coalesced, warning=warning, archiving=self.archiving,
         )
 
     def counts(self) -> Counts | None:

@@ -129,3 +129,21 @@ record_line: Callable[[Event], str] = _generated["record_line"]
 line_of: Callable[..., str] = _generated["line_of"]
 """The record of values given in :data:`FIELDS` order (times as epoch seconds, 0 for
 none) as one compact ASCII JSON line: for writers that never build an Event."""
+
+ORIGIN_KEY = "origin"
+"""The merged timeline's extra key (:mod:`ktui.model.timeline`): where a record came from,
+``live``, ``archive`` or ``opensearch``. Only that output has it: every other listing
+stays exactly the table's."""
+
+
+def record_with_origin(event: Event, origin: str) -> dict[str, Any]:
+    """:func:`to_record` plus ``"origin"``, last."""
+    record = to_record(event)
+    record[ORIGIN_KEY] = origin
+    return record
+
+
+def line_with_origin(event: Event, origin: str) -> str:
+    """:func:`record_line` plus ``"origin"``, last: the record's line with its closing
+    brace moved after one more key (the origin is one of three fixed words)."""
+    return f'{record_line(event)[:-1]},"{ORIGIN_KEY}":{esc(origin)}}}'

@@ -20,7 +20,7 @@ from textual.screen import Screen
 
 from ktui.config import Settings
 from ktui.explorer.history import HistorySession
-from ktui.explorer.live import SourceCatalog
+from ktui.explorer.live import LiveArchive, SourceCatalog
 from ktui.model.query import Query
 from ktui.ui.screens.explorer import ExplorerScreen
 from ktui.ui.screens.pickers import Prompt
@@ -59,13 +59,14 @@ class KtuiApp(App[None]):
         history: HistorySession | None = None,
         start_in_history: bool = False,
         view: SavedView | None = None,
+        archive: LiveArchive | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or Settings()
         self.explorer = ExplorerScreen(
             catalog, self.settings, context=context, namespaces=namespaces, query=query,
             clock=clock, note=note, history=history, start_in_history=start_in_history,
-            view=view,
+            view=view, archive=archive,
         )
 
     def get_default_screen(self) -> Screen[None]:

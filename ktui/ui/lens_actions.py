@@ -44,11 +44,12 @@ class LensHost(Protocol):
     lens_bar: LensBar
     detail: DetailPane
     live: LiveFeed
-    history: HistoryFeed
     feed: Feed
     query_state: Query
     clock: Any
 
+    @property
+    def history(self) -> HistoryFeed: ...
     @property
     def app(self) -> App[Any]: ...
     @property

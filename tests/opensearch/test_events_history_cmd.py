@@ -365,10 +365,13 @@ def test_usage_errors_exit_2_before_any_request(
     line = one_line(*events(capsys, "--history", "--archive", "--index", "x"), want=2)
     assert line == "ktui: --index reads OpenSearch; it cannot go with --archive"
     line = one_line(*events(capsys, "--archive", "-A"), want=2)
-    assert line == "ktui: --archive needs --history"
+    assert line == ("ktui: --archive needs --history, or a range (--since) to merge history "
+                    "with the live list")
     assert not (config_dir / "data").exists()
+    # A range without --history is the merged timeline, which needs the live context.
     line = one_line(*events(capsys, "--since", "1h", "-A"), want=2)
-    assert line == "ktui: --since needs --history"
+    assert line == "ktui: no kubeconfig found: set KUBECONFIG or use --kubeconfig"
+    assert not (config_dir / "data").exists()
 
 
 @pytest.mark.parametrize(

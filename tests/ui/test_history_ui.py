@@ -29,7 +29,9 @@ from tests.ui.conftest import NOW, fixed_clock, loaded, wait_for
 
 DAYS = 2
 START = NOW - DAYS * 86400
-WINDOW = TimeRange.between(NOW - 6 * 3600, NOW)  # absolute: the data is pinned to NOW
+# Absolute (the data is pinned to NOW) and ending ten minutes before it: history alone. A
+# window that reaches now also shows the live events (tests/ui/test_timeline_ui.py).
+WINDOW = TimeRange.between(NOW - 6 * 3600 - 600, NOW - 600)
 
 
 @dataclass

@@ -21,9 +21,9 @@ from textual.screen import Screen
 
 from ktui.explorer.feed import Feed, Mode
 from ktui.explorer.history import HistorySession
-from ktui.explorer.history_feed import HistoryFeed
-from ktui.explorer.live import LiveSession, SourceCatalog
+from ktui.explorer.live import LiveArchive, LiveSession, SourceCatalog
 from ktui.explorer.live_feed import LiveFeed, hint
+from ktui.explorer.timeline_feed import TimelineFeed
 from ktui.feeds.errors import SourceError
 from ktui.model.contexts import split_contexts
 from ktui.model.query import Query
@@ -66,16 +66,18 @@ class ExplorerBase(Screen[None]):
         history: HistorySession | None = None,
         start_in_history: bool = False,
         view: SavedView | None = None,
+        archive: LiveArchive | None = None,
     ) -> None:
         super().__init__()
         self.catalog = catalog
         self.settings = settings
         self.clock = clock  # wall time: ages and the sparkline's axis
-        self.live = LiveFeed(catalog, max_events=settings.ui.max_events)
+        self.live = LiveFeed(catalog, max_events=settings.ui.max_events, archive=archive)
         # The demo's badge: 'demo cluster' (--demo), or why ktui started it and how to point
         # it at a cluster (no kubeconfig found).
         self.demo_note = note
-        self.history = HistoryFeed(history)
+        # History, with the live events merged in while its window reaches now.
+        self.history = TimelineFeed(history, self.live, wall=clock)
         self.feed: Feed = self.live
         self.query_state = query or Query()
         self.requested_context = context
@@ -238,6 +240,10 @@ class ExplorerBase(Screen[None]):
             self.pump()
 
     def _tick(self) -> None:
+        notice = self.live.archive_notice()
+        if notice:  # once: ktui goes on without archiving (or retries a locked file)
+            self.notify(notice, title="archive", severity="warning", timeout=10,
+                        markup=False)
         if not self.table.absolute_time:
             self.table.refresh()
             self.groups.refresh()  # their ages too
@@ -287,6 +293,8 @@ class ExplorerBase(Screen[None]):
                             else 0),
             demo=bool(self.demo_note),
             demo_hint="" if self.demo_note == "demo cluster" else self.demo_note,
+            archiving=summary.archiving,
+            live=summary.live,
         ))
         if store is None or not store.visible:
             empty = self.feed.empty_state(self.query_state)

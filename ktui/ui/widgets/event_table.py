@@ -28,6 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ktui.explorer.feed import EventView
+from ktui.explorer.timeline_feed import TimelineStore
 from ktui.model.event import Event
 from ktui.model.safe_text import one_line
 from ktui.ui import cells
@@ -86,6 +87,7 @@ class _Styles:
     expired: Style
     cursor: Style
     warning: Style
+    live: Style
 
 
 class EventTable(ScrollView, can_focus=True):
@@ -97,6 +99,7 @@ class EventTable(ScrollView, can_focus=True):
         "event-table--warning",
         "event-table--expired",
         "event-table--muted",
+        "event-table--live",
     }
 
     DEFAULT_CSS = """
@@ -107,6 +110,7 @@ class EventTable(ScrollView, can_focus=True):
     EventTable > .event-table--warning { color: $warning; text-style: bold; }
     EventTable > .event-table--expired { color: $text-muted; text-style: strike; }
     EventTable > .event-table--muted { color: $text-muted; }
+    EventTable > .event-table--live { color: $success; }
     """
 
     BINDINGS = [
@@ -442,6 +446,7 @@ class EventTable(ScrollView, can_focus=True):
                 expired=component("event-table--expired"),
                 cursor=component("event-table--cursor"),
                 warning=component("event-table--warning"),
+                live=component("event-table--live"),
             )
         return styles
 
@@ -468,16 +473,22 @@ class EventTable(ScrollView, can_focus=True):
         if row == self.cursor:
             style = style + styles.cursor
         warning = styles.warning if event.is_warning else None
+        # In a history window that reaches now, the live events are marked: a dot before
+        # their age (history-only events are expired rows).
+        store = self.store
+        live = isinstance(store, TimelineStore) and store.is_live(event)
         cells_out = []
         for column, column_width in columns:
             cell_style = style
+            text = self._cell_text(event, column.key, now)
             if warning is not None and column.key in ("type", "reason"):
                 cell_style = style + warning
             elif column.key == "context":
                 cell_style = style + context_style(event.context, self.contexts)
-            cells_out.append(
-                (self._cell_text(event, column.key, now), column_width, column.right, cell_style)
-            )
+            elif live and column.key == "last_seen":
+                text = f"•{text}"
+                cell_style = style + styles.live
+            cells_out.append((text, column_width, column.right, cell_style))
         return self._strip(cells_out, width)
 
     def _empty_line(self, line: int, width: int, base: Style) -> Strip:

@@ -1,9 +1,10 @@
-"""The header: which context (red when it matches the production rule), the mode, the
-connection state and the counts. One line, so it never costs a row at 80x24; cut with
-an ellipsis at the end of a part (│ ·) or a word when it does not fit. The demo that
-ktui started because it found no kubeconfig says so in a DEMO badge and, on the lines
-below, how to point ktui at a cluster: its events look real, and must not be taken for a
-cluster's."""
+"""The header: which context (red when it matches the production rule, "archiving" when
+what it watches goes to the local archive), the mode, the connection state and the counts
+(in a history window that reaches now, how many events are live). One line, so it never
+costs a row at 80x24; cut with an ellipsis at the end of a part (│ ·) or a word when it
+does not fit. The demo that ktui started because it found no kubeconfig says so in a DEMO
+badge and, on the lines below, how to point ktui at a cluster: its events look real, and
+must not be taken for a cluster's."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ class HeaderState:
     warning: str = ""
     demo: bool = False  # the events are the built-in demo's, not a cluster's
     demo_hint: str = ""  # why (no kubeconfig) and how to point ktui at a cluster
+    archiving: bool = False
+    live: int = 0  # live events merged into a history window
 
 
 def fit_words(text: Text, width: int) -> Text:
@@ -115,7 +118,10 @@ class EventHeader(Widget):
         if state.demo:
             text.append(" DEMO ", style=self.get_component_rich_style("header--demo"))
         banner = f" {one_line(state.context, 80) or 'no context'} "
-        text.append(banner, style="bold white on red" if state.production else "bold reverse")
+        badge = "bold white on red" if state.production else "bold reverse"
+        text.append(banner, style=badge)
+        if state.archiving:
+            text.append("· archiving ", style=f"{badge} dim")
         if state.production:
             text.append(" PROD ", style="bold red on white")
         text.append(f" {state.mode} ", style="bold")
@@ -132,6 +138,9 @@ class EventHeader(Widget):
             text.append(f" · {state.expired_hidden:,} expired hidden", style="dim")
         text.append(" · ")
         text.append(f"{state.warnings:,} warnings", style="yellow" if state.warnings else "")
+        if state.live:
+            text.append(" · ")
+            text.append(f"● {state.live:,} live", style="green")
         if state.paused:
             text.append(" │ ")
             news = f"{state.pending:,} new, " if state.pending else ""
