@@ -12,8 +12,9 @@ plain JSON of the expected types it simply calls the model.
 ``extract`` gives the normalised values without an Event, for ``ktui events -o jsonl``,
 which prints them and keeps nothing.
 
-For watch lines the raw object is compressed from the bytes the server sent instead of
-re-serialising the parsed dict (which costs as much as parsing it).
+For list items and watch lines the raw object is kept as the bytes the server sent instead
+of re-serialising the parsed dict (which costs as much as parsing it), in the blocks of the
+stream's :class:`ktui.model.rawblock.RawPacker`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -33,13 +33,15 @@ from ktui.model.event import (
     API_EVENTS,
     EMPTY_REF,
     Event,
-    compress_raw,
     format_time,
     from_core_v1,
     from_events_v1,
     object_ref,
     parse_time,
+    raw_json,
 )
+from ktui.model.rawblock import RawBlock, RawPacker
+from ktui.model.sharing import shared_message
 
 _intern = sys.intern
 _times: dict[str, float | None] = {}
@@ -173,20 +175,32 @@ def split_list(body: bytes) -> tuple[dict[str, Any], list[tuple[Any, bytes]]]:
 
 
 def build(
-    obj: Mapping[str, Any], api: str, context: str, keep_raw: bool, raw: bytes | None = None
+    obj: Mapping[str, Any],
+    api: str,
+    context: str,
+    keep_raw: bool,
+    raw: bytes | None = None,
+    packer: RawPacker | None = None,
 ) -> Event:
     """The Event of a core/v1 (``api == "v1"``) or events.k8s.io/v1 object.
 
-    ``raw``: the object's JSON as received, compressed instead of re-serialising ``obj``.
+    ``raw``: the object's JSON as received, kept instead of re-serialising ``obj``.
+    ``packer``: the stream's, which keeps it in a block with its neighbours (without one,
+    in a block of its own).
     """
-    packed = b""
+    block: RawBlock | None = None
+    index = 0
     if keep_raw:
-        packed = zlib.compress(raw, 1) if raw is not None else compress_raw(obj)
+        text = raw if raw is not None else raw_json(obj)
+        if packer is not None:
+            block, index = packer.pack(text)
+        else:
+            block = RawBlock.single(text)
     f = extract(obj, api)
     if f is None:
         slow = from_core_v1 if api == API_CORE else from_events_v1
         event = slow(obj, context=context, keep_raw=False)
-        return replace(event, raw_compressed=packed) if packed else event
+        return event if block is None else replace(event, raw_block=block, raw_index=index)
     namespace = _intern(f.namespace)
     ref = EMPTY_REF
     if f.has_object:
@@ -204,21 +218,22 @@ def build(
         namespace=namespace,
         type=_intern(f.type),
         reason=_intern(f.reason),
-        message=f.message,
+        message=shared_message(f.message),
         object=ref,
         name=f.name,
         context=_intern(context),
         source_component=_intern(f.source_component),
-        source_host=f.source_host,
+        source_host=_intern(f.source_host),
         reporting_controller=_intern(f.reporting_controller),
-        reporting_instance=f.reporting_instance,
+        reporting_instance=_intern(f.reporting_instance),
         action=_intern(f.action),
         count=f.repeats,
         first_seen=f.first_seen,
         time=f.time,
         resource_version=f.resource_version,
         api=f.api,
-        raw_compressed=packed,
+        raw_block=block,
+        raw_index=index,
     )
 
 
