@@ -41,6 +41,7 @@ CYCLE: tuple[str | None, ...] = (None, OWNER, REASON)
 BUDGET = 0.1  # share of the UI thread regrouping may take during a storm
 MAX_INTERVAL = 1.0  # s: however costly, rows are at most this old
 MESSAGE_SCAN = 512  # events looked at, from the newest, for a group's distinct messages
+ACTIVE = 600.0  # s: a warning seen this long before its group's last event still recurs
 READABLE = frozenset({"Pod", "ReplicaSet", "Job"})  # kinds the owner reader can read
 SEEN_MAX = 200_000  # references remembered as sent to the reader; beyond, start over
 LEARN_MAX = 20_000  # new events learned before grouping; more: grouping's own passes
@@ -70,28 +71,39 @@ def group_id(group: Group) -> GroupId:
 
 
 def recent_messages(group: Group, count: int, scan: int = MESSAGE_SCAN) -> list[Event]:
-    """The events whose messages a group row shows, ``count`` at most: the latest warning
-    first (the latest event in a group without warnings), then the latest event of each
-    other warning message, newest first, those that only name a state last. A kubelet's
-    latest word is often "Error: ImagePullBackOff"; the image's name is in an earlier
-    message, which belongs on the row before "Error: ErrImagePull". Only the newest
-    ``scan`` events are looked at (a storm's group may hold 100,000)."""
-    events = group.events
+    """The events whose messages a group row shows, ``count`` at most, each message once.
+
+    Of the warnings still recurring (seen within :data:`ACTIVE` of the group's last
+    event), the one that started first leads: a cause comes before its consequences
+    (kubelet's "Error: ImagePullBackOff" and "Unable to attach or mount volumes: ...
+    timed out" come after the message that names the image or the secret). Messages that
+    only name a state ("Error: ErrImagePull") come after those that say more; warnings
+    no longer recurring come last, the latest first. A group without warnings shows its
+    latest event. Only the newest ``scan`` events are looked at (a storm's group may hold
+    100,000)."""
     first = group.shown
-    if first.type != WARNING or count <= 1:
+    if first.type != WARNING:
         return [first]
-    seen = {first.message}
-    said: list[Event] = []
-    bare: list[Event] = []
+    events = group.events
+    latest: dict[str, Event] = {}  # message -> its latest event
+    started: dict[str, float] = {}  # message -> when it was first seen
     for index in range(len(events) - 1, max(len(events) - 1 - scan, -1), -1):
         event = events[index]
-        if event.type != WARNING or event.message in seen:
+        if event.type != WARNING:
             continue
-        seen.add(event.message)
-        (bare if _BARE_STATE.fullmatch(event.message) else said).append(event)
-        if len(said) >= count - 1:
-            break
-    return [first, *said, *bare][:count]
+        message = event.message
+        latest.setdefault(message, event)
+        began = event.first_seen or event.time
+        if began < started.get(message, float("inf")):
+            started[message] = began
+    since = group.last_seen - ACTIVE
+
+    def order(message: str) -> tuple[bool, bool, float]:
+        recurring = latest[message].time >= since
+        return (not recurring, _BARE_STATE.fullmatch(message) is not None,
+                started[message] if recurring else -latest[message].time)
+
+    return [latest[message] for message in sorted(latest, key=order)[:count]] or [first]
 
 
 class GroupView:

@@ -449,3 +449,21 @@ async def test_hostile_names_and_messages_in_group_rows(tmp_path: Path) -> None:
     finally:
         cluster.stop()
 
+
+
+async def test_several_contexts_group_apart_with_a_ctx_column(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app(context="demo,prod-eu-west-1")
+    total = sum(len(c.events()) for c in clusters)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.explorer.live.store is not None
+                       and len(app.explorer.live.store) == total)
+        groups = app.query_one(GroupTable)
+        await pilot.press("o")
+        contexts = {g.context for g in groups.groups}
+        assert contexts == {"demo", "prod-eu-west-1"}
+        # an owner of the same name in two clusters is two rows
+        expected = {(c.name, g.display) for c in clusters for g in truth(c)}
+        assert {(g.context, g.display) for g in groups.groups} == expected
+        assert groups.show_context and lines(groups)[0].startswith("CTX")

@@ -148,18 +148,30 @@ def test_an_opened_group_is_a_live_view_of_its_events() -> None:
     assert lens.showing_groups and lens.view.group is None
 
 
-def test_a_row_shows_the_latest_warning_then_the_messages_that_say_more() -> None:
+def test_a_row_leads_with_the_recurring_warning_that_started_first() -> None:
     groups = group_events(sorted(scenario(), key=lambda e: e.time), OWNER)
     b = next(g for g in groups if g.display == "deployment/scenario-b")
-    shown = [e.message for e in recent_messages(b, 3)]
-    # the latest warning first; "Error: ErrImagePull" only names a state: after the
-    # message that names the image
-    assert shown == ["Error: ImagePullBackOff", WRONG_IMAGE, "Error: ErrImagePull"]
-    assert [e.message for e in recent_messages(b, 2)] == ["Error: ImagePullBackOff",
-                                                          WRONG_IMAGE]
-    assert [e.message for e in recent_messages(b, 1)] == ["Error: ImagePullBackOff"]
+    assert b.shown.message == "Error: ImagePullBackOff"  # the latest warning...
+    # ...comes after the message that names the image; the two that only name a state
+    # come last
+    assert [e.message for e in recent_messages(b, 3)] == [
+        WRONG_IMAGE, "Error: ErrImagePull", "Error: ImagePullBackOff"]
+    assert [e.message for e in recent_messages(b, 1)] == [WRONG_IMAGE]
     normal = group_events([ev("web-1", "Pulled", 1, type="Normal")], OWNER)[0]
     assert [e.reason for e in recent_messages(normal, 3)] == ["Pulled"]
+
+
+def test_warnings_that_stopped_recurring_come_after_those_that_go_on() -> None:
+    events = [
+        # an hour ago: scheduling failed, then was solved
+        ev("web-1", "FailedScheduling", -3600, message="0/3 nodes: Insufficient cpu"),
+        # now: the container crashes, started first, then its back-off
+        ev("web-1", "Failed", 0, message="Error: failed to start: exec: not found"),
+        ev("web-1", "BackOff", 30, message="Back-off restarting failed container"),
+    ]
+    group = group_events(events, OWNER)[0]
+    assert [e.reason for e in recent_messages(group, 3)] == [
+        "Failed", "BackOff", "FailedScheduling"]
 
 
 def test_rollout_ticks_come_from_every_event_of_the_allowed_namespaces() -> None:

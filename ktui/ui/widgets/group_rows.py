@@ -3,9 +3,9 @@
 
 A row is a summary line (last and first seen, warnings, normals, objects, namespace,
 the group, how it was resolved, the reasons with their counts) and, under it, the
-group's latest warning messages wrapped to the width: the cause reads without opening
-anything. On a narrow terminal the reasons take a line of their own under the summary
-rather than squeeze the group's name. Every string from a cluster goes through
+group's warning messages wrapped to the width: the cause reads without opening
+anything. On a narrow terminal the reasons lead the messages rather than squeeze the
+group's name. Every string from a cluster goes through
 :func:`~ktui.model.safe_text.one_line` and is drawn as a segment, never parsed as markup.
 """
 
@@ -70,7 +70,7 @@ Line = list[tuple[str, str]]  # (text, style name: "", "warning" or "muted") of 
 @dataclass(frozen=True, slots=True)
 class RowLayout:
     """The summary line's columns and widths; ``reasons_line``: the reasons (the
-    objects, by reason) have a line of their own under it."""
+    objects, by reason) are not on it but lead the messages under it."""
 
     columns: Layout
     reasons_line: bool
@@ -164,29 +164,37 @@ def cell_text(group: Group, key: str, by: str, now: float, absolute_time: bool) 
 
 def block(group: Group, row_layout: RowLayout, by: str, budget: int,
           console: Console) -> list[Line]:
-    """The lines under a row's summary: the reasons (when they have a line of their
-    own), then the latest warning messages, wrapped, ``budget`` lines at most."""
-    width = row_layout.width
-    lines: list[Line] = []
+    """The lines under a row's summary: its warning messages (see
+    :func:`~ktui.explorer.grouping.recent_messages`), wrapped, ``budget`` lines at most.
+    On a narrow terminal the reasons (by reason: the objects) lead the first one."""
+    text_width = max(row_layout.width - len(INDENT), 10)
+    lead = ""
     if row_layout.reasons_line:
-        lines.append([("  ", ""), (fit(last_column_text(group, by), width - 2), "muted")])
-    text_width = max(width - len(INDENT), 10)
-    wanted: list[tuple[str, bool]] = []  # (line, first line of a message)
-    for event in recent_messages(group, budget):
+        lead = fit(last_column_text(group, by), max(text_width * 2 // 5, 12)) + " › "
+    wanted: list[tuple[str, str]] = []  # (line, what starts it: "lead", "first" or "")
+    for index, event in enumerate(recent_messages(group, budget)):
         message = one_line(event.message, budget * text_width + 1) or "(no message)"
+        head = lead if index == 0 else ""
         wrapped = [line.plain.rstrip() for line in
-                   Text(message).wrap(console, text_width, overflow="fold")]
-        wanted += [(line, index == 0) for index, line in enumerate(wrapped)]
+                   Text(head + message).wrap(console, text_width, overflow="fold")]
+        start = "lead" if head and wrapped and wrapped[0].startswith(head.rstrip()) else "first"
+        wanted += [(line, start if number == 0 else "") for number, line in enumerate(wrapped)]
         if len(wanted) > budget:
             break
     # a message cut in the middle ends with "…"; one left out whole is just not shown
     # (the reasons say how many events there are, enter shows them all)
     if len(wanted) > budget and not wanted[budget][1]:
-        last, first = wanted[budget - 1]
-        wanted[budget - 1] = (fit(last + " …", text_width), first)
+        last, start = wanted[budget - 1]
+        wanted[budget - 1] = (fit(last + " …", text_width), start)
     style = "warning" if group.shown.type == WARNING else "muted"
-    for line, first in wanted[:budget]:
-        lines.append([(INDENT if first else CONTINUED, style if first else ""), (line, "")])
+    lines: list[Line] = []
+    for line, start in wanted[:budget]:
+        if start == "lead":
+            lines.append([("  ", ""), (lead, "muted"), (line[len(lead):], "")])
+        elif start == "first":
+            lines.append([(INDENT, style), (line, "")])
+        else:
+            lines.append([(CONTINUED, ""), (line, "")])
     return lines
 
 
