@@ -103,8 +103,9 @@ import runpy, sys
 ahead = sys.argv[1]
 if ahead == "thread":
     from ktui.kube import watch as kube_watch
+    from ktui.kube.pager import Pager
     def _pages(self, start):
-        return kube_watch.Pager(self._fetch_page, self.stop, token=start)
+        return Pager(self._fetch_page, self.stop, token=start)
     kube_watch.Worker._pages = _pages
 sys.argv = ["ktui", "events", "-A", "-o", "jsonl"]
 runpy.run_module("ktui.cli", run_name="__main__")

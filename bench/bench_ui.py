@@ -800,17 +800,17 @@ def part_ingest(quick: bool) -> dict[str, Any]:
     experiment = os.environ.get("KTUI_BENCH_EXPERIMENT", "")
     experiments = set(filter(None, experiment.split(",")))
     if "untrack-parsed" in experiments:
-        from ktui.kube import watch as kube_watch
+        from ktui.kube import listing as kube_listing
         from ktui.model.event import untrack
 
-        original_build = kube_watch.build
+        original_build = kube_listing.build
 
         def build(*args: Any, **kwargs: Any) -> Any:
             event = original_build(*args, **kwargs)
             untrack((event, event.object))
             return event
 
-        kube_watch.build = build
+        kube_listing.build = build
     sources: list[Any] = []  # kept to read how many events the source itself holds
     from ktui.kube.catalog import KubeCatalog
 

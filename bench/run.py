@@ -32,11 +32,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("bench_list", "bench_ingest", "bench_history", "bench_archive", "bench_ui",
-           "bench_grouping")
+MODULES = ("bench_list", "bench_ingest", "bench_recovery", "bench_history", "bench_archive",
+           "bench_ui", "bench_grouping")
 TITLES = {
     "bench_list": "Listing: `ktui events` against kubectl and the floor",
     "bench_ingest": "Live source throughput: KubeSource into a BatchChannel",
+    "bench_recovery": "Live source recovery: back to watching after an outage",
     "bench_history": "History: OpenSearch first view and paging",
     "bench_archive": "The local archive: writer throughput, storm cost, history from it",
     "bench_ui": "The TUI: first paint, memory, filters, sustained ingest",
@@ -49,6 +50,10 @@ QUICK_ENV = {
     "KTUI_BENCH_LIST_RUNS": "2",
     "KTUI_BENCH_INGEST_BACKLOG": "10000",
     "KTUI_BENCH_INGEST_STORM_SECONDS": "3",
+    "KTUI_BENCH_RECOVERY_OUTAGES": "3",
+    "KTUI_BENCH_RECOVERY_THROTTLE": "3",
+    "KTUI_BENCH_STORM_SECONDS": "6",
+    "KTUI_BENCH_STORM_BACKLOG": "10000",
     "KTUI_BENCH_ARCHIVE_EVENTS": "20000",
     "KTUI_BENCH_ARCHIVE_STORM_SECONDS": "3",
 }
@@ -63,6 +68,9 @@ BARS = """\
   them repainted in ≤ 100 ms.
 - History: first page + sparkline + namespace counts in one round trip; paging past
   10,000 works.
+- Recovery: watching again within 10 s of the API server being back, whatever happened
+  before (an outage, throttling); at most one relist during a 5,000/s storm with a short
+  watch window.
 - Archive: the background writer takes 20,000 events/s; a 5,000 events/s storm does not
   slow its producer, and a killed process loses at most the last second.
 - Grouping 200,000 events (by owner, object or reason) ≤ 100 ms, like a filter change."""

@@ -8,7 +8,7 @@ moved with an environment variable, which tests and sandboxed runs rely on:
 ``KTUI_CONFIG_DIR`` settings.toml and views/ (things the user may edit)
 ``KTUI_STATE_DIR``  state ktui keeps between runs (history, last position)
 ``KTUI_CACHE_DIR``  anything that can be thrown away and rebuilt
-``KTUI_DATA_DIR``   data ktui keeps for the user (the event archive)
+``KTUI_DATA_DIR``   data ktui keeps for the user (the event archive, exports/)
 =================== ======================================================
 
 An empty variable counts as unset. Nothing here creates a directory: the code that
@@ -71,3 +71,8 @@ def data_dir() -> Path:
 def archive_file() -> Path:
     """The local event archive (see :mod:`ktui.archive`), shared by every ktui process."""
     return data_dir() / "archive.sqlite3"
+
+
+def exports_dir() -> Path:
+    """Events written to files (``Y``): one JSON file each."""
+    return data_dir() / "exports"

@@ -103,7 +103,8 @@ def run_archive_history(
                 f"(context {resolved.name})",
                 file=sys.stderr,
             )
-        for batch in source.iter_all(query, time_range, page_size=PAGE_SIZE, keep_raw=False):
+        keep_raw = args.output in ("raw", "raw-jsonl")  # the objects as the server sent them
+        for batch in source.iter_all(query, time_range, page_size=PAGE_SIZE, keep_raw=keep_raw):
             events.extend(batch)
             if deadline is not None and time.monotonic() > deadline:
                 raise SourceError("timed out before the events were listed")

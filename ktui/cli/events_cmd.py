@@ -1,8 +1,8 @@
 """``ktui events``: print a cluster's events in time order, once or following changes.
 
     ktui events [--kubeconfig P] [--context C] [-n NS ... | -A] [--type Normal|Warning]
-                [--query Q] [--watch] [--timeout SECONDS] [-o table|json|jsonl|markdown]
-                [--group owner|object|reason]
+                [--query Q] [--watch] [--timeout SECONDS]
+                [-o table|json|jsonl|raw|raw-jsonl|markdown] [--group owner|object|reason]
     ktui events --history [--opensearch-url URL] [--index PATTERN]
                 [--since 1h | --from T [--to T]] [-n NS ... | -A] [--type T] [--query Q] [-o ...]
     ktui events --since 3h [--archive | --opensearch-url URL] [-n NS | -A] [--watch] [-o ...]
@@ -14,8 +14,16 @@ A range without ``--history`` (``--since 3h``) merges the history store and the 
 into one timeline (``ktui.cli.events_timeline``). ``--group`` and ``-o markdown`` print the
 incident lens (``ktui.cli.events_lens``).
 
+``-o json``/``jsonl`` print ktui's record of each event (:mod:`ktui.model.record`, keys in
+the README); ``-o raw``/``raw-jsonl`` the objects as the server sent them.
+
 Failures print one line (``ktui: ...``) and exit 2 for usage or configuration problems,
-1 for anything the cluster answered or failed to answer.
+1 for anything the cluster answered or failed to answer. A listing RBAC narrowed (the
+cluster-wide list or some of the namespaces forbidden) prints what it could, says what
+it listed in one line, and exits 3. With ``--watch``, a line on stderr says when the
+watch goes down and when it is back; a relist prints the events that vanished meanwhile
+as expired; and ``--timeout`` exits 3 instead of 0 when the watch is down at that moment
+(what was printed may then be missing changes).
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ if TYPE_CHECKING:  # annotations only; the source (urllib3, yaml) is imported by
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
+EXIT_PARTIAL = 3  # RBAC let ktui list only part of what was asked
+EXIT_DOWN = 3  # --watch --timeout ended while the watch was down
 POLL_S = 0.2
 
 
@@ -53,7 +63,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
     )
-    parser.add_argument("--context", help="kube context (default: the current one)")
+    parser.add_argument("--context", help="kube context (default: the current one); "
+                        "several, comma-separated, make one stream")
+    parser.add_argument("--all-contexts", action="store_true",
+                        help="every context of the kubeconfig, one stream")
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument(
         "-n",
@@ -85,14 +98,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         type=_seconds,
         default=None,
         metavar="SECONDS",
-        help="stop after this many seconds (with --watch: exit 0)",
+        help="stop after this many seconds (with --watch: exit 0, or 3 if the watch is "
+        "down at that moment)",
     )
     parser.add_argument(
         "-o",
         "--output",
-        choices=("table", "json", "jsonl", "markdown"),
+        choices=("table", "json", "jsonl", "raw", "raw-jsonl", "markdown"),
         default="table",
-        help="output format (default: table); markdown: a report to paste",
+        help="output format (default: table): json and jsonl are ktui's record of each "
+        "event (see the README); raw is one EventList of the objects as the server sent "
+        "them (like kubectl get events -o json), raw-jsonl one such object per line; "
+        "markdown: a report to paste",
     )
     from ktui.cli import events_lens
     from ktui.cli.events_history import add_arguments
@@ -137,17 +154,9 @@ def _query(args: argparse.Namespace) -> Query:
 
 
 def _error_line(exc: BaseException) -> tuple[str, int]:
-    from ktui.feeds.errors import ConfigError, Forbidden, Unauthorized
+    from ktui.cli.errors import error_line
 
-    if isinstance(exc, ConfigError):
-        return str(exc), EXIT_USAGE
-    if isinstance(exc, Unauthorized):
-        return f"unauthorized: {exc}", EXIT_RUNTIME
-    if isinstance(exc, Forbidden):
-        text = str(exc)
-        return (text if text.startswith("forbidden") else f"forbidden: {text}"), EXIT_RUNTIME
-    return str(exc), EXIT_RUNTIME
-
+    return error_line(exc)
 
 def run(args: argparse.Namespace) -> int:
     from ktui.cli import events_lens
@@ -165,7 +174,14 @@ def run(args: argparse.Namespace) -> int:
     from ktui.feeds.errors import SourceError
     from ktui.kube.source import KubeSource
 
+    # --timeout bounds the whole command, a credential plugin's run included
+    deadline = time.monotonic() + args.timeout if args.timeout else None
     query = _query(args)
+    from ktui.cli import events_multi
+
+    several = events_multi.wanted(args)
+    if several is not None:
+        return events_multi.run(args, several, query)
     # A one-shot JSON-lines listing keeps nothing: print straight from the raw objects.
     lines = (_Lines() if not args.watch and args.output == "jsonl" and query.is_empty
              and not args.group else None)
@@ -174,10 +190,11 @@ def run(args: argparse.Namespace) -> int:
         context=args.context,
         namespaces=None if args.all_namespaces else args.namespaces,
         field_selector=query.field_selector(),
-        keep_raw=False,
+        keep_raw=args.output in ("raw", "raw-jsonl"),
         watch=args.watch,
         fail_fast=True,
         page_hook=lines.page if lines is not None else None,
+        plugin_timeout=args.timeout,
     )
     try:
         resolved = source.connect()
@@ -201,13 +218,13 @@ def run(args: argparse.Namespace) -> int:
     )
     if events_lens.wanted(args):
         printer.lens = _live_lens(args, source, query, namespace_column)
-    deadline = time.monotonic() + args.timeout if args.timeout else None
     # The listing allocates ~10 objects per event and frees almost none: cyclic GC passes
     # over a growing heap cost up to a third of the time and find nothing to collect.
     gc.disable()
     feed = source.start(channel)
     try:
-        return _follow(feed, source, channel, printer, deadline, watch=args.watch)
+        code = _follow(feed, source, channel, printer, deadline, watch=args.watch)
+        return EXIT_PARTIAL if code == 0 and source.partial else code
     finally:
         feed.stop()
         gc.enable()
@@ -241,19 +258,23 @@ def _follow(
         feed.thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         if feed.running:
             raise _fail("timed out before the events were listed", EXIT_RUNTIME)
+    from ktui.cli.events_gaps import Gaps
+
     listed = False
+    gaps = Gaps()
     while True:
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
             if not listed:
                 raise _fail("timed out before the events were listed", EXIT_RUNTIME)
-            return 0
+            return EXIT_DOWN if gaps.down else 0
         # Read these before draining: once the flag is set, the whole list is in the channel;
         # and a thread seen ended before the flag is read has set it if it ever will.
         alive = feed.running
         complete = source.listed.is_set()
         wait = min(POLL_S, remaining or POLL_S) if alive else 0.0
-        printer.absorb(channel.drain(timeout=wait))
+        batch = channel.drain(timeout=wait)
+        printer.absorb(batch)
         if feed.error is not None:
             message, code = _error_line(feed.error)
             raise _fail(message, code)
@@ -264,14 +285,19 @@ def _follow(
                 continue
             listed = True
             if source.scope_note:  # RBAC narrowed what -A or -n asked for: say so
-                print(f"ktui: note: {source.scope_note}", file=sys.stderr)
+                # partial (exit 3 at the end): some of what was asked could not be listed
+                kind = "partial" if source.partial else "note"
+                print(f"ktui: {kind}: {source.scope_note}", file=sys.stderr)
             printer.print_all()
+            gaps.skipped(source.skipped)
             if not watch:
                 return 0
             gc.freeze()  # what was listed stays: keep it out of later collections
             gc.enable()
         else:
             printer.print_changes()
+            gaps.see(batch.status)
+            gaps.skipped(source.skipped)
         if not alive:
             return 0
 
@@ -307,7 +333,7 @@ class _Printer:
         return sorted_events(events)
 
     def print_all(self) -> None:
-        from ktui.cli.output import write_json, write_jsonl
+        from ktui.cli.output import write_json, write_jsonl, write_raw, write_raw_jsonl
 
         if self.lines is not None:
             self.lines.write(self.out)
@@ -319,6 +345,10 @@ class _Printer:
             self.lens.write(events, self.out)
         elif self.fmt == "jsonl":
             write_jsonl(events, self.out)
+        elif self.fmt == "raw-jsonl":
+            write_raw_jsonl(events, self.out)
+        elif self.fmt == "raw":
+            write_raw(events, self.out, stream=self.watch)
         elif self.fmt == "json" and self.watch:
             write_json(events, self.out, array=False)
         elif self.fmt == "json":
@@ -330,7 +360,7 @@ class _Printer:
         self.out.flush()
 
     def print_changes(self) -> None:
-        from ktui.cli.output import write_json, write_jsonl
+        from ktui.cli.output import write_json, write_jsonl, write_raw, write_raw_jsonl
 
         if not self.changed:
             return
@@ -342,6 +372,10 @@ class _Printer:
             self.out.write(self.table.render(events, header=not any(self.table.widths)))
         elif self.fmt == "json":  # a stream cannot be one array: one object each, as kubectl -w
             write_json(events, self.out, array=False)
+        elif self.fmt == "raw":
+            write_raw(events, self.out, stream=True)
+        elif self.fmt == "raw-jsonl":
+            write_raw_jsonl(events, self.out)
         else:
             write_jsonl(events, self.out)
         self.out.flush()

@@ -116,8 +116,28 @@ def dispatch(args: argparse.Namespace) -> int | None:
         if view is not None:
             _apply_live_view(args, view)
         return None
+    from ktui.cli import events_multi
     from ktui.cli.events_archive import wants_archive
 
+    several = events_multi.wanted(args)
+    if several is not None:
+        if args.watch:
+            raise _fail("--watch cannot follow history", EXIT_USAGE)
+        query, time_range = _history_query(args, None), _time_range(args, None)
+
+        def fetch(wanted: Query) -> list[Event]:
+            from ktui.opensearch.source import HistorySource
+
+            source = HistorySource(_config(args), context_label="")
+            deadline = time.monotonic() + args.timeout if args.timeout else None
+            try:
+                return _fetch(source, wanted, time_range, deadline)
+            finally:
+                source.close()
+
+        return events_multi.run_history(
+            args, several, query, time_range,
+            lambda events: _write(events, args, query, time_range, ",".join(several)), fetch)
     archive = wants_archive(args)
     if args.watch:
         where = "" if args.history else f" (view {_name(view)} is a history view)"
@@ -266,7 +286,8 @@ def run_history(args: argparse.Namespace, view: SavedView | None = None) -> int:
         print(f"ktui: warning: {source.warning}", file=sys.stderr)
     deadline = time.monotonic() + args.timeout if args.timeout else None
     try:
-        events = _fetch(source, query, time_range, deadline)
+        events = _fetch(source, query, time_range, deadline,
+                        keep_raw=args.output in ("raw", "raw-jsonl"))
     finally:
         source.close()
     _write(events, args, query, time_range, label)
@@ -295,14 +316,15 @@ def _write(events: list[Event], args: argparse.Namespace, query: Query,
 
 
 def _fetch(
-    source: HistorySource, query: Query, time_range: TimeRange, deadline: float | None
+    source: HistorySource, query: Query, time_range: TimeRange, deadline: float | None,
+    *, keep_raw: bool = False,
 ) -> list[Event]:
     from ktui.feeds.errors import ConfigError, SourceError
     from ktui.opensearch.errors import translate
 
     events: list[Event] = []
     try:
-        for batch in source.iter_all(query, time_range, page_size=PAGE_SIZE, keep_raw=False):
+        for batch in source.iter_all(query, time_range, page_size=PAGE_SIZE, keep_raw=keep_raw):
             events.extend(batch)
             if deadline is not None and time.monotonic() > deadline:
                 raise SourceError("timed out before the events were listed")
@@ -324,12 +346,23 @@ def _fetch(
 
 
 def _print(events: list[Event], fmt: str, *, namespace_column: bool) -> None:
-    from ktui.cli.output import TableWriter, sorted_events, write_json, write_jsonl
+    from ktui.cli.output import (
+        TableWriter,
+        sorted_events,
+        write_json,
+        write_jsonl,
+        write_raw,
+        write_raw_jsonl,
+    )
 
     ordered = sorted_events(events)
     out = sys.stdout
     if fmt == "jsonl":
         write_jsonl(ordered, out)
+    elif fmt == "raw-jsonl":  # the exporter's documents, as stored
+        write_raw_jsonl(ordered, out)
+    elif fmt == "raw":
+        write_raw(ordered, out)
     elif fmt == "json":
         write_json(ordered, out)
     elif ordered:

@@ -52,6 +52,11 @@ def wanted(args: argparse.Namespace) -> bool:
 
 def check(args: argparse.Namespace) -> None:
     """Usage errors: a report or a grouping is made of a finished list."""
+    if getattr(args, "group", None) and args.output in ("raw", "raw-jsonl"):
+        from ktui.cli.errors import CliError
+
+        raise CliError(f"--group {args.group} prints rows, not the objects of -o "
+                       f"{args.output}: choose one", EXIT_USAGE)
     if wanted(args) and args.watch:
         from ktui.cli.errors import CliError
 

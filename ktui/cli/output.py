@@ -1,4 +1,5 @@
-"""Printing events for ``ktui events``: time order, kubectl-like tables, JSON and JSON lines.
+"""Printing events for ``ktui events``: time order, kubectl-like tables, JSON and JSON lines
+of ktui's record (:mod:`ktui.model.record`), and the raw objects as the server sent them.
 
 Everything in an event is untrusted text. JSON output escapes every non-ASCII and
 control character (``ensure_ascii``); table cells go through
@@ -12,14 +13,15 @@ import json
 import time
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import IO
+from typing import IO, Any
 
-from ktui.model.event import Event
+from ktui.model.event import API_CORE, API_EVENTS, Event
 from ktui.model.record import record_line, to_record
 from ktui.model.safe_text import one_line
 from ktui.model.timefmt import human_duration
 
-FORMATS = ("table", "json", "jsonl")
+FORMATS = ("table", "json", "jsonl", "raw", "raw-jsonl")
+RAW_FORMATS = ("raw", "raw-jsonl")
 CELL_LIMIT = 80  # display columns for every column but the last (MESSAGE)
 
 
@@ -46,6 +48,45 @@ def write_json(events: Iterable[Event], out: IO[str], *, array: bool = True) -> 
         out.write(json.dumps(records, indent=2) + "\n" if records else "[]\n")
     else:
         out.write("".join(json.dumps(r, indent=2) + "\n" for r in records))
+
+
+# -- raw: the objects as the server sent them -------------------------------------------
+
+
+def raw_object(event: Event) -> dict[str, Any]:
+    """The event's object as received. The API server sends a list's items without their
+    apiVersion and kind; they get them first, as kubectl adds them. What history read
+    from OpenSearch is the exporter's document, as stored."""
+    obj = event.raw
+    if event.api in (API_CORE, API_EVENTS) and "kind" not in obj:
+        obj = {"apiVersion": event.api, "kind": "Event", **obj}
+    return obj
+
+
+def raw_list(events: Sequence[Event]) -> dict[str, Any]:
+    """One list document, keys in kubectl's order: an ``EventList`` of the events' API
+    (``v1`` unless the server only allowed events.k8s.io), a ``v1`` ``List`` when the
+    items are not all the same API's Events (exporter documents, say)."""
+    apis = {event.api for event in events}
+    api, kind = "v1", "List"
+    if apis <= {API_CORE} or (len(apis) == 1 and apis <= {API_EVENTS}):
+        api, kind = next(iter(apis), API_CORE), "EventList"
+    return {"apiVersion": api, "items": [raw_object(e) for e in events], "kind": kind,
+            "metadata": {"resourceVersion": ""}}
+
+
+def write_raw(events: Sequence[Event], out: IO[str], *, stream: bool = False) -> None:
+    """``-o raw``: one list document; with ``stream`` (--watch) one object after another,
+    as ``kubectl get -w -o json`` prints them. ASCII only: untrusted text is escaped."""
+    if stream:
+        out.write("".join(json.dumps(raw_object(e), indent=4) + "\n" for e in events))
+    else:
+        out.write(json.dumps(raw_list(events), indent=4) + "\n")
+
+
+def write_raw_jsonl(events: Iterable[Event], out: IO[str]) -> None:
+    """``-o raw-jsonl``: one object per line."""
+    out.write("".join(json.dumps(raw_object(e), separators=(",", ":")) + "\n" for e in events))
 
 
 # -- tables ---------------------------------------------------------------------------
@@ -87,7 +128,8 @@ def last_seen(event: Event, now: float) -> str:
     return age
 
 
-def table_rows(events: Sequence[Event], *, namespace_column: bool, now: float) -> list[list[str]]:
+def table_rows(events: Sequence[Event], *, namespace_column: bool, now: float,
+               context_column: bool = False) -> list[list[str]]:
     rows = []
     for e in events:
         obj = e.object.display if e.object.kind else e.object.name
@@ -96,6 +138,8 @@ def table_rows(events: Sequence[Event], *, namespace_column: bool, now: float) -
             row[0] += " (expired)"
         if namespace_column:
             row.insert(0, clip(e.namespace))
+        if context_column:
+            row.insert(0, clip(e.context))
         rows.append(row)
     return rows
 
@@ -107,16 +151,20 @@ class TableWriter:
     first table as long as they fit, and never get cut.
     """
 
-    def __init__(self, *, namespace_column: bool) -> None:
+    def __init__(self, *, namespace_column: bool, context_column: bool = False) -> None:
         self.namespace_column = namespace_column
+        self.context_column = context_column
         self.columns = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
         if namespace_column:
             self.columns.insert(0, "NAMESPACE")
+        if context_column:
+            self.columns.insert(0, "CONTEXT")
         self.widths = [0] * (len(self.columns) - 1)
 
     def render(self, events: Sequence[Event], *, header: bool, now: float | None = None) -> str:
         rows = table_rows(
-            events, namespace_column=self.namespace_column, now=time.time() if now is None else now
+            events, namespace_column=self.namespace_column,
+            now=time.time() if now is None else now, context_column=self.context_column,
         )
         if header:
             rows.insert(0, self.columns)

@@ -44,6 +44,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--gzip", action="store_true",
                         help="gzip responses of 128 KiB or more to clients that accept it, "
                         "as kube-apiserver does")
+    parser.add_argument("--watch-window", type=int, default=5000, metavar="N",
+                        help="how many resourceVersions back a watch may resume from (the "
+                        "watch cache's window; default: 5000). A small one with --storm "
+                        "makes a list's resourceVersion too old by the time it is read")
+    parser.add_argument("--streaming-list", choices=("on", "off", "ignored"), default="on",
+                        help="watches with sendInitialEvents (the streaming list): served "
+                        "(on, the default), refused with 422 as with the WatchList feature "
+                        "gate off (off), or taken for plain watches as before 1.27 (ignored)")
     parser.add_argument("--no-tls", action="store_true",
                         help="serve plain HTTP (kubectl then sends no token: use --no-auth)")
     parser.add_argument("--no-auth", action="store_true",
@@ -94,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
                                      seed=args.seed + i, tls=not args.no_tls,
                                      require_auth=not args.no_auth,
                                      tokens={args.token: Grant.all()},
-                                     event_ttl=args.event_ttl or None, gzip=args.gzip)
+                                     event_ttl=args.event_ttl or None, gzip=args.gzip,
+                                     history_window=args.watch_window,
+                                     streaming_list=args.streaming_list)
             except ValueError as exc:
                 print(f"ktui sim: {exc}", file=sys.stderr)
                 return 2

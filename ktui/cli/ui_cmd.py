@@ -8,7 +8,6 @@ import argparse
 import dataclasses
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ktui.cli.errors import CliError
@@ -29,13 +28,17 @@ MAX_PROBLEM_LINES = 8  # in the start-up notification; `ktui events` prints them
 PROBLEMS_SHOWN_FOR = 30.0  # s: long enough to read eight lines
 
 
-def _has_kubeconfig(explicit: str | None) -> bool:
-    if explicit:
-        return True
-    env = os.environ.get("KUBECONFIG", "")
-    if any(part and Path(part).exists() for part in env.split(os.pathsep)):
-        return True
-    return (Path.home() / ".kube" / "config").exists()
+def demo_hint(explicit: str | None) -> str:
+    """'' when there is a kubeconfig to use. Else why not, naming the files looked for,
+    and how to point ktui at a cluster: ktui starts the demo instead, whose realistic
+    events must not be taken for a cluster's (the header shows this under a DEMO badge)."""
+    from ktui.kube.kubeconfig import missing_kubeconfig
+
+    reason = "" if explicit else missing_kubeconfig(None)
+    if not reason:
+        return ""
+    return (f"No kubeconfig ({reason}): these events are simulated. For a cluster: "
+            "ktui --kubeconfig PATH, or set KUBECONFIG")
 
 
 def make_history(section: OpenSearchSettings, flags: Flags | None = None, *,
@@ -148,12 +151,13 @@ def build(args: argparse.Namespace) -> tuple[KtuiApp, Callable[[], None]]:
         query = query.with_namespaces(args.namespaces)
 
     kubeconfig, note, demo = args.kubeconfig, "", None
-    if args.demo or not _has_kubeconfig(args.kubeconfig):
+    hint = "" if args.demo else demo_hint(args.kubeconfig)
+    if args.demo or hint:
         from ktui.cli.demo import DEMO_CONTEXTS, prepare_demo
 
         demo = prepare_demo()  # started after the first paint (prepare= below)
         kubeconfig = demo.kubeconfig
-        note = "demo cluster" if args.demo else "no kubeconfig found: demo cluster"
+        note = hint or "demo cluster"
         contexts = list(DEMO_CONTEXTS)
 
     from ktui.kube.catalog import KubeCatalog

@@ -98,6 +98,10 @@ class LiveSession:
             return watched
         return frozenset(self._scope) if self._scope is not None else None
 
+    def retry_now(self) -> None:
+        if self._runner is not None:
+            self._runner.retry_now()
+
     def start(self, make_source: Callable[[], EventSource],
               scope: list[str] | None = None, archive: LiveArchive | None = None) -> None:
         """Start the source in a daemon thread (building it there too, so a slow client

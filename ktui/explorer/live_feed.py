@@ -95,6 +95,13 @@ class LiveFeed:
         for context in self.contexts:
             self.sessions.restart(context, namespaces)
 
+    def retry_now(self) -> None:
+        """r: every shown context that waits to retry tries again now."""
+        active = self.sessions.active_set
+        if active is not None:
+            for session in active.sessions.values():
+                session.retry_now()
+
     def set_query(self, query: Query) -> None:
         store = self.store
         if store is not None:

@@ -38,5 +38,8 @@ class EventSource(ABC):
         namespaces, or an RBAC fallback): naming other namespaces means watching them."""
         return False
 
+    def retry_now(self) -> None:  # noqa: B027 (optional: a source that waits to retry)
+        """End any wait before a retry (the user pressed r)."""
+
     def interrupt(self) -> None:  # noqa: B027 (optional: most sources need nothing)
         """Wake any blocked read; called by whoever set the stop event."""

@@ -12,7 +12,9 @@ from ktui.model.event import Event
 
 
 class Mirror:
-    """Events by uid after applying every batch; expired events stay, marked."""
+    """Events by uid after applying every batch; expired events stay, marked. A relist
+    marks the events it no longer holds expired, as a DELETED would have (client-go's
+    informers likewise emit a delete for what vanished while the watch was down)."""
 
     def __init__(self) -> None:
         self.events: dict[str, Event] = {}
@@ -22,7 +24,7 @@ class Mirror:
 
     def apply(self, batch: Batch) -> list[Event]:
         """Apply one batch; return the events that are new or changed (by resourceVersion
-        or expiry), in no particular order."""
+        or expiry, a relist's vanished events included), in no particular order."""
         changed: list[Event] = []
         if batch.reset:
             self.resets += 1
@@ -39,6 +41,13 @@ class Mirror:
                 old = previous.get(event.uid)
                 if old is None or old.resource_version != event.resource_version:
                     changed.append(event)
+            for uid, old in previous.items():
+                if uid not in self.events and (scope is None or old.namespace in scope):
+                    # vanished while the watch was away: marked as a DELETED marks it
+                    gone = old if old.expired else old.as_expired()
+                    self.events[uid] = gone
+                    if not old.expired:
+                        changed.append(gone)
         else:
             for event in batch.upserts:
                 self.events[event.uid] = event

@@ -49,6 +49,7 @@ class FeedRunner:
         self.error: BaseException | None = None  # what ended the feed, if anything did
         self.restarts = 0
         self.stop_event = threading.Event()
+        self._wake = threading.Event()  # ends a restart's wait: stop() or retry_now()
         self.thread = threading.Thread(target=self._run, daemon=True, name=f"ktui-{name}")
 
     def start(self) -> FeedRunner:
@@ -84,12 +85,21 @@ class FeedRunner:
             self.channel.set_status(
                 SourceStatus(State.RECONNECTING, f"{what}; restarting", retry_at)
             )
-            self.stop_event.wait(delay)
+            self._wake.wait(delay)
+            self._wake.clear()
             delay = min(delay * 2, RESTART_CAP)
+
+    def retry_now(self) -> None:
+        """Retry at once: end the source's backoff wait, or the runner's own."""
+        self._wake.set()
+        source = self.source
+        if source is not None:
+            source.retry_now()
 
     def stop(self, timeout: float = 1.0) -> bool:
         """Stop the source; True if its thread ended within ``timeout`` seconds."""
         self.stop_event.set()
+        self._wake.set()
         source = self.source
         if source is not None:
             source.interrupt()

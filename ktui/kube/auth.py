@@ -11,27 +11,46 @@ knows how to refresh them.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import binascii
+import hashlib
 import json
 import os
+import signal
+import ssl
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ktui.feeds.errors import ConfigError, Unauthorized
 from ktui.kube.kubeconfig import ResolvedContext
-from ktui.kube.private import private_dir, write_private
+from ktui.kube.private import load_client_cert, private_dir
 from ktui.model.event import parse_time
+
+if TYPE_CHECKING:
+    import subprocess
 
 INSECURE_WARNING = (
     "TLS verification is off for this context (insecure-skip-tls-verify in kubeconfig)"
 )
+# kubectl (client-go's clientcmd) takes a user's credentials only for an https server:
+# over plain http a token would cross the network in clear.
+WITHHELD_WARNING = "credentials not sent: the server is plain http:// (as kubectl does)"
+_USER_CREDENTIALS = ("token", "tokenFile", "username", "password", "exec", "auth-provider",
+                     "client-certificate", "client-certificate-data", "client-key",
+                     "client-key-data")
 # Refresh exec tokens this long before they expire (EKS tokens last 14 minutes).
 EXPIRY_SKEW_S = 60.0
-PLUGIN_TIMEOUT_S = 120.0
+# An exec plugin that has not answered by then is killed (``ktui events --timeout`` sets
+# its own): kubectl waits for ever, client-go's exec authenticator has no bound either.
+PLUGIN_TIMEOUT_S = 30.0
+_CLIENT_CERT_KEYS = frozenset(
+    {"client-certificate", "client-certificate-data", "client-key", "client-key-data"}
+)
 
 
 def _b64(value: Any, what: str, label: str) -> bytes:
@@ -74,6 +93,36 @@ class ExecResult:
     expires: float | None = None  # time.time()
 
 
+def _kill_group(proc: subprocess.Popen[bytes], *, reap: bool = True) -> None:
+    """SIGKILL the plugin's process group (it leads its own session), so no helper it
+    started outlives it; then reap it. Its pipes are closed rather than drained: a
+    process that left the group could hold them open for ever."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if reap:
+        proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+# Plugins that have run: one still running at exit (in a thread the exit abandons) is
+# killed then, with its process group.
+_plugins: weakref.WeakSet[ExecPlugin] = weakref.WeakSet()
+
+
+def _watch_at_exit(plugin: ExecPlugin) -> None:
+    _plugins.add(plugin)
+
+
+@atexit.register
+def _kill_plugins() -> None:
+    for plugin in list(_plugins):
+        plugin.kill()
+
+
 def _last_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else ""
@@ -98,8 +147,13 @@ class ExecPlugin:
         self.install_hint = _last_line(str(spec.get("installHint") or ""))
         self.cluster = dict(cluster) if spec.get("provideClusterInfo") else None
         self.label = label
+        self._lock = threading.Lock()
+        self._running: subprocess.Popen[bytes] | None = None
+        self._killed = False
 
-    def run(self) -> ExecResult:
+    def run(self, timeout: float = PLUGIN_TIMEOUT_S) -> ExecResult:
+        """Run the plugin; one that has not answered within ``timeout`` seconds is killed
+        with every process it started (its process group) and is an Unauthorized."""
         import subprocess  # only exec plugins need it (2 ms of every start otherwise)
 
         info: dict[str, Any] = {
@@ -117,30 +171,56 @@ class ExecPlugin:
         env = {**os.environ, **self.env, "KUBERNETES_EXEC_INFO": json.dumps(info)}
         name = os.path.basename(self.command)
         try:
-            done = subprocess.run(
+            proc = subprocess.Popen(
                 [self.command, *self.args],
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 # No controlling terminal either: a plugin that opens /dev/tty to prompt
-                # would draw over the full-screen UI; it fails instead, and says why.
+                # would draw over the full-screen UI; it fails instead, and says why. Its
+                # own session is also its own process group, killed whole on a timeout.
                 start_new_session=True,
                 env=env,
                 cwd=self.cwd,
-                timeout=PLUGIN_TIMEOUT_S,
-                check=False,
             )
         except FileNotFoundError:
             hint = f" ({self.install_hint})" if self.install_hint else ""
             raise ConfigError(f"credential plugin '{self.command}' not found{hint}") from None
         except PermissionError:
             raise ConfigError(f"credential plugin '{self.command}' is not executable") from None
+        with self._lock:
+            self._running = proc
+        _watch_at_exit(self)
+        try:
+            stdout, stderr_bytes = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise Unauthorized(f"credential plugin '{name}' timed out") from None
-        stderr = done.stderr.decode("utf-8", "replace")
-        if done.returncode != 0:
-            last = _last_line(stderr) or f"exit status {done.returncode}"
+            _kill_group(proc)
+            raise Unauthorized(
+                f"credential plugin '{name}' timed out after {timeout:g} s"
+            ) from None
+        except BaseException:  # KeyboardInterrupt: leave no plugin behind either
+            _kill_group(proc)
+            raise
+        finally:
+            with self._lock:
+                self._running = None
+        if self._killed:
+            self._killed = False
+            raise Unauthorized(f"credential plugin '{name}' was stopped")
+        stderr = stderr_bytes.decode("utf-8", "replace")
+        if proc.returncode != 0:
+            last = _last_line(stderr) or f"exit status {proc.returncode}"
             raise Unauthorized(f"credential plugin '{name}' failed: {last}")
-        return self._parse(done.stdout, name)
+        return self._parse(stdout, name)
+
+    def kill(self) -> None:
+        """Kill a run in progress (another thread is stopping the source)."""
+        with self._lock:
+            proc = self._running
+            if proc is not None:
+                self._killed = True
+        if proc is not None:
+            _kill_group(proc, reap=False)
 
     def _parse(self, stdout: bytes, name: str) -> ExecResult:
         try:
@@ -173,20 +253,24 @@ class Credentials:
     again with new credentials is worthwhile.
     """
 
-    def __init__(self, ctx: ResolvedContext) -> None:
+    def __init__(self, ctx: ResolvedContext, *, plugin_timeout: float = PLUGIN_TIMEOUT_S) -> None:
         self.ctx = ctx
         self.warning = INSECURE_WARNING if ctx.insecure else ""
+        self.plugin_timeout = plugin_timeout
         self._lock = threading.Lock()
         self._token = ""
         self._expires: float | None = None
         self._exec: ExecPlugin | None = None
         self._loader_config: Any = None
-        self.cert_file = ""
-        self.key_file = ""
         self._cert_pem = b""
         self._key_pem = b""
+        self._loaded_cert = b""  # the digest of the certificate and key the pool has
         self._tls()
-        self._auth()
+        if not ctx.server.lower().startswith("http://"):
+            self._auth()
+        elif any(self.ctx.user.get(key) for key in _USER_CREDENTIALS):
+            self._cert_pem = self._key_pem = b""
+            self.warning = WITHHELD_WARNING
 
     # -- TLS -----------------------------------------------------------------------------
 
@@ -216,22 +300,55 @@ class Credentials:
         self.server_hostname = str(cluster.get("tls-server-name") or "") or None
         self.proxy = str(cluster.get("proxy-url") or "") or _env_proxy(self.ctx.server)
 
-    def ensure_files(self) -> None:
-        """(Re)materialise the client certificate and key in the private directory."""
-        if self._cert_pem and self._key_pem:
-            self.cert_file = write_private(self._cert_pem, ".crt")
-            self.key_file = write_private(self._key_pem, ".key")
+    def _cert_digest(self) -> bytes:
+        if not (self._cert_pem and self._key_pem):
+            return b""
+        return hashlib.sha256(self._cert_pem + b"\0" + self._key_pem).digest()
+
+    def _client_context(self) -> ssl.SSLContext:
+        """An SSLContext holding the client certificate and key, loaded from memory: the
+        key is never left in a file (see kube.private). urllib3 would otherwise re-read
+        files on every connection, so they would have to stay on disk."""
+        from urllib3.util.ssl_ import create_urllib3_context
+
+        # What urllib3 builds for itself; it still sets verify_mode from cert_reqs, loads
+        # the CA of pool_kwargs and matches the host name on every connection.
+        context = create_urllib3_context(
+            cert_reqs=ssl.CERT_REQUIRED if self.verify else ssl.CERT_NONE
+        )
+        context.hostname_checks_common_name = False
+        if self.verify and not (self.ca_data or self.ca_file):
+            context.load_default_certs()  # urllib3 does this only for a context of its own
+
+        def no_passphrase() -> bytes:
+            # OpenSSL would prompt on the terminal, under the full-screen UI
+            raise ssl.SSLError("the key is encrypted and ktui cannot ask for its passphrase")
+
+        try:
+            load_client_cert(context, self._cert_pem, self._key_pem, no_passphrase)
+        except ssl.SSLError as exc:
+            if len(exc.args) == 1:  # ours, above
+                reason = str(exc.args[0])
+            elif exc.reason:  # e.g. KEY_VALUES_MISMATCH
+                reason = exc.reason.replace("_", " ").lower()
+            else:  # OpenSSL's "PEM lib"
+                reason = "not PEM data it can read"
+            raise ConfigError(
+                f"kubeconfig {self.ctx.label}: cannot load the client certificate and key "
+                f"({reason})"
+            ) from None
+        self._loaded_cert = self._cert_digest()
+        return context
 
     def pool_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``urllib3.PoolManager`` (TLS on unless the kubeconfig says)."""
-        self.ensure_files()
         kwargs: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED" if self.verify else "CERT_NONE"}
         if self.ca_data:
             kwargs["ca_cert_data"] = self.ca_data.decode("ascii", "replace")
         elif self.ca_file:
             kwargs["ca_certs"] = self.ca_file
-        if self.cert_file:
-            kwargs["cert_file"], kwargs["key_file"] = self.cert_file, self.key_file
+        if self._cert_pem and self._key_pem:
+            kwargs["ssl_context"] = self._client_context()
         if self.server_hostname:
             kwargs["server_hostname"] = self.server_hostname
         if not self.verify:
@@ -240,7 +357,8 @@ class Credentials:
 
     @property
     def client_cert_changed(self) -> bool:
-        return bool(self._cert_pem) and write_private(self._cert_pem, ".crt") != self.cert_file
+        """An exec plugin handed out another certificate than the pool holds."""
+        return self._cert_digest() != self._loaded_cert
 
     # -- authentication ------------------------------------------------------------------
 
@@ -265,14 +383,13 @@ class Credentials:
 
     def _run_exec(self) -> None:
         assert self._exec is not None
-        result = self._exec.run()
+        result = self._exec.run(self.plugin_timeout)
         self._expires = result.expires
         if result.token:
             self._token = f"Bearer {result.token}"
         else:
             self._token = ""
             self._cert_pem, self._key_pem = result.cert_pem, result.key_pem
-            self.ensure_files()
 
     def _loader_auth(self) -> None:
         # The legacy auth providers need the client's refresh logic; pay its import here only.
@@ -281,11 +398,14 @@ class Credentials:
             from kubernetes.config.config_exception import ConfigException
             from kubernetes.config.kube_config import KubeConfigLoader
 
+            # Without the client certificate and key: only the token is taken from the
+            # loader, and it would write them to files (which ktui never does).
+            user = {k: v for k, v in self.ctx.user.items() if k not in _CLIENT_CERT_KEYS}
             config = {
                 "current-context": self.ctx.name,
                 "contexts": [{"name": self.ctx.name, "context": {"cluster": "c", "user": "u"}}],
                 "clusters": [{"name": "c", "cluster": self.ctx.cluster}],
-                "users": [{"name": "u", "user": self.ctx.user}],
+                "users": [{"name": "u", "user": user}],
             }
             configuration = Configuration()
             KubeConfigLoader(config, temp_file_path=private_dir()).load_and_set(configuration)
@@ -297,6 +417,11 @@ class Credentials:
             ) from None
         self._loader_config = configuration
         self._token = configuration.get_api_key_with_prefix("BearerToken") or ""
+
+    def interrupt(self) -> None:
+        """Kill an exec plugin run in progress (the source is being stopped)."""
+        if self._exec is not None:
+            self._exec.kill()
 
     def authorization(self) -> str:
         """The Authorization header value ('' for none), refreshed when about to expire."""

@@ -56,6 +56,7 @@ class ResolvedContext:
     namespace: str
     cluster: dict[str, Any]
     user: dict[str, Any]
+    cluster_name: str = ""  # the kubeconfig's name for the cluster (history's clusterName)
 
     @property
     def insecure(self) -> bool:
@@ -70,6 +71,23 @@ def config_paths(kubeconfig: str | None) -> list[str]:
     if env:
         return [os.path.expanduser(p) for p in env.split(os.pathsep) if p]
     return [os.path.expanduser(DEFAULT_PATH)]
+
+
+def missing_kubeconfig(kubeconfig: str | None = None) -> str:
+    """Why there is no kubeconfig to read, naming the files looked for ('' when there is
+    one): ``/x (from KUBECONFIG) does not exist``."""
+    paths = config_paths(kubeconfig)
+    if any(os.path.exists(path) for path in paths):
+        return ""
+    if kubeconfig:
+        return f"{paths[0]} does not exist"
+    if os.environ.get("KUBECONFIG"):
+        if not paths:
+            return "KUBECONFIG names no file"
+        if len(paths) == 1:
+            return f"{paths[0]} (from KUBECONFIG) does not exist"
+        return f"none of {', '.join(paths)} (from KUBECONFIG) exists"
+    return f"{paths[0]} does not exist"
 
 
 def _yaml_load(path: str) -> Any:
@@ -139,7 +157,8 @@ def load(kubeconfig: str | None = None) -> KubeConfig:
     else:
         existing = [p for p in paths if os.path.exists(p)]
     if not existing:
-        raise ConfigError("no kubeconfig found: set KUBECONFIG or use --kubeconfig")
+        advice = "" if os.environ.get("KUBECONFIG") else "; set KUBECONFIG or use --kubeconfig"
+        raise ConfigError(f"no kubeconfig found: {missing_kubeconfig(None)}{advice}")
     merged = KubeConfig(label=os.pathsep.join(existing))
     current: str | None = None
     for path in existing:
@@ -215,4 +234,5 @@ def resolve(config: KubeConfig, context: str | None = None) -> ResolvedContext:
         namespace=str(body.get("namespace") or ""),
         cluster=cluster,
         user=user,
+        cluster_name=str(cluster_name),
     )

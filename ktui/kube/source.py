@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,10 +21,12 @@ from ktui.feeds.contract import EventSource
 from ktui.feeds.errors import ConfigError, Forbidden, SourceError, Unauthorized
 from ktui.feeds.runner import FeedRunner
 from ktui.feeds.status import SourceStatus, State
+from ktui.kube.backoff import Backoff, Clock, Pause
 from ktui.kube.kubeconfig import ResolvedContext, load, resolve
+from ktui.kube.listing import Lister
 from ktui.kube.rbac import fallback_namespaces
 from ktui.kube.transport import Connection, HTTPStatusError
-from ktui.kube.watch import Backoff, PageHook, WatchSettings, Worker
+from ktui.kube.watch import PageHook, WatchSettings, Worker, server_delay
 from ktui.model.event import API_CORE, API_EVENTS, Event
 
 __all__ = ["KubeSource", "WatchSettings"]
@@ -70,10 +71,14 @@ class KubeSource(EventSource):
         connect_timeout: float = 10.0,
         seed: int | None = None,
         page_hook: PageHook | None = None,
+        plugin_timeout: float | None = None,
+        clock: Clock | None = None,
     ) -> None:
         """``page_hook`` (one-shot lists only, ``watch=False``): listed pages go to it as
         raw objects instead of becoming Events in the channel; ``ktui events -o jsonl``
-        uses it to print what it never needs to keep."""
+        uses it to print what it never needs to keep. ``plugin_timeout``: how long an
+        exec credential plugin may take (default ``kube_auth.PLUGIN_TIMEOUT_S``).
+        ``clock``: what every wait between retries is measured by (tests move it)."""
         if page_hook is not None and watch:
             raise ValueError("page_hook is for one-shot lists (watch=False)")
         self.kubeconfig = kubeconfig
@@ -89,12 +94,15 @@ class KubeSource(EventSource):
         self.connect_timeout = connect_timeout
         self.rng = random.Random(seed)
         self.page_hook = page_hook
+        self.plugin_timeout = plugin_timeout
+        self.pause = Pause(clock) if clock is not None else Pause()
         self.resolved: ResolvedContext | None = None
         self.conn: Connection | None = None
         self._lock = threading.Lock()
         self._workers: list[Worker] = []
         self._status: dict[int, _WorkerStatus] = {}
         self._scope_note = ""
+        self._partial = False
         self._last_status: SourceStatus | None = None
         self._channel: BatchChannel | None = None
         self.listed = threading.Event()  # set once every scope's initial list is handed over
@@ -112,6 +120,29 @@ class KubeSource(EventSource):
         """What the RBAC fallbacks settled on, when they had to ('' otherwise), e.g.
         "forbidden cluster-wide: watching 2 namespaces"."""
         return self._scope_note
+
+    @property
+    def partial(self) -> bool:
+        """RBAC refused part of what was asked (the cluster-wide list, or some of the
+        namespaces): the events listed are not all there are. :attr:`scope_note` says
+        what was listed instead."""
+        return self._partial
+
+    @property
+    def skipped(self) -> int:
+        """What the server sent that was not an event (a watch line or list item that is
+        not a JSON object where one belongs), skipped."""
+        return sum(worker.skipped for worker in self._workers)
+
+    @property
+    def relists(self) -> int:
+        """Lists after the first (a watch's resourceVersion too old, an error)."""
+        return sum(worker.relists for worker in self._workers)
+
+    @property
+    def resyncs(self) -> int:
+        """States taken by watching instead of relisting (see kube.watch.Worker)."""
+        return sum(worker.resyncs for worker in self._workers)
 
     @property
     def namespace_scoped(self) -> bool:
@@ -135,10 +166,10 @@ class KubeSource(EventSource):
         """Read the kubeconfig and resolve credentials; no request is sent. Raises
         :class:`SourceError` (ConfigError, Unauthorized for a failing exec plugin)."""
         if self.conn is None:
-            from ktui.kube.auth import Credentials
+            from ktui.kube.auth import PLUGIN_TIMEOUT_S, Credentials
 
             resolved = resolve(load(self.kubeconfig), self.context)
-            creds = Credentials(resolved)
+            creds = Credentials(resolved, plugin_timeout=self.plugin_timeout or PLUGIN_TIMEOUT_S)
             self.conn = Connection(
                 resolved,
                 creds,
@@ -156,10 +187,18 @@ class KubeSource(EventSource):
         return FeedRunner(lambda: self, channel, name=f"kube-{self.name}",
                           restart=restart).start()
 
+    def retry_now(self) -> None:
+        """End every wait before a retry now: the next attempt starts at once (the UI's
+        ``r``). Harmless when nothing waits."""
+        self.pause.wake()
+
     def interrupt(self) -> None:
-        """Wake any blocked read (called by whoever set the stop event)."""
+        """Wake any blocked read or wait and kill a credential plugin run in progress
+        (called by whoever set the stop event)."""
+        self.pause.wake()
         if self.conn is not None:
             self.conn.interrupt()
+            self.conn.creds.interrupt()
 
     # -- status ------------------------------------------------------------------------
 
@@ -170,7 +209,7 @@ class KubeSource(EventSource):
 
     def _report(
         self,
-        worker: Worker,
+        worker: Lister,
         state: State,
         text: str,
         retry_at: float | None,
@@ -199,7 +238,7 @@ class KubeSource(EventSource):
     # -- changes -----------------------------------------------------------------------
 
     def _apply(
-        self, worker: Worker, upserts: list[Event], deleted: list[Event], reset: bool
+        self, worker: Lister, upserts: list[Event], deleted: list[Event], reset: bool
     ) -> None:
         """Hand one scope's changes to the channel. The source keeps nothing per event:
         the consumer holds them, so a relist (``reset``, ``upserts`` = the relisted
@@ -230,6 +269,7 @@ class KubeSource(EventSource):
             apply=self._apply,
             report=self._report,
             rng=random.Random(self.rng.random()),
+            pause=self.pause,
         )
         worker.page_hook = self.page_hook
         return worker
@@ -266,8 +306,11 @@ class KubeSource(EventSource):
             raise exc
 
     def _run(self, stop: threading.Event) -> None:
-        backoff = Backoff(self.settings, self.rng)
+        s = self.settings
+        backoff = Backoff(s.backoff_initial, s.backoff_cap, self.rng, self.pause.clock)
+        attempts = 0
         while not stop.is_set():
+            attempts += 1
             try:
                 self._set(SourceStatus(State.CONNECTING, "connecting", warning=self.warning))
                 self.connect()
@@ -281,24 +324,25 @@ class KubeSource(EventSource):
                 self._fatal(exc)
                 return
             except SourceError as exc:
-                wait = backoff.failure()
+                wait = backoff.failure(server_delay(exc))
                 if self.fail_fast or not self.watch:
                     # A one-shot caller still rides out a throttled or briefly failing
                     # server (as kubectl does), but not an unreachable or refusing one.
                     if not (
                         isinstance(exc, HTTPStatusError)
                         and exc.retryable
-                        and backoff.failures <= ONE_SHOT_RETRIES
+                        and attempts <= ONE_SHOT_RETRIES
                     ):
                         self._fatal(exc)
                         return
-                    wait = max(self.settings.backoff_initial, exc.retry_after)
+                    wait = max(s.backoff_initial, exc.retry_after)
                 # Nothing listed yet: keep trying (the cluster may come up, RBAC may change).
                 state = (
                     State.ERROR if isinstance(exc, Unauthorized | Forbidden) else State.RECONNECTING
                 )
-                self._set(SourceStatus(state, str(exc), time.monotonic() + wait, exc, self.warning))
-                stop.wait(wait)
+                retry_at = self.pause.clock.now() + wait
+                self._set(SourceStatus(state, str(exc), retry_at, exc, self.warning))
+                self.pause.sleep(wait, stop)
         else:
             return
         if not self.watch or stop.is_set():
@@ -318,6 +362,7 @@ class KubeSource(EventSource):
     def _start_scopes(self, stop: threading.Event) -> list[Worker]:
         """The initial list of every scope, with the RBAC fallbacks; raises if none works."""
         self._workers, self._status, self._scope_note = [], {}, ""
+        self._partial = False
         if self.namespaces is None:
             worker = self._worker(None, self.apis, stop)
             self._workers = [worker]
@@ -334,6 +379,7 @@ class KubeSource(EventSource):
             if not namespaces:
                 raise Forbidden("forbidden cluster-wide; pass -n NAMESPACE")
             self._scope_note = "forbidden cluster-wide: watching " + _plural(namespaces)
+            self._partial = True
         else:
             namespaces = self.namespaces
         workers = [self._worker(ns, self.apis, stop) for ns in namespaces]
@@ -357,6 +403,7 @@ class KubeSource(EventSource):
         with self._lock:
             self._workers = allowed
         if refused:
+            self._partial = True
             self._scope_note = (
                 f"watching {_plural([w.namespace or '' for w in allowed])}; "
                 f"forbidden in {', '.join(refused)}"

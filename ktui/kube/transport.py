@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import json
 import socket
-import ssl
 import threading
 import warnings
 from http.client import HTTPException
@@ -21,24 +20,21 @@ import urllib3
 from urllib3.connection import HTTPConnection
 from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import (
-    ConnectTimeoutError as _ConnectTimeout,
-)
-from urllib3.exceptions import (
     HTTPError,
     InsecureRequestWarning,
     ProtocolError,
-    ProxyError,
-    ReadTimeoutError,
-    SSLError,
 )
 from urllib3.util import parse_url
 
 from ktui.feeds.errors import Forbidden, SourceError, Unauthorized, Unreachable
 from ktui.kube.auth import Credentials
 from ktui.kube.kubeconfig import ResolvedContext
+from ktui.kube.neterrors import Interrupted, describe_network_error
+
+__all__ = ["Connection", "HTTPStatusError", "Interrupted", "Pending", "describe_network_error",
+           "is_stream_error", "status_message"]
 
 USER_AGENT = "ktui/0.1"
-
 
 
 def _send_ahead_supported() -> bool:
@@ -64,43 +60,6 @@ class HTTPStatusError(SourceError):
         self.code = code
         self.reason = reason
         self.retry_after = retry_after
-
-
-def _root_cause(exc: BaseException) -> BaseException:
-    seen = exc
-    while True:
-        nxt = getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
-        if not isinstance(nxt, BaseException) or nxt is seen:
-            return seen
-        seen = nxt
-
-
-def describe_network_error(exc: BaseException) -> str:
-    """A few words for a transport failure: 'connection refused', 'TLS: ...', 'timed out'."""
-    cause = _root_cause(exc)
-    if isinstance(exc, SSLError) or isinstance(cause, ssl.SSLError):
-        verify = getattr(cause, "verify_message", None)
-        if verify:
-            return f"TLS error: certificate verify failed ({verify})"
-        return f"TLS error: {getattr(cause, 'reason', None) or cause}"
-    if (
-        isinstance(cause, ConnectionRefusedError)
-        or getattr(cause, "errno", None) == errno.ECONNREFUSED
-    ):
-        return "connection refused"
-    if isinstance(cause, socket.gaierror):
-        return "host name not found"
-    if isinstance(exc, _ConnectTimeout | ReadTimeoutError) or isinstance(cause, TimeoutError):
-        return "timed out"
-    if isinstance(cause, ConnectionResetError):
-        return "connection reset"
-    if isinstance(exc, ProtocolError | ValueError) or isinstance(cause, ValueError):
-        # http.client reports a chunked body cut mid-way as a bad chunk length
-        return "stream interrupted"
-    if isinstance(exc, ProxyError):
-        return f"proxy error: {cause}"
-    text = str(cause).strip() or type(cause).__name__
-    return text.splitlines()[0][:200]
 
 
 def status_message(body: bytes) -> tuple[str, str]:
@@ -386,8 +345,9 @@ class Connection:
             data = response.read()
         except (HTTPError, OSError) as exc:
             response.close()
-            raise Unreachable(
-                f"cannot reach {self.server}: {describe_network_error(exc)}", retryable=True
+            raise Interrupted(
+                f"answer from {self.server} interrupted: {describe_network_error(exc)}",
+                retryable=True,
             ) from None
         finally:
             self.untrack(response)

@@ -3,91 +3,48 @@
 The rules (see docs/reference kubernetes-events.md): upsert by uid; track the
 resourceVersion of every event and BOOKMARK; paged initial list, restarted when its
 continue token expires; watch from the list's RV; on HTTP 410 or an ERROR 410 event,
-relist and replace the store; a random server timeout of 5-10 minutes plus a client read
+relist and replace the store, or, when the watch right after a list met the 410, take
+the state by watching (see Worker); a random server timeout of 5-10 minutes plus a client read
 timeout that notices a stalled stream; a watch that ends within 1 s with nothing counts as
-a failure; back off 0.8 s doubling to 30 s with jitter, reset after 2 minutes healthy;
-429 honours Retry-After; a refused connection re-watches from the last RV.
+a failure; back off 0.8 s doubling to 10 s with jitter, reset by a watch that delivered
+for a few seconds; a 429 or 5xx with Retry-After waits that long (kube.backoff); a
+refused connection re-watches from the last RV.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import random
-import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ktui.feeds.errors import Forbidden, SourceError, Unauthorized, Unreachable
 from ktui.feeds.status import State
-from ktui.kube.decode import build, split_list
-from ktui.kube.pager import Pager, Pipeline, peek_continue
-from ktui.kube.transport import Connection, HTTPStatusError, Pending, describe_network_error
-from ktui.model.event import API_CORE, Event
+from ktui.kube.backoff import Backoff
+from ktui.kube.lines import Lines, read_lines
+from ktui.kube.listing import (
+    API_PATHS,
+    Apply,
+    ContinueExpired,
+    Lister,
+    PageHook,
+    Report,
+    WatchSettings,
+    events_path,
+)
+from ktui.kube.transport import HTTPStatusError, Interrupted, describe_network_error
+from ktui.model.event import Event
 
-API_PATHS = {API_CORE: "/api/v1", "events.k8s.io/v1": "/apis/events.k8s.io/v1"}
+__all__ = ["API_PATHS", "Apply", "ContinueExpired", "Gone", "PageHook", "Report",
+           "StreamFailed", "WatchSettings", "Worker", "events_path", "server_delay"]
 
-_loads = json.loads
 MAX_LINE = 64 << 20
-_GZIP = {"Accept-Encoding": "gzip"}
 
 
-def events_path(api: str, namespace: str | None) -> str:
-    prefix = API_PATHS[api]
-    return f"{prefix}/namespaces/{namespace}/events" if namespace else f"{prefix}/events"
-
-
-@dataclass
-class WatchSettings:
-    """Timeouts and pacing; the defaults are client-go's, tests shrink them."""
-
-    page_size: int = 500
-    watch_timeout: tuple[float, float] = (300.0, 600.0)  # server timeoutSeconds range
-    stall_timeout: float = 90.0  # no byte for this long = a dead stream (bookmarks come ~1/min)
-    backoff_initial: float = 0.8
-    backoff_cap: float = 30.0
-    healthy_reset: float = 120.0
-    short_watch: float = 1.0  # a watch that ends sooner than this with no event failed
-    list_timeout: float = 60.0
-    # "send": the next page's request goes out before this page is parsed, in the list's
-    # own thread (kube_pager.Pipeline); "thread": a helper thread fetches ahead (Pager),
-    # which is also what a connection through a proxy uses.
-    list_ahead: str = "send"
-
-
-class Backoff:
-    """Exponential backoff with jitter, reset after a healthy stretch."""
-
-    def __init__(self, settings: WatchSettings, rng: random.Random) -> None:
-        self.s = settings
-        self.rng = rng
-        self.failures = 0
-        self.last_failure = 0.0
-
-    def failure(self) -> float:
-        """The wait before the next attempt: 0.8 s doubling to 30 s, plus up to 25% jitter;
-        back to the start when the last failure is a healthy stretch ago."""
-        now = time.monotonic()
-        if self.failures and now - self.last_failure >= self.s.healthy_reset:
-            self.failures = 0
-        base = min(self.s.backoff_cap, self.s.backoff_initial * (2 ** min(self.failures, 16)))
-        self.failures += 1
-        self.last_failure = now
-        return min(self.s.backoff_cap, base * (1.0 + 0.25 * self.rng.random()))
-
-    def success(self) -> None:
-        if self.failures and time.monotonic() - self.last_failure >= self.s.healthy_reset:
-            self.failures = 0
+def server_delay(exc: SourceError) -> float:
+    """The Retry-After of a 429 or 5xx answer (0 when there is none)."""
+    return exc.retry_after if isinstance(exc, HTTPStatusError) and exc.retryable else 0.0
 
 
 class Gone(Exception):
     """The resourceVersion is too old (HTTP 410 or an ERROR 410 event): relist."""
-
-
-class ContinueExpired(Exception):
-    """A list's continue token expired (410 on a paged request): list from the start."""
 
 
 class StreamFailed(Exception):
@@ -100,246 +57,107 @@ class StreamFailed(Exception):
         self.delay = delay
 
 
-# A one-shot list's consumer of raw pages: (namespace or "", api, items, restart) where
-# restart means the pages handed over so far for this namespace are void.
-PageHook = Callable[[str, str, list[Any], bool], None]
-# Callbacks into the owning source: apply changes atomically, report state.
-Apply = Callable[["Worker", list[Event], list[Event], bool], None]
-Report = Callable[["Worker", State, str, "float | None", "SourceError | None"], None]
+class Worker(Lister):
+    """One scope: ``initial_list()`` once (raises), then ``follow()`` until stopped.
 
+    After a 410 on the watch that follows a list (the list took longer to read than the
+    server keeps resourceVersions for watches, as under a storm), listing again would
+    only meet the same 410. The state is then taken by watching instead: a streaming list
+    (``sendInitialEvents``) where the server has one, else a watch without
+    resourceVersion, whose first events are the current state. It is complete at the
+    first bookmark (the one annotated ``k8s.io/initial-events-end`` for a streaming list)
+    and replaces the consumer's then, as a relist's does; the same stream goes on.
+    """
 
-@contextlib.contextmanager
-def _continue_expiry(token: str | None) -> Iterator[None]:
-    """A 410 on a page asked with a continue token: the token expired (list again)."""
-    try:
-        yield
-    except HTTPStatusError as exc:
-        if exc.code == 410 and token:
-            raise ContinueExpired() from None
-        raise
-
-
-class _PageRequest:
-    """One page's request, sent: its body when asked for, or the error of a failed list
-    page (410 on a continue token: :class:`ContinueExpired`)."""
-
-    def __init__(self, conn: Connection, pending: Pending, token: str | None) -> None:
-        self.conn = conn
-        self.pending = pending
-        self.token = token
-
-    def body(self) -> bytes:
-        response = self.pending.response()
-        body = self.conn.read_body(response)
-        with _continue_expiry(self.token):
-            self.conn.raise_for_status(response, body)
-        return body
-
-    def discard(self) -> None:
-        self.pending.discard()
-
-
-class Worker:
-    """One scope: ``initial_list()`` once (raises), then ``follow()`` until stopped."""
-
-    def __init__(
-        self,
-        conn: Connection,
-        *,
-        namespace: str | None,
-        apis: list[str],
-        context: str,
-        field_selector: str,
-        keep_raw: bool,
-        settings: WatchSettings,
-        stop: threading.Event,
-        apply: Apply,
-        report: Report,
-        rng: random.Random,
-    ) -> None:
-        self.conn = conn
-        self.namespace = namespace
-        self.apis = apis
-        self.api = apis[0]
-        self.context = context
-        self.field_selector = field_selector
-        self.keep_raw = keep_raw
-        self.s = settings
-        self.stop = stop
-        self._apply = apply
-        self._report = report
-        self.rng = rng
-        self.rv: str | None = None
-        self.skipped_apis: list[str] = []  # forbidden APIs we fell back from
-        self.page_hook: PageHook | None = None
-
-    # -- building events ---------------------------------------------------------------
-
-    def _build(self, obj: Mapping[str, Any], raw: bytes | None = None) -> Event:
-        return build(obj, self.api, self.context, self.keep_raw, raw)
-
-    def _raw(self, line: bytes, kind: str) -> bytes | None:
-        """The object's bytes in a watch line ``{"type":"X","object":{...}}``, if that is
-        its exact layout (the API server's); None makes the model re-serialise it."""
-        if not self.keep_raw:
-            return None
-        prefix = b'{"type":"' + kind.encode() + b'","object":'
-        line = line.rstrip()
-        if line.startswith(prefix) and line.endswith(b"}"):
-            return line[len(prefix) : -1]
-        return None
-
-    # -- listing -----------------------------------------------------------------------
-
-    def initial_list(self) -> None:
-        """List with API fallback (403 on one API → the other); raises Forbidden if none."""
-        forbidden: Forbidden | None = None
-        for api in self.apis:
-            self.api = api
-            try:
-                self._list(initial=True)
-            except Forbidden as exc:
-                forbidden = forbidden or exc
-                self.skipped_apis.append(api)
-                continue
-            return
-        assert forbidden is not None
-        raise forbidden
-
-    def _page_request(self, token: str | None) -> tuple[str, dict[str, Any]]:
-        params = {
-            "limit": self.s.page_size,
-            "continue": token,
-            "fieldSelector": self.field_selector,
-        }
-        return events_path(self.api, self.namespace), params
-
-    def _fetch_page(self, token: str | None) -> bytes:
-        path, params = self._page_request(token)
-        with _continue_expiry(token):
-            # gzip as client-go asks: a 20,000-event list is 23 MB of JSON on the wire
-            return self.conn.get_json(path, params, read_timeout=self.s.list_timeout, headers=_GZIP)
-
-    def _send_page(self, token: str | None) -> _PageRequest:
-        path, params = self._page_request(token)
-        pending = self.conn.send(path, params, read_timeout=self.s.list_timeout, headers=_GZIP)
-        return _PageRequest(self.conn, pending, token)
-
-    def _pages(self, start: str | None) -> Pipeline | Pager:
-        if self.s.list_ahead == "send" and self.conn.can_send_ahead:
-            return Pipeline(self._send_page, self.stop, token=start)
-        return Pager(self._fetch_page, self.stop, token=start)
-
-    def _list(self, *, initial: bool) -> None:
-        """Paged list; the initial one hands over page by page (first rows sooner) and
-        keeps nothing, a relist collects its events and replaces the consumer's (for this
-        scope) in one reset."""
-        listed: dict[str, Event] = {}
-        streamed = initial
-        restarted = True  # a page hook drops what an earlier, failed attempt handed over
-        rv = ""
-        start: str | None = None
-        while not self.stop.is_set():
-            try:
-                for _token, body in self._pages(start):
-                    pairs = None
-                    if self.keep_raw and self.page_hook is None:
-                        try:  # each item with its own bytes: compressed as they came
-                            data, pairs = split_list(body)
-                        except ValueError:
-                            pass
-                    if pairs is None:
-                        data = _loads(body)
-                    items = data.get("items") or []
-                    if self.page_hook is not None:  # one-shot list: the hook builds
-                        self.page_hook(self.namespace or "", self.api, items, restarted)
-                        restarted = False
-                    else:
-                        page = ([self._build(item, raw) for item, raw in pairs]
-                                if pairs is not None else [self._build(item) for item in items])
-                        if streamed:
-                            self._apply(self, page, [], False)
-                        else:
-                            for event in page:
-                                listed[event.uid] = event
-                    meta = data.get("metadata") or {}
-                    rv = str(meta.get("resourceVersion") or "")
-                    start = meta.get("continue") or None
-                    if start is not None and peek_continue(body) != start:
-                        break  # the pager could not see this token: start one from it
-                else:
-                    break  # every page was read
-            except ContinueExpired:
-                # The continue token expired: list again from the start; the result
-                # replaces the pages already handed over.
-                start, listed, streamed, restarted = None, {}, False, True
-                self._report(
-                    self, State.LISTING, "relisting (list continue token expired)", None, None
-                )
-        if self.stop.is_set():
-            return
-        self.rv = rv or None
-        if not streamed and self.page_hook is None:
-            events, listed = list(listed.values()), {}
-            self._apply(self, events, [], True)
+    _relist_reason = ""
+    _by_watch = False  # take the state by watching (see the class)
+    _after_list = True  # no watch has delivered since the last list
+    _resync: dict[str, Event] | None = None  # the state, while it streams in
 
     # -- following ---------------------------------------------------------------------
 
     def follow(self) -> None:
-        """Watch (relisting when needed) until stopped; never raises for what it can retry."""
-        backoff = Backoff(self.s, self.rng)
-        relist_reason = ""
+        """Watch (relisting when needed) until stopped. Never raises: what nothing here
+        foresaw (a bug, input of a shape no server sends) is reported, and a relist
+        follows after a backoff, as after a failed watch."""
+        backoff = Backoff(self.s.backoff_initial, self.s.backoff_cap, self.rng, self.clock)
         while not self.stop.is_set():
-            if self.rv is None or relist_reason:
-                self._report(self, State.LISTING, relist_reason or "listing", None, None)
-                try:
-                    self._list(initial=False)
-                    relist_reason = ""
-                except SourceError as exc:
-                    delay = exc.retry_after if isinstance(exc, HTTPStatusError) else 0.0
-                    self._fail(backoff, self._describe(exc), exc, delay)
-                    continue
-            started = time.monotonic()
             try:
-                received = self._watch_once()
-            except Gone:
-                relist_reason = "relisting (resource version too old)"
-                continue
-            except StreamFailed as exc:
-                self._fail(backoff, exc.text, exc.error, exc.delay)
-                continue
-            if self.stop.is_set():
+                self._step(backoff)
+            except Exception as exc:  # the feed must not die of it
+                if self.stop.is_set():
+                    return
+                self._relist_reason = "relisting (after an unexpected error)"
+                self._by_watch = False
+                what = f"{type(exc).__name__}: {exc}"[:200]
+                self._fail(backoff, f"reconnecting (unexpected error: {what})", None)
+
+    def _step(self, backoff: Backoff) -> None:
+        """One list (when needed) and one watch, with what their failures call for."""
+        if not self._by_watch and (self.rv is None or self._relist_reason):
+            self._report(self, State.LISTING, self._relist_reason or "listing", None, None)
+            try:
+                self._list(initial=False)
+            except SourceError as exc:
+                self._fail(backoff, self._describe(exc), exc, server_delay(exc))
                 return
-            if received == 0 and time.monotonic() - started < self.s.short_watch:
-                self._fail(backoff, "reconnecting (watch closed at once)", None)
+            self.relists += 1
+            self._relist_reason, self._after_list = "", True
+        started = self.clock.now()
+        try:
+            received = self._watch_once(initial=self._by_watch)
+        except Gone:
+            if self._by_watch or (self._after_list and not self.delivered):
+                self._by_watch = True  # listing again would meet the same 410
             else:
-                backoff.success()
+                self._relist_reason = "relisting (resource version too old)"
+            return
+        except StreamFailed as exc:
+            self._healthy(backoff, started)
+            self._fail(backoff, exc.text, exc.error, exc.delay)
+            return
+        if self.stop.is_set():
+            return
+        self._healthy(backoff, started)
+        if received == 0 and self.clock.now() - started < self.s.short_watch:
+            self._fail(backoff, "reconnecting (watch closed at once)", None)
+
+    def _healthy(self, backoff: Backoff, started: float) -> None:
+        """A watch that delivered for a few seconds: the server is well, back off afresh."""
+        if self.delivered and self.clock.now() - started >= self.s.healthy_after:
+            backoff.reset()
 
     def _fail(
-        self, backoff: Backoff, text: str, error: SourceError | None, delay: float = 0.0
+        self, backoff: Backoff, text: str, error: SourceError | None, retry_after: float = 0.0
     ) -> None:
-        wait = max(delay, backoff.failure())
+        wait = backoff.failure(retry_after)
         state = State.ERROR if isinstance(error, Unauthorized | Forbidden) else State.RECONNECTING
-        self._report(self, state, text, time.monotonic() + wait, error)
-        self.stop.wait(wait)
+        self._report(self, state, text, self.clock.now() + wait, error)
+        self.pause.sleep(wait, self.stop)
 
     def _describe(self, exc: SourceError) -> str:
         if isinstance(exc, HTTPStatusError) and exc.code == 429:
             return "throttled by the server (429)"
+        if isinstance(exc, Interrupted):
+            return f"reconnecting (answer interrupted: {exc.message.rsplit(': ', 1)[-1]})"
         if isinstance(exc, Unreachable):
             return f"reconnecting ({exc.message.rsplit(': ', 1)[-1]})"
         if isinstance(exc, Unauthorized | Forbidden):
             return str(exc)
         return f"reconnecting ({exc.message})"
 
-    def _open_watch(self) -> Any:
+    def _open_watch(self, initial: bool) -> Any:
+        """The watch request: from ``self.rv``, or (``initial``) for the current state."""
         params = {
             "watch": "true",
             "allowWatchBookmarks": "true",
-            "resourceVersion": self.rv,
+            "resourceVersion": None if initial else self.rv,
             "timeoutSeconds": int(self.rng.uniform(*self.s.watch_timeout)),
             "fieldSelector": self.field_selector,
         }
+        streaming = initial and self.streaming is not False
+        if streaming:
+            params.update(sendInitialEvents="true", resourceVersionMatch="NotOlderThan")
         try:
             response = self.conn.open(
                 events_path(self.api, self.namespace), params, read_timeout=self.s.stall_timeout
@@ -353,17 +171,29 @@ class Worker:
             except HTTPStatusError as exc:
                 if exc.code == 410:
                     raise Gone() from None
-                raise StreamFailed(self._describe(exc), error=exc, delay=exc.retry_after) from None
+                if streaming and exc.code in (400, 422):
+                    # no streaming list here (the WatchList feature is off): a plain watch
+                    self.streaming = False
+                    return self._open_watch(initial)
+                delay = server_delay(exc)
+                raise StreamFailed(self._describe(exc), error=exc, delay=delay) from None
             except SourceError as exc:
                 raise StreamFailed(self._describe(exc), error=exc) from None
         return response
 
-    def _watch_once(self) -> int:
-        """One watch request; returns the number of events received when it ends cleanly."""
-        response = self._open_watch()
+    def _watch_once(self, initial: bool = False) -> int:
+        """One watch request; returns the number of events received when it ends cleanly.
+        ``initial``: it begins with the current state (see the class)."""
+        response = self._open_watch(initial)
         self.conn.track(response)
-        self._report(self, State.WATCHING, "watching", None, None)
-        received = 0
+        if initial:
+            self._resync = {}
+            self._report(self, State.LISTING, "relisting by watching (the list was older "
+                         "than the server's watch window)", None, None)
+        else:
+            self._resync = None
+            self._report(self, State.WATCHING, "watching", None, None)
+        received = self.delivered = 0
         pending = b""
         try:
             while not self.stop.is_set():
@@ -382,6 +212,9 @@ class Worker:
                 if len(pending) > MAX_LINE:  # no event is that big: a broken stream
                     raise StreamFailed("reconnecting (a watch line over 64 MB)")
                 received += self._handle(lines)
+                self.delivered = received
+                if received and self._resync is None:
+                    self._after_list = False  # this watch is past the list's rv
             return received
         finally:
             self.conn.untrack(response)
@@ -390,44 +223,38 @@ class Worker:
     def _handle(self, lines: list[bytes]) -> int:
         """Apply a chunk of watch lines as one batch; return how many events (bookmarks
         included, as client-go counts them for its short-watch rule) it held."""
-        upserts: list[Event] = []
-        deleted: list[Event] = []
-        error: StreamFailed | None = None
-        gone = False
-        bookmarks = 0
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                message = _loads(line)
-                kind = message["type"]
-                obj = message["object"]
-            except (ValueError, KeyError, TypeError):
-                continue  # one odd line must not kill the stream
-            if kind == "ADDED" or kind == "MODIFIED":
-                event = self._build(obj, self._raw(line, kind))
-                upserts.append(event)
-                self.rv = event.resource_version or self.rv
-            elif kind == "DELETED":
-                event = self._build(obj, self._raw(line, kind)).as_expired()
-                deleted.append(event)
-                self.rv = event.resource_version or self.rv
-            elif kind == "BOOKMARK":
-                rv = (obj.get("metadata") or {}).get("resourceVersion")
-                self.rv = str(rv) if rv else self.rv
-                bookmarks += 1
-            elif kind == "ERROR":
-                code = obj.get("code") if isinstance(obj, dict) else None
-                if code == 410:
-                    gone = True
-                else:
-                    message_text = obj.get("message", "") if isinstance(obj, dict) else ""
-                    error = StreamFailed(f"watch error {code}: {message_text}".strip())
-                break
-        if upserts or deleted:
-            self._apply(self, upserts, deleted, False)
-        if gone:
+        count = 0
+        state = self._resync
+        if state is not None:  # the current state, streaming in: collected
+            got = read_lines(lines, self._build, self._raw, until_bookmark=True)
+            self.skipped += got.skipped
+            count += got.events
+            for event in got.upserts:
+                state[event.uid] = event
+            for event in got.deleted:
+                state.pop(event.uid, None)
+            self._raise_for(got)
+            if not got.bookmarks:
+                return count
+            # complete: it replaces the consumer's, as a relist does; the stream goes on
+            self._resync = None
+            self._by_watch = self._after_list = False
+            self.rv = got.bookmark_rv or None
+            self.resyncs += 1
+            self._apply(self, list(state.values()), [], True)
+            self._report(self, State.WATCHING, "watching", None, None)
+            lines = lines[got.read :]
+        got = read_lines(lines, self._build, self._raw)
+        self.skipped += got.skipped
+        if got.upserts or got.deleted:
+            self._apply(self, got.upserts, got.deleted, False)
+        self.rv = got.rv or self.rv
+        self._raise_for(got)
+        return count + got.events
+
+    @staticmethod
+    def _raise_for(got: Lines) -> None:
+        if got.gone:
             raise Gone()
-        if error is not None:
-            raise error
-        return len(upserts) + len(deleted) + bookmarks
+        if got.error is not None:
+            raise StreamFailed(got.error.strip())

@@ -9,7 +9,8 @@ is free text, looked for in the message, reason and object name (every word must
 found). Double quotes keep spaces: ``msg~"no space left"``.
 
 The type toggles (w/n/a) and the namespace sidebar set :attr:`Query.types` and
-:attr:`Query.namespaces` directly; they combine with the text by AND.
+:attr:`Query.namespaces` directly, and the expired toggle :attr:`Query.hide_expired`; they
+combine with the text by AND.
 """
 
 from __future__ import annotations
@@ -102,6 +103,9 @@ class Query:
     words: tuple[str, ...] = ()
     types: frozenset[str] = field(default_factory=frozenset)
     namespaces: frozenset[str] = field(default_factory=frozenset)
+    # Events the API server no longer has (past their TTL, kept and struck through): hidden
+    # when set, so the list matches what kubectl shows.
+    hide_expired: bool = False
 
     # -- building ----------------------------------------------------------------------
 
@@ -111,13 +115,17 @@ class Query:
     def with_namespaces(self, namespaces: Iterable[str]) -> Query:
         return replace(self, namespaces=frozenset(namespaces))
 
+    def with_hide_expired(self, hide: bool) -> Query:
+        return replace(self, hide_expired=hide)
+
     def with_text(self, text: str) -> Query:
         parsed = parse_query(text)
         return replace(self, text=parsed.text, terms=parsed.terms, words=parsed.words)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.terms or self.words or self.types or self.namespaces)
+        return not (self.terms or self.words or self.types or self.namespaces
+                    or self.hide_expired)
 
     def describe(self) -> str:
         """A short human summary for headers and view lists."""
@@ -128,6 +136,8 @@ class Query:
             parts.append("ns:" + ",".join(sorted(self.namespaces)))
         if self.text:
             parts.append(self.text)
+        if self.hide_expired:
+            parts.append("live only")
         return " ".join(parts) or "all events"
 
     # -- evaluation --------------------------------------------------------------------
@@ -138,6 +148,8 @@ class Query:
         if other.types and not (self.types and self.types <= other.types):
             return False
         if other.namespaces and not (self.namespaces and self.namespaces <= other.namespaces):
+            return False
+        if other.hide_expired and not self.hide_expired:
             return False
         return set(other.terms) <= set(self.terms) and set(other.words) <= set(self.words)
 
@@ -190,6 +202,8 @@ def type_check(types: frozenset[str]) -> Callable[[str], bool]:
 
 def _compile(query: Query) -> Callable[[Event], bool]:
     checks: list[Callable[[Event], bool]] = []
+    if query.hide_expired:
+        checks.append(lambda e: not e.expired)
     if query.types:
         type_ok = type_check(query.types)
         checks.append(lambda e: type_ok(e.type))

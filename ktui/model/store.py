@@ -12,13 +12,13 @@ and a query that only narrows the current one filters ``visible``. Otherwise a f
 change is one pass over ``_all`` with a compiled predicate. The visible warnings are
 kept too, so the sparkline's histogram is two sets of binary searches, not a pass.
 
-Why lists and not a tree: events nearly always arrive in time order, so an insert is an
-append in practice, and Python's list operations run in C. Nothing here imports textual.
+The lists are :class:`~ktui.model.sorted_events.SortedEvents`. Nothing here imports
+textual.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from itertools import compress
@@ -26,109 +26,16 @@ from operator import attrgetter, itemgetter
 
 from ktui.model.event import WARNING, Event, untrack
 from ktui.model.query import Query, type_check
+from ktui.model.sorted_events import SortedEvents
 from ktui.model.text_index import TextIndex
 
 _time = attrgetter("time")
 _type = attrgetter("type")
+_expired = attrgetter("expired")
 _third = itemgetter(2)
 
-# Above this many changes in one batch, re-sorting beats inserting one by one.
-_BULK = 256
 # Free text over more candidates than this is looked up in the text index first.
 _SCAN = 5000
-
-
-class SortedEvents:
-    """Events ordered by time (oldest first); equal times keep arrival order."""
-
-    __slots__ = ("items",)
-
-    def __init__(self, items: Iterable[Event] = ()) -> None:
-        self.items: list[Event] = sorted(items, key=_time)
-        untrack((self.items,))
-
-    @classmethod
-    def adopt(cls, items: list[Event]) -> SortedEvents:
-        """Wrap a list already in order (it becomes this one's: do not keep it)."""
-        adopted = cls()
-        adopted.items = items
-        untrack((items,))
-        return adopted
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def add(self, event: Event) -> None:
-        items = self.items
-        if not items or items[-1].time <= event.time:
-            items.append(event)
-        else:
-            items.insert(bisect_right(items, event.time, key=_time), event)
-
-    def remove(self, event: Event) -> bool:
-        """Remove this exact object; False if it is not here."""
-        items = self.items
-        time = event.time
-        low = bisect_left(items, time, key=_time)
-        high = bisect_right(items, time, low, key=_time)
-        # Times have one-second resolution in core/v1, so thousands of events can share
-        # one; the one removed is usually a recent version, at the end of its run.
-        for index in range(high - 1, low - 1, -1):
-            if items[index] is event:
-                del items[index]
-                return True
-        return False
-
-    def replace_many(
-        self, removed: list[Event], added: list[Event], *, ordered: bool = False
-    ) -> None:
-        """Remove ``removed`` (exact objects), insert ``added`` (``ordered``: already
-        sorted by time, equal times in arrival order)."""
-        items = self.items
-        if len(removed) < _BULK:
-            for event in removed:
-                self.remove(event)
-        elif removed:
-            # Only the tail from the oldest removed time can change (usually a short one:
-            # updates replace recent events).
-            gone = {id(event) for event in removed}
-            start = bisect_left(items, min(event.time for event in removed), key=_time)
-            items[start:] = [event for event in items[start:] if id(event) not in gone]
-        if not added:
-            return
-        if not ordered:
-            added = sorted(added, key=_time)
-        if not items or added[0].time >= items[-1].time:
-            items.extend(added)  # the common case: new events are the newest
-        elif len(added) < _BULK:
-            for event in added:
-                self.add(event)
-        else:
-            # Sort only the tail the new events fall into (Timsort: near-linear on the
-            # two sorted runs); everything before it stays in place.
-            start = bisect_right(items, added[0].time, key=_time)
-            tail = items[start:]
-            tail.extend(added)
-            tail.sort(key=_time)
-            items[start:] = tail
-
-    def drop_oldest(self, count: int) -> list[Event]:
-        dropped = self.items[:count]
-        del self.items[:count]
-        return dropped
-
-    def drop_first(self, events: list[Event]) -> None:
-        """Remove ``events``, which are (when evicting the oldest) this list's first ones."""
-        count = len(events)
-        items = self.items
-        if count <= len(items) and all(a is b for a, b in zip(items, events, strict=False)):
-            del items[:count]
-        else:
-            self.replace_many(events, [])
-
-    def span(self, start: float, end: float) -> tuple[int, int]:
-        """Index range of events with start <= time < end."""
-        return (bisect_left(self.items, start, key=_time), bisect_left(self.items, end, key=_time))
 
 
 @dataclass(slots=True)
@@ -181,7 +88,8 @@ class EventStore:
         # The same counts per context, for a store that holds several contexts' events.
         self.context_namespaces: dict[str, dict[str, NamespaceCount]] = {}
         self.warnings = 0
-        self.expired = 0
+        self.expired = 0  # retained events past their TTL (the server no longer has them)
+        self._visible_expired: int | None = 0  # None: count on first read
         self.evicted_total = 0
         self.generation = 0  # bumps on every change; widgets cache on it
 
@@ -208,6 +116,19 @@ class EventStore:
 
     def visible_warnings(self) -> int:
         return len(self._visible_warnings)
+
+    @property
+    def live(self) -> int:
+        """Retained events the API server still has: what kubectl would list."""
+        return len(self._by_uid) - self.expired
+
+    @property
+    def visible_expired(self) -> int:
+        """Expired events among the visible ones: kept by every batch; after a filter
+        change, counted (in C) when first asked, not by a change nobody reads it after."""
+        if self._visible_expired is None:
+            self._visible_expired = sum(map(_expired, self._visible.items))
+        return self._visible_expired
 
     def histogram(self, start: float, end: float, buckets: int) -> Histogram:
         """Counts of visible events per bucket over [start, end), split by type."""
@@ -249,9 +170,11 @@ class EventStore:
                 hits, words_exact = found
                 hits.sort()  # (time, sequence) pairs are unique: events never compared
                 candidates = list(map(_third, hits))
-                exact = words_exact and not (query.types or query.namespaces or query.terms)
+                exact = words_exact and not (query.types or query.namespaces or query.terms
+                                             or query.hide_expired)
         visible = list(candidates) if exact else query.filter(candidates)
         self._visible = SortedEvents.adopt(visible)
+        self._visible_expired = 0 if query.hide_expired else None
         self._visible_warnings = SortedEvents.adopt(self._warnings_of(query, visible))
         self.generation += 1
 
@@ -279,7 +202,7 @@ class EventStore:
             if len(lists) == 1:
                 options.append(lists[0])
         # A single condition answered by one index list needs no predicate at all.
-        exact = bool(options) and not (query.terms or query.words) and not (
+        exact = bool(options) and not (query.terms or query.words or query.hide_expired) and not (
             query.types and query.namespaces
         )
         for term in query.terms:
@@ -369,6 +292,9 @@ class EventStore:
             shown_removed = [e for e in removed if matches(e)]
             shown_added = [e for e in added if matches(e)]
         self._visible.replace_many(shown_removed, shown_added, ordered=True)
+        if (expired := self._visible_expired) is not None:
+            self._visible_expired = expired + sum(map(_expired, shown_added)) - sum(
+                map(_expired, shown_removed))
         self._visible_warnings.replace_many(
             [e for e in shown_removed if e.type == WARNING],
             [e for e in shown_added if e.type == WARNING],
@@ -457,13 +383,13 @@ class EventStore:
         matches = self.query.matches
         visible = [e for e in dropped if matches(e)]
         self._visible.drop_first(visible)
+        if self._visible_expired is not None:
+            self._visible_expired -= sum(map(_expired, visible))
         self._visible_warnings.drop_first([e for e in visible if e.type == WARNING])
         self.evicted_total += len(dropped)
         return len(dropped)
 
 
-
-_type = attrgetter("type")
 _namespace = attrgetter("namespace")
 
 

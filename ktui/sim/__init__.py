@@ -5,7 +5,7 @@ Quick start::
 
     from ktui.sim import SimCluster, Grant, write_kubeconfig
 
-    with SimCluster(name="demo", scenario="demo", tls=True,
+    with SimCluster(name="demo", scenario="demo",
                     tokens={"admin-token": Grant.all(),
                             "ns-token": Grant(namespaces={"test"}, groups={""})}) as c:
         write_kubeconfig(tmp / "kubeconfig", [c])      # KUBECONFIG=... kubectl get ev -A
@@ -19,9 +19,9 @@ What is served (``apiserver/server.py``, ``apiserver/watch.py``): discovery for 
 1.27-1.33; core/v1 and events.k8s.io/v1 ``events`` (list with limit/continue on one
 snapshot, get, watch with bookmarks, timeoutSeconds, 410 replay rules, fieldSelector);
 kubectl's Table output; SelfSubjectAccessReview/RulesReview; a namespace list for
-admins. Every error is a ``kind: Status`` body. kubectl sends bearer tokens only over
-TLS: use ``tls=True`` (a fixed loopback test CA, embedded in the kubeconfig) when kubectl
-must authenticate.
+admins. Every error is a ``kind: Status`` body. It serves HTTPS (a fixed loopback test
+CA, embedded in the kubeconfig) unless ``tls=False``: kubectl and ktui send credentials
+only over TLS.
 
 Layout (arrows point down; no module imports one above it):
 

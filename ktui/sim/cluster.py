@@ -43,8 +43,18 @@ class SimCluster:
 
     ``event_ttl`` (seconds) expires events older than that while serving, like the
     apiserver's ``--event-ttl`` (1h there; off here by default so scenarios stay put).
-    ``tls=True`` serves HTTPS with the test CA of :mod:`ktui.sim.apiserver.tls` (kubectl sends
-    bearer tokens only over TLS); ``write_kubeconfig`` then embeds that CA.
+    It serves HTTPS with the test CA of :mod:`ktui.sim.apiserver.tls` (``write_kubeconfig``
+    embeds it); ``tls=False`` serves plain HTTP, to which kubectl and ktui send no
+    credentials (so ``require_auth=False`` for them).
+    ``client_certs`` (with TLS) maps the CN of a client certificate signed by the test
+    client CA to a Grant: ``write_kubeconfig(..., client_cert=True)`` authenticates so.
+
+    ``history_window``: how many resourceVersions back a watch may resume from (the watch
+    cache's window: a small one under a storm makes a list's resourceVersion too old to
+    watch from before the list is read). ``streaming_list``: "on" serves watches with
+    ``sendInitialEvents`` (the streaming list, WatchList), "off" refuses them with 422 as a
+    server with the feature gate off does, "ignored" treats them as plain watches as a
+    server before 1.27 does.
 
     Thread-safe. ``scenario`` names one or more entries of ``SCENARIOS`` (joined with
     ``,`` or ``+``); they are applied at construction, with times relative to ``now()``.
@@ -55,9 +65,17 @@ class SimCluster:
                  tokens: Mapping[str, Grant] | None = None, require_auth: bool = True,
                  seed: int = 1, now: Callable[[], float] | None = None,
                  bookmark_interval: float = 5.0, continue_ttl: float = 300.0,
-                 default_watch_timeout: float = 1800.0, tls: bool = False,
-                 event_ttl: float | None = None, gzip: bool = False) -> None:
+                 default_watch_timeout: float = 1800.0, tls: bool = True,
+                 event_ttl: float | None = None, gzip: bool = False,
+                 streaming_list: str = "on",
+                 client_certs: Mapping[str, Grant] | None = None) -> None:
+        if streaming_list not in ("on", "off", "ignored"):
+            raise ValueError(f"streaming_list must be on, off or ignored, not {streaming_list!r}")
+        if client_certs and not tls:
+            raise ValueError("client certificates need tls=True")
         self.name = name
+        self.streaming_list = streaming_list
+        self.client_certs = dict(client_certs or {})
         self.gzip = gzip
         self.counters: dict[str, int] = {}  # kept across restarts: gzipped responses
         self.tls = tls
@@ -70,7 +88,8 @@ class SimCluster:
         self.faults._compact = self.store.compact
         self.faults._restart = self.restart
         self.tokens = TokenTable(dict(tokens) if tokens is not None
-                                 else {"admin-token": Grant.all()}, require_auth)
+                                 else {"admin-token": Grant.all()}, require_auth,
+                                 self.client_certs)
         self.bookmark_interval = bookmark_interval
         self.default_watch_timeout = default_watch_timeout
         self.objects = ObjectRegistry(self.rng)
@@ -142,12 +161,13 @@ class SimCluster:
             return
         backend = Backend(self.store, self.tokens, self.faults, self.now,
                           self.bookmark_interval, self.default_watch_timeout, gzip=self.gzip,
-                          counters=self.counters, workloads=self.workloads)
+                          streaming_list=self.streaming_list, counters=self.counters,
+                          workloads=self.workloads)
         ctx = None
         if self.tls:
             from ktui.sim.apiserver.tls import server_context
 
-            ctx = server_context()
+            ctx = server_context(client_ca=bool(self.client_certs))
         server = SimHTTPServer((self.host, self._port), backend, ctx)
         self._port = server.server_address[1]
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},

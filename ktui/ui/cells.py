@@ -26,11 +26,39 @@ def age(seconds: float) -> str:
     return f"{days}d" if days < 365 else f"{days // 365}y{days % 365}d"
 
 
+_DAY = 86400
+TODAY_WIDTH = 8  # HH:MM:SS
+OTHER_DAY_WIDTH = 11  # MM-DD HH:MM
+AGE_WIDTH = 9  # 2m5s, 3h5m, 6d: the relative column, shrunk to 5 on narrow terminals
+
+
+def same_day(moment: float, now: float) -> bool:
+    """On the same UTC day (ktui shows every time in UTC, as the detail pane says)."""
+    return int(moment // _DAY) == int(now // _DAY)
+
+
+def absolute_time(moment: float, now: float) -> str:
+    """``HH:MM:SS`` today, ``MM-DD HH:MM`` on any other day: the time of day is always
+    whole (the seconds give way to the date, never the minutes)."""
+    layout = "%H:%M:%S" if same_day(moment, now) else "%m-%d %H:%M"
+    return datetime.fromtimestamp(moment, UTC).strftime(layout)
+
+
+def absolute_width(oldest: float | None, newest: float | None, now: float) -> int:
+    """The LAST SEEN column's width for absolute times of events from ``oldest`` to
+    ``newest`` (None: no events): narrower when every one of them is from today."""
+    if oldest is None or newest is None:
+        return TODAY_WIDTH
+    # An event without a time (0, sorted first) reads "<unknown>": it takes the wider column.
+    today = bool(oldest) and same_day(oldest, now) and same_day(newest, now)
+    return TODAY_WIDTH if today else OTHER_DAY_WIDTH
+
+
 def last_seen(event: Event, now: float, absolute: bool) -> str:
     if not event.time:
         return "<unknown>"
     if absolute:
-        return datetime.fromtimestamp(event.time, UTC).strftime("%m-%d %H:%M:%S")
+        return absolute_time(event.time, now)
     return age(now - event.time)
 
 

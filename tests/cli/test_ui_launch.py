@@ -81,3 +81,22 @@ def test_a_view_for_a_context_not_in_the_kubeconfig(
     assert main(["--kubeconfig", kubeconfig, "--view", "prod"]) == 2
     assert _error(capsys) == ("ktui: view prod is for context 'prod-eu', which is not in "
                               "the kubeconfig")
+
+
+def test_the_demo_started_for_want_of_a_kubeconfig_names_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14.10: the note under the header's DEMO badge says why and what to do."""
+    from ktui.cli.ui_cmd import demo_hint
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    hint = demo_hint(None)
+    assert hint.startswith(f"No kubeconfig ({tmp_path}/.kube/config does not exist): these ")
+    assert hint.endswith("For a cluster: ktui --kubeconfig PATH, or set KUBECONFIG")
+    monkeypatch.setenv("KUBECONFIG", "/nonexistent")
+    assert demo_hint(None).startswith("No kubeconfig (/nonexistent (from KUBECONFIG) does not")
+    assert demo_hint("/given/by/flag") == ""  # --kubeconfig: its own error if missing
+    (tmp_path / "kc").write_text("")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kc"))
+    assert demo_hint(None) == ""

@@ -57,11 +57,13 @@ def test_mirror_scoped_reset_replaces_only_its_namespaces() -> None:
     mirror.apply(channel.drain())
     channel.reset([ev("b", "y", rv="2")], ["y"])
     changed = mirror.apply(channel.drain())
-    assert sorted(mirror.events) == ["a", "b"]  # c vanished from y; x untouched
-    assert [e.uid for e in changed] == ["b"]
+    assert sorted(mirror.live()) == ["a", "b"]  # c vanished from y; x untouched
+    assert mirror.events["c"].expired  # marked, as a DELETED marks it
+    assert sorted((e.uid, e.expired) for e in changed) == [("b", False), ("c", True)]
     channel.reset([ev("b", "y", rv="2")])
-    mirror.apply(channel.drain())
-    assert sorted(mirror.events) == ["b"]
+    changed = mirror.apply(channel.drain())
+    assert sorted(mirror.live()) == ["b"]
+    assert [(e.uid, e.expired) for e in changed] == [("a", True)]  # c was already expired
 
 
 def test_listed_is_said_once_and_wakes_a_waiting_drain() -> None:

@@ -9,20 +9,39 @@ import base64
 import json
 import os
 import signal
-import stat
+import ssl
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ktui.feeds.errors import ConfigError, Unauthorized
-from ktui.kube.auth import INSECURE_WARNING, Credentials
-from ktui.kube.kubeconfig import list_contexts, load, resolve
+from ktui.kube.auth import INSECURE_WARNING, WITHHELD_WARNING, Credentials
+from ktui.kube.kubeconfig import list_contexts, load, missing_kubeconfig, resolve
+from tests.fixtures.client_cert import (
+    CLIENT_CA_PEM,
+    CLIENT_CERT_PEM,
+    CLIENT_KEY_PEM,
+    files_holding_the_key,
+)
 
 CA_PEM = b"-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
+
+
+ENCRYPTED_KEY_PEM = """\
+-----BEGIN ENCRYPTED PRIVATE KEY-----
+MIHsMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAjUuvMIUPlU8AICCAAw
+DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEECSIeUO4pIioaTORx9SGIyIEgZDJ
+k6QM0NFOX5E2FIzcvVxqQ6T+vRMejjXvUU8iH2UjtBzcWPXoa711imdN1tSmySmI
+70E95NxPS7Dc0btcK5En/fQwL3e02yPzheUnFn0VdqLW1KK3SBwD5viEKrsJbK2V
+1TnIUtdgh/PQwolw3IcQyXRfcRCbywY8EAvf5fMY0k3L5fOSbDiQpxOj1s/qvRM=
+-----END ENCRYPTED PRIVATE KEY-----
+"""
 
 
 def _b64(data: bytes) -> str:
@@ -152,8 +171,29 @@ def test_missing_context_cluster_user_and_files(tmp_path: Path) -> None:
         resolve(config, "nouser")
     with pytest.raises(ConfigError, match="no such file"):
         load(str(tmp_path / "nope"))
-    with pytest.raises(ConfigError, match="no kubeconfig found: set KUBECONFIG or use"):
+    home_config = str(tmp_path / "home" / ".kube" / "config")
+    with pytest.raises(ConfigError) as raised:
         load(None)
+    assert str(raised.value) == (f"no kubeconfig found: {home_config} does not exist; "
+                                 "set KUBECONFIG or use --kubeconfig")
+
+
+def test_a_kubeconfig_variable_naming_no_file_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14.8: `KUBECONFIG=/nonexistent ktui events` said "set KUBECONFIG" although
+    it was set: the message names the files KUBECONFIG names."""
+    monkeypatch.setenv("KUBECONFIG", "/nonexistent")
+    with pytest.raises(ConfigError) as raised:
+        load(None)
+    assert str(raised.value) == "no kubeconfig found: /nonexistent (from KUBECONFIG) does not exist"
+    assert missing_kubeconfig(None) == "/nonexistent (from KUBECONFIG) does not exist"
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join(["/a", "/b"]))
+    assert missing_kubeconfig(None) == "none of /a, /b (from KUBECONFIG) exists"
+    real = write_config(tmp_path / "real", contexts={}, clusters={})
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join(["/a", str(real)]))
+    assert missing_kubeconfig(None) == ""  # one file is enough
+    assert missing_kubeconfig(str(tmp_path / "nope")) == f"{tmp_path / 'nope'} does not exist"
 
 
 def test_list_contexts_imports_no_client(tmp_path: Path) -> None:
@@ -192,6 +232,30 @@ def test_insecure_skip_tls_verify_is_a_standing_warning(tmp_path: Path) -> None:
     creds = Credentials(resolve(load(str(path))))
     assert creds.warning == ""
     assert creds.pool_kwargs()["ca_cert_data"] == CA_PEM.decode()
+
+
+@pytest.mark.parametrize(
+    "user",
+    [{"token": "t"}, {"username": "u", "password": "p"}, {"tokenFile": "/nonexistent"},
+     {"exec": {"command": "/nonexistent/plugin"}}],
+    ids=["token", "basic", "tokenFile", "exec"],
+)
+def test_credentials_are_withheld_from_a_plain_http_server(
+    tmp_path: Path, user: dict[str, object]
+) -> None:
+    """Before: sent in clear without a word. Like kubectl (client-go's clientcmd takes a
+    user's credentials only for https), none is read or run, and a warning says why."""
+    def creds_for(server: str) -> Credentials:
+        path = write_config(tmp_path / "c", current="a", users={"u": user},
+                            contexts={"a": {"cluster": "c", "user": "u"}},
+                            clusters={"c": {"server": server}})  # fmt: skip
+        return Credentials(resolve(load(str(path))))
+
+    plain = creds_for("http://api.example:8080")
+    assert plain.authorization() == "" and plain.warning == WITHHELD_WARNING
+    if "token" in user or "username" in user:  # https: sent (the others fail to load here)
+        secure = creds_for("https://api.example")
+        assert secure.authorization() and secure.warning == ""
 
 
 # -- exec credential plugins -----------------------------------------------------------
@@ -276,72 +340,171 @@ def test_exec_plugin_missing_or_garbage(tmp_path: Path) -> None:
         Credentials(resolve(load(str(exec_config(tmp_path, str(tmp_path / "garbage.sh"))))))
 
 
-def test_exec_plugin_client_certificate(tmp_path: Path) -> None:
-    exec_plugin(
-        tmp_path,
-        """\
-        printf '%s' '{"apiVersion":"client.authentication.k8s.io/v1beta1",
-          "kind":"ExecCredential","status":{"clientCertificateData":"CERT",
-          "clientKeyData":"KEY"}}'
-    """,
-    )
+def test_exec_plugin_client_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    status = {"clientCertificateData": CLIENT_CERT_PEM, "clientKeyData": CLIENT_KEY_PEM}
+    credential = {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                  "kind": "ExecCredential", "status": status}  # fmt: skip
+    (tmp_path / "credential.json").write_text(json.dumps(credential))
+    exec_plugin(tmp_path, f"cat {tmp_path / 'credential.json'}\n")
     creds = Credentials(resolve(load(str(exec_config(tmp_path, str(tmp_path / "plugin.sh"))))))
     kwargs = creds.pool_kwargs()
-    assert Path(kwargs["cert_file"]).read_text() == "CERT"
-    assert Path(kwargs["key_file"]).read_text() == "KEY"
+    assert isinstance(kwargs["ssl_context"], ssl.SSLContext)
+    assert "cert_file" not in kwargs and "key_file" not in kwargs
+    assert not creds.client_cert_changed
     assert creds.authorization() == ""
+    assert files_holding_the_key(tmp_path) == [tmp_path / "credential.json"]
 
 
-# -- certificate data in a private directory -------------------------------------------
-
-_HOLDER = """
-import sys, time
-from ktui.kube.kubeconfig import load, resolve
-from ktui.kube.auth import Credentials
-creds = Credentials(resolve(load(sys.argv[1])))
-kwargs = creds.pool_kwargs()
-print(kwargs["cert_file"], kwargs["key_file"], flush=True)
-if sys.argv[2] == "sleep":
-    time.sleep(30)
+HANGING_PLUGIN = """\
+    sleep 300 &
+    echo $! > "$(dirname "$0")/helper.pid"
+    sleep 300
 """
 
 
-def cert_config(tmp_path: Path) -> Path:
+def process_gone(pid: int) -> bool:
+    """No such process, or only its zombie (a killed orphan whose reaper has not run)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_hanging_exec_plugin_is_killed_with_its_helpers(tmp_path: Path) -> None:
+    """Before: waited 120 s, then left the helper it started running."""
+    exec_plugin(tmp_path, HANGING_PLUGIN)
+    config = exec_config(tmp_path, str(tmp_path / "plugin.sh"))
+    started = time.monotonic()
+    with pytest.raises(Unauthorized) as info:
+        Credentials(resolve(load(str(config))), plugin_timeout=0.5)
+    assert time.monotonic() - started < 5
+    assert str(info.value) == "credential plugin 'plugin.sh' timed out after 0.5 s"
+    helper = int((tmp_path / "helper.pid").read_text())
+    assert wait_until(lambda: process_gone(helper)), "the plugin's helper outlived it"
+
+
+def test_ktui_events_timeout_bounds_a_hanging_exec_plugin(tmp_path: Path) -> None:
+    """Before: `--timeout 1` did not cover the plugin, which ran for 120 s."""
+    exec_plugin(tmp_path, HANGING_PLUGIN)
+    config = exec_config(tmp_path, str(tmp_path / "plugin.sh"))
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "ktui.cli", "events", "--kubeconfig", str(config),
+         "--timeout", "1"],
+        capture_output=True, text=True, timeout=20, env={**os.environ, "KUBECONFIG": ""},
+    )  # fmt: skip
+    assert time.monotonic() - started < 10
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "ktui: unauthorized: credential plugin 'plugin.sh' timed out after 1 s\n"
+    )
+    helper = int((tmp_path / "helper.pid").read_text())
+    assert wait_until(lambda: process_gone(helper)), "the plugin's helper outlived it"
+
+
+# -- client certificate and key: loaded from memory, never left on disk -----------------
+
+
+def cert_config(tmp_path: Path, cert: bytes, key: bytes) -> Path:
     return write_config(
         tmp_path / "config",
         current="a",
         contexts={"a": {"cluster": "c", "user": "u"}},
         clusters={"c": {"server": "https://x", "certificate-authority-data": _b64(CA_PEM)}},
-        users={
-            "u": {"client-certificate-data": _b64(b"CERT PEM"), "client-key-data": _b64(b"KEY PEM")}
-        },
+        users={"u": {"client-certificate-data": _b64(cert), "client-key-data": _b64(key)}},
     )
 
 
-@pytest.mark.parametrize("how", ["exit", "SIGTERM", "SIGINT"])
-def test_certificate_data_lives_in_a_private_dir_removed_on_exit(tmp_path: Path, how: str) -> None:
-    config = cert_config(tmp_path)
+@pytest.mark.parametrize("memfd", [True, False], ids=["memfd", "short-lived-file"])
+def test_client_key_is_loaded_without_a_file_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memfd: bool
+) -> None:
+    """Before: the key was written to $TMPDIR/ktui-kube-*/ for the life of the process."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    if not memfd:  # a platform without memfd_create: a file that lives while OpenSSL reads
+        monkeypatch.delattr(os, "memfd_create", raising=False)
+    config = cert_config(tmp_path, CLIENT_CERT_PEM.encode(), CLIENT_KEY_PEM.encode())
+    creds = Credentials(resolve(load(str(config))))
+    kwargs = creds.pool_kwargs()
+    assert isinstance(kwargs["ssl_context"], ssl.SSLContext)
+    assert kwargs["ca_cert_data"].startswith("-----BEGIN CERTIFICATE-----")
+    assert files_holding_the_key(temp) == []
+    assert list(temp.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("cert", "key", "reason"),
+    [
+        (b"CERT PEM", b"KEY PEM", "not PEM data it can read"),
+        (CLIENT_CERT_PEM.encode(), CLIENT_CA_PEM.encode(), "not PEM data it can read"),
+        (CLIENT_CERT_PEM.encode(), ENCRYPTED_KEY_PEM.encode(),
+         "the key is encrypted and ktui cannot ask for its passphrase"),
+    ],
+    ids=["garbage", "a certificate for a key", "encrypted"],
+)
+def test_a_client_key_that_cannot_be_loaded_is_a_config_error(
+    tmp_path: Path, cert: bytes, key: bytes, reason: str
+) -> None:
+    creds = Credentials(resolve(load(str(cert_config(tmp_path, cert, key)))))
+    with pytest.raises(ConfigError) as info:
+        creds.pool_kwargs()
+    assert str(info.value) == (
+        f"kubeconfig {tmp_path / 'config'}: cannot load the client certificate and key "
+        f"({reason})"
+    )
+
+
+_HOLDER = """
+import sys, time
+from ktui.kube.kubeconfig import load, resolve
+from ktui.kube.auth import Credentials
+from ktui.kube.transport import Connection
+resolved = resolve(load(sys.argv[1]))
+connection = Connection(resolved, Credentials(resolved))
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("how", ["SIGHUP", "SIGKILL", "SIGTERM"])
+def test_a_killed_process_leaves_no_key_under_its_tmpdir(tmp_path: Path, how: str) -> None:
+    """Before: SIGHUP and SIGKILL left the key in $TMPDIR/ktui-kube-*/ (only SIGTERM,
+    SIGINT and a clean exit removed it)."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    config = cert_config(tmp_path, CLIENT_CERT_PEM.encode(), CLIENT_KEY_PEM.encode())
     proc = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(config), "exit" if how == "exit" else "sleep"],
+        [sys.executable, "-c", _HOLDER, str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "TMPDIR": str(temp)},
     )
     assert proc.stdout is not None
-    cert_file, key_file = proc.stdout.readline().split()
-    directory = Path(cert_file).parent
-    if how != "exit":
-        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
-        assert stat.S_IMODE(Path(key_file).stat().st_mode) == 0o600
-        assert Path(key_file).read_bytes() == b"KEY PEM"
-        proc.send_signal(signal.SIGTERM if how == "SIGTERM" else signal.SIGINT)
-    proc.wait(10)
-    deadline = time.monotonic() + 5
-    while directory.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not directory.exists()
-    if how == "SIGTERM":
-        assert proc.returncode == -signal.SIGTERM  # the default action still happened
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(getattr(signal, how))
+        assert proc.wait(10) == -getattr(signal, how)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert files_holding_the_key(temp) == []
 
 
 def test_proxy_from_kubeconfig_or_environment(

@@ -19,6 +19,7 @@ import pytest
 from ktui.feeds.channel import BatchChannel
 from ktui.kube.source import KubeSource, WatchSettings
 from ktui.sim import Grant, SimCluster, write_kubeconfig
+from ktui.sim.apiserver.tls import CA_PEM
 from tests.kube.test_kube_watch import FAST, truth
 
 SMALL_PAGES = WatchSettings(**{**FAST.__dict__, "page_size": 100})
@@ -109,7 +110,7 @@ def test_gzipped_pages_list_the_same(tmp_path: Path) -> None:
                      tokens={"admin-token": Grant.all()})
     sim.load(1500, namespaces=["test", "other"])
     with sim:
-        raw = urllib3.PoolManager().request(
+        raw = urllib3.PoolManager(ca_cert_data=CA_PEM).request(
             "GET", f"{sim.url}/api/v1/events?limit=500", preload_content=False,
             headers={"Authorization": "Bearer admin-token", "Accept-Encoding": "gzip"},
         )

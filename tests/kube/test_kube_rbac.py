@@ -3,6 +3,7 @@ against the simulator's grants."""
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from ktui.feeds.status import State
 from ktui.kube.source import KubeSource
 from ktui.model.event import API_EVENTS
 from ktui.sim import Grant, SimCluster, write_kubeconfig
+from ktui.sim.apiserver.tls import CA_PEM
 from tests.kube.test_kube_watch import FAST, Consumer, churn, settle, truth, wait_for
 
 TOKENS = {
@@ -128,11 +130,12 @@ def _exec_kubeconfig(tmp_path: Path, cluster: SimCluster, script: str) -> Path:
     plugin.write_text("#!/bin/sh\n" + script)
     plugin.chmod(0o755)
     path = tmp_path / "kc"
+    ca = base64.b64encode(CA_PEM.encode()).decode()
     path.write_text(
         f"""apiVersion: v1
 kind: Config
 current-context: sim
-clusters: [{{name: sim, cluster: {{server: "{cluster.url}"}}}}]
+clusters: [{{name: sim, cluster: {{server: "{cluster.url}", certificate-authority-data: {ca}}}}}]
 contexts: [{{name: sim, context: {{cluster: sim, user: u}}}}]
 users:
 - name: u

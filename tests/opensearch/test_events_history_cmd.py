@@ -360,8 +360,8 @@ def test_usage_errors_exit_2_before_any_request(
     (config_dir / "settings.toml").write_text("", encoding="utf-8")
     line = one_line(*events(capsys, "--history"), want=2)
     assert line.startswith("ktui: no OpenSearch URL (set KTUI_OPENSEARCH_URL")
-    assert line.endswith("and for the archive: no kubeconfig found: set KUBECONFIG or use "
-                         "--kubeconfig")  # fmt: skip
+    assert line.endswith("and for the archive: no kubeconfig found: "
+                         f"{config_dir / 'no-such-kubeconfig'} (from KUBECONFIG) does not exist")
     line = one_line(*events(capsys, "--history", "--archive", "--index", "x"), want=2)
     assert line == "ktui: --index reads OpenSearch; it cannot go with --archive"
     line = one_line(*events(capsys, "--archive", "-A"), want=2)
@@ -370,7 +370,7 @@ def test_usage_errors_exit_2_before_any_request(
     assert not (config_dir / "data").exists()
     # A range without --history is the merged timeline, which needs the live context.
     line = one_line(*events(capsys, "--since", "1h", "-A"), want=2)
-    assert line == "ktui: no kubeconfig found: set KUBECONFIG or use --kubeconfig"
+    assert line.startswith("ktui: no kubeconfig found: ") and "no-such-kubeconfig" in line
     assert not (config_dir / "data").exists()
 
 
@@ -536,3 +536,26 @@ def test_password_asked_once_on_a_terminal(
     got = records(text[len(prompt) :].strip())
     check_listing(got, truth.docs, {e.uid for e in truth.events})
     assert got
+
+
+def test_raw_prints_the_documents_as_stored(
+    backend: Backend, dataset: Dataset, config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14.8: `-o raw-jsonl` (and `-o raw`) with --history: the exporter's documents
+    exactly as stored, one per event, oldest first; `-o raw` holds them in one v1 List."""
+    time_range = window(dataset)
+    argv = [*history(backend, SINGLE, *span(*time_range.bounds())), "-A", "--query", FILTER]
+    code, out, err = events(capsys, *argv, "-o", "raw-jsonl")
+    assert code == 0, err
+    truth = truth_for(dataset.single, parse_query(FILTER), time_range)
+    stored = {doc["metadata"]["uid"]: doc for doc in truth.docs}
+    got = records(out)
+    assert len(got) == len(truth.events) == len(stored) > 0
+    assert {doc["metadata"]["uid"]: doc for doc in got} == stored
+    assert [millis(chain_time(doc)) for doc in got] == sorted(
+        millis(chain_time(doc)) for doc in got)
+    code, out, err = events(capsys, *argv, "-o", "raw")
+    assert code == 0, err
+    document = json.loads(out)
+    assert (document["apiVersion"], document["kind"]) == ("v1", "List")
+    assert document["items"] == got

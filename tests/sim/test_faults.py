@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
+
+import pytest
 
 from ktui.sim import SimCluster
 
@@ -111,16 +115,20 @@ def test_expire_next_continue(cluster: SimCluster) -> None:
     assert r.status == 200
 
 
-def test_compact_makes_every_resume_too_old(cluster: SimCluster) -> None:
+def test_compact_makes_every_resume_from_before_too_old(cluster: SimCluster) -> None:
     old = cluster.resource_version
     cluster.emit("test", "Pulled", "x", name="p")
+    previous = int(cluster.resource_version) - 1
     cluster.faults.compact()
-    for rv in (old, cluster.resource_version):
+    for rv in (old, previous):
         (err,) = list(_watch(cluster, f"resourceVersion={rv}").lines())
         assert err["type"] == "ERROR" and err["object"]["code"] == 410
-    cluster.emit("test", "Pulled", "y", name="p")
-    w = _watch(cluster, f"resourceVersion={cluster.resource_version}&timeoutSeconds=1")
-    assert list(w.lines()) == []
+    # the rv of the compaction, which a list made now returns, can be watched from (as
+    # etcd keeps the compaction's revision); before, a relist met 410 until the next write
+    listed = Client(cluster).get("/api/v1/events").json()["metadata"]["resourceVersion"]
+    assert listed == cluster.resource_version
+    w = _watch(cluster, f"resourceVersion={listed}&timeoutSeconds=1")
+    assert list(w.lines()) == [] and not w.broken
 
 
 def test_restart_same_port_keeps_store_cuts_watches(cluster: SimCluster) -> None:
@@ -170,3 +178,39 @@ def test_restart_keeps_generators_running_and_is_quick() -> None:
         assert storm.is_alive()
     storm.join(2)
     assert not storm.is_alive()  # stop() ends storms
+
+
+def test_odd_watch_lines_come_before_the_first_change(empty: SimCluster) -> None:
+    from ktui.sim.apiserver.faults import ODD_WATCH_LINES
+
+    empty.faults.odd_watch_lines()
+    w = _watch(empty, f"resourceVersion={empty.resource_version}&timeoutSeconds=3")
+    empty.emit("test", "Pulled", "after", name="p")
+    got = w.take(len(ODD_WATCH_LINES) + 1)
+    assert [json.dumps(line, separators=(",", ":")).encode() for line in got[:-1]] == list(
+        ODD_WATCH_LINES
+    )
+    assert got[-1]["type"] == "ADDED" and got[-1]["object"]["reason"] == "Pulled"
+    w.close()
+    assert empty.faults.fired["odd_watch_lines"] == 1
+    w = _watch(empty, f"resourceVersion={empty.resource_version}&timeoutSeconds=1")
+    assert list(w.lines()) == []  # used up
+
+
+def test_odd_list_items_and_a_list_cut_mid_body(empty: SimCluster) -> None:
+    empty.load(30)
+    client = Client(empty)
+    empty.faults.odd_list_items()
+    items = client.get("/api/v1/events").json()["items"]
+    assert items[:4] == [None, ["a", "list"], "a string", 7] and len(items) == 34
+    assert empty.faults.fired["odd_list_items"] == 1
+    empty.faults.cut_next_list(after=500)
+    conn = client.conn()
+    conn.request("GET", "/api/v1/events", headers=client.headers())
+    response = conn.getresponse()
+    assert response.status == 200 and int(response.headers["Content-Length"]) > 500
+    with pytest.raises(http.client.IncompleteRead) as cut:
+        response.read()
+    assert len(cut.value.partial) == 500
+    assert empty.faults.fired["cut_list"] == 1
+    assert len(client.get("/api/v1/events").json()["items"]) == 30  # used up

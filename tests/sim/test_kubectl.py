@@ -154,6 +154,29 @@ def test_get_events_watch(kube: tuple[SimCluster, Path]) -> None:
         proc.wait(5)
 
 
+def test_streaming_list_through_kubectl(kube: tuple[SimCluster, Path]) -> None:
+    """The streaming list (sendInitialEvents) as kubectl carries it: the state as ADDED,
+    then the bookmark that ends it; with the feature off, kube-apiserver's 422."""
+    c, home = kube
+    query = ("/api/v1/events?watch=1&sendInitialEvents=true&allowWatchBookmarks=true"
+             "&resourceVersionMatch=NotOlderThan&timeoutSeconds=1")
+    r = kubectl(home, "get", "--raw", query)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    n = len(c.events())
+    assert [line["type"] for line in lines[:n]] == ["ADDED"] * n
+    assert lines[n]["type"] == "BOOKMARK"
+    assert lines[n]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+    off = SimCluster(name="off", scenario="scenario-a", tokens=TOKENS, tls=True,
+                     streaming_list="off", history_window=10)
+    with off:
+        write_kubeconfig(home / "off-kubeconfig", [off])
+        r = kubectl(home, "get", "--raw", query, config="off-kubeconfig")
+        assert r.returncode == 1 and "WatchList feature gate" in r.stderr
+        r = kubectl(home, "events", "-A", config="off-kubeconfig")  # lists as before
+        assert r.returncode == 0 and len(r.stdout.splitlines()) == len(off.events()) + 1
+
+
 @pytest.mark.parametrize("binary", VERSIONED, ids=[Path(b).name for b in VERSIONED])
 def test_kubectl_versions(kube: tuple[SimCluster, Path], binary: str) -> None:
     c, home = kube

@@ -178,7 +178,7 @@ def test_emit_rejects_unknown_api_and_scenario() -> None:
 
 
 def test_write_kubeconfig(tmp_path: Path) -> None:
-    a = SimCluster(name="demo", scenario="empty", port=0)
+    a = SimCluster(name="demo", scenario="empty", port=0, tls=False)
     b = SimCluster(name="prod-eu-west-1", scenario="empty", tls=True)
     with a, b:
         path = write_kubeconfig(tmp_path / "sub" / "config", [a, b], token="t0k",

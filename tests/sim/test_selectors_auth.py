@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import ssl
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -148,3 +151,33 @@ def test_grant_is_frozen_and_accepts_sets() -> None:
     assert not g.allows("list", "", None) and not g.allows("list", "events.k8s.io", "a")
     assert Grant.all().allows("watch", "events.k8s.io", None)
     assert TOKENS["admin-token"] == Grant.all()
+
+
+def test_client_certificate_authentication(tmp_path: Path) -> None:
+    from ktui.sim.apiserver.tls import (
+        CLIENT_CERT_PEM,
+        CLIENT_CERT_USER,
+        CLIENT_KEY_PEM,
+        client_context,
+    )
+
+    grant = Grant(namespaces={"test"}, groups={""}, user=CLIENT_CERT_USER)
+    with SimCluster(scenario="scenario-a", client_certs={CLIENT_CERT_USER: grant}) as c:
+        (tmp_path / "client.pem").write_text(CLIENT_CERT_PEM + CLIENT_KEY_PEM)
+        context = client_context()
+        context.load_cert_chain(str(tmp_path / "client.pem"))
+
+        def get(path: str, ctx: ssl.SSLContext) -> int:
+            conn = http.client.HTTPSConnection("127.0.0.1", c.port, timeout=10, context=ctx)
+            try:
+                conn.request("GET", path)
+                return conn.getresponse().status
+            finally:
+                conn.close()
+
+        assert get("/api/v1/namespaces/test/events", context) == 200  # the grant of its CN
+        assert get("/api/v1/events", context) == 403
+        assert get("/api/v1/namespaces/test/events", client_context()) == 401  # no cert
+        assert Client(c, "admin-token").get("/api/v1/events").status == 200  # tokens too
+    with pytest.raises(ValueError, match="client certificates need tls=True"):
+        SimCluster(scenario="empty", tls=False, client_certs={CLIENT_CERT_USER: grant})

@@ -9,6 +9,7 @@ import ssl
 import stat
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -85,3 +86,26 @@ def test_sim_command_plain_http_and_errors(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-c", CMD, "sim", "--list"], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 0 and "scenario-b" in r.stdout and "hostile" in r.stdout
+
+
+def test_sim_command_watch_window_and_streaming_list(tmp_path: Path) -> None:
+    proc, lines = _start(tmp_path, "--scenario", "empty", "--load", "50", "--no-tls",
+                         "--no-auth", "--watch-window", "10", "--streaming-list", "off",
+                         "--kubeconfig-out", str(tmp_path / "k"))
+    try:
+        url = lines[0].split()[1]
+        listed = _get(f"{url}/api/v1/events", token="")
+        assert isinstance(listed, dict)
+        rv = int(listed["metadata"]["resourceVersion"])
+        with urllib.request.urlopen(f"{url}/api/v1/events?watch=1&timeoutSeconds=1"
+                                    f"&resourceVersion={rv - 11}", timeout=10) as r:
+            (line,) = r.read().splitlines()  # 11 back: out of the window of 10
+        assert json.loads(line)["object"]["code"] == 410
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _get(f"{url}/api/v1/events?watch=1&sendInitialEvents=true&allowWatchBookmarks=true"
+                 "&resourceVersionMatch=NotOlderThan", token="")
+        assert refused.value.code == 422
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0

@@ -110,8 +110,9 @@ def test_too_old_rv_is_an_error_event(empty: SimCluster) -> None:
 
 def test_too_old_rv_as_http_410(empty: SimCluster) -> None:
     empty.faults.too_old_as_http = True
-    empty.faults.compact()
     rv = empty.resource_version
+    empty.emit("test", "Pulled", "x", name="p")
+    empty.faults.compact()
     w = _watch(empty, f"resourceVersion={rv}")
     assert w.status == 410
     body = w.body()
@@ -159,6 +160,40 @@ def test_send_initial_events(cluster: SimCluster) -> None:
     annotations = got[n]["object"]["metadata"]["annotations"]
     assert annotations == {"k8s.io/initial-events-end": "true"}
     w.close()
+
+
+STREAMING = "sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan"
+
+
+def test_a_streaming_list_is_refused_as_kube_apiserver_does(empty: SimCluster) -> None:
+    for query, field in [
+        ("sendInitialEvents=true&allowWatchBookmarks=true", "resourceVersionMatch"),
+        ("sendInitialEvents=true&resourceVersionMatch=NotOlderThan", "allowWatchBookmarks"),
+        ("resourceVersionMatch=NotOlderThan", "resourceVersionMatch"),
+    ]:
+        w = _watch(empty, query)
+        body = w.body()
+        assert (w.status, body["reason"]) == (422, "Invalid"), query
+        assert [c["field"] for c in body["details"]["causes"]] == [field]
+        assert body["message"].startswith('ListOptions.meta.k8s.io "" is invalid: ')
+
+
+def test_streaming_list_off_or_ignored(cluster: SimCluster) -> None:
+    n = len(cluster.events())
+    cluster.streaming_list = "off"
+    cluster.restart()  # the option is read at start
+    w = _watch(cluster, STREAMING)
+    body = w.body()
+    assert w.status == 422 and body["details"]["causes"][0]["field"] == "sendInitialEvents"
+    assert "unless the WatchList feature gate is enabled" in body["message"]
+    cluster.streaming_list = "ignored"
+    cluster.restart()
+    w = _watch(cluster, STREAMING + "&timeoutSeconds=1")
+    got = list(w.lines())  # a plain watch without resourceVersion: the state, no end mark
+    assert [e["type"] for e in got[:n]] == ["ADDED"] * n
+    assert not any(
+        (e["object"].get("metadata") or {}).get("annotations") for e in got[n:]
+    )
 
 
 def test_field_selector_applies_to_watch(empty: SimCluster) -> None:

@@ -136,3 +136,102 @@ async def test_ns_adds_and_drops_namespace_watches_under_rbac(
         await wait_for(pilot, lambda: "forbidden" in explorer.header.state.state
                        and "team-c" in explorer.header.state.state, timeout=20)
         assert "team-c" in str(explorer.table.empty_message)
+
+
+async def test_in_full_screen_detail_movement_keys_scroll_the_event(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    """14.6: in z, PgDn and j scroll the long message instead of moving to another event;
+    the footer shows the detail's keys, not the sidebar's."""
+    clusters[0].emit(namespace="test", reason="Failed", type="Warning", kind="Pod",
+                     name="long-1", message="line of a long message " * 9000)
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        explorer = app.explorer
+        await wait_for(pilot, lambda: explorer.table.row_count == len(clusters[0].events()))
+        table = explorer.table
+        row = next(r for r in range(table.row_count)
+                   if table.event_at(r).object.name == "long-1")  # type: ignore[union-attr]
+        table.move_cursor(row)
+        await pilot.press("z")
+        await pilot.pause()
+        assert explorer.detail.has_focus
+        await pilot.press("pagedown", "j", "j")
+        await pilot.pause()
+        assert explorer.detail.scroll_y > 0
+        assert table.cursor == row and table.selected is not None
+        assert table.selected.object.name == "long-1"
+        footer = " ".join(str(key.description) for key in app.screen.query("FooterKey"))
+        assert "Page down" in footer and "Toggle ns" not in footer
+        await pilot.press("z")
+        assert table.has_focus
+
+
+async def test_x_hides_expired_events_and_the_header_counts_them(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    """14.9: ktui keeps expired events (struck through): the header says how many are
+    live and how many expired, and x hides the expired ones."""
+    app = make_app()
+    cluster = clusters[0]
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, cluster))
+        explorer = app.explorer
+        total = explorer.table.row_count
+        gone = [e["metadata"]["uid"] for e in cluster.events()[:3]]
+        for uid in gone:
+            cluster.expire(uid)
+        await wait_for(pilot, lambda: explorer.header.state.expired == 3)
+        assert "3 expired" in str(explorer.header.render())
+        await pilot.press("x")
+        assert explorer.table.row_count == total - 3
+        assert explorer.header.state.expired_hidden == 3
+        await pilot.press("x")
+        assert explorer.table.row_count == total
+
+
+async def test_y_inside_tmux_without_clipboard_says_what_to_set_and_Y_writes_a_file(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """14.7: Y writes the event's JSON under $KTUI_DATA_DIR/exports and says where."""
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.press("Y")
+        await pilot.pause()
+        messages = [str(n.message) for n in app._notifications]
+        written = [m.removeprefix("wrote ") for m in messages if m.startswith("wrote ")]
+        assert written
+        path = Path(written[-1])
+        data_dir = Path(__import__("os").environ["KTUI_DATA_DIR"])
+        assert path.is_relative_to(data_dir / "exports") and path.exists()
+        selected = app.explorer.table.selected
+        assert selected is not None and selected.uid in path.read_text()
+
+
+async def test_the_footer_keeps_help_and_quit_at_80_columns(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        await pilot.pause()
+        keys = {str(key.description): key for key in app.screen.query("FooterKey")}
+        for name in ("Help", "Quit"):  # shown whole, inside the 80 columns
+            assert keys[name].display and keys[name].region.width > 0
+            assert keys[name].region.right <= 80
+
+
+async def test_r_retries_now_instead_of_waiting(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    """Issue 10.4: a 429 asking for a minute's wait; r tries again at once."""
+    clusters[0].faults.fail_next(1, status=429, retry_after=60)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        explorer = app.explorer
+        await wait_for(pilot, lambda: explorer.session is not None
+                       and explorer.session.status.retry_at is not None, timeout=20)
+        await pilot.press("r")
+        await wait_for(pilot, loaded(app, clusters[0]), timeout=15)

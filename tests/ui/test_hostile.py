@@ -23,6 +23,7 @@ from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
 from ktui.ui.widgets.header import EventHeader
 from ktui.ui.widgets.sidebar import NamespaceSidebar
+from ktui.ui.widgets.wrapped import WrappedLines
 from tests.ui.conftest import fixed_clock, loaded, wait_for
 
 # What must never reach the terminal from event text: C0 (the layout's own newlines are
@@ -72,7 +73,8 @@ async def test_every_hostile_event_renders_inert(hostile: tuple[SimCluster, str]
             assert detail.event is table.selected
             lines = detail.query_one("#detail-summary", Static).render_lines(
                 Region(0, 0, 120, 200)
-            ) + detail.query_one("#detail-json", Static).render_lines(Region(0, 0, 120, 400))
+            ) + detail.query_one("#detail-json", WrappedLines).render_lines(
+                Region(0, 0, 120, 400))
             for segment in (segment for line in lines for segment in line):
                 # Line breaks are the layout's (a message's own newlines wrap the pane).
                 text = segment.text.replace("\n", "")

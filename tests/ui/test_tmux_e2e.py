@@ -206,3 +206,61 @@ def test_a_16_colour_terminal_gets_16_colours_and_warnings_still_stand_out(
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], env=env,
                        capture_output=True, check=False)
+
+
+COPIER = """\
+import sys
+from textual.app import App
+from textual.widgets import Static
+from ktui.ui.clipboard import copy_text
+
+
+class Copier(App[None]):
+    def compose(self):
+        yield Static("copying")
+
+    def on_mount(self) -> None:
+        note = copy_text(self, sys.argv[1])
+        self.query_one(Static).update("NOTE: " + (note or "none"))
+
+
+Copier().run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("clipboard", "passthrough", "arrives", "advice"),
+    [("on", "off", True, False), ("external", "off", False, True),
+     ("external", "on", False, False)],
+    ids=["set-clipboard-on", "tmux-default", "allow-passthrough"],
+)
+def test_copy_inside_tmux_arrives_or_says_what_to_set(
+    tmp_path: Path, clipboard: str, passthrough: str, arrives: bool, advice: bool
+) -> None:
+    """Issue 14.7: with tmux's default `set-clipboard external` the toast said "copied"
+    but tmux dropped the OSC 52. With `on`, tmux takes it (a paste buffer here, the
+    terminal's clipboard outside); with `allow-passthrough on` the sequence goes wrapped
+    to the outer terminal (none here, so no buffer); with neither, the helper says so."""
+    script = tmp_path / "copier.py"
+    script.write_text(COPIER)
+    env = {**os.environ, "HOME": str(tmp_path), "TERM": "xterm-256color", "TMUX": "",
+           "TMUX_TMPDIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).parents[2])}
+    session = f"ktui-copy-{uuid.uuid4().hex[:8]}"
+    mux = Tmux(session, env)
+    mux.run("new-session", "-d", "-s", session, "-x", "200", "-y", "10")
+    try:
+        mux.run("set-option", "-s", "set-clipboard", clipboard)
+        mux.run("set-option", "-g", "allow-passthrough", passthrough)
+        payload = '{"kind": "Event", "reason": "BackOff"}'
+        mux.keys(f"{sys.executable} {script} '{payload}'", "Enter")
+        screen = mux.wait_for("NOTE: ")
+        buffers = mux.run("list-buffers", "-F", "#{buffer_name}").split()
+        if arrives:
+            assert buffers and mux.run("show-buffer").rstrip("\n") == payload
+        else:
+            assert buffers == []
+        assert ("set -g set-clipboard on" in screen) is advice, screen
+        assert ("NOTE: none" in screen) is not advice, screen
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], env=env,
+                       capture_output=True, check=False)

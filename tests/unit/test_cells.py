@@ -30,3 +30,16 @@ def test_the_span_is_dropped_not_cut_when_it_does_not_fit() -> None:
     for n in (1, 9, 99, 999, 9999, 99999):
         shown = cells.count(_event(n, "2025-11-01T08:00:00Z", "2025-11-22T08:59:59Z", True))
         assert len(shown) <= cells.COUNT_WIDTH and shown.startswith(f"≥{n}")
+
+
+def test_absolute_time_is_the_time_of_day_today_and_the_date_and_minute_otherwise() -> None:
+    event = _event(1, "2025-11-22T08:00:00Z", "2025-11-22T08:24:30Z")
+    now = event.time + 3600
+    assert cells.last_seen(event, now, absolute=True) == "08:24:30"
+    assert cells.last_seen(event, now + 86400, absolute=True) == "11-22 08:24"
+    assert cells.last_seen(event, now, absolute=False) == "1h"
+    # The column fits what it shows: every event today, or not.
+    assert cells.absolute_width(event.time, event.time, now) == cells.TODAY_WIDTH == 8
+    assert cells.absolute_width(event.time - 86400, event.time, now) == 11
+    assert cells.absolute_width(0.0, event.time, now) == 11  # "<unknown>"
+    assert len(cells.absolute_time(event.time, now + 86400)) == cells.OTHER_DAY_WIDTH

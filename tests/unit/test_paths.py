@@ -42,6 +42,7 @@ def test_each_root_has_its_own_override(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert paths.cache_dir() == tmp_path / "cache"
     monkeypatch.setenv("KTUI_DATA_DIR", str(tmp_path / "data"))
     assert paths.data_dir() == tmp_path / "data"
+    assert paths.exports_dir() == tmp_path / "data" / "exports"
     assert paths.archive_file() == tmp_path / "data" / "archive.sqlite3"
     assert paths.config_dir() == platformdirs.user_config_path("ktui")
 

@@ -161,3 +161,59 @@ def test_text_index_is_swept_after_evictions_and_stays_exact() -> None:
     query = parse_query("word3")
     store.set_query(query)
     assert [e.uid for e in store.visible] == [e.uid for e in query.filter(store.all_events)]
+
+
+# -- expired events (issue 14.9): counted cheaply, and hidden on request -----------------
+
+
+def _expiring_store(max_events: int = 200_000) -> EventStore:
+    store = EventStore(max_events=max_events)
+    store.apply([ev(f"n{i}", i, ns="a" if i % 2 else "b") for i in range(10)]
+                + [ev(f"w{i}", 10 + i, type_="Warning", ns="a") for i in range(4)])
+    store.apply(deleted=[ev("n1", 1), ev("n2", 2), ev("w0", 10, type_="Warning")])
+    return store
+
+
+def _truth(store: EventStore) -> tuple[int, int]:
+    visible = store.visible
+    return len(visible), sum(1 for e in visible if e.expired)
+
+
+def test_visible_expired_is_counted_through_queries_updates_and_eviction() -> None:
+    store = _expiring_store()
+    assert store.expired == 3 and store.visible_expired == 3 and store.live == 11
+    for query in (Query().with_types({"Warning"}), Query().with_namespaces({"a"}),
+                  parse_query("ns:b"), parse_query("-reason:Pulled"), Query()):
+        store.set_query(query)
+        assert (len(store.visible), store.visible_expired) == _truth(store), query
+        store.apply([ev("x", 30, ns="a")], deleted=[ev("n3", 3)])  # one new, one expiring
+        assert (len(store.visible), store.visible_expired) == _truth(store), query
+        store.apply([ev("n3", 31, rv="9")])  # an expired uid seen again is live again
+        assert (len(store.visible), store.visible_expired) == _truth(store), query
+    small = _expiring_store(max_events=12)
+    small.apply([ev(f"m{i}", 40 + i) for i in range(6)])  # evicts the oldest (expired) ones
+    assert (len(small.visible), small.visible_expired) == _truth(small)
+    assert small.expired == sum(1 for e in small.all_events if e.expired)
+
+
+def test_hiding_expired_events_is_a_query_flag() -> None:
+    store = _expiring_store()
+    hidden = Query().with_hide_expired(True)
+    assert not hidden.is_empty and hidden.describe() == "live only"
+    assert hidden.narrows(Query()) and not Query().narrows(hidden)
+    store.set_query(hidden)
+    assert len(store.visible) == 11 and store.visible_expired == 0
+    assert store.visible_warnings() == 3
+    # an event that expires while hidden leaves the list; one that comes back returns
+    store.apply(deleted=[ev("w1", 11, type_="Warning")])
+    assert "w1" not in {e.uid for e in store.visible} and store.visible_warnings() == 2
+    store.apply([ev("n1", 50, rv="7")])
+    assert "n1" in {e.uid for e in store.visible}
+    # with the index paths: one type, one namespace, free words
+    for query in (hidden.with_types({"Warning"}), hidden.with_namespaces({"a"}),
+                  hidden.with_text("Started")):
+        store.set_query(query)
+        assert store.visible and not any(e.expired for e in store.visible), query
+        assert store.visible == [e for e in store.all_events if query.matches(e)]
+    store.set_query(hidden.with_hide_expired(False))
+    assert len(store.visible) == len(store) and store.visible_expired == store.expired

@@ -160,15 +160,20 @@ def rules_review(grant: Grant, body: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class TokenTable:
-    """token → Grant; ``require_auth`` False lets a request without a token in as admin."""
+    """token → Grant; ``require_auth`` False lets a request without a token in as admin.
+    ``certs``: the CN of a verified client certificate → Grant (client-certificate
+    authentication, for a request without a token)."""
 
     tokens: dict[str, Grant] = field(default_factory=dict)
     require_auth: bool = True
+    certs: dict[str, Grant] = field(default_factory=dict)
 
-    def resolve(self, header: str | None) -> Grant | None:
+    def resolve(self, header: str | None, client_cn: str | None = None) -> Grant | None:
         header = (header or "").strip()
         if header.lower().startswith("bearer ") and header[7:].strip():
             return self.tokens.get(header[7:].strip())
         if header and header.lower() != "bearer":
             return None  # another scheme (Basic...) or garbage
+        if client_cn is not None and client_cn in self.certs:
+            return self.certs[client_cn]
         return None if self.require_auth else Grant.all()

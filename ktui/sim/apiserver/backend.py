@@ -27,5 +27,9 @@ class Backend:
     # kube-apiserver's response compression (APIResponseCompression, on by default):
     # bodies of 128 KiB or more are gzipped at level 1 when the client accepts gzip
     gzip: bool = False
+    # the streaming list (sendInitialEvents, the WatchList feature): "on" (1.32+), "off"
+    # (the feature gate off: such a watch is refused, 422), "ignored" (before 1.27: the
+    # parameters are unknown, so the watch is a plain one)
+    streaming_list: str = "on"
     counters: dict[str, int] = field(default_factory=dict)  # what was served, for tests
     workloads: Workloads | None = None  # Pods, ReplicaSets... with their ownerReferences

@@ -12,8 +12,20 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+# Watch lines and list items that are not JSON objects where an object belongs. No API
+# server sends them; a broken proxy or a server bug might, and a client must skip them.
+ODD_WATCH_LINES: tuple[bytes, ...] = (
+    b'{"type":"MODIFIED","object":null}',
+    b'{"type":"ADDED","object":["a","list"]}',
+    b'{"type":"DELETED","object":"a string"}',
+    b'{"type":"BOOKMARK","object":null}',
+    b'{"type":"BOOKMARK","object":{"metadata":"not an object"}}',
+    b'{"type":"BOOKMARK","object":7}',
+)
+ODD_LIST_ITEMS: tuple[bytes, ...] = (b"null", b'["a","list"]', b'"a string"', b"7")
 
 
 @dataclass
@@ -39,11 +51,18 @@ class _Stall:
     after: int
 
 
+@dataclass
+class _Inject:
+    remaining: int
+    data: tuple[bytes, ...]
+
+
 class Faults:
     """Switches read by the server. ``fired`` counts each fault that actually happened.
 
     Counter keys: ``drop_watch``, ``stall_watch``, ``watch_410_event``, ``watch_410_http``,
-    ``http_500``/``http_429`` (by status), ``expired_continue``, ``compact``, ``restart``.
+    ``http_500``/``http_429`` (by status), ``expired_continue``, ``compact``, ``restart``,
+    ``odd_watch_lines``, ``odd_list_items``, ``cut_list``.
     """
 
     def __init__(self) -> None:
@@ -57,6 +76,9 @@ class Faults:
         self._stalls: list[_Stall] = []
         self._gone: list[str] = []
         self._expire_continue = 0
+        self._odd_lines: list[_Inject] = []
+        self._odd_items: list[_Inject] = []
+        self._cuts: list[_Inject] = []
         self._compact: Callable[[], None] | None = None
         self._restart: Callable[[], None] | None = None
 
@@ -101,8 +123,27 @@ class Faults:
         with self._lock:
             self._expire_continue += n
 
+    def odd_watch_lines(self, lines: Sequence[bytes] = ODD_WATCH_LINES, times: int = 1) -> None:
+        """The next ``times`` watch streams send these lines (default: events and bookmarks
+        whose object is null, a list, a string, a number) before their first change."""
+        with self._lock:
+            self._odd_lines.append(_Inject(times, tuple(lines)))
+
+    def odd_list_items(self, items: Sequence[bytes] = ODD_LIST_ITEMS, times: int = 1) -> None:
+        """The next ``times`` list pages carry these JSON values (default: null, a list, a
+        string, a number) first among their items."""
+        with self._lock:
+            self._odd_items.append(_Inject(times, tuple(items)))
+
+    def cut_next_list(self, after: int = 1000, times: int = 1) -> None:
+        """The next ``times`` list responses stop after ``after`` bytes of their body and
+        the connection closes (Content-Length promised more): an answer interrupted."""
+        with self._lock:
+            self._cuts.append(_Inject(times, (str(after).encode(),)))
+
     def compact(self) -> None:
-        """Compact the history now: any watch resuming from an rv up to now gets 410."""
+        """Compact the history now: any watch resuming from an rv before now gets 410 (the
+        current rv, which a list made now returns, can still be watched from)."""
         if self._compact is not None:
             self._compact()
         self.record("compact")
@@ -120,6 +161,9 @@ class Faults:
             self._stalls.clear()
             self._gone.clear()
             self._expire_continue = 0
+            self._odd_lines.clear()
+            self._odd_items.clear()
+            self._cuts.clear()
             self.too_old_as_http = False
 
     # -- read by the server -----------------------------------------------------------
@@ -168,3 +212,25 @@ class Faults:
             self._expire_continue -= 1
             self.fired["expired_continue"] += 1
             return True
+
+    def _take(self, queue: list[_Inject], name: str) -> tuple[bytes, ...]:
+        with self._lock:
+            if not queue:
+                return ()
+            item = queue[0]
+            item.remaining -= 1
+            if item.remaining <= 0:
+                queue.pop(0)
+            self.fired[name] += 1
+            return item.data
+
+    def take_odd_watch_lines(self) -> tuple[bytes, ...]:
+        return self._take(self._odd_lines, "odd_watch_lines")
+
+    def take_odd_list_items(self) -> tuple[bytes, ...]:
+        return self._take(self._odd_items, "odd_list_items")
+
+    def take_list_cut(self) -> int | None:
+        """Bytes of body to send before cutting this list response, or None."""
+        data = self._take(self._cuts, "cut_list")
+        return int(data[0]) if data else None

@@ -27,8 +27,10 @@ def _q(value: str) -> str:
 
 
 def kubeconfig_text(clusters: Sequence[Served], token: str = "admin-token",
-                    current: str | None = None, namespace: str | None = None) -> str:
-    """The YAML of a kubeconfig: cluster, user and context named after each cluster."""
+                    current: str | None = None, namespace: str | None = None,
+                    client_cert: bool = False) -> str:
+    """The YAML of a kubeconfig: cluster, user and context named after each cluster. The
+    user has ``token``, or with ``client_cert`` the test client certificate and key."""
     if not clusters:
         raise ValueError("at least one cluster is needed")
     lines = ["apiVersion: v1", "kind: Config", "preferences: {}", "clusters:"]
@@ -41,7 +43,15 @@ def kubeconfig_text(clusters: Sequence[Served], token: str = "admin-token",
             lines.append(f"    certificate-authority-data: {ca}")
     lines.append("users:")
     for c in clusters:
-        lines += [f"- name: {_q(c.name + '-user')}", "  user:", f"    token: {_q(token)}"]
+        lines += [f"- name: {_q(c.name + '-user')}", "  user:"]
+        if client_cert:
+            from ktui.sim.apiserver.tls import CLIENT_CERT_PEM, CLIENT_KEY_PEM
+
+            for key, pem in (("client-certificate-data", CLIENT_CERT_PEM),
+                             ("client-key-data", CLIENT_KEY_PEM)):
+                lines.append(f"    {key}: {base64.b64encode(pem.encode()).decode()}")
+        else:
+            lines.append(f"    token: {_q(token)}")
     lines.append("contexts:")
     for c in clusters:
         lines += [f"- name: {_q(c.name)}", "  context:", f"    cluster: {_q(c.name)}",
@@ -54,14 +64,14 @@ def kubeconfig_text(clusters: Sequence[Served], token: str = "admin-token",
 
 def write_kubeconfig(path: str | os.PathLike[str], clusters: Sequence[Served],
                      token: str = "admin-token", current: str | None = None,
-                     namespace: str | None = None) -> Path:
+                     namespace: str | None = None, client_cert: bool = False) -> Path:
     """Write the kubeconfig at ``path`` with mode 0600 (created so, never world-readable).
 
     The clusters must be started (their URLs carry the port).
     """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    text = kubeconfig_text(clusters, token, current, namespace)
+    text = kubeconfig_text(clusters, token, current, namespace, client_cert)
     fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)

@@ -133,8 +133,21 @@ class Handler(BaseHTTPRequestHandler):
     def backend(self) -> Backend:
         return self.server.backend
 
+    def _client_cn(self) -> str | None:
+        """The common name of the client certificate the TLS handshake verified, if any."""
+        sock = self.connection
+        if not isinstance(sock, ssl.SSLSocket):
+            return None
+        cert: dict[str, Any] = dict(sock.getpeercert() or {})
+        for rdn in cert.get("subject", ()):
+            for pair in rdn:
+                if pair[0] == "commonName":
+                    return str(pair[1])
+        return None
+
     def send_bytes(self, code: int, body: bytes, ctype: str = JSON,
-                   headers: dict[str, str] | None = None) -> None:
+                   headers: dict[str, str] | None = None, cut: int | None = None) -> None:
+        """Send one response; ``cut``: only that many bytes of the body, then close."""
         if (self.backend.gzip and len(body) >= GZIP_THRESHOLD
                 and "gzip" in (self.headers.get("Accept-Encoding") or "").lower()):
             body = gzip.compress(body, GZIP_LEVEL)
@@ -147,6 +160,8 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
+        if cut is not None:
+            body = body[:cut]
         buffered = getattr(self, "_headers_buffer", None)
         if isinstance(buffered, list):  # CPython: send head and body in one write
             buffered.append(b"\r\n")
@@ -156,6 +171,13 @@ class Handler(BaseHTTPRequestHandler):
         else:  # pragma: no cover
             self.end_headers()
             self.wfile.write(body)
+        if cut is not None:  # the answer interrupted: the connection goes away mid-body
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def send_obj(self, code: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         self.send_bytes(code, _dumps(obj).encode(), headers=headers)
@@ -203,7 +225,7 @@ class Handler(BaseHTTPRequestHandler):
         path = url.path.rstrip("/") or "/"
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         b = self.backend
-        grant = b.tokens.resolve(self.headers.get("Authorization"))
+        grant = b.tokens.resolve(self.headers.get("Authorization"), self._client_cn())
         if grant is None:
             self.send_status(unauthorized())
             return
@@ -401,7 +423,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         head = (f'{{"kind":"EventList","apiVersion":"{api}","metadata":{_dumps(meta)},'
                 f'"items":[').encode()
-        self.send_bytes(200, head + b",".join(list_item(v, api) for v in page) + b"]}")
+        faults = self.backend.faults
+        items = [*faults.take_odd_list_items(), *(list_item(v, api) for v in page)]
+        self.send_bytes(200, head + b",".join(items) + b"]}", cut=faults.take_list_cut())
 
 
 def parse_route(path: str) -> tuple[str, str | None, str | None, str] | None:

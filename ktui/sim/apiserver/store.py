@@ -183,9 +183,11 @@ class Store:
         return out
 
     def compact(self) -> None:
-        """Forget history: any watch resuming from an rv at or below now is too old."""
+        """Forget history: any watch resuming from an rv before now is too old. The current
+        rv stays resumable, as etcd's compaction at a revision keeps that revision: a list
+        made now can be followed by a watch from its resourceVersion."""
         with self.cond:
-            self.min_resume = self.rv + 1
+            self.min_resume = self.rv
 
     # -- reads ----------------------------------------------------------------------
     def oldest_resumable(self) -> int:

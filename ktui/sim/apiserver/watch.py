@@ -182,6 +182,36 @@ def _parse_float(text: str | None) -> float | None:
         return None
 
 
+def watch_list_problems(send_initial: str | None, match: str, bookmarks: bool,
+                        enabled: bool) -> list[tuple[str, str]]:
+    """kube-apiserver's checks of a watch's ``sendInitialEvents`` and
+    ``resourceVersionMatch`` (the streaming list, WatchList): (field, message) pairs."""
+    problems: list[tuple[str, str]] = []
+    if send_initial is not None:
+        if match != "NotOlderThan":
+            problems.append(("resourceVersionMatch", "sendInitialEvents requires setting "
+                             "resourceVersionMatch to NotOlderThan"))
+        if not enabled:
+            problems.append(("sendInitialEvents", "sendInitialEvents is forbidden for watch "
+                             "unless the WatchList feature gate is enabled"))
+        if send_initial.lower() in ("1", "true") and not bookmarks:
+            problems.append(("allowWatchBookmarks", "sendInitialEvents requires setting "
+                             "allowWatchBookmarks to true"))
+    elif match:
+        problems.append(("resourceVersionMatch", "resourceVersionMatch is forbidden for watch "
+                         "unless sendInitialEvents is provided"))
+    return problems
+
+
+def invalid_options(problems: list[tuple[str, str]]) -> dict[str, object]:
+    """The 422 Invalid Status of rejected list options."""
+    text = ", ".join(f"{name}: Forbidden: {message}" for name, message in problems)
+    causes = [{"reason": "FieldValueForbidden", "message": f"Forbidden: {message}",
+               "field": name} for name, message in problems]
+    return status(422, "Invalid", f'ListOptions.meta.k8s.io "" is invalid: {text}',
+                  {"group": "meta.k8s.io", "kind": "ListOptions", "causes": causes})
+
+
 def serve_watch(handler: Handler, api: str, keep: Callable[[Version], bool] | None,
                 query: dict[str, str], out: Output) -> None:
     """Serve ``?watch=1`` until timeoutSeconds, a fault, a restart or the client leaves."""
@@ -189,7 +219,15 @@ def serve_watch(handler: Handler, api: str, keep: Callable[[Version], bool] | No
     store = b.store
     rv_param = query.get("resourceVersion", "")
     bookmarks = query.get("allowWatchBookmarks", "").lower() in ("1", "true")
-    initial = query.get("sendInitialEvents", "").lower() in ("1", "true")
+    send_initial = query.get("sendInitialEvents")
+    match = query.get("resourceVersionMatch", "")
+    if b.streaming_list == "ignored":  # an API server before 1.27 knows neither
+        send_initial, match = None, ""
+    problems = watch_list_problems(send_initial, match, bookmarks, b.streaming_list == "on")
+    if problems:
+        handler.send_status(invalid_options(problems))
+        return
+    initial = (send_initial or "").lower() in ("1", "true")
     timeout = _parse_float(query.get("timeoutSeconds")) or b.default_watch_timeout
     deadline = time.monotonic() + timeout
 
@@ -237,6 +275,8 @@ def serve_watch(handler: Handler, api: str, keep: Callable[[Version], bool] | No
                 stream.bookmark(pos, initial_end=True)
         else:
             pos = start_rv
+        for line in b.faults.take_odd_watch_lines():
+            stream.raw(line + b"\n")
         stream.flush()
         _follow(stream, keep, pos, deadline, bookmarks)
     except _Cut:

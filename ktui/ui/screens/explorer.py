@@ -15,6 +15,7 @@ from ktui.model.event import parse_time
 from ktui.model.query import Query, QueryError, Term, parse_query
 from ktui.model.safe_text import one_line
 from ktui.model.timerange import PRESETS, TimeRange, format_duration
+from ktui.ui.clipboard import copy_text, export_event
 from ktui.ui.screens.explorer_base import ExplorerBase
 from ktui.ui.screens.pickers import ContextPicker, HelpScreen, Prompt
 from ktui.ui.widgets.detail import event_json
@@ -48,6 +49,9 @@ class ExplorerScreen(ExplorerBase):
         Binding("colon", "command", "Command", show=False, id="command"),
         Binding("f", "follow", "Follow", id="follow"),
         Binding("y", "copy", "Copy JSON", id="copy"),
+        Binding("Y", "export", "Export JSON", show=False, id="export"),
+        Binding("x", "hide_expired", "Hide expired", show=False, id="expired.hide"),
+        Binding("r", "retry", "Retry now", show=False, id="retry"),
         Binding("t", "absolute_time", "Abs time", show=False, id="time.absolute"),
         Binding("s", "flip_order", "Sort", show=False, id="sort.flip"),
         Binding("z", "zoom_detail", "Full detail", show=False, id="detail.zoom"),
@@ -175,18 +179,24 @@ class ExplorerScreen(ExplorerBase):
         self.table.focus()
 
     def action_resume(self) -> None:
-        """End, whatever has the focus: follow the newest event again."""
+        """End, whatever has the focus: follow the newest event again (in the full-screen
+        detail: its end)."""
+        if self.maximized is not None:
+            self.detail.scroll_end(animate=False)
+            return
         self.table.action_resume()
         self.refresh_header()
 
     def action_zoom_detail(self) -> None:
         if self.maximized is not None:
             self.minimize()
+            self.table.focus()
             return
         self.detail.remove_class("-hidden")
         self.detail.show(self.table.selected)
         self.table.pin()
         self.maximize(self.detail)
+        self.detail.focus()  # its keys, in the footer too, scroll the event
 
     def action_follow(self) -> None:
         if self.table.follow:
@@ -207,9 +217,35 @@ class ExplorerScreen(ExplorerBase):
         if event is None:
             self.notify("no event selected", severity="warning")
             return
-        self.app.copy_to_clipboard(event_json(event, fold=False))
-        self.notify(f"copied {one_line(event.object.display, 60)} {one_line(event.reason, 40)} "
-                    "as JSON (OSC 52)", markup=False)
+        advice = copy_text(self.app, event_json(event, fold=False))
+        what = f"{one_line(event.object.display, 60)} {one_line(event.reason, 40)}"
+        if advice:  # inside tmux that drops OSC 52: say what to set, not "copied"
+            self.notify(f"could not copy {what}: {advice}; Y writes it to a file",
+                        severity="warning", timeout=10, markup=False)
+        else:
+            self.notify(f"copied {what} as JSON (OSC 52)", markup=False)
+
+    def action_export(self) -> None:
+        """Y: the selected event's JSON in a new file under $KTUI_DATA_DIR/exports/."""
+        event = self.table.selected
+        if event is None:
+            self.notify("no event selected", severity="warning")
+            return
+        try:
+            path = export_event(event)
+        except OSError as error:
+            self.notify(f"could not write the event: {error}", severity="error", markup=False)
+            return
+        self.notify(f"wrote {path}", timeout=10, markup=False)
+
+    def action_retry(self) -> None:
+        """r: stop waiting for the next retry of a failing context; try now."""
+        self.live.retry_now()
+        self.notify("retrying now", timeout=2)
+
+    def action_hide_expired(self) -> None:
+        """x: hide (or show again) the events past their TTL."""
+        self.apply_query(self.query_state.with_hide_expired(not self.query_state.hide_expired))
 
     # -- history ------------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from ktui.explorer.feed import Feed, Mode
 from ktui.explorer.history import HistorySession
@@ -33,6 +32,7 @@ from ktui.model.timerange import TimeRange
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
 from ktui.ui.widgets.filter_bar import FilterBar
+from ktui.ui.widgets.footer import KtuiFooter
 from ktui.ui.widgets.header import EventHeader, HeaderState
 from ktui.ui.widgets.sidebar import NamespaceSidebar
 from ktui.ui.widgets.sparkline import EventSparkline
@@ -69,8 +69,10 @@ class ExplorerBase(Screen[None]):
         self.catalog = catalog
         self.settings = settings
         self.clock = clock  # wall time: ages and the sparkline's axis
-        self.live = LiveFeed(catalog, max_events=settings.ui.max_events, note=note,
-                             archive=archive)
+        self.live = LiveFeed(catalog, max_events=settings.ui.max_events, archive=archive)
+        # The demo's badge: 'demo cluster' (--demo), or why ktui started it and how to point
+        # it at a cluster (no kubeconfig found).
+        self.demo_note = note
         # History, with the live events merged in while its window reaches now.
         self.history = TimelineFeed(history, self.live, wall=clock)
         self.feed: Feed = self.live
@@ -132,7 +134,7 @@ class ExplorerBase(Screen[None]):
                 with Horizontal(id="panes"):
                     yield self.table
                     yield self.detail
-        yield Footer()
+        yield KtuiFooter(compact=True)
 
     def on_mount(self) -> None:
         self.filter_bar.show(self.query_state)
@@ -227,7 +229,12 @@ class ExplorerBase(Screen[None]):
         if self.feed is self.history:
             self.pump()
         else:
+            self.refresh_sparkline()  # its right-hand label follows the clock
             self.refresh_header()
+
+    @on(EventSparkline.Resized)
+    def _sparkline_resized(self, message: EventSparkline.Resized) -> None:
+        self.refresh_sparkline(force=True)
 
     def refresh_sparkline(self, force: bool = False) -> None:
         now = self.clock()
@@ -243,6 +250,7 @@ class ExplorerBase(Screen[None]):
         summary = self.feed.summary()
         if summary is None:
             return
+        store = self.feed.store
         self.header.show(HeaderState(
             context=summary.context,
             production=self.is_production(summary.context) if summary.context else False,
@@ -258,10 +266,14 @@ class ExplorerBase(Screen[None]):
             paused=not self.table.follow if self.feed is self.live else False,
             coalesced=summary.coalesced,
             warning=summary.warning,
+            expired=store.visible_expired if store is not None else 0,
+            expired_hidden=(store.expired if store is not None and self.query_state.hide_expired
+                            else 0),
+            demo=bool(self.demo_note),
+            demo_hint="" if self.demo_note == "demo cluster" else self.demo_note,
             archiving=summary.archiving,
             live=summary.live,
         ))
-        store = self.feed.store
         if store is None or not store.visible:
             empty = self.feed.empty_state(self.query_state)
             self.table.empty_message = Text(empty.text,

@@ -146,8 +146,15 @@ Table       j/k ↑/↓ move · g/G top/bottom · PgUp/PgDn
             enter detail · z full screen · Esc closes it
 Follow      f on/off · scrolling away pauses and counts new
             events · End resumes
-Time        t relative/absolute · s newest/oldest first
-Copy        y the event's JSON (OSC 52: works over SSH)
+Time        t ages/clock times (UTC: HH:MM:SS today, else
+            MM-DD HH:MM) · s newest/oldest first
+Expired     struck-through rows: events past the cluster's TTL
+            (1h by default), which kubectl no longer lists;
+            the header counts them (371 live · 16 expired)
+            x hides them, x again shows them
+Copy        y the event's JSON (OSC 52: works over SSH; inside
+            tmux: set -g set-clipboard on) · Y writes it to a
+            file under $KTUI_DATA_DIR/exports and shows where
 History     h live/history, same filter · [ ] step the window
             + - zoom · > the selected event's bucket
             T a range (6h, or FROM..TO) · H the selected

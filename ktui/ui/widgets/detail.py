@@ -1,4 +1,11 @@
-"""The detail pane: a summary of the selected event and its whole raw object as JSON."""
+"""The detail pane: a summary of the selected event and its whole raw object as JSON.
+
+Both wrap to the pane's width, beside the table or full screen. The JSON is a
+:class:`~ktui.ui.widgets.wrapped.WrappedLines`, which lays out and styles only the rows on
+screen, and the summary shows at most :data:`SUMMARY_MESSAGE` characters of the message
+(the JSON below holds all of it): opening an event with a 1 MB message costs about what a
+small one does instead of freezing the UI for seconds.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +15,16 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.content import Content
 from textual.widgets import Static
 
 from ktui.model.event import Event
 from ktui.model.safe_text import escape_controls, json_safe
 from ktui.ui import cells
+from ktui.ui.widgets.wrapped import WrappedLines
 
-# Highlighting a huge document costs more than it helps; past this, plain text.
-_HIGHLIGHT_LIMIT = 64_000
+SUMMARY_MESSAGE = 4000  # characters of the message in the summary; the JSON has them all
 
 
 def fold_managed_fields(raw: dict[str, Any]) -> dict[str, Any]:
@@ -45,8 +52,9 @@ def _when(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def summary(event: Event) -> Text:
-    """Field: value lines; every value appended as plain Text, never parsed as markup."""
+def summary(event: Event, message_limit: int = SUMMARY_MESSAGE) -> Text:
+    """Field: value lines; every value appended as plain Text, never parsed as markup.
+    A message longer than ``message_limit`` is cut there, and says so."""
     text = Text()
     rows = [
         ("Type", event.type),
@@ -65,13 +73,27 @@ def summary(event: Event) -> Text:
         text.append(escape_controls(value), style=style)
         text.append("\n")
     text.append(f"{'Message':>10}  ", style="bold")
-    text.append(escape_controls(event.message, keep_newlines=True))
+    message = event.message
+    text.append(escape_controls(message[:message_limit], keep_newlines=True))
+    if len(message) > message_limit:
+        text.append(f"… ({len(message):,} characters: all of them in the JSON below)",
+                    style="italic")
     text.append("\n")
     return text
 
 
 class DetailPane(VerticalScroll, can_focus=True):
     ALLOW_MAXIMIZE = True
+    # Focused (full screen), the movement keys scroll the event instead of moving the
+    # table's cursor to another one.
+    BINDINGS = [
+        Binding("j,down", "scroll_down", "Down", show=False, id="detail.down"),
+        Binding("k,up", "scroll_up", "Up", show=False, id="detail.up"),
+        Binding("g,home", "scroll_home", "Top", show=False, id="detail.top"),
+        Binding("G", "scroll_end", "Bottom", show=False, id="detail.bottom"),
+        Binding("pagedown,ctrl+f,space", "page_down", "Page down", id="detail.page_down"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", id="detail.page_up"),
+    ]
     DEFAULT_CSS = """
     DetailPane { width: 1fr; border-left: solid $panel-lighten-2; padding: 0 1; }
     DetailPane.-hidden { display: none; }
@@ -82,7 +104,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         super().__init__(id=id)
         self.event: Event | None = None
         self._summary = Static("", expand=True, id="detail-summary")
-        self._body = Static("", expand=True, id="detail-json")
+        self._body = WrappedLines(id="detail-json")
 
     def compose(self) -> ComposeResult:
         yield self._summary
@@ -96,14 +118,6 @@ class DetailPane(VerticalScroll, can_focus=True):
             self._summary.update(Text("No event selected.", style="dim"))
             self._body.update("")
             return
-        document = event_json(event)
         self._summary.update(summary(event))
-        # Content is Textual's markup-free text: the JSON is shown as data, highlighted
-        # with the app's theme (plain past a size where highlighting costs more than helps).
-        if len(document) <= _HIGHLIGHT_LIMIT:
-            from textual.highlight import highlight  # pygments: not before the first paint
-
-            self._body.update(highlight(document, language="json"))
-        else:
-            self._body.update(Content(document))
+        self._body.update(event_json(event))  # data, never markup; styled row by row
         self.scroll_home(animate=False)

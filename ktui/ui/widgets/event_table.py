@@ -48,7 +48,7 @@ class Column:
 # namespace column only when several namespaces are visible.
 COLUMNS = (
     Column("context", "CTX", 10),
-    Column("last_seen", "LAST SEEN", 9),
+    Column("last_seen", "LAST SEEN", cells.AGE_WIDTH),  # absolute times: sized to fit
     Column("type", "TYPE", 7),
     Column("namespace", "NAMESPACE", 14),
     Column("reason", "REASON", 18),
@@ -167,6 +167,7 @@ class EventTable(ScrollView, can_focus=True):
         self._pause_time: float | None = None
         self._last_selected: tuple[str, str] | None = None
         self._layout: list[tuple[Column, int]] = []
+        self._layout_time_width = 0  # the LAST SEEN width the layout was made for
         self._pass_styles: _Styles | None = None
 
     # -- data ----------------------------------------------------------------------------
@@ -355,9 +356,20 @@ class EventTable(ScrollView, can_focus=True):
     def _total_width(self) -> int:
         return max(self.size.width, 1)
 
+    def _time_width(self) -> int:
+        """LAST SEEN's width: 9 for ages (shrinks to 5), else what absolute times need."""
+        if not self.absolute_time:
+            return 0
+        visible = self.store.visible if self.store is not None else []
+        if not visible:
+            return cells.TODAY_WIDTH
+        return cells.absolute_width(visible[0].time, visible[-1].time, self.clock())
+
     def _columns(self) -> list[tuple[Column, int]]:
-        if self._layout:
+        time_width = self._time_width()
+        if self._layout and time_width == self._layout_time_width:
             return self._layout
+        self._layout_time_width = time_width
         width = self.size.width
         shown = [
             c for c in COLUMNS
@@ -366,10 +378,13 @@ class EventTable(ScrollView, can_focus=True):
             and (c.key != "context" or self.show_context)
         ]
         widths = {c.key: c.width for c in shown if c.width}
+        if time_width and "last_seen" in widths:
+            widths["last_seen"] = time_width
         # Narrow terminals: shrink the wide columns, then drop the least needed ones,
-        # before the message gets less than a readable minimum.
+        # before the message gets less than a readable minimum. Absolute times never
+        # shrink: a clock cut to "08:2" or "12-02" reads as another time.
         for key, minimum in (("object", 16), ("namespace", 9), ("context", 6), ("reason", 16),
-                             ("last_seen", 5), ("count", 0), ("namespace", 0)):
+                             ("last_seen", time_width or 5), ("count", 0), ("namespace", 0)):
             while key in widths and self._message_width(widths, width) < MIN_MESSAGE:
                 if minimum == 0:  # this column goes whole rather than shrink to nothing
                     del widths[key]

@@ -3,15 +3,22 @@
 One column per bucket, eighth-blocks for resolution. Warnings are drawn at the bottom of
 each bar in the warning colour, so a warning spike reads at a glance even in 16 colours;
 the bucket of the selected event is marked on the axis line.
+
+A histogram with more buckets than columns (made before the terminal narrowed) is merged
+to fit, so the axis still spans its whole window; the widget then posts
+:class:`EventSparkline.Resized` for a histogram of its new width.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.events import Resize
 from textual.geometry import Region
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -36,11 +43,19 @@ class EventSparkline(Widget):
     EventSparkline > .sparkline--marker { color: $accent; text-style: bold; }
     """
 
+    class Resized(Message):
+        """The width changed: the owner should make a histogram of ``buckets`` buckets."""
+
+        def __init__(self, buckets: int) -> None:
+            super().__init__()
+            self.buckets = buckets
+
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.histogram: Histogram | None = None
         self.marked: int | None = None
         self._bars: list[Strip] | None = None  # the bar rows of one repaint
+        self._last_buckets = 0
 
     @property
     def buckets(self) -> int:
@@ -50,6 +65,28 @@ class EventSparkline(Widget):
         self.histogram, self.marked = histogram, marked
         self._bars = None
         self.refresh()
+
+    def on_resize(self, event: Resize) -> None:
+        if self.buckets != self._last_buckets:
+            self._last_buckets = self.buckets
+            self.post_message(self.Resized(self.buckets))
+
+    def _fitted(self, width: int) -> tuple[Histogram, int | None]:
+        """The histogram and marked bucket to draw: as given, or with every ``k``
+        neighbouring buckets merged when it has more buckets than ``width`` columns."""
+        histogram = self.histogram
+        assert histogram is not None
+        count = len(histogram.normal)
+        if count <= width:
+            return histogram, self.marked
+        k = -(-count // max(width, 1))
+
+        def merge(values: tuple[int, ...]) -> tuple[int, ...]:
+            return tuple(sum(values[i : i + k]) for i in range(0, count, k))
+
+        merged = replace(histogram, interval=histogram.interval * k,
+                         normal=merge(histogram.normal), warning=merge(histogram.warning))
+        return merged, None if self.marked is None else self.marked // k
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._bars = None  # styles or size may have changed: build the rows again
@@ -62,8 +99,10 @@ class EventSparkline(Widget):
         bar_rows = max(self.size.height - 1, 1)
         if histogram is None or not histogram.normal:
             return Strip.blank(width, base)
+        end = histogram.start + histogram.interval * len(histogram.normal)
+        histogram, marked = self._fitted(width)
         if y == bar_rows:
-            return self._axis(histogram, width, base)
+            return self._axis(histogram, width, base, marked, end)
         if self._bars is None:
             self._bars = self._bar_rows(histogram, width, base, bar_rows)
         return self._bars[y] if 0 <= y < bar_rows else Strip.blank(width, base)
@@ -104,11 +143,12 @@ class EventSparkline(Widget):
             return 0
         return max(1, round(value / peak * rows * 8))  # a single event still shows
 
-    def _axis(self, histogram: Histogram, width: int, base: Style) -> Strip:
+    def _axis(self, histogram: Histogram, width: int, base: Style, marked_bucket: int | None,
+              end: float) -> Strip:
         axis = base + self.get_component_rich_style("sparkline--axis")
         full_width = width
         buckets_shown = min(len(histogram.normal), width)
-        span = histogram.interval * buckets_shown
+        span = min(histogram.interval * buckets_shown, end - histogram.start)
         left = _clock(histogram.start, span)
         right = _clock(histogram.start + span, span)
         width = min(width, buckets_shown * self._columns_per_bucket(histogram, width))
@@ -116,7 +156,7 @@ class EventSparkline(Widget):
                    default=0)
         middle = f" peak {peak}/bucket "
         columns = self._columns_per_bucket(histogram, width)
-        marked = None if self.marked is None else self.marked * columns + columns // 2
+        marked = None if marked_bucket is None else marked_bucket * columns + columns // 2
 
         def clear(start: int, end: int) -> bool:
             return marked is None or not start - 1 <= marked < end + 1

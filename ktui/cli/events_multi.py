@@ -1,0 +1,250 @@
+"""``ktui events --context a,b`` and ``--all-contexts``: several contexts, one stream.
+
+Each context runs its own source (the same list+watch as one context, in its own thread);
+the initial lists are printed as one listing ordered by last seen, then, with
+``--watch``, every change in arrival order. Each line's ``context`` is the context's name.
+A context that fails (unreachable, 401, 403, missing from the kubeconfig) gets one stderr
+line naming it and why, the others go on, and the exit status is 1 once everything else
+was printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING
+
+from ktui.model.safe_text import one_line
+
+if TYPE_CHECKING:
+    from ktui.cli.output import TableWriter
+    from ktui.feeds.mirror import Mirror
+    from ktui.feeds.runner import FeedRunner
+    from ktui.kube.source import KubeSource
+    from ktui.model.event import Event
+    from ktui.model.query import Query
+    from ktui.model.timerange import TimeRange
+
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+POLL_S = 0.1
+
+
+@dataclass
+class _Context:
+    name: str
+    source: KubeSource
+    runner: FeedRunner
+    mirror: Mirror
+    listed: bool = False
+    changed: dict[str, Event] = field(default_factory=dict)
+
+
+def wanted(args: argparse.Namespace) -> list[str] | None:
+    """The contexts asked for when there are several (None: one context, as before)."""
+    from ktui.model.contexts import split_contexts
+
+    if getattr(args, "all_contexts", False):
+        if args.context:
+            raise _fail("use either --context or --all-contexts", EXIT_USAGE)
+        from ktui.feeds.errors import SourceError
+        from ktui.kube.kubeconfig import list_contexts
+
+        try:
+            infos, _ = list_contexts(args.kubeconfig)
+        except SourceError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+        return [info.name for info in infos]
+    names = split_contexts(args.context)
+    return names if len(names) > 1 else None
+
+
+def _fail(message: str, code: int) -> Exception:
+    from ktui.cli.errors import CliError
+
+    return CliError(one_line(message, 500), code)
+
+
+def _say(context: str, text: str) -> None:
+    print(f"ktui: context {one_line(context, 120)}: {one_line(text, 500)}", file=sys.stderr,
+          flush=True)
+
+
+def run(args: argparse.Namespace, names: list[str], query: Query) -> int:
+    """List (and with ``--watch`` follow) ``names``; the exit status."""
+    from ktui.cli.errors import error_line as _error_line
+    from ktui.feeds.channel import BatchChannel
+    from ktui.feeds.errors import SourceError
+    from ktui.feeds.mirror import Mirror
+    from ktui.kube.source import KubeSource
+
+    if getattr(args, "group", None) or args.output not in ("table", "json", "jsonl"):
+        raise _fail(f"-o {args.output} and --group take one context", EXIT_USAGE)
+    deadline = time.monotonic() + args.timeout if args.timeout else None
+    failed: list[str] = []
+    contexts: list[_Context] = []
+    for name in names:
+        source = KubeSource(
+            kubeconfig=args.kubeconfig, context=name,
+            namespaces=None if args.all_namespaces else args.namespaces,
+            field_selector=query.field_selector(), keep_raw=False, watch=args.watch,
+            fail_fast=True,
+        )
+        try:
+            resolved = source.connect()
+        except SourceError as exc:
+            _say(name, _error_line(exc)[0])
+            failed.append(name)
+            continue
+        if not args.all_namespaces and not args.namespaces:
+            source.namespaces = [resolved.namespace or "default"]
+        if source.warning:
+            _say(name, f"warning: {source.warning}")
+        runner = source.start(BatchChannel(capacity=1_000_000))
+        contexts.append(_Context(name, source, runner, Mirror()))
+    out = sys.stdout
+    table = _table(args, contexts)
+    try:
+        _list(contexts, failed, deadline)
+        _print(args.output, _sorted(query, [e for c in contexts for e in c.mirror.live().values()]),
+               out, table, first=True, watch=args.watch)
+        for context in contexts:
+            context.changed.clear()
+        if args.watch:
+            _follow(args, contexts, failed, deadline, query, out, table)
+    finally:
+        for context in contexts:
+            context.runner.stop()
+    return EXIT_RUNTIME if failed else 0
+
+
+def _table(args: argparse.Namespace, contexts: list[_Context]) -> TableWriter:
+    from ktui.cli.output import TableWriter
+
+    several_namespaces = bool(args.all_namespaces or len(args.namespaces or ()) > 1)
+    return TableWriter(namespace_column=several_namespaces, context_column=True)
+
+
+def _drain(context: _Context, failed: list[str], wait: float) -> None:
+    from ktui.cli.errors import error_line as _error_line
+
+    batch = context.runner.channel.drain(timeout=wait)
+    for event in context.mirror.apply(batch):
+        context.changed[event.uid] = event
+    if context.source.listed.is_set() and not context.listed:
+        context.listed = True
+        if context.source.scope_note:
+            _say(context.name, f"note: {context.source.scope_note}")
+    error = context.runner.error
+    if error is not None and context.name not in failed:
+        _say(context.name, _error_line(error)[0])
+        failed.append(context.name)
+
+
+def _list(contexts: list[_Context], failed: list[str], deadline: float | None) -> None:
+    """Wait until every context listed (or failed, or the deadline passed)."""
+    while True:
+        pending = [c for c in contexts if not c.listed and c.name not in failed]
+        if not pending:
+            return
+        if deadline is not None and time.monotonic() >= deadline:
+            for context in pending:
+                _say(context.name, "timed out before the events were listed")
+                failed.append(context.name)
+            return
+        for context in pending:
+            _drain(context, failed, POLL_S / len(pending))
+            if not context.listed and not context.runner.running and context.name not in failed:
+                _say(context.name, "stopped before the events were listed")
+                failed.append(context.name)
+
+
+def _follow(args: argparse.Namespace, contexts: list[_Context], failed: list[str],
+            deadline: float | None, query: Query, out: IO[str], table: TableWriter) -> None:
+    live = [c for c in contexts if c.name not in failed]
+    while live and (deadline is None or time.monotonic() < deadline):
+        for context in live:
+            _drain(context, failed, POLL_S / len(live))
+            if context.changed:
+                events = _sorted(query, list(context.changed.values()))
+                context.changed.clear()
+                _print(args.output, events, out, table, first=False, watch=True)
+        live = [c for c in live if c.name not in failed and c.runner.running]
+
+
+def _sorted(query: Query, events: list[Event]) -> list[Event]:
+    from ktui.cli.output import sorted_events
+
+    return sorted_events(query.filter(events) if not query.is_empty else events)
+
+
+def _print(fmt: str, events: list[Event], out: IO[str], table: TableWriter, *, first: bool,
+           watch: bool) -> None:
+    from ktui.cli.output import write_json, write_jsonl
+
+    if fmt == "jsonl":
+        write_jsonl(events, out)
+    elif fmt == "json":
+        write_json(events, out, array=not watch)
+    elif events:
+        out.write(table.render(events, header=first or not any(table.widths)))
+    elif first:
+        print("No events found.", file=sys.stderr)
+    out.flush()
+
+
+def run_history(args: argparse.Namespace, names: list[str], query: Query,
+                time_range: TimeRange, write: Callable[[list[Event]], None],
+                fetch: Callable[[Query], list[Event]]) -> int:
+    """``--history`` of several contexts: each one's archive (by its cluster's server), or
+    OpenSearch filtered by the contexts' cluster names (``[clusters]`` in settings.toml,
+    else the kubeconfig's cluster name), each event labelled with its context's name.
+    ``fetch`` reads OpenSearch for a query, ``write`` prints (ktui.cli.events_history)."""
+    import copy
+    import dataclasses
+    import os
+
+    from ktui import paths
+    from ktui.cli.errors import CliError
+    from ktui.cli.events_archive import run_archive_history, wants_archive
+
+    if getattr(args, "view", None):
+        raise _fail("--view with several contexts: load the view's own contexts instead",
+                    EXIT_USAGE)
+    events: list[Event] = []
+    failed: list[str] = []
+    if wants_archive(args):
+        for name in names:
+            one = copy.copy(args)
+            one.context = name
+            try:
+                run_archive_history(one, None, query, time_range, events.extend)
+            except CliError as exc:
+                _say(name, str(exc))
+                failed.append(name)
+    else:
+        from ktui.config import load_settings
+
+        clusters = load_settings(paths.settings_file(), os.environ).clusters
+        by_cluster: dict[str, str] = {}
+        for name in names:
+            by_cluster[clusters.get(name) or _cluster_name(args, name) or name] = name
+        found = fetch(query.with_text(f"{query.text} ctx:{','.join(by_cluster)}".strip()))
+        events = [dataclasses.replace(e, context=by_cluster.get(e.context, e.context))
+                  for e in found]
+    write(events)
+    return EXIT_RUNTIME if failed else 0
+
+
+def _cluster_name(args: argparse.Namespace, context: str) -> str:
+    """The kubeconfig's cluster name of ``context`` ("" without a usable kubeconfig)."""
+    from ktui.feeds.errors import SourceError
+    from ktui.kube.kubeconfig import load, resolve
+
+    try:
+        return resolve(load(args.kubeconfig), context).cluster_name
+    except SourceError:
+        return ""

@@ -1,0 +1,73 @@
+"""The footer: Textual's, but keys that do not fit are dropped whole, and help and quit
+never.
+
+Textual's footer lays its keys out in one row and cuts whatever passes the right edge:
+at 80 columns that was ``? Help`` and ``q Quit``, the two a new user looks for. This one
+measures its keys after each layout and hides, from the end of the list, the ones that do
+not fit, never the ``pinned`` actions. Order the bindings by importance: the last ones
+go first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.events import Resize
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+PINNED = ("help", "quit")
+
+
+def _width(key: FooterKey) -> int:
+    """The cells a key takes in the row: its label, padding, border and margins."""
+    styles = key.styles
+    return key.render().cell_len + styles.gutter.width + styles.margin.width
+
+
+def fit_keys(widths: list[tuple[str, int]], room: int, pinned: Iterable[str]) -> set[int]:
+    """Indexes of the keys (action, width) to hide so that the rest fit ``room`` cells:
+    the last unpinned ones first."""
+    keep = set(pinned)
+    total = sum(width for _, width in widths)
+    hidden: set[int] = set()
+    for index in range(len(widths) - 1, -1, -1):
+        if total <= room:
+            break
+        action, width = widths[index]
+        if action not in keep:
+            hidden.add(index)
+            total -= width
+    return hidden
+
+
+class KtuiFooter(Footer):
+    """Key bindings in one row; drops whole keys, last first, never the pinned ones."""
+
+    def __init__(self, *, pinned: Iterable[str] = PINNED, compact: bool = False,
+                 id: str | None = None) -> None:
+        super().__init__(id=id, compact=compact)
+        self.pinned = tuple(pinned)
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        self.call_after_refresh(self.fit)
+
+    def on_resize(self, event: Resize) -> None:
+        self.call_after_refresh(self.fit)
+
+    def watch_compact(self) -> None:  # compact keys are narrower: more of them fit
+        self.call_after_refresh(self.fit)
+
+    def fit(self) -> None:
+        """Show the keys that fit the footer's width (all of them when they do)."""
+        keys = [key for key in self.query_children(FooterKey)
+                if not key.has_class("-command-palette")]
+        docked = sum(_width(key) for key in self.query_children(FooterKey)
+                     if key.has_class("-command-palette"))
+        if not keys:
+            return
+        widths = [(key.action, _width(key)) for key in keys]
+        hidden = fit_keys(widths, self.size.width - docked, self.pinned)
+        for index, key in enumerate(keys):
+            key.display = index not in hidden
