@@ -220,7 +220,7 @@ def _serve_sim(name: str, history_window: int) -> None:
 # -- 1. first paint ----------------------------------------------------------------
 
 # The child builds the app exactly as ``ktui.cli.ui_cmd`` does (it calls launch), with one
-# hook: KtuiApp._start, which on_mount schedules with call_after_refresh, i.e. it runs
+# hook: the explorer screen's start, which on_mount schedules with call_after_refresh: it runs
 # once the first frame has been painted. The hook notes the time and which client
 # libraries are loaded, then exits before any source starts.
 _PAINT_CHILD = r"""
@@ -249,9 +249,10 @@ def hook(self):
                     if m in sys.modules)
     with open(out, "w") as f:
         f.write(json.dumps({"painted": painted, "loaded": loaded, "marks": marks}))
-    self.exit()
+    self.app.exit()
 
-app_module.KtuiApp._start = hook
+from ktui.ui.screens import explorer_base
+explorer_base.ExplorerBase.start = hook
 sys.exit(launch_module.launch(_ui_parser().parse_args(sys.argv[1:])))
 """
 
@@ -498,7 +499,7 @@ def part_memory(quick: bool) -> dict[str, Any]:
         total = loaded["count"]
         app = _make_app(sim.kubeconfig)
         marks: dict[str, float] = {}
-        original_start = app._start
+        original_start = app.explorer.start
 
         def start() -> None:
             gc.collect()
@@ -506,7 +507,7 @@ def part_memory(quick: bool) -> dict[str, Any]:
             marks["started"] = time.perf_counter()
             original_start()
 
-        app._start = start
+        app.explorer.start = start  # on_mount schedules it after the first frame
 
         async def scenario() -> None:
             async with app.run_test(size=(160, 50)) as pilot:
@@ -528,6 +529,7 @@ def part_memory(quick: bool) -> dict[str, Any]:
                 sample = store.all_events[:: max(len(store) // 5000, 1)]
                 marks["per_event"] = _deep_event_bytes(sample)  # type: ignore[assignment]
                 await _filters(app, pilot, frames, filter_runs, results)
+                await _lens_keys(app, pilot, frames, filter_runs, results)
                 await pilot.press("q")
 
         asyncio.run(scenario())
@@ -632,6 +634,65 @@ async def _filters(app: Any, pilot: Any, frames: Frames, runs: int,
             f"max {max(samples, default=float('nan')):.0f} ms",
         )
     app.explorer.apply_query(base)
+
+
+async def _lens_keys(app: Any, pilot: Any, frames: Frames, runs: int,
+                     results: dict[str, Any]) -> None:
+    """The incident lens over the same events: o (owner, reason, none) and w, a with
+    grouping by owner, each from the key press until the frame that shows its rows."""
+    from textual import events
+
+    lens = app.explorer.lens.lens
+    store = app.explorer.session.store
+    done: list[float] = []
+    original_update, original_cycle = lens.update, lens.cycle
+
+    def update(*args: Any, **kwargs: Any) -> bool:
+        changed: bool = original_update(*args, **kwargs)
+        if changed:
+            done.append(time.perf_counter())
+        return changed
+
+    def cycle() -> Any:
+        by = original_cycle()
+        if by is None:  # no rows to work out: the frame after the key
+            done.append(time.perf_counter())
+        return by
+
+    lens.update, lens.cycle = update, cycle
+    samples: dict[str, list[float]] = {}
+
+    async def press(label: str, key: str) -> None:
+        done.clear()
+        started = time.perf_counter()
+        app._driver.send_message(events.Key(key, key))
+        deadline = time.monotonic() + 30
+        while not done and time.monotonic() < deadline:
+            await asyncio_sleep(0.001)
+        frame = await frames.next_after(done[0]) if done else None
+        if frame is not None:
+            samples.setdefault(label, []).append((frame - started) * 1000)
+        await pilot.pause(0.3)
+
+    await press("key o: group by owner, the first of the session", "o")
+    for key in ("o", "o"):  # to reason, to none
+        await press("key o: group by reason" if key == "o" and lens.by == "owner"
+                    else "key o: no grouping", key)
+    for _ in range(runs):
+        await press("key o: group by owner", "o")
+        await press("key w with grouping by owner", "w")
+        await press("key a with grouping by owner", "a")
+        await press("key o: group by reason", "o")
+        await press("key o: no grouping", "o")
+    lens.update, lens.cycle = original_update, original_cycle
+    for label, values in samples.items():
+        value = statistics.median(values)
+        judged = "first" not in label
+        results[f"lens: {label}"] = metric(
+            round(value, 1), "ms", "≤ 100 ms" if judged else "",
+            value <= BAR_FILTER_MS if judged else None,
+            f"{len(store.visible):,} events shown; key press to frame; median of "
+            f"{len(values)}, max {max(values):.0f} ms")
 
 
 async def asyncio_sleep(seconds: float) -> None:
@@ -1082,7 +1143,7 @@ def part_first_rows(quick: bool) -> dict[str, Any]:
         for _ in range(runs):
             marks["floor"].append(_floor_seconds(sim.info["url"]))
             app = _make_app(sim.kubeconfig)
-            original_start = app._start
+            original_start = app.explorer.start
             started: list[float] = []
 
             def start(original: Callable[[], None] = original_start,
@@ -1090,7 +1151,7 @@ def part_first_rows(quick: bool) -> dict[str, Any]:
                 started.append(time.perf_counter())
                 original()
 
-            app._start = start
+            app.explorer.start = start
 
             async def scenario(app: Any = app, started: list[float] = started) -> None:
                 async with app.run_test(size=(160, 50)) as pilot:

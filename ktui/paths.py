@@ -68,6 +68,11 @@ def data_dir() -> Path:
     return _override(DATA_ENV) or platformdirs.user_data_path(APP_NAME)
 
 
+def reports_dir() -> Path:
+    """Markdown reports of the explorer's view (``e``)."""
+    return data_dir() / "reports"
+
+
 def archive_file() -> Path:
     """The local event archive (see :mod:`ktui.archive`), shared by every ktui process."""
     return data_dir() / "archive.sqlite3"

@@ -22,6 +22,7 @@ from ktui.kube.catalog import KubeCatalog
 from ktui.model.timerange import TimeRange
 from ktui.opensearch.source import HistorySource, OpenSearchConfig
 from ktui.sim import SimCluster, write_kubeconfig
+from ktui.sim.events.owners import demo_workloads
 from ktui.ui.app import KtuiApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -36,6 +37,7 @@ SHOTS: list[tuple[str, tuple[int, int], Sequence[str]]] = [
     ("context-switcher", (120, 36), ("c",)),
     ("prod-context", (120, 36), ("c", "down", "enter")),
     ("narrow-80x24", (80, 24), ("w",)),
+    ("grouped-by-owner", (80, 24), ("w", "o")),  # the incident lens at 80 columns
     ("history-warnings", (160, 45), ("w", "h")),  # the demo's OpenSearch, 6 h in the past
     ("timeline", (160, 45), ("h",)),  # a window reaching now: history and live merged
 ]
@@ -77,6 +79,11 @@ async def shoot(kubeconfig: str, name: str, size: tuple[int, int], keys: Sequenc
         for _ in range(100):  # after a context switch, wait for the new one to load
             session = app.explorer.session
             if session is not None and session.status.state.value == "watching":
+                break
+            await pilot.pause(0.05)
+        for _ in range(100):  # and for the owners read from the cluster
+            lens = app.explorer.lens.lens
+            if lens.by is None or lens.fetcher is None or lens.fetcher.pending == 0:
                 break
             await pilot.pause(0.05)
         for _ in range(400):  # and for a history search to answer
@@ -134,6 +141,8 @@ def main() -> int:
         SimCluster(name="demo", scenario=STILL_DEMO, seed=1, now=clock),
         SimCluster(name="prod-eu-west-1", scenario="lifecycle", seed=2, now=clock),
     ]
+    # the objects behind the events, with their ownerReferences, as the demo serves them
+    demo_workloads(clusters[0])
     stack = contextlib.ExitStack()
     with tempfile.TemporaryDirectory() as directory:
         for cluster in clusters:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from ktui.model.event import Event
 from ktui.model.query import Query
 from ktui.model.store import EventStore, Histogram, NamespaceCount
 
@@ -56,6 +57,16 @@ class EmptyState:
 
     text: str
     is_error: bool = False
+
+
+class EventView(Protocol):
+    """What the event table reads: a feed's store, or one group's events
+    (:class:`ktui.explorer.grouping.GroupView`)."""
+
+    @property
+    def visible(self) -> list[Event]: ...
+    def get(self, uid: str) -> Event | None: ...
+    def index_of_visible(self, event: Event) -> int | None: ...
 
 
 class Feed(Protocol):

@@ -89,6 +89,15 @@ class LiveSession:
         return self._runner is not None and self._runner.running
 
     @property
+    def source(self) -> EventSource | None:
+        """The running source (the owner reader uses its connection), if any."""
+        return self._runner.source if self._runner is not None else None
+
+    def retry_now(self) -> None:
+        if self._runner is not None:
+            self._runner.retry_now()
+
+    @property
     def watched(self) -> frozenset[str] | None:
         """The namespaces the source covers (RBAC fallbacks included, when the source
         says), None for the whole cluster."""
@@ -97,10 +106,6 @@ class LiveSession:
         if isinstance(watched, frozenset):
             return watched
         return frozenset(self._scope) if self._scope is not None else None
-
-    def retry_now(self) -> None:
-        if self._runner is not None:
-            self._runner.retry_now()
 
     def start(self, make_source: Callable[[], EventSource],
               scope: list[str] | None = None, archive: LiveArchive | None = None) -> None:

@@ -10,6 +10,7 @@ import time
 
 from textual.binding import Binding
 
+from ktui.explorer.grouping import parse_grouping
 from ktui.feeds.errors import Forbidden, SourceError
 from ktui.model.event import parse_time
 from ktui.model.query import Query, QueryError, Term, parse_query
@@ -52,6 +53,8 @@ class ExplorerScreen(ExplorerBase):
         Binding("Y", "export", "Export JSON", show=False, id="export"),
         Binding("x", "hide_expired", "Hide expired", show=False, id="expired.hide"),
         Binding("r", "retry", "Retry now", show=False, id="retry"),
+        Binding("o", "group", "Group", show=False, id="lens.group"),
+        Binding("e", "report", "Report", show=False, id="lens.report"),
         Binding("t", "absolute_time", "Abs time", show=False, id="time.absolute"),
         Binding("s", "flip_order", "Sort", show=False, id="sort.flip"),
         Binding("z", "zoom_detail", "Full detail", show=False, id="detail.zoom"),
@@ -128,10 +131,12 @@ class ExplorerScreen(ExplorerBase):
         self.app.push_screen(ContextPicker(contexts, current, self.is_production, error), done)
 
     def action_command(self) -> None:
-        self.app.push_screen(Prompt(":", "", "ctx [NAME] · ns [NAME ...] · q"), self.run_command)
+        self.app.push_screen(Prompt(":", "", "ctx [NAME] · ns [NAME ...] · "
+                                    "group owner|object|reason|none · q"), self.run_command)
 
     def run_command(self, text: str | None) -> None:
-        """One line of the ``:`` command line: ``ctx [NAME]``, ``ns [NAME ...]``, ``q``."""
+        """One line of the ``:`` command line: ``ctx [NAME]``, ``ns [NAME ...]``,
+        ``group owner|object|reason|none``, ``q``."""
         words = (text or "").split()
         if not words:
             return
@@ -152,8 +157,13 @@ class ExplorerScreen(ExplorerBase):
             self.apply_query(self.query_state.with_namespaces(rest))
         elif verb in ("q", "quit"):
             self.action_quit()
+        elif verb in ("group", "g"):
+            try:
+                self.lens.set_grouping(parse_grouping(rest[0] if rest else "none"))
+            except ValueError as error:
+                self.notify(one_line(str(error), 120), severity="warning", markup=False)
         else:
-            self.notify(f"unknown command: {one_line(verb, 40)} (ctx, ns, q)",
+            self.notify(f"unknown command: {one_line(verb, 40)} (ctx, ns, group, q)",
                         severity="warning", markup=False)
 
     def action_help(self) -> None:
@@ -166,17 +176,20 @@ class ExplorerScreen(ExplorerBase):
     # -- table and detail ---------------------------------------------------------------
 
     def action_close_detail(self) -> None:
-        """esc: close the detail; with none open, clear the filter."""
+        """esc: close the detail; with none open, leave an opened group; else clear the
+        filter."""
         detail_open = self.maximized is not None or not self.detail.has_class("-hidden")
         if self.maximized is not None:
             self.minimize()
         if detail_open:
             self.detail.add_class("-hidden")
             self.table.pinned = False
+        elif self.lens.back():
+            return
         elif not self.query_state.is_empty:
             self.apply_query(Query())
             self.notify("filter cleared", timeout=2)
-        self.table.focus()
+        (self.groups if self.lens.showing_groups else self.table).focus()
 
     def action_resume(self) -> None:
         """End, whatever has the focus: follow the newest event again (in the full-screen
@@ -208,11 +221,25 @@ class ExplorerScreen(ExplorerBase):
     def action_absolute_time(self) -> None:
         self.table.absolute_time = not self.table.absolute_time
         self.table.refresh()
+        self.pump()  # the group rows follow
 
     def action_flip_order(self) -> None:
         self.table.flip_order()
+        self.groups.flip_order()
+
+    # -- the incident lens (ktui.ui.lens_actions does the work) --------------------------
+
+    def action_group(self) -> None:
+        """o: group by none → owner → reason → none."""
+        self.lens.cycle()
+
+    def action_report(self) -> None:
+        """e: the current view as a Markdown report in a file."""
+        self.lens.report()
 
     def action_copy(self) -> None:
+        if self.lens.copy():  # on group rows: the group's summary
+            return
         event = self.table.selected
         if event is None:
             self.notify("no event selected", severity="warning")

@@ -33,12 +33,15 @@ from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
 from ktui.ui.widgets.filter_bar import FilterBar
 from ktui.ui.widgets.footer import KtuiFooter
+from ktui.ui.widgets.group_rows import LensBar
+from ktui.ui.widgets.group_table import GroupTable
 from ktui.ui.widgets.header import EventHeader, HeaderState
 from ktui.ui.widgets.sidebar import NamespaceSidebar
 from ktui.ui.widgets.sparkline import EventSparkline
 
 if TYPE_CHECKING:
     from ktui.config import Settings
+    from ktui.ui.lens_actions import LensActions
     from ktui.ui.views_actions import ViewsActions
     from ktui.views.model import SavedView
 
@@ -85,6 +88,7 @@ class ExplorerBase(Screen[None]):
         # simulated clusters here, so they never delay the first frame).
         self.prepare: Callable[[], None] | None = None
         self._saved_views: ViewsActions | None = None
+        self._lens: LensActions | None = None
         self._production = re.compile(settings.ui.production_pattern, re.IGNORECASE)
         self._last_histogram_at = 0.0
 
@@ -113,6 +117,15 @@ class ExplorerBase(Screen[None]):
             self._saved_views = ViewsActions(self)
         return self._saved_views
 
+    @property
+    def lens(self) -> LensActions:
+        """Grouping, a group's events, reports (ktui.ui.lens_actions)."""
+        if self._lens is None:
+            from ktui.ui.lens_actions import LensActions
+
+            self._lens = LensActions(self)
+        return self._lens
+
     def is_production(self, context: str) -> bool:
         return bool(self._production.search(context))
 
@@ -125,13 +138,17 @@ class ExplorerBase(Screen[None]):
         self.sparkline = EventSparkline(id="sparkline")
         self.table = EventTable(clock=self.clock, id="table")
         self.detail = DetailPane(id="detail")
+        self.groups = GroupTable(clock=self.clock, id="groups", classes="-hidden")
+        self.lens_bar = LensBar(id="lens-bar")
         yield self.header
         yield self.filter_bar
         with Horizontal(id="main"):
             yield self.sidebar
             with Vertical(id="center"):
                 yield self.sparkline
+                yield self.lens_bar
                 with Horizontal(id="panes"):
+                    yield self.groups
                     yield self.table
                     yield self.detail
         yield KtuiFooter(compact=True)
@@ -200,10 +217,13 @@ class ExplorerBase(Screen[None]):
         live_changed = self.live.pump()  # live keeps watching while history is shown
         feed = self.feed
         changed = live_changed if feed is self.live else feed.pump()
+        # grouping: the rows follow the events; an opened group's events are the table's
+        changed = self.lens.pump(changed)
+        shown = self.lens.table_store(feed.store)
         if feed is self.history:
             self.history.load_more_near(self.table.cursor)
-        if feed.store is not self.table.store:  # a new search replaced the store
-            self.table.set_store(feed.store)
+        if shown is not self.table.store:  # a new search replaced the store
+            self.table.set_store(shown)
         elif changed:
             self.table.data_changed()
         if changed or feed is self.history:
@@ -226,6 +246,7 @@ class ExplorerBase(Screen[None]):
                         markup=False)
         if not self.table.absolute_time:
             self.table.refresh()
+            self.groups.refresh()  # their ages too
         if self.feed is self.history:
             self.pump()
         else:
@@ -242,9 +263,10 @@ class ExplorerBase(Screen[None]):
             return
         self._last_histogram_at = now
         histogram = self.feed.histogram(self.sparkline.buckets, now)
-        selected = self.table.selected
-        marked = histogram.bucket_of(selected.time) if histogram and selected else None
-        self.sparkline.show(histogram, marked)
+        moment = self.lens.selected_time(self.table.selected)
+        marked = histogram.bucket_of(moment) if histogram and moment else None
+        # rollouts under the bars; with grouping by owner, the selected group's stand out
+        self.sparkline.show(histogram, marked, *self.lens.ticks(histogram))
 
     def refresh_header(self) -> None:
         summary = self.feed.summary()
@@ -366,3 +388,13 @@ class ExplorerBase(Screen[None]):
     @on(EventTable.FollowChanged)
     def _follow_changed(self, message: EventTable.FollowChanged) -> None:
         self.refresh_header()
+
+    # -- group rows (ktui.ui.lens_actions does the work) --------------------------------
+
+    @on(GroupTable.Opened)
+    def _open_group(self, message: GroupTable.Opened) -> None:
+        self.lens.open(message.group)
+
+    @on(GroupTable.CursorMoved)
+    def _group_moved(self, message: GroupTable.CursorMoved) -> None:
+        self.refresh_sparkline(force=True)

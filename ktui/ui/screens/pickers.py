@@ -155,6 +155,11 @@ Expired     struck-through rows: events past the cluster's TTL
 Copy        y the event's JSON (OSC 52: works over SSH; inside
             tmux: set -g set-clipboard on) · Y writes it to a
             file under $KTUI_DATA_DIR/exports and shows where
+            · on a group row, y copies the group's summary
+Group       o by owner → by reason → none (:group owner,
+            object, reason or none) · enter a group's events
+            · esc back · ↑ on the time axis: a rollout
+Report      e the view as Markdown in $KTUI_DATA_DIR/reports
 History     h live/history, same filter · [ ] step the window
             + - zoom · > the selected event's bucket
             T a range (6h, or FROM..TO) · H the selected

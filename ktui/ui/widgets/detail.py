@@ -1,4 +1,6 @@
-"""The detail pane: a summary of the selected event and its whole raw object as JSON.
+"""The detail pane: a summary of the selected event, what its reason usually means
+(:func:`ktui.model.reasons.explain`, for the common reasons), and its whole raw object
+as JSON.
 
 Both wrap to the pane's width, beside the table or full screen. The JSON is a
 :class:`~ktui.ui.widgets.wrapped.WrappedLines`, which lays out and styles only the rows on
@@ -20,6 +22,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ktui.model.event import Event
+from ktui.model.reasons import explain
 from ktui.model.safe_text import escape_controls, json_safe
 from ktui.ui import cells
 from ktui.ui.widgets.wrapped import WrappedLines
@@ -82,6 +85,20 @@ def summary(event: Event, message_limit: int = SUMMARY_MESSAGE) -> Text:
     return text
 
 
+def explanation(event: Event) -> Text | None:
+    """What the event's reason usually means, what to check, the command to run: plain
+    lines (the event's names in them are escaped and shell-quoted), or None."""
+    lines = explain(event)
+    if not lines:
+        return None
+    text = Text()
+    for index, line in enumerate(lines):
+        text.append(escape_controls(line), style="bold" if line.startswith("$ ") else "")
+        if index < len(lines) - 1:
+            text.append("\n")
+    return text
+
+
 class DetailPane(VerticalScroll, can_focus=True):
     ALLOW_MAXIMIZE = True
     # Focused (full screen), the movement keys scroll the event instead of moving the
@@ -98,22 +115,32 @@ class DetailPane(VerticalScroll, can_focus=True):
     DetailPane { width: 1fr; border-left: solid $panel-lighten-2; padding: 0 1; }
     DetailPane.-hidden { display: none; }
     DetailPane #detail-summary { margin-bottom: 1; }
+    DetailPane #detail-explain { margin-bottom: 1; color: $text-muted; }
+    DetailPane #detail-explain.-none { display: none; }
     """
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.event: Event | None = None
         self._summary = Static("", expand=True, id="detail-summary")
+        self._explain = Static("", expand=True, id="detail-explain", classes="-none")
         self._body = WrappedLines(id="detail-json")
+
+    def _show_explanation(self, event: Event | None) -> None:
+        text = explanation(event) if event is not None else None
+        self._explain.set_class(text is None, "-none")
+        self._explain.update(text if text is not None else "")
 
     def compose(self) -> ComposeResult:
         yield self._summary
+        yield self._explain
         yield self._body
 
     def show(self, event: Event | None) -> None:
         if event is self.event:
             return
         self.event = event
+        self._show_explanation(event)
         if event is None:
             self._summary.update(Text("No event selected.", style="dim"))
             self._body.update("")

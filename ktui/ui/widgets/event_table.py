@@ -27,10 +27,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ktui.explorer.feed import EventView
 from ktui.explorer.timeline_feed import TimelineStore
 from ktui.model.event import Event
 from ktui.model.safe_text import one_line
-from ktui.model.store import EventStore
 from ktui.ui import cells
 
 _time = attrgetter("time")
@@ -150,7 +150,7 @@ class EventTable(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(id=id)
         self.clock = clock
-        self.store: EventStore | None = None
+        self.store: EventView | None = None
         self.newest_first = True
         self.absolute_time = False
         self.show_namespace = True
@@ -202,7 +202,7 @@ class EventTable(ScrollView, can_focus=True):
         visible = self.store.visible
         return len(visible) - bisect_right(visible, self._pause_time, key=_time)
 
-    def set_store(self, store: EventStore | None) -> None:
+    def set_store(self, store: EventView | None) -> None:
         self.store = store
         self._cursor_uid = None
         self.cursor = 0

@@ -40,10 +40,10 @@ class HeaderState:
     coalesced: int = 0
     paused: bool = False
     warning: str = ""
-    archiving: bool = False
-    live: int = 0  # live events merged into a history window
     demo: bool = False  # the events are the built-in demo's, not a cluster's
     demo_hint: str = ""  # why (no kubeconfig) and how to point ktui at a cluster
+    archiving: bool = False
+    live: int = 0  # live events merged into a history window
 
 
 def fit_words(text: Text, width: int) -> Text:

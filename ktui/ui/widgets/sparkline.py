@@ -2,7 +2,9 @@
 
 One column per bucket, eighth-blocks for resolution. Warnings are drawn at the bottom of
 each bar in the warning colour, so a warning spike reads at a glance even in 16 colours;
-the bucket of the selected event is marked on the axis line.
+the bucket of the selected event is marked on the axis line, and so are rollouts (``↑``,
+:mod:`ktui.model.rollouts`): a warning burst right after one reads at a glance. The
+selected group's rollouts stand out (reversed). The axis labels step aside for the marks.
 
 A histogram with more buckets than columns (made before the terminal narrowed) is merged
 to fit, so the axis still spans its whole window; the widget then posts
@@ -11,6 +13,7 @@ to fit, so the axis still spans its whole window; the widget then posts
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -34,13 +37,15 @@ def _clock(seconds: float, span: float) -> str:
 
 class EventSparkline(Widget):
     COMPONENT_CLASSES = {"sparkline--normal", "sparkline--warning", "sparkline--axis",
-                         "sparkline--marker"}
+                         "sparkline--marker", "sparkline--rollout", "sparkline--chosen"}
     DEFAULT_CSS = """
     EventSparkline { height: 4; background: $surface; }
     EventSparkline > .sparkline--normal { color: $primary; }
     EventSparkline > .sparkline--warning { color: $error; }
     EventSparkline > .sparkline--axis { color: $text-muted; }
     EventSparkline > .sparkline--marker { color: $accent; text-style: bold; }
+    EventSparkline > .sparkline--rollout { color: $secondary; text-style: bold; }
+    EventSparkline > .sparkline--chosen { color: $accent; text-style: bold reverse; }
     """
 
     class Resized(Message):
@@ -54,6 +59,8 @@ class EventSparkline(Widget):
         super().__init__(id=id)
         self.histogram: Histogram | None = None
         self.marked: int | None = None
+        self.rollouts: tuple[float, ...] = ()  # times of rollouts in the window
+        self.chosen: tuple[float, ...] = ()  # the selected group's, among them
         self._bars: list[Strip] | None = None  # the bar rows of one repaint
         self._last_buckets = 0
 
@@ -61,8 +68,10 @@ class EventSparkline(Widget):
     def buckets(self) -> int:
         return max(self.size.width, 10)
 
-    def show(self, histogram: Histogram | None, marked: int | None) -> None:
+    def show(self, histogram: Histogram | None, marked: int | None,
+             rollouts: Sequence[float] = (), chosen: Sequence[float] = ()) -> None:
         self.histogram, self.marked = histogram, marked
+        self.rollouts, self.chosen = tuple(rollouts), tuple(chosen)
         self._bars = None
         self.refresh()
 
@@ -143,6 +152,17 @@ class EventSparkline(Widget):
             return 0
         return max(1, round(value / peak * rows * 8))  # a single event still shows
 
+    def _ticks(self, histogram: Histogram, columns: int, width: int) -> dict[int, bool]:
+        """The axis column of each rollout in the window: True for the chosen ones."""
+        out: dict[int, bool] = {}
+        chosen = set(self.chosen)
+        for moment in self.rollouts:
+            bucket = histogram.bucket_of(moment)
+            if bucket is not None and bucket * columns < width:
+                column = bucket * columns + columns // 2
+                out[column] = out.get(column, False) or moment in chosen
+        return out
+
     def _axis(self, histogram: Histogram, width: int, base: Style, marked_bucket: int | None,
               end: float) -> Strip:
         axis = base + self.get_component_rich_style("sparkline--axis")
@@ -157,17 +177,19 @@ class EventSparkline(Widget):
         middle = f" peak {peak}/bucket "
         columns = self._columns_per_bucket(histogram, width)
         marked = None if marked_bucket is None else marked_bucket * columns + columns // 2
+        ticks = self._ticks(histogram, columns, width)
+        marks = sorted({*ticks, *([marked] if marked is not None else [])})
 
         def clear(start: int, end: int) -> bool:
-            return marked is None or not start - 1 <= marked < end + 1
+            return not any(start - 1 <= mark < end + 1 for mark in marks)
 
-        # The labels step aside for the marker (it sits on this row): a time label cut
-        # by it ("01▲32") would read as another time.
+        # The labels step aside for the marks (they sit on this row): a time label cut
+        # by one ("01▲32") would read as another time.
         left_at, right_at = 0, width - len(right)
-        if not clear(left_at, len(left)):
-            left_at = (marked or 0) + 2
-        if not clear(right_at, width):
-            right_at = (marked or 0) - len(right) - 1
+        while left_at < width and not clear(left_at, left_at + len(left)):
+            left_at += 1
+        while right_at > 0 and not clear(right_at, right_at + len(right)):
+            right_at -= 1
         chars = [" "] * width
         left_end = left_at + len(left)
         if left_end <= min(width, right_at - 1):
@@ -179,11 +201,23 @@ class EventSparkline(Widget):
         else:
             right_at = width
         centre = (width - len(middle)) // 2
-        if (centre > left_end + 1 and centre + len(middle) < right_at
-                and clear(centre, centre + len(middle))):
-            chars[centre : centre + len(middle)] = middle
+        for offset in range(width):  # the free place nearest the centre, between the times
+            placed = next((at for at in (centre - offset, centre + offset)
+                           if at > left_end + 1 and at + len(middle) < right_at
+                           and clear(at, at + len(middle))), None)
+            if placed is not None:
+                chars[placed : placed + len(middle)] = middle
+                break
+            if centre - offset <= left_end + 1 and centre + offset + len(middle) >= right_at:
+                break
         segments = [Segment("".join(chars), axis)]
         strip = Strip(segments, width)
+        for column, chosen in ticks.items():
+            if column != marked and 0 <= column < width:
+                style = base + self.get_component_rich_style(
+                    "sparkline--chosen" if chosen else "sparkline--rollout")
+                before, _, after = strip.divide([column, column + 1, width])
+                strip = Strip.join([before, Strip([Segment("↑", style)], 1), after])
         if marked is not None and 0 <= marked < width:
             marker = base + self.get_component_rich_style("sparkline--marker")
             before, _, after = strip.divide([marked, marked + 1, width])

@@ -1,0 +1,363 @@
+"""The incident lens in the explorer: which grouping is on, its rows, the group opened.
+
+The pure parts are :mod:`ktui.model.grouping` (rows) and :mod:`ktui.model.owners`
+(who owns what). This module keeps what the explorer needs between repaints, without
+Textual:
+
+- the grouping (none, owner, object, reason) and the rows of the shown events, worked
+  out again when the events, the filter or an owner changed, but throttled by what it
+  costs: a regroup that takes 80 ms (200,000 events) runs about once a second during a
+  storm, one that takes 2 ms on every pump;
+- one :class:`~ktui.model.owners.OwnerResolver` per context and per feed, kept for the
+  session (its cache is what makes a regroup cheap), and in live mode the owners read
+  from the cluster by :class:`~ktui.explorer.owner_reading.OwnerFetcher`'s thread: the
+  objects first seen in a regroup are sent to it, and what it read makes the resolver
+  forget the answers that consulted them;
+- the group opened with ``enter``: :class:`GroupView`, the same event table's view of
+  one group's events, live as the group grows.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import TYPE_CHECKING
+
+from ktui.explorer.feed import Mode
+from ktui.model.event import WARNING, Event, ObjectRef
+from ktui.model.grouping import GROUPINGS, OWNER, REASON, Group, group_events
+from ktui.model.owners import OwnerResolver, scoped_namespace
+from ktui.model.rollouts import Rollout, rollouts
+
+if TYPE_CHECKING:
+    from ktui.explorer.owner_reading import OwnerFetcher
+    from ktui.model.store import EventStore
+
+# What ``o`` steps through (object grouping is a command: :group object).
+CYCLE: tuple[str | None, ...] = (None, OWNER, REASON)
+BUDGET = 0.1  # share of the UI thread regrouping may take during a storm
+MAX_INTERVAL = 1.0  # s: however costly, rows are at most this old
+MESSAGE_SCAN = 512  # events looked at, from the newest, for a group's distinct messages
+READABLE = frozenset({"Pod", "ReplicaSet", "Job"})  # kinds the owner reader can read
+SEEN_MAX = 200_000  # references remembered as sent to the reader; beyond, start over
+LEARN_MAX = 20_000  # new events learned before grouping; more: grouping's own passes
+
+_time = attrgetter("time")
+_object = attrgetter("object")
+_uid = attrgetter("uid")
+_context = attrgetter("context")
+# A message that only names a state, as kubelet writes beside the detailed one.
+_BARE_STATE = re.compile(r"(?:Error: )?[A-Za-z]+")
+
+GroupId = tuple[str, tuple[str, str, str]]  # (context, key)
+
+
+def parse_grouping(text: str) -> str | None:
+    """``owner``, ``object``, ``reason`` or ``none`` (→ None); ValueError otherwise."""
+    word = text.strip().lower()
+    if word in ("none", "off", ""):
+        return None
+    if word in GROUPINGS:
+        return word
+    raise ValueError(f"unknown grouping {text.strip()!r}: owner, object, reason or none")
+
+
+def group_id(group: Group) -> GroupId:
+    return (group.context, group.key)
+
+
+def recent_messages(group: Group, count: int, scan: int = MESSAGE_SCAN) -> list[Event]:
+    """The events whose messages a group row shows, ``count`` at most: the latest warning
+    first (the latest event in a group without warnings), then the latest event of each
+    other warning message, newest first, those that only name a state last. A kubelet's
+    latest word is often "Error: ImagePullBackOff"; the image's name is in an earlier
+    message, which belongs on the row before "Error: ErrImagePull". Only the newest
+    ``scan`` events are looked at (a storm's group may hold 100,000)."""
+    events = group.events
+    first = group.shown
+    if first.type != WARNING or count <= 1:
+        return [first]
+    seen = {first.message}
+    said: list[Event] = []
+    bare: list[Event] = []
+    for index in range(len(events) - 1, max(len(events) - 1 - scan, -1), -1):
+        event = events[index]
+        if event.type != WARNING or event.message in seen:
+            continue
+        seen.add(event.message)
+        (bare if _BARE_STATE.fullmatch(event.message) else said).append(event)
+        if len(said) >= count - 1:
+            break
+    return [first, *said, *bare][:count]
+
+
+class GroupView:
+    """One group's events, as the event table reads a store: ``visible`` (oldest first),
+    ``get`` by uid and ``index_of_visible``. Replaced as the group changes."""
+
+    def __init__(self, group: Group | None) -> None:
+        self.group: Group | None = None
+        self.visible: list[Event] = []
+        self.generation = 0
+        self._by_uid: dict[str, Event] | None = None
+        self.show(group)
+
+    def show(self, group: Group | None) -> None:
+        """The group as regrouped (None: filtered out, the view stays, empty)."""
+        self.group = group
+        self.visible = group.events if group is not None else []
+        self.generation += 1
+        self._by_uid = None
+
+    def __len__(self) -> int:
+        return len(self.visible)
+
+    def get(self, uid: str) -> Event | None:
+        if self._by_uid is None:  # built in C on first use: the cursor's event only
+            self._by_uid = dict(zip(map(_uid, self.visible), self.visible, strict=True))
+        return self._by_uid.get(uid)
+
+    def index_of_visible(self, event: Event) -> int | None:
+        items = self.visible
+        index = bisect_left(items, event.time, key=_time)
+        while index < len(items) and items[index].time == event.time:
+            if items[index].uid == event.uid:
+                return index
+            index += 1
+        return None
+
+
+class Lens:
+    """The grouping of the shown events, kept up to date by :meth:`update` (UI thread)."""
+
+    def __init__(self, fetcher: OwnerFetcher | None = None, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 timer: Callable[[], float] = time.perf_counter) -> None:
+        self.by: str | None = None
+        self.groups: list[Group] = []
+        self.opened: GroupId | None = None
+        self.view = GroupView(None)
+        self.fetcher = fetcher
+        self.clock = clock  # when regroups happen (throttling)
+        self.timer = timer  # what a regroup costs
+        self.last_cost = 0.0  # s, the last regroup
+        self.regroups = 0
+        self._resolvers: dict[tuple[Mode, str], OwnerResolver] = {}
+        self._readers: dict[tuple[Mode, str], object] = {}  # the reader each one asks
+        self._upto = float("-inf")  # the newest event's time at the last regroup
+        self._reask = False  # a new reader: send it every object at the next regroup
+        self._stamp: tuple[object, ...] | None = None
+        self._shape: tuple[object, ...] | None = None
+        self._dirty = True
+        self._last_at = float("-inf")
+        self._seen_refs: dict[int, ObjectRef] = {}
+
+    # -- what is on ----------------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        return self.by is not None
+
+    @property
+    def showing_groups(self) -> bool:
+        """Group rows are shown (grouping on, no group opened)."""
+        return self.by is not None and self.opened is None
+
+    def set(self, by: str | None) -> None:
+        if by is not None and by not in GROUPINGS:
+            raise ValueError(f"unknown grouping {by!r}")
+        if by != self.by:
+            self.by = by
+            self.opened = None
+            self.view = GroupView(None)
+            self.groups = []
+            self._dirty = True
+
+    def cycle(self) -> str | None:
+        """none → owner → reason → none (from object: none)."""
+        index = CYCLE.index(self.by) if self.by in CYCLE else -1
+        self.set(CYCLE[(index + 1) % len(CYCLE)])
+        return self.by
+
+    def open(self, group: Group) -> GroupView:
+        self.opened = group_id(group)
+        self.view = GroupView(group)
+        return self.view
+
+    def close(self) -> None:
+        self.opened = None
+        self.view = GroupView(None)
+
+    def find(self, wanted: GroupId | None) -> Group | None:
+        if wanted is None:
+            return None
+        for group in reversed(self.groups):  # the recent ones are the likely ones
+            if group_id(group) == wanted:
+                return group
+        return None
+
+    def resolver(self, mode: Mode, context: str) -> OwnerResolver:
+        """The context's resolver for this feed, kept for the session. In live mode it
+        consults the fetcher's ownerReferences, read from the cluster."""
+        key = (mode, context)
+        resolver = self._resolvers.get(key)
+        if resolver is None:
+            resolver = self._resolvers[key] = OwnerResolver()
+        if mode is Mode.LIVE and self.fetcher is not None:
+            reader = self.fetcher.reader(context)
+            if reader is not None and self._readers.get(key) is not reader:
+                # a new reader (a new connection, its cache empty): every answer and
+                # every object goes to it again
+                self._readers[key] = reader
+                resolver.lookup = reader.lookup
+                resolver.forget()
+                self._seen_refs.clear()
+                self._reask = True
+        return resolver
+
+    # -- keeping the rows up to date -------------------------------------------------------
+
+    def invalidate(self) -> None:
+        """Regroup at the next update whatever its cost (the filter changed, a key)."""
+        self._dirty = True
+        self._last_at = float("-inf")
+
+    def interval(self) -> float:
+        """How long rows may stay as they are while events arrive: ten times the last
+        regroup's cost (a tenth of the UI thread at most), at most :data:`MAX_INTERVAL`."""
+        return min(self.last_cost / BUDGET, MAX_INTERVAL)
+
+    def update(self, store: EventStore | None, mode: Mode,
+               contexts: Sequence[str] = (), *, force: bool = False) -> bool:
+        """Regroup ``store``'s visible events if anything changed (and the throttle
+        allows, unless ``force``); True when the rows changed."""
+        if self.by is None:
+            return False
+        self._take_owners(mode)
+        invalidated = tuple(self.resolver(mode, c).invalidated for c in contexts)
+        # another store, filter or grouping is the user's doing: regroup now; new events
+        # or owners wait for the throttle
+        shape = (id(store), getattr(store, "query", None), mode, self.by)
+        # else only the events since the last regroup are new
+        whole, self._reask = shape != self._shape or self._reask, False
+        if whole:
+            self._shape = shape
+            self._dirty = force = True
+        stamp = (id(store), store.generation if store is not None else -1, mode, self.by,
+                 invalidated)
+        if stamp != self._stamp:
+            self._dirty = True
+        if not self._dirty:
+            return False
+        now = self.clock()
+        if not force and now - self._last_at < self.interval():
+            return False
+        started = self.timer()
+        events = store.visible if store is not None else []
+        # the events since the last regroup (the store keeps them in time order; one
+        # that arrives with an older time is left to grouping's own second look)
+        news = events if whole else events[bisect_left(events, self._upto, key=_time):]
+        self._upto = events[-1].time if events else float("-inf")
+        if self.by == OWNER:
+            resolvers = {c: self.resolver(mode, c) for c in contexts}
+            if not whole and len(news) <= LEARN_MAX:
+                # what a batch tells of owners, learned before grouping: grouping then
+                # needs no second pass over every event for a controller met late
+                for context, resolver in resolvers.items():
+                    resolver.learn(e for e in news if e.context == context)
+
+            def resolver_of(context: str) -> OwnerResolver:
+                found = resolvers.get(context)
+                return found if found is not None else self.resolver(mode, context)
+
+            groups = group_events(events, OWNER, resolver_of)
+        else:
+            groups = group_events(events, self.by)
+        self.groups = groups
+        if self.opened is not None:
+            self.view.show(self.find(self.opened))
+        self.last_cost = self.timer() - started
+        self._last_at = now
+        self.regroups += 1
+        self._dirty = False
+        # what grouping taught the resolvers is part of this state, not news
+        invalidated = tuple(self.resolver(mode, c).invalidated for c in contexts)
+        self._stamp = (id(store), store.generation if store is not None else -1, mode,
+                       self.by, invalidated)
+        if mode is Mode.LIVE and self.by == OWNER and self.fetcher is not None and news:
+            self._ask_owners(news, contexts)
+        return True
+
+    # -- owners read from the cluster (live) -----------------------------------------------
+
+    def _ask_owners(self, events: Sequence[Event], shown: Sequence[str]) -> None:
+        """Send the objects of ``events`` (all of them at the first grouping, else those
+        since the last regroup) not sent before to the owner reader. The references are
+        told apart by identity in C (map, zip, a dict): 200,000 events cost some 20 ms;
+        only the new ones are looked at in Python."""
+        assert self.fetcher is not None
+        objects = list(map(_object, events))
+        refs = dict(zip(map(id, objects), objects, strict=True))
+        seen = self._seen_refs
+        if len(seen) > SEEN_MAX:
+            seen.clear()
+        new = [ref for ref_id, ref in refs.items()
+               if ref.kind in READABLE and ref.owners is None and seen.get(ref_id) is not ref]
+        seen.update(refs)
+        if not new:
+            return
+        # a reference belongs to one context (the events of several never share one)
+        context_of: Callable[[int], str]
+        if len(shown) == 1:
+            only = shown[0]
+            context_of = lambda ref_id: only  # noqa: E731
+        else:
+            contexts = dict(zip(map(id, objects), map(_context, events), strict=True))
+            context_of = contexts.__getitem__
+        keys_of: dict[str, set[tuple[str, str, str]]] = {}
+        for ref in new:
+            keys_of.setdefault(context_of(id(ref)), set()).add(
+                (ref.kind, scoped_namespace(ref.kind, ref.namespace), ref.name))
+        for context, keys in keys_of.items():
+            self.fetcher.submit(context, keys)
+
+    def _take_owners(self, mode: Mode) -> None:
+        """What the reader read since: the answers that consulted it are dropped."""
+        if self.fetcher is None:
+            return
+        for context, keys in self.fetcher.take():
+            resolver = self._resolvers.get((Mode.LIVE, context))
+            if resolver is not None and keys:
+                resolver.forget(keys)
+
+
+
+
+class RolloutTicks:
+    """The rollouts among a store's events (``ScalingReplicaSet``, a Deployment's new
+    ReplicaSet's ``SuccessfulCreate``), worked out once per store version: every event,
+    not only the shown ones (a rollout is a Normal event, and ``w`` must not hide the
+    rollout a warning burst follows); the namespaces the filter allows, though."""
+
+    def __init__(self) -> None:
+        self._key: tuple[int, int] | None = None
+        self._all: list[Rollout] = []
+
+    def times(self, store: EventStore | None, start: float, end: float,
+              namespaces: frozenset[str] | set[str] = frozenset(),
+              deployment: tuple[str, str, str] | None = None
+              ) -> tuple[list[float], list[float]]:
+        """(times of the rollouts in [start, end), those of ``deployment``)."""
+        if store is None:
+            return [], []
+        key = (id(store), store.generation)
+        if key != self._key:
+            self._key = key
+            self._all = rollouts(store.all_events)
+        shown = [r for r in self._all if start <= r.time < end
+                 and (not namespaces or r.deployment[1] in namespaces)]
+        return ([r.time for r in shown],
+                [r.time for r in shown if deployment is not None and r.deployment == deployment])

@@ -1,0 +1,204 @@
+"""The incident lens's state in the explorer (ktui.explorer.grouping, reports): which
+grouping, regrouping as events arrive (throttled by its cost), the opened group's view,
+the messages a row shows, rollout ticks, and reports written without replacing a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ktui.explorer.feed import Mode
+from ktui.explorer.grouping import GroupView, Lens, RolloutTicks, parse_grouping, recent_messages
+from ktui.explorer.reports import view_markdown, write_report
+from ktui.model.event import Event, format_time, from_core_v1
+from ktui.model.grouping import OWNER, REASON, group_events
+from ktui.model.query import parse_query
+from ktui.model.report import Heading
+from ktui.model.store import EventStore
+
+T0 = 1_763_800_000.0
+_uids = iter(range(10**9))
+POD_A = "scenario-a-5f8b9c7d6-x2x9k"
+POD_B = "scenario-b-cff56c84-xn9hh"
+WRONG_IMAGE = ('Failed to pull image "wrong-image": rpc error: code = Unknown desc = pull '
+               "access denied")
+
+
+def ev(name: str, reason: str, at: float, *, kind: str = "Pod", ns: str = "test",
+       type: str = "Warning", message: str = "") -> Event:
+    uid = f"x{next(_uids)}"
+    return from_core_v1({
+        "metadata": {"namespace": ns, "name": f"{name}.{uid}", "uid": uid},
+        "involvedObject": {"kind": kind, "name": name, "namespace": ns, "uid": f"u-{name}"},
+        "reason": reason, "type": type, "message": message or f"{reason} of {name}",
+        "lastTimestamp": format_time(T0 + at),
+    }, context="demo")
+
+
+def scenario() -> list[Event]:
+    return [
+        ev("scenario-b", "ScalingReplicaSet", 0, kind="Deployment", type="Normal",
+           message="Scaled up replica set scenario-b-cff56c84 to 1"),
+        ev(POD_B, "Failed", 10, message=WRONG_IMAGE),
+        ev(POD_B, "Failed", 10, message="Error: ErrImagePull"),
+        ev(POD_B, "BackOff", 20, type="Normal", message='Back-off pulling image "wrong-image"'),
+        ev(POD_B, "Failed", 20, message="Error: ImagePullBackOff"),
+        ev(POD_A, "FailedMount", 15, message='secret "misspelt-secret-name" not found'),
+    ]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Timer:
+    """What a regroup costs, as the lens measures it: ``cost`` seconds each time."""
+
+    def __init__(self, cost: float) -> None:
+        self.cost, self.now = cost, 0.0
+
+    def __call__(self) -> float:
+        self.now += self.cost  # between two reads: one regroup
+        return self.now
+
+
+def test_parse_grouping() -> None:
+    assert [parse_grouping(w) for w in ("owner", " Reason ", "object", "none", "")] == [
+        "owner", "reason", "object", None, None]
+    with pytest.raises(ValueError, match="unknown grouping 'pods'"):
+        parse_grouping("pods")
+
+
+def test_o_cycles_none_owner_reason_none() -> None:
+    lens = Lens()
+    assert [lens.cycle() for _ in range(4)] == ["owner", "reason", None, "owner"]
+    lens.set("object")
+    assert lens.cycle() is None  # from object grouping (a command), o turns it off
+
+
+def test_rows_follow_the_store_and_the_filter_applies_first() -> None:
+    store = EventStore()
+    store.apply(scenario())
+    lens = Lens()
+    lens.set(OWNER)
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    by_display = {g.display: g for g in lens.groups}
+    assert by_display["deployment/scenario-b"].size == 5
+    assert by_display["deployment/scenario-a"].size == 1
+    assert not lens.update(store, Mode.LIVE, ("demo",))  # nothing changed: no regroup
+    store.set_query(parse_query("type:Warning"))
+    assert lens.update(store, Mode.LIVE, ("demo",))  # a filter change regroups at once
+    assert {g.display: g.size for g in lens.groups} == {
+        "deployment/scenario-b": 3, "deployment/scenario-a": 1}
+
+
+def test_regrouping_during_a_storm_is_throttled_by_its_cost() -> None:
+    clock = Clock()
+    store = EventStore()
+    store.apply(scenario())
+    lens = Lens(clock=clock, timer=Timer(cost=0.08))  # 80 ms a regroup: 200,000 events
+    lens.set(OWNER)
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    assert lens.interval() == pytest.approx(0.8)  # a tenth of the UI thread at most
+    store.apply([ev(POD_A, "FailedMount", 30)])
+    clock.now = 0.25
+    assert not lens.update(store, Mode.LIVE, ("demo",))  # the next pump: too soon
+    assert lens.groups[-1].display != "deployment/scenario-a" or lens.groups[-1].size == 1
+    clock.now = 0.8
+    assert lens.update(store, Mode.LIVE, ("demo",))  # then the counts catch up
+    assert {g.display: g.size for g in lens.groups}["deployment/scenario-a"] == 2
+    store.apply([ev(POD_A, "FailedMount", 31)])
+    clock.now = 0.9
+    assert lens.update(store, Mode.LIVE, ("demo",), force=True)  # a key press: at once
+    cheap = Lens(clock=clock, timer=Timer(cost=0.002))
+    cheap.set(REASON)
+    cheap.update(store, Mode.LIVE, ("demo",))
+    store.apply([ev(POD_A, "FailedMount", 32)])
+    assert cheap.interval() == pytest.approx(0.02)
+    clock.now = 0.93
+    assert cheap.update(store, Mode.LIVE, ("demo",))  # cheap: on every pump
+
+
+def test_an_opened_group_is_a_live_view_of_its_events() -> None:
+    store = EventStore()
+    store.apply(scenario())
+    lens = Lens()
+    lens.set(OWNER)
+    lens.update(store, Mode.LIVE, ("demo",))
+    group = next(g for g in lens.groups if g.display == "deployment/scenario-b")
+    view = lens.open(group)
+    assert lens.opened is not None and not lens.showing_groups
+    assert view.visible == group.events and len(view) == 5
+    newest = view.visible[-1]
+    assert view.get(newest.uid) is newest and view.get("nope") is None
+    assert view.index_of_visible(newest) == 4
+    store.apply([ev(POD_B, "Failed", 40, message="Error: ImagePullBackOff again")])
+    assert lens.update(store, Mode.LIVE, ("demo",), force=True)
+    assert lens.view is view and len(view) == 6  # the same view, grown
+    assert view.get(view.visible[-1].uid) is view.visible[-1]
+    store.set_query(parse_query("ns:other"))
+    lens.update(store, Mode.LIVE, ("demo",))
+    assert view.group is None and view.visible == []  # filtered out: empty, still open
+    lens.close()
+    assert lens.showing_groups and lens.view.group is None
+
+
+def test_a_row_shows_the_latest_warning_then_the_messages_that_say_more() -> None:
+    groups = group_events(sorted(scenario(), key=lambda e: e.time), OWNER)
+    b = next(g for g in groups if g.display == "deployment/scenario-b")
+    shown = [e.message for e in recent_messages(b, 3)]
+    # the latest warning first; "Error: ErrImagePull" only names a state: after the
+    # message that names the image
+    assert shown == ["Error: ImagePullBackOff", WRONG_IMAGE, "Error: ErrImagePull"]
+    assert [e.message for e in recent_messages(b, 2)] == ["Error: ImagePullBackOff",
+                                                          WRONG_IMAGE]
+    assert [e.message for e in recent_messages(b, 1)] == ["Error: ImagePullBackOff"]
+    normal = group_events([ev("web-1", "Pulled", 1, type="Normal")], OWNER)[0]
+    assert [e.reason for e in recent_messages(normal, 3)] == ["Pulled"]
+
+
+def test_rollout_ticks_come_from_every_event_of_the_allowed_namespaces() -> None:
+    store = EventStore()
+    store.apply([*scenario(), ev("api", "ScalingReplicaSet", 5, kind="Deployment",
+                                 ns="payments", type="Normal",
+                                 message="Scaled up replica set api-7f8dc97569 to 1")])
+    store.set_query(parse_query("type:Warning"))  # w hides the (Normal) rollouts' events...
+    ticks = RolloutTicks()
+    every, chosen = ticks.times(store, T0 - 60, T0 + 60)
+    assert every == [T0, T0 + 5] and chosen == []  # ...not their ticks
+    every, chosen = ticks.times(store, T0 - 60, T0 + 60, {"test"},
+                                ("Deployment", "test", "scenario-b"))
+    assert every == [T0] and chosen == [T0]
+    assert ticks.times(store, T0 + 1, T0 + 60) == ([T0 + 5], [])  # the window's only
+    assert ticks.times(None, 0, 1) == ([], [])
+
+
+def test_reports_are_the_views_markdown_and_never_replace_a_file(tmp_path: Path) -> None:
+    events = sorted(scenario(), key=lambda e: e.time)
+    groups = group_events(events, OWNER)
+    heading = Heading("demo", "type:Warning", written=T0)
+    text = view_markdown(heading, events, groups, OWNER)
+    assert "Grouped by:** owner" in text and "deployment/scenario-b" in text
+    assert "Grouped by" not in view_markdown(heading, events, None, None)
+    first = write_report(text, "arn:aws:eks:eu-west-1:1:cluster/prod", T0, tmp_path)
+    second = write_report("other", "arn:aws:eks:eu-west-1:1:cluster/prod", T0, tmp_path)
+    assert first.name == "arn_aws_eks_eu-west-1_1_cluster_prod-20251122T082640Z.md"
+    assert second.name == "arn_aws_eks_eu-west-1_1_cluster_prod-20251122T082640Z-2.md"
+    assert first.read_text(encoding="utf-8") == text and first.parent == tmp_path
+
+
+def test_the_report_directory_is_under_the_data_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KTUI_DATA_DIR", str(tmp_path / "data"))
+    path = write_report("# x\n", "demo", T0)
+    assert path.parent == tmp_path / "data" / "reports" and path.read_text() == "# x\n"
+
+
+def test_group_view_of_nothing() -> None:
+    view = GroupView(None)
+    assert view.visible == [] and view.get("x") is None and len(view) == 0
