@@ -164,7 +164,7 @@ class Timing:
 
 def _measure(action: Callable[[], object], runs: int) -> Timing:
     """Medians of ``runs``; a collection before each run, none during (as the UI has its
-    events out of the collector's sight, see ktui.model.event.untrack)."""
+    events out of the collector's sight, see ktui.model.untrack)."""
     action()  # warm
     walls, cpus = [], []
     for _ in range(runs):

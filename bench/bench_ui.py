@@ -370,30 +370,13 @@ def part_first_paint(quick: bool) -> dict[str, Any]:
 
 def _deep_event_bytes(events: list[Any]) -> dict[str, float]:
     """Average bytes per event, by part, counting each object once (interned strings
-    and shared refs are free)."""
-    seen: set[int] = set()
-    parts = {"Event": 0, "ObjectRef": 0, "raw_compressed": 0, "strings": 0, "numbers": 0}
+    and shared refs are free; a shared raw block counts its share)."""
+    from bench.bench_million import deep_bytes
 
-    def size(obj: Any) -> int:
-        if id(obj) in seen:
-            return 0
-        seen.add(id(obj))
-        return sys.getsizeof(obj)
-
-    for event in events:
-        parts["Event"] += size(event)
-        parts["raw_compressed"] += size(event.raw_compressed)
-        ref = event.object
-        parts["ObjectRef"] += size(ref)
-        for name in ("uid", "namespace", "type", "reason", "message", "name", "context",
-                     "cluster", "source_component", "source_host", "reporting_controller",
-                     "reporting_instance", "action", "resource_version", "api"):
-            parts["strings"] += size(getattr(event, name))
-        for name in ("kind", "name", "namespace", "uid", "api_version", "field_path"):
-            parts["strings"] += size(getattr(ref, name))
-        for name in ("count", "first_seen", "time"):
-            parts["numbers"] += size(getattr(event, name))
-    return {key: value / max(len(events), 1) for key, value in parts.items()}
+    parts = deep_bytes(events)
+    strings = sum(value for key, value in parts.items() if key.startswith("str "))
+    kept = {key: value for key, value in parts.items() if not key.startswith("str ")}
+    return {**kept, "strings": strings}
 
 
 def _tracked_kinds(top: int = 8) -> tuple[int, list[tuple[str, int]], list[tuple[str, int]], str]:
@@ -862,7 +845,7 @@ def part_ingest(quick: bool) -> dict[str, Any]:
     experiments = set(filter(None, experiment.split(",")))
     if "untrack-parsed" in experiments:
         from ktui.kube import listing as kube_listing
-        from ktui.model.event import untrack
+        from ktui.model.untrack import untrack
 
         original_build = kube_listing.build
 

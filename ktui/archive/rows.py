@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ktui.model.event import EMPTY_REF, Event, object_ref
+from ktui.model.rawblock import RawBlock
 
 _intern = sys.intern
 
@@ -170,5 +171,5 @@ def event_of(row: Sequence[Any], context: str, raw: bytes | None = None) -> Even
         resource_version=rv,
         api=api,
         expired=expired_at is not None,
-        raw_compressed=raw or b"",
+        raw_block=RawBlock.compressed(raw) if raw else None,
     )

@@ -4,9 +4,10 @@ One SQLite file (WAL mode) shared by every ktui process of the user. Two tables 
 events:
 
 - ``versions``: every version ktui saw of every event (ADDED, MODIFIED), keyed by
-  (cluster, uid, resourceVersion), with the event's JSON as received, zlib-compressed
-  exactly as :attr:`ktui.model.event.Event.raw_compressed` holds it (so writing costs no
-  re-encoding; ``zlib.decompress`` gives the bytes the API server sent).
+  (cluster, uid, resourceVersion), with the event's JSON as received, zlib-compressed on
+  its own as :attr:`ktui.model.event.Event.raw_compressed` gives it (compressed on the
+  writer thread: the live events keep theirs in blocks shared with their neighbours, see
+  :mod:`ktui.model.rawblock`; ``zlib.decompress`` gives the bytes the API server sent).
 - ``events``: one row per (cluster, uid): the newest version's normalised fields (what
   history filters, sorts and counts on) and, once the cluster deleted the event,
   ``expired_at``. A DELETED notice never replaces the last ADDED/MODIFIED version: it only

@@ -21,6 +21,7 @@ from ktui.kube.lines import MalformedAnswer, Page, read_page
 from ktui.kube.pager import Pager, Pipeline, peek_continue
 from ktui.kube.transport import Connection, HTTPStatusError, Pending
 from ktui.model.event import API_CORE, Event
+from ktui.model.rawblock import RawPacker
 
 API_PATHS = {API_CORE: "/api/v1", "events.k8s.io/v1": "/apis/events.k8s.io/v1"}
 
@@ -135,11 +136,14 @@ class Lister:
         self.rv: str | None = None
         self.skipped_apis: list[str] = []  # forbidden APIs we fell back from
         self.page_hook: PageHook | None = None
+        # this scope's thread alone builds its events: one packer keeps their raw objects
+        # in blocks, in arrival order
+        self.packer = RawPacker()
 
     # -- building events ---------------------------------------------------------------
 
     def _build(self, obj: Mapping[str, Any], raw: bytes | None = None) -> Event:
-        return build(obj, self.api, self.context, self.keep_raw, raw)
+        return build(obj, self.api, self.context, self.keep_raw, raw, self.packer)
 
     def _raw(self, line: bytes, kind: str) -> bytes | None:
         """The object's bytes in a watch line ``{"type":"X","object":{...}}``, if that is

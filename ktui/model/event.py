@@ -8,9 +8,9 @@ every field has a neutral default, and the time of an event follows the chain th
 ``kubectl events`` uses (see ``time_of``).
 
 Times are kept as POSIX seconds (floats): they sort and bucket without allocation and
-weigh a fraction of a ``datetime``. The raw object is kept zlib-compressed, because a
-store of 200,000 events must fit in a few hundred MB and the raw object is only needed
-when one event is opened.
+weigh a fraction of a ``datetime``. The raw object is kept compressed in a block shared
+with its neighbours (:mod:`ktui.model.rawblock`), because five stores of 200,000 events
+must fit in 1.2 GB and the raw object is only needed when one event is opened.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from __future__ import annotations
 import builtins
 import json
 import sys
-import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
+
+from ktui.model.rawblock import RawBlock
 
 # References to objects live in refs.py; imported from here too, as they always were.
 from ktui.model.refs import EMPTY_REF as EMPTY_REF
@@ -72,15 +73,27 @@ class Event:
     api: str = API_CORE
     expired: bool = False
     count_is_lower_bound: bool = False
-    raw_compressed: bytes = field(default=b"", repr=False)
+    # Where the object as the source sent it is kept (None: it was not): a block shared
+    # with the events that arrived with this one, and this event's index in it.
+    raw_block: RawBlock | None = field(default=None, repr=False)
+    raw_index: int = field(default=0, repr=False)
 
     @property
     def raw(self) -> dict[str, Any]:
         """The whole object as the source sent it (decompressed on demand)."""
-        if not self.raw_compressed:
+        block = self.raw_block
+        if block is None:
             return {}
-        loaded = json.loads(zlib.decompress(self.raw_compressed))
+        loaded = json.loads(block.get(self.raw_index))
         return loaded if isinstance(loaded, dict) else {}
+
+    @property
+    def raw_compressed(self) -> bytes:
+        """The object's JSON as received, zlib-compressed on its own (b"": not kept), as
+        the archive stores it: already so for an event read from the archive, compressed
+        now for one whose block it shares with others."""
+        block = self.raw_block
+        return b"" if block is None else block.zlib(self.raw_index)
 
     @property
     def is_warning(self) -> bool:
@@ -111,50 +124,6 @@ class Event:
 
     def __hash__(self) -> int:
         return hash((self.uid, self.resource_version, self.context))
-
-
-# -- garbage collection ---------------------------------------------------------------
-
-_untrack_one: Callable[[object], None] | None = None
-
-
-def _ignore(obj: object) -> None:
-    pass
-
-
-def _untracker() -> Callable[[object], None]:
-    global _untrack_one
-    if _untrack_one is None:
-        _untrack_one = _ignore
-        if sys.implementation.name == "cpython":
-            try:
-                import ctypes
-
-                function = ctypes.pythonapi.PyObject_GC_UnTrack
-                function.argtypes = [ctypes.py_object]
-                function.restype = None
-                _untrack_one = function
-            except (ImportError, AttributeError):
-                pass
-    return _untrack_one
-
-
-def untrack(objects: Iterable[object]) -> None:
-    """Take objects out of sight of CPython's cycle collector (``PyObject_GC_UnTrack``,
-    what CPython itself does to tuples and dicts of plain values).
-
-    Why: a full collection visits every tracked object and every reference it holds, so
-    with 200,000 events kept (an Event and an ObjectRef each, plus the lists holding
-    them) each one paused the whole app for 0.3-1 s, several times a minute during an
-    event storm. Reference counting still frees these objects as usual; only a reference
-    cycle through an untracked object would never be collected. So pass only objects that
-    cannot be part of a cycle: Events and ObjectRefs (whose fields are strings, numbers,
-    bytes and tuples of OwnerRefs, which hold strings), and lists of them. A dict is
-    tracked again by the next insertion of an Event. Elsewhere than CPython this does nothing.
-    """
-    untrack_one = _untracker()
-    for obj in objects:
-        untrack_one(obj)
 
 
 # -- time -----------------------------------------------------------------------------
@@ -270,8 +239,14 @@ def count_of(obj: Mapping[str, Any]) -> int:
 # -- normalisation --------------------------------------------------------------------
 
 
-def compress_raw(obj: Mapping[str, Any]) -> bytes:
-    return zlib.compress(json.dumps(obj, separators=(",", ":")).encode(), 1)
+def raw_json(obj: Mapping[str, Any]) -> bytes:
+    """An object as compact JSON, for a raw block."""
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def pack_raw(obj: Mapping[str, Any]) -> RawBlock:
+    """A block of this object alone (where events arrive one by one)."""
+    return RawBlock.single(raw_json(obj))
 
 
 def _ref(value: Any, default_namespace: str, context: str) -> ObjectRef:
@@ -303,13 +278,13 @@ def _common(obj: Mapping[str, Any], context: str, keep_raw: bool) -> dict[str, A
         "type": _intern(_str(obj.get("type"))),
         "reason": _intern(_str(obj.get("reason"))),
         "action": _intern(_str(obj.get("action"))),
-        "reporting_instance": _str(obj.get("reportingInstance")),
+        "reporting_instance": _intern(_str(obj.get("reportingInstance"))),
         "count": count_of(obj),
         "first_seen": first_seen_of(obj),
         "time": time_of(obj),
         "resource_version": _str(meta.get("resourceVersion")),
         "context": _intern(context),
-        "raw_compressed": compress_raw(obj) if keep_raw else b"",
+        "raw_block": pack_raw(obj) if keep_raw else None,
     }
 
 
@@ -321,7 +296,7 @@ def from_core_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = 
         message=_str(obj.get("message")),
         object=_ref(obj.get("involvedObject"), fields["namespace"], fields["context"]),
         source_component=_intern(_str(source.get("component"))),
-        source_host=_str(source.get("host")),
+        source_host=_intern(_str(source.get("host"))),
         reporting_controller=_intern(_str(obj.get("reportingComponent"))),
         api=API_CORE,
         **fields,
@@ -336,7 +311,7 @@ def from_events_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool 
         message=_str(obj.get("note")),
         object=_ref(obj.get("regarding"), fields["namespace"], fields["context"]),
         source_component=_intern(_str(source.get("component"))),
-        source_host=_str(source.get("host")),
+        source_host=_intern(_str(source.get("host"))),
         reporting_controller=_intern(_str(obj.get("reportingController"))),
         api=API_EVENTS,
         **fields,

@@ -6,7 +6,7 @@ module loads: :func:`to_record` (a dict) and :func:`line_of` (the record as one 
 ASCII JSON line, from the values in table order, written as a single f-string because
 ``ktui events -A -o jsonl`` is on the path the performance bar measures; twice as fast as
 a dict and ``json.dumps``). Adding a field is one row here; the fused list decoder
-(:func:`ktui.kube.decode.jsonl_rows`) is held byte-equal to :func:`line_of` by its tests.
+(:func:`ktui.kube.jsonl.jsonl_rows`) is held byte-equal to :func:`line_of` by its tests.
 """
 
 from __future__ import annotations

@@ -7,10 +7,11 @@ append in practice, and Python's list operations run in C.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 
-from ktui.model.event import Event, untrack
+from ktui.model.event import Event
+from ktui.model.untrack import untrack
 
 _time = attrgetter("time")
 
@@ -109,3 +110,34 @@ class SortedEvents:
     def span(self, start: float, end: float) -> tuple[int, int]:
         """Index range of events with start <= time < end."""
         return (bisect_left(self.items, start, key=_time), bisect_left(self.items, end, key=_time))
+
+
+def group_by(events: list[Event], key: Callable[[Event], str]) -> dict[str, list[Event]]:
+    """Events by ``key``, each group in the events' order."""
+    groups: dict[str, list[Event]] = {}
+    for event in events:
+        value = key(event)
+        group = groups.get(value)
+        if group is None:
+            groups[value] = [event]
+        else:
+            group.append(event)
+    return groups
+
+
+def regroup(
+    index: dict[str, SortedEvents],
+    key: Callable[[Event], str],
+    removed: list[Event],
+    added: list[Event],
+) -> None:
+    """Apply one batch to an index (removals, and additions sorted by time, by key)."""
+    removed_by = group_by(removed, key)
+    added_by = group_by(added, key)
+    for value in removed_by.keys() | added_by.keys():
+        events = index.get(value)
+        if events is None:
+            events = index[value] = SortedEvents()
+        events.replace_many(removed_by.get(value, []), added_by.get(value, []), ordered=True)
+        if not events.items:
+            del index[value]

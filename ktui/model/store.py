@@ -19,20 +19,20 @@ textual.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from itertools import compress
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
-from ktui.model.event import WARNING, Event, untrack
+from ktui.model.event import WARNING, Event
 from ktui.model.query import Query, type_check
-from ktui.model.sorted_events import SortedEvents
+from ktui.model.sorted_events import SortedEvents, group_by, regroup
 from ktui.model.text_index import TextIndex
+from ktui.model.untrack import untrack
 
 _time = attrgetter("time")
 _type = attrgetter("type")
 _expired = attrgetter("expired")
-_third = itemgetter(2)
 
 # Free text over more candidates than this is looked up in the text index first.
 _SCAN = 5000
@@ -79,7 +79,8 @@ class EventStore:
         self.query = query or Query()
         self._by_uid: dict[str, Event] = {}
         self._all = SortedEvents()
-        self._visible = SortedEvents()
+        # While nothing is filtered, the visible list is _all itself (see _shows_all).
+        self._visible = self._all if self.query.is_empty else SortedEvents()
         self._visible_warnings = SortedEvents()
         self._by_type: dict[str, SortedEvents] = {}
         self._by_namespace: dict[str, SortedEvents] = {}
@@ -110,6 +111,13 @@ class EventStore:
         return self._visible.items
 
     @property
+    def _shows_all(self) -> bool:
+        """The query filters nothing, and the visible list is the list of all events: no
+        copy of a million references to keep up to date, to make when the filter is
+        cleared, or to free when a filter is set (each costs a pass over them)."""
+        return self._visible is self._all
+
+    @property
     def all_events(self) -> list[Event]:
         """Every retained event, oldest first. Do not mutate."""
         return self._all.items
@@ -126,6 +134,8 @@ class EventStore:
     def visible_expired(self) -> int:
         """Expired events among the visible ones: kept by every batch; after a filter
         change, counted (in C) when first asked, not by a change nobody reads it after."""
+        if self._shows_all:
+            return self.expired
         if self._visible_expired is None:
             self._visible_expired = sum(map(_expired, self._visible.items))
         return self._visible_expired
@@ -161,19 +171,24 @@ class EventStore:
         candidates, exact = self._candidates(query)
         if not exact and query.narrows(previous) and len(self._visible) < len(candidates):
             candidates = self._visible.items
+        visible: list[Event] | None = None
         if query.words and len(candidates) > _SCAN:
-            found = self._text.search(query.words, self._by_uid)
+            found = self._text.search(query.words)
             if found is not None:
-                # The lists are ordered by (time, insertion): sorting the hits gives the
-                # candidates' order, and the query (which implies the candidates' own
-                # condition) keeps exactly the matches.
-                hits, words_exact = found
-                hits.sort()  # (time, sequence) pairs are unique: events never compared
-                candidates = list(map(_third, hits))
+                # The hits come in the lists' order (time, insertion), and the query
+                # (which implies the candidates' own condition) keeps exactly the matches.
+                candidates, words_exact = found
                 exact = words_exact and not (query.types or query.namespaces or query.terms
                                              or query.hide_expired)
-        visible = list(candidates) if exact else query.filter(candidates)
-        self._visible = SortedEvents.adopt(visible)
+                if exact:
+                    visible = candidates  # a list of its own already
+        if query.is_empty:
+            self._visible = self._all
+            visible = self._all.items
+        else:
+            if visible is None:
+                visible = list(candidates) if exact else query.filter(candidates)
+            self._visible = SortedEvents.adopt(visible)
         self._visible_expired = 0 if query.hide_expired else None
         self._visible_warnings = SortedEvents.adopt(self._warnings_of(query, visible))
         self.generation += 1
@@ -283,15 +298,16 @@ class EventStore:
         # list below gets its share already in order.
         added.sort(key=_time)
         self._all.replace_many(removed, added, ordered=True)
-        _regroup(self._by_type, _type, removed, added)
-        _regroup(self._by_namespace, _namespace, removed, added)
+        regroup(self._by_type, _type, removed, added)
+        regroup(self._by_namespace, _namespace, removed, added)
         query = self.query
         shown_removed, shown_added = removed, added
         if not query.is_empty:
             matches = query.matches
             shown_removed = [e for e in removed if matches(e)]
             shown_added = [e for e in added if matches(e)]
-        self._visible.replace_many(shown_removed, shown_added, ordered=True)
+        if not self._shows_all:
+            self._visible.replace_many(shown_removed, shown_added, ordered=True)
         if (expired := self._visible_expired) is not None:
             self._visible_expired = expired + sum(map(_expired, shown_added)) - sum(
                 map(_expired, shown_removed))
@@ -300,9 +316,9 @@ class EventStore:
             [e for e in shown_added if e.type == WARNING],
             ordered=True,
         )
-        evicted = self._evict()
+        dropped = self._evict()
         # Kept events (and the dict, which each insertion tracks again) are left out of
-        # the cycle collector's walks: see ktui.model.event.untrack.
+        # the cycle collector's walks: see ktui.model.untrack.
         untrack(added)
         untrack([event.object for event in added])
         untrack((self._by_uid,))
@@ -311,9 +327,11 @@ class EventStore:
             self._text.add(self._all.items)
         else:
             self._text.add(added)
-            self._text.sweep(self._by_uid, oldest=evicted > 0)
+            self._text.drop(removed)
+            self._text.drop(dropped)
+            self._text.sweep(oldest=bool(dropped))
         self.generation += 1
-        return Change(counts[0], counts[1], counts[2], evicted, reset)
+        return Change(counts[0], counts[1], counts[2], len(dropped), reset)
 
     def _put(
         self,
@@ -363,11 +381,11 @@ class EventStore:
             if not by_namespace:
                 del self.context_namespaces[event.context]
 
-    def _evict(self) -> int:
+    def _evict(self) -> list[Event]:
         """Drop the oldest events beyond ``max_events`` (in chunks, to amortise)."""
         excess = len(self._by_uid) - self.max_events
         if excess <= 0:
-            return 0
+            return []
         chunk = max(excess, self.max_events // 100)
         dropped = self._all.drop_oldest(chunk)
         for event in dropped:
@@ -375,52 +393,25 @@ class EventStore:
             self._count(event, -1)
         # Every list keeps _all's order, so the dropped events are each one's first.
         for index, key in ((self._by_type, _type), (self._by_namespace, _namespace)):
-            for value, group in _group(dropped, key).items():
+            for value, group in group_by(dropped, key).items():
                 events = index[value]
                 events.drop_first(group)
                 if not events.items:
                     del index[value]
-        matches = self.query.matches
-        visible = [e for e in dropped if matches(e)]
-        self._visible.drop_first(visible)
+        if self._shows_all:
+            visible = dropped
+        else:
+            matches = self.query.matches
+            visible = [e for e in dropped if matches(e)]
+            self._visible.drop_first(visible)
         if self._visible_expired is not None:
             self._visible_expired -= sum(map(_expired, visible))
         self._visible_warnings.drop_first([e for e in visible if e.type == WARNING])
         self.evicted_total += len(dropped)
-        return len(dropped)
+        return dropped
 
 
 _namespace = attrgetter("namespace")
-
-
-def _group(events: list[Event], key: Callable[[Event], str]) -> dict[str, list[Event]]:
-    groups: dict[str, list[Event]] = {}
-    for event in events:
-        value = key(event)
-        group = groups.get(value)
-        if group is None:
-            groups[value] = [event]
-        else:
-            group.append(event)
-    return groups
-
-
-def _regroup(
-    index: dict[str, SortedEvents],
-    key: Callable[[Event], str],
-    removed: list[Event],
-    added: list[Event],
-) -> None:
-    """Apply one batch to an index (removals, and additions sorted by time, by key)."""
-    removed_by = _group(removed, key)
-    added_by = _group(added, key)
-    for value in removed_by.keys() | added_by.keys():
-        events = index.get(value)
-        if events is None:
-            events = index[value] = SortedEvents()
-        events.replace_many(removed_by.get(value, []), added_by.get(value, []), ordered=True)
-        if not events.items:
-            del index[value]
 
 
 def _bucket_counts(

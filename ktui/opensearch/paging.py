@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ktui.model.event import Event, compress_raw, from_exporter
+from ktui.model.event import Event, from_exporter, pack_raw
 from ktui.opensearch.mapping import FieldMap, to_exporter_shape
 from ktui.opensearch.query import Clause, Lane, _bool
 from ktui.opensearch.shape import malformed, sort_values
@@ -160,7 +160,7 @@ class EventMaker:
             if not isinstance(uid, str) or not uid:
                 event = replace(event, uid=f"{hit.get('_index', '')}/{hit.get('_id', '')}")
             if self.overridden and self.keep_raw:
-                event = replace(event, raw_compressed=compress_raw(source))
+                event = replace(event, raw_block=pack_raw(source), raw_index=0)
             return event
         except Exception:  # an odd document must never take the page down
             return None

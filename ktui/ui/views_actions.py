@@ -32,7 +32,7 @@ from ktui.ui.screens.views import (
     save_prompt,
     summary,
 )
-from ktui.ui.widgets.event_table import COLUMN_KEYS
+from ktui.ui.widgets.columns import COLUMN_KEYS
 from ktui.views.store import SavedView, ViewError, ViewExists, ViewProblem, ViewStore
 
 if TYPE_CHECKING:

@@ -370,7 +370,8 @@ def test_usage_errors_exit_2_before_any_request(
     assert not (config_dir / "data").exists()
     # A range without --history is the merged timeline, which needs the live context.
     line = one_line(*events(capsys, "--since", "1h", "-A"), want=2)
-    assert line.startswith("ktui: no kubeconfig found: ") and "no-such-kubeconfig" in line
+    assert line == ("ktui: no kubeconfig found: "
+                    f"{config_dir / 'no-such-kubeconfig'} (from KUBECONFIG) does not exist")
     assert not (config_dir / "data").exists()
 
 

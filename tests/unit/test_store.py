@@ -163,6 +163,38 @@ def test_text_index_is_swept_after_evictions_and_stays_exact() -> None:
     assert [e.uid for e in store.visible] == [e.uid for e in query.filter(store.all_events)]
 
 
+def test_dropped_events_leave_the_text_index_within_a_few_batches() -> None:
+    from ktui.model import store as store_module
+    from ktui.model.text_index import SWEEP_SHARE
+
+    store = EventStore(max_events=20_000)
+    base = replace(ev("x", 0), message="needle here")
+    store.apply([replace(base, uid=f"e{i}", time=float(i)) for i in range(30_000)])
+    store.apply([replace(base, uid=f"e{i}", time=40_000.0 + i, resource_version="2")
+                 for i in range(10_000, 30_000, 3)])  # updates: their old versions drop
+    assert store._text.entries > len(store)  # dropped versions, not yet swept
+    store.set_query(parse_query("needle"))
+    assert store.visible == store.all_events  # ...yet never found
+    for _ in range(SWEEP_SHARE + 1):
+        store.apply()
+    assert store._text.entries == len(store)  # every place of a dropped event emptied
+    store.set_query(Query())
+    assert len(store) > store_module._SCAN  # the index answers, not a plain pass
+    store.set_query(parse_query("needle"))
+    assert store.visible == store.all_events
+
+
+def test_an_event_taken_back_after_it_was_replaced_is_found_once() -> None:
+    store = EventStore()
+    first = replace(ev("a", 1), message="needle")
+    others = [replace(ev(f"o{i}", 2 + i), message="needle") for i in range(6000)]
+    store.apply([first, *others])
+    store.apply([replace(first, time=9000.0, resource_version="2")])
+    store.apply([first])  # the very same object as before the update
+    store.set_query(parse_query("needle"))
+    assert store.visible == [first, *others] and store.visible[0] is first
+
+
 # -- expired events (issue 14.9): counted cheaply, and hidden on request -----------------
 
 

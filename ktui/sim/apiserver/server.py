@@ -26,6 +26,7 @@ from ktui.sim.apiserver.auth import (
 )
 from ktui.sim.apiserver.backend import Backend
 from ktui.sim.apiserver.paging import EXPIRED_CONTINUE, decode_continue, encode_continue
+from ktui.sim.apiserver.routes import parse_route, verb_of
 from ktui.sim.apiserver.selectors import SelectorError, build_filter
 from ktui.sim.apiserver.store import Snapshot, Version
 from ktui.sim.apiserver.tables import (
@@ -233,7 +234,7 @@ class Handler(BaseHTTPRequestHandler):
         watch = query.get("watch", "").lower() in ("1", "true")
         if route is not None and route[3] == "watch":
             watch = True
-        verb = _verb(method, route, watch)
+        verb = verb_of(method, route, watch)
         failure = b.faults.take_failure(path, verb, method)
         if failure is not None:
             self.send_failure(*failure)
@@ -426,35 +427,3 @@ class Handler(BaseHTTPRequestHandler):
         faults = self.backend.faults
         items = [*faults.take_odd_list_items(), *(list_item(v, api) for v in page)]
         self.send_bytes(200, head + b",".join(items) + b"]}", cut=faults.take_list_cut())
-
-
-def parse_route(path: str) -> tuple[str, str | None, str | None, str] | None:
-    """(group, namespace, name, "watch"|"") for an events path, else None."""
-    parts = path.strip("/").split("/")
-    if parts[:2] == ["api", "v1"]:
-        group, rest = "", parts[2:]
-    elif parts[:3] == ["apis", "events.k8s.io", "v1"]:
-        group, rest = "events.k8s.io", parts[3:]
-    else:
-        return None
-    legacy = ""
-    if rest[:1] == ["watch"]:
-        legacy, rest = "watch", rest[1:]
-    if rest == ["events"]:
-        return group, None, None, legacy
-    if len(rest) in (3, 4) and rest[0] == "namespaces" and rest[2] == "events" and rest[1]:
-        return group, rest[1], rest[3] if len(rest) == 4 else None, legacy
-    return None
-
-
-def _verb(method: str, route: tuple[str, str | None, str | None, str] | None,
-          watch: bool) -> str:
-    if method == "POST":
-        return "create"
-    if method != "GET":
-        return method.lower()
-    if route is None:
-        return "get"
-    if route[2] is not None:
-        return "get"
-    return "watch" if watch else "list"

@@ -25,7 +25,7 @@ from ktui.model.query import QueryError
 from ktui.model.safe_text import one_line
 from ktui.ui.screens.dialog import Dialog
 from ktui.ui.screens.pickers import modal_css
-from ktui.ui.widgets.event_table import COLUMN_KEYS
+from ktui.ui.widgets.columns import COLUMN_KEYS
 from ktui.views.store import SavedView, ViewProblem
 
 MAX_PROBLEMS = 5  # lines; more are summarised (``ktui views list`` shows them all)

@@ -1,0 +1,37 @@
+"""The raw object of every event a KubeSource lists and watches comes back as the server
+sent it, and the events of one stream share compressed blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ktui.model.rawblock import BLOCK
+from ktui.sim import SimCluster
+from tests.kube.test_kube_watch import Consumer, churn, cluster, consumer, kubeconfig, settle
+
+__all__ = ["cluster", "consumer", "kubeconfig"]  # the fixtures, used by name
+
+
+def body(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object without its type (list items have none, watch objects have it)."""
+    return {key: value for key, value in obj.items() if key not in ("apiVersion", "kind")}
+
+
+def test_listed_and_watched_events_keep_their_raw_objects_in_shared_blocks(
+    cluster: SimCluster, consumer: Callable[..., Consumer]
+) -> None:
+    c = consumer()
+    settle(c, cluster)
+    churn(cluster)  # watch lines: added, modified, deleted
+    settle(c, cluster)
+    with c._lock:
+        events = list(c.mirror.events.values())
+    for event in events:
+        truth = cluster.get(event.uid)
+        if truth is not None:
+            assert body(event.raw) == body(truth)
+        else:  # expired: its raw is the object the DELETED line carried
+            assert event.raw["metadata"]["uid"] == event.uid
+    blocks = {id(event.raw_block) for event in events}
+    assert len(events) > 1200 and len(blocks) <= len(events) // BLOCK + 30
