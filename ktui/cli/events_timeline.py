@@ -60,8 +60,18 @@ def _fail(message: str, code: int) -> Exception:
 
 
 def run_timeline(args: argparse.Namespace, make_query: MakeQuery, error_line: ErrorLine) -> int:
+    from ktui.cli import events_multi
     from ktui.cli.events_history import _apply_live_view, _time_range, dispatch
 
+    several = events_multi.wanted(args)
+    if several is not None and len(several) == 1:  # --all-contexts of a one-context file
+        args.context, args.all_contexts = several[0], False
+    elif several is not None:
+        raise _fail("a range without --history merges one context's history and live list: "
+                    "name one context (several contexts: --history)", EXIT_USAGE)
+    if args.output in ("raw", "raw-jsonl"):
+        raise _fail(f"-o {args.output} prints objects as received; the merged timeline's "
+                    "records say where each came from: use -o json or -o jsonl", EXIT_USAGE)
     if getattr(args, "view", None) is not None:
         from ktui.cli.views_cmd import load_view
 
@@ -108,7 +118,7 @@ class _Timeline:
             kubeconfig=args.kubeconfig, context=args.context,
             namespaces=None if args.all_namespaces else args.namespaces,
             field_selector=self.query.field_selector(), keep_raw=False, watch=args.watch,
-            fail_fast=True,
+            fail_fast=True, plugin_timeout=args.timeout,
         )  # fmt: skip
         try:
             resolved = source.connect()

@@ -320,3 +320,12 @@ def test_the_incident_lens_groups_the_merged_events(
                   "--opensearch-url", backend.url, "--index", indexed)
     assert report.returncode == 0, report.stderr
     assert report.stdout.startswith("#") and "FailedScheduling" in report.stdout
+
+
+def test_several_contexts_and_raw_objects_are_refused_in_one_line(world: World) -> None:
+    for args, words in ((("--context", f"{CONTEXT},other"), "name one context"),
+                        (("-o", "raw-jsonl"), "use -o json or -o jsonl")):
+        done = ktui(world, "--since", "3h", *args)
+        assert done.returncode == 2 and done.stdout == ""
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("ktui: ") and words in lines[0]

@@ -114,7 +114,9 @@ async def test_a_window_reaching_now_merges_the_live_events(
         assert times == sorted(times)
         header = app.explorer.header.state
         assert header.live == len(in_window) and header.scope.endswith("archive + live")
-        assert f"● {len(in_window):,} live" in str(app.explorer.header.render())
+        shown = len(in_window) + len(archived.expired)
+        assert (f"{shown:,} of {shown:,} · • {len(in_window):,} live · "
+                f"{len(archived.expired):,} history only · ") in str(app.explorer.header.render())
         # the live rows carry a dot before their age; the archive-only ones do not
         live_uid = next(iter(archived.older))
         assert "•" in row_text(app, live_uid).split()[0]

@@ -131,16 +131,17 @@ class EventHeader(Widget):
         text.append(one_line(state.state, 120), style="bold red" if state.state_is_error else "")
         text.append(" │ ")
         text.append(f"{state.shown:,} of {state.total_text or format(state.total, ',')}")
-        if state.expired:
+        if state.live:  # a history window reaching now: what the live watch brought
+            text.append(" · ")
+            text.append(f"• {state.live:,} live", style="green")
+            text.append(f" · {state.shown - state.live:,} history only")
+        elif state.expired:
             text.append(f" · {state.shown - state.expired:,} live · ")
             text.append(f"{state.expired:,} expired", style="strike")
         if state.expired_hidden:
             text.append(f" · {state.expired_hidden:,} expired hidden", style="dim")
         text.append(" · ")
         text.append(f"{state.warnings:,} warnings", style="yellow" if state.warnings else "")
-        if state.live:
-            text.append(" · ")
-            text.append(f"● {state.live:,} live", style="green")
         if state.paused:
             text.append(" │ ")
             news = f"{state.pending:,} new, " if state.pending else ""
