@@ -259,6 +259,13 @@ async def test_rollout_ticks_under_the_sparkline(
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, loaded(app, clusters[0]))
         sparkline = app.explorer.sparkline
+
+        def drawn() -> bool:  # the sparkline follows the store at most twice a second
+            histogram = sparkline.histogram
+            return histogram is not None and sum(histogram.normal) + sum(
+                histogram.warning) == len(app.explorer.live.store.visible)  # type: ignore[union-attr]
+
+        await wait_for(pilot, drawn)
         events = sorted((from_core_v1(o, context="demo") for o in clusters[0].events()),
                         key=lambda e: e.time)
 

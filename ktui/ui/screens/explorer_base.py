@@ -90,7 +90,7 @@ class ExplorerBase(Screen[None]):
         self._saved_views: ViewsActions | None = None
         self._lens: LensActions | None = None
         self._production = re.compile(settings.ui.production_pattern, re.IGNORECASE)
-        self._last_histogram_at = 0.0
+        self._last_histogram_at = -1.0
 
     @property
     def mode(self) -> Mode:
@@ -259,9 +259,12 @@ class ExplorerBase(Screen[None]):
 
     def refresh_sparkline(self, force: bool = False) -> None:
         now = self.clock()
-        if not force and now - self._last_histogram_at < 0.5:
+        # Rate-limited on the monotonic clock: the wall clock may be a test's fixed one,
+        # which would hold the first (maybe empty) histogram for ever.
+        ticked = time.monotonic()
+        if not force and ticked - self._last_histogram_at < 0.5:
             return
-        self._last_histogram_at = now
+        self._last_histogram_at = ticked
         histogram = self.feed.histogram(self.sparkline.buckets, now)
         moment = self.lens.selected_time(self.table.selected)
         marked = histogram.bucket_of(moment) if histogram and moment else None
