@@ -1100,7 +1100,10 @@ def _floor_seconds(server: str) -> float:
     """Fetch every page of the list and ``json.loads`` it, nothing more (the floor)."""
     import urllib3
 
-    pool = urllib3.PoolManager()
+    from ktui.sim.apiserver.tls import client_context
+
+    # The simulator serves HTTPS (trusting its CA, as the app does through the kubeconfig).
+    pool = urllib3.PoolManager(ssl_context=client_context())
     started = time.perf_counter()
     token = ""
     while True:

@@ -365,7 +365,8 @@ class RolloutTicks:
         """(times of the rollouts in [start, end), those of ``deployment``)."""
         if store is None:
             return [], []
-        key = (id(store), store.generation)
+        # Keyed on the events, not the filter: a filter change must not scan them again.
+        key = (id(store), store.data_generation)
         if key != self._key:
             self._key = key
             self._all = rollouts(store.all_events)

@@ -93,6 +93,7 @@ class EventStore:
         self._visible_expired: int | None = 0  # None: count on first read
         self.evicted_total = 0
         self.generation = 0  # bumps on every change; widgets cache on it
+        self.data_generation = 0  # bumps when events change (not on a new filter)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -330,6 +331,7 @@ class EventStore:
             self._text.drop(removed)
             self._text.drop(dropped)
             self._text.sweep(oldest=bool(dropped))
+        self.data_generation += 1
         self.generation += 1
         return Change(counts[0], counts[1], counts[2], len(dropped), reset)
 
