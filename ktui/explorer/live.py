@@ -93,6 +93,11 @@ class LiveSession:
         """The running source (the owner reader uses its connection), if any."""
         return self._runner.source if self._runner is not None else None
 
+    @property
+    def list_waiting(self) -> bool:
+        """The source's list is complete (or it relisted) and waits for :meth:`pump`."""
+        return self._channel is not None and self._channel.list_waiting
+
     def retry_now(self) -> None:
         if self._runner is not None:
             self._runner.retry_now()
@@ -196,6 +201,10 @@ class ContextSet:
     @property
     def coalesced(self) -> int:
         return sum(session.coalesced for session in self.sessions.values())
+
+    @property
+    def list_waiting(self) -> bool:
+        return any(session.list_waiting for session in self.sessions.values())
 
     def pump(self) -> None:
         for session in self.sessions.values():

@@ -151,6 +151,13 @@ class LiveFeed:
             for session in group.sessions.values():
                 session.journal = None
 
+    @property
+    def list_waiting(self) -> bool:
+        """A shown context's list is complete (or it relisted) and not yet in the store:
+        worth a pump now rather than at the next tick."""
+        active = self.sessions.active_set
+        return active is not None and active.list_waiting
+
     def refresh(self) -> None:
         """Treat the next pump as a change (the table was pointed elsewhere meanwhile)."""
         self._seen_generation = -1

@@ -114,6 +114,13 @@ class BatchChannel:
             # else a full reset is pending: with these events it is still the whole truth
             self._lock.notify_all()
 
+    @property
+    def list_waiting(self) -> bool:
+        """A whole list waits to be drained: the initial list just completed, or a relist
+        (a consumer that shows it drains now rather than at its next tick)."""
+        with self._lock:
+            return self._listed or self._reset
+
     def set_status(self, status: SourceStatus) -> None:
         with self._lock:
             self._status = status

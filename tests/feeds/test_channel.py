@@ -75,3 +75,19 @@ def test_listed_is_said_once_and_wakes_a_waiting_drain() -> None:
     batch = channel.drain(timeout=5)
     assert batch.listed and batch and time.monotonic() - started < 1
     assert not channel.drain().listed
+
+
+def test_a_whole_list_waiting_is_said_until_drained() -> None:
+    """list_waiting: what the explorer looks at to show a completed list (or a relist) at
+    once instead of at its next tick; plain updates do not count."""
+    channel = BatchChannel()
+    channel.put([ev("a", "x")], [])
+    assert not channel.list_waiting
+    channel.set_listed()
+    assert channel.list_waiting
+    channel.drain()
+    assert not channel.list_waiting
+    channel.reset([ev("b", "x")], ["x"])
+    assert channel.list_waiting
+    channel.drain()
+    assert not channel.list_waiting

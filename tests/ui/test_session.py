@@ -11,6 +11,7 @@ from ktui.explorer.live import LiveSession, Sessions
 from ktui.kube.catalog import KubeCatalog
 from ktui.model.query import Query
 from ktui.sim import SimCluster, write_kubeconfig
+from tests.conftest import wait_until
 
 
 def _pump_until(session: LiveSession, condition: Callable[[], bool], timeout: float = 15) -> None:
@@ -25,6 +26,25 @@ def _pump_until(session: LiveSession, condition: Callable[[], bool], timeout: fl
 
 def _watching(session: LiveSession) -> bool:
     return session.status.state.value == "watching"
+
+
+def test_a_completed_list_says_it_waits_until_pumped(
+    tmp_path: Path, clusters: list[SimCluster]
+) -> None:
+    """The explorer pumps as soon as a list is complete (LiveFeed.list_waiting), so the
+    whole list shows without waiting for the next tick; after the pump it is all there."""
+    demo = clusters[0]
+    path = tmp_path / "kubeconfig"
+    write_kubeconfig(str(path), clusters, token="admin-token", current="demo")
+    sessions = Sessions(KubeCatalog(str(path)))
+    try:
+        session = sessions.activate("demo", Query(), None).sessions["demo"]
+        wait_until(lambda: session.list_waiting, timeout=15)  # not pumped yet
+        session.pump()
+        assert not session.list_waiting
+        assert len(session.store) == len(demo.events())
+    finally:
+        sessions.stop_all()
 
 
 def test_coming_back_marks_what_vanished_and_keeps_what_is_still_there(

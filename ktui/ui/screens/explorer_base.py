@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ktui.views.model import SavedView
 
 PUMP_INTERVAL = 0.25  # s: at most four repaints a second however fast events come
-FIRST_ROWS_INTERVAL = 0.05  # s: while the active context has no event yet
+SOON_INTERVAL = 0.05  # s: while the active context has no event yet, or a list just completed
 
 
 class ExplorerBase(Screen[None]):
@@ -160,9 +160,10 @@ class ExplorerBase(Screen[None]):
         # Sources import their clients: start them after the first paint.
         self.call_after_refresh(self.start)
         self.set_interval(PUMP_INTERVAL, self.pump)
-        # Until the first events arrive, look every 50 ms: the first rows of a list show
-        # as soon as its first page is in, not at the next quarter-second tick.
-        self.set_interval(FIRST_ROWS_INTERVAL, self._pump_while_empty)
+        # Every 50 ms, a cheap look: the first rows of a list show as soon as its first
+        # page is in, and the whole list as soon as its last one is, not at the next
+        # quarter-second tick (up to a quarter of a second later).
+        self.set_interval(SOON_INTERVAL, self._pump_soon)
         self.set_interval(1.0, self._tick)
 
     def start(self) -> None:
@@ -234,9 +235,10 @@ class ExplorerBase(Screen[None]):
             self.refresh_sparkline(force=feed is self.history)
         self.refresh_header()
 
-    def _pump_while_empty(self) -> None:
+    def _pump_soon(self) -> None:
         store = self.live.store
-        if self.feed is self.live and store is not None and not len(store):
+        if (self.feed is self.live and store is not None and not len(store)) or (
+                self.live.list_waiting):
             self.pump()
 
     def _tick(self) -> None:
