@@ -1115,10 +1115,39 @@ def _floor_seconds(server: str) -> float:
             return time.perf_counter() - started
 
 
+class RowsSeen:
+    """Notes when the event table first holds some rows and when it first holds
+    ``total`` (wrapping ``data_changed`` on the instance, which every change of its rows
+    goes through): the frame that shows them is the first one handed to the driver after
+    that moment. (Polling the row count every 100 ms and taking the next frame after the
+    poll added up to 100 ms, and once the app went idle, the time to the next repaint of
+    anything, up to a second.)"""
+
+    def __init__(self, table: Any, total: int) -> None:
+        self.some: float | None = None
+        self.all: float | None = None
+        original = table.data_changed
+
+        def data_changed() -> None:
+            original()
+            self.note(table.row_count, total)
+
+        table.data_changed = data_changed
+        self.note(table.row_count, total)  # rows in before the hook: noted late, not lost
+
+    def note(self, rows: int, total: int) -> None:
+        now = time.perf_counter()
+        if rows and self.some is None:
+            self.some = now
+        if rows == total and self.all is None:
+            self.all = now
+
+
 def part_first_rows(quick: bool) -> dict[str, Any]:
-    """From the sources' start (right after the first paint) to the first rows on screen
-    and to every event in the table, for a 20,000-event cluster; the floor is measured in
-    the same process against the same simulator, before and after (median of both)."""
+    """From the sources' start (right after the first paint) to the first frame with rows
+    and to the first frame with every event in the table, for a 20,000-event cluster; the
+    floor is measured in the same process against the same simulator, before and after
+    (median of both)."""
     import asyncio
 
     n = int(os.environ.get("KTUI_BENCH_LIST_EVENTS", "20000"))
@@ -1142,16 +1171,13 @@ def part_first_rows(quick: bool) -> dict[str, Any]:
             async def scenario(app: Any = app, started: list[float] = started) -> None:
                 async with app.run_test(size=(160, 50)) as pilot:
                     frames = Frames(app)
-                    if not await _wait(pilot, lambda: app.explorer.table.row_count > 0, 120):
-                        raise RuntimeError("no rows")
-                    seen = time.perf_counter()
-                    frame = await frames.next_after(seen)
-                    marks["first"].append((frame or seen) - started[0])
+                    rows = RowsSeen(app.explorer.table, total)
                     if not await _wait(pilot, lambda: app.explorer.table.row_count == total, 300):
                         raise RuntimeError("the table never held every event")
-                    seen = time.perf_counter()
-                    frame = await frames.next_after(seen)
-                    marks["all"].append((frame or seen) - started[0])
+                    for moment, key in ((rows.some, "first"), (rows.all, "all")):
+                        assert moment is not None
+                        frame = await frames.next_after(moment)
+                        marks[key].append((frame or moment) - started[0])
                     await pilot.press("q")
 
             asyncio.run(scenario())
@@ -1166,13 +1192,13 @@ def part_first_rows(quick: bool) -> dict[str, Any]:
                                "sources' start (after the first paint) to the first frame "
                                f"with rows; {note}"),
         "rows_all_s": metric(round(whole, 3), "s", "", None,
-                             f"sources' start to the frame with all {n:,} rows; {note}"),
+                             f"sources' start to the first frame with all {n:,} rows; {note}"),
         "rows_first_vs_floor": metric(round(first / floor, 2), "x", "<= 2", first / floor <= 2,
                                       "the TUI's first rows against the floor (the bar)"),
-        "rows_all_vs_floor": metric(round(whole / floor, 2), "x", "", None,
-                                    "the TUI's whole list against the floor (information: "
-                                    "parsing with the raw object kept, the store's indexes "
-                                    "and repaints share one interpreter lock)"),
+        "rows_all_vs_floor": metric(round(whole / floor, 2), "x", "<= 3", whole / floor <= 3,
+                                    "the TUI's whole list against the floor (the bar: parsing "
+                                    "with the raw object kept, the store's indexes and "
+                                    "repaints share one interpreter lock)"),
     }
 
 
