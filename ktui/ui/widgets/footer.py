@@ -48,8 +48,24 @@ class KtuiFooter(Footer):
                  id: str | None = None) -> None:
         super().__init__(id=id, compact=compact)
         self.pinned = tuple(pinned)
+        self._composed: object = None  # what the keys shown were composed from
+
+    def _signature(self) -> object:
+        """What Footer.compose reads: the same signature composes the same keys."""
+        bindings = self.screen.active_bindings
+        return (self._bindings_ready, self.compact, self.show_command_palette,
+                tuple((key, active.binding, active.enabled, active.tooltip)
+                      for key, active in bindings.items()))
 
     async def recompose(self) -> None:
+        # Textual recomposes the footer on every notice that the bindings may have
+        # changed; at start-up that is four or five times in a row with the same bindings
+        # (the focus, the app's focus, the screen's stack), 12-14 ms each while the first
+        # list is being read: only a change is composed again.
+        signature = self._signature()
+        if signature == self._composed and self.children:
+            return
+        self._composed = signature
         await super().recompose()
         self.call_after_refresh(self.fit)
 
