@@ -76,6 +76,8 @@ class LiveSession:
     # While someone follows this session's changes (a history window merging the live
     # events): the uids each pump changed in the store; None for a relist (everything).
     journal: list[str | None] | None = None
+    # The source's initial list is all in the store (a batch said ``listed``).
+    _listed: bool = False
 
     @property
     def scoped(self) -> bool:
@@ -97,6 +99,15 @@ class LiveSession:
     def list_waiting(self) -> bool:
         """The source's list is complete (or it relisted) and waits for :meth:`pump`."""
         return self._channel is not None and self._channel.list_waiting
+
+    @property
+    def listing(self) -> bool:
+        """The source's initial list is coming in (as fast as it can be read) and its
+        channel is far from full: a consumer may take it less often (the thread reading
+        the list needs the interpreter more than a repaint does)."""
+        channel = self._channel
+        return (not self._listed and self.status.state is State.LISTING
+                and channel is not None and channel.pending < channel.capacity // 4)
 
     def retry_now(self) -> None:
         if self._runner is not None:
@@ -138,6 +149,7 @@ class LiveSession:
                 return source
 
         self._channel = channel
+        self._listed = False
         self.status = SourceStatus(State.CONNECTING, "connecting")
         self._runner = FeedRunner(build, channel, name=f"live-{self.context}",
                                   restart=True).start()
@@ -156,6 +168,8 @@ class LiveSession:
         batch = self._channel.drain()
         if batch.status is not None:
             self.status = batch.status
+        if batch.listed:
+            self._listed = True
         self.coalesced += batch.coalesced
         change = None
         if batch.upserts or batch.deleted or batch.reset:
@@ -205,6 +219,11 @@ class ContextSet:
     @property
     def list_waiting(self) -> bool:
         return any(session.list_waiting for session in self.sessions.values())
+
+    @property
+    def listing(self) -> bool:
+        """Every context is in its list (one that watches keeps the usual pace)."""
+        return all(session.listing for session in self.sessions.values())
 
     def pump(self) -> None:
         for session in self.sessions.values():

@@ -158,6 +158,13 @@ class LiveFeed:
         active = self.sessions.active_set
         return active is not None and active.list_waiting
 
+    @property
+    def listing(self) -> bool:
+        """Every shown context is in its list, far from filling its channel: the screen
+        shows the list's progress less often (see ExplorerBase._tick_pump)."""
+        active = self.sessions.active_set
+        return active is not None and active.listing
+
     def refresh(self) -> None:
         """Treat the next pump as a change (the table was pointed elsewhere meanwhile)."""
         self._seen_generation = -1

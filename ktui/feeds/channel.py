@@ -115,6 +115,12 @@ class BatchChannel:
             self._lock.notify_all()
 
     @property
+    def pending(self) -> int:
+        """Distinct events waiting to be drained."""
+        with self._lock:
+            return self._pending()
+
+    @property
     def list_waiting(self) -> bool:
         """A whole list waits to be drained: the initial list just completed, or a relist
         (a consumer that shows it drains now rather than at its next tick)."""

@@ -47,6 +47,34 @@ def test_a_completed_list_says_it_waits_until_pumped(
         sessions.stop_all()
 
 
+def test_a_list_coming_in_is_said_until_it_is_complete(tmp_path: Path) -> None:
+    """LiveFeed.listing: while a list's pages are still coming (the first is shown), the
+    explorer shows its progress less often; once it is complete, no longer."""
+    cluster = SimCluster(name="slow", scenario="lifecycle", seed=3).start()
+    try:
+        cluster.load(1200)  # three pages of 500
+        total = len(cluster.events())
+        held = cluster.faults.hold_list_pages()
+        path = tmp_path / "kubeconfig"
+        write_kubeconfig(str(path), [cluster], token="admin-token", current="slow")
+        sessions = Sessions(KubeCatalog(str(path)))
+        try:
+            active = sessions.activate("slow", Query(), None)
+            session = active.sessions["slow"]
+            _pump_until(session, lambda: len(session.store) == 500)
+            assert session.listing and active.listing and not session.list_waiting
+            held.set()
+            wait_until(lambda: session.list_waiting, timeout=15)
+            session.pump()
+            assert len(session.store) == total
+            assert not session.listing and not active.listing
+        finally:
+            sessions.stop_all()
+    finally:
+        cluster.faults.clear()
+        cluster.stop()
+
+
 def test_coming_back_marks_what_vanished_and_keeps_what_is_still_there(
     tmp_path: Path, clusters: list[SimCluster]
 ) -> None:

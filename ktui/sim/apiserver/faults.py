@@ -62,7 +62,7 @@ class Faults:
 
     Counter keys: ``drop_watch``, ``stall_watch``, ``watch_410_event``, ``watch_410_http``,
     ``http_500``/``http_429`` (by status), ``expired_continue``, ``compact``, ``restart``,
-    ``odd_watch_lines``, ``odd_list_items``, ``cut_list``.
+    ``odd_watch_lines``, ``odd_list_items``, ``cut_list``, ``held_list_page``.
     """
 
     def __init__(self) -> None:
@@ -79,6 +79,7 @@ class Faults:
         self._odd_lines: list[_Inject] = []
         self._odd_items: list[_Inject] = []
         self._cuts: list[_Inject] = []
+        self._held: threading.Event | None = None
         self._compact: Callable[[], None] | None = None
         self._restart: Callable[[], None] | None = None
 
@@ -141,6 +142,15 @@ class Faults:
         with self._lock:
             self._cuts.append(_Inject(times, (str(after).encode(),)))
 
+    def hold_list_pages(self) -> threading.Event:
+        """List requests with a continue token (every page after the first) wait until
+        the returned event is set (a minute at most; ``clear`` sets it): a list that
+        stops after its first page, as over a slow link, for as long as a test needs."""
+        held = threading.Event()
+        with self._lock:
+            self._held = held
+        return held
+
     def compact(self) -> None:
         """Compact the history now: any watch resuming from an rv before now gets 410 (the
         current rv, which a list made now returns, can still be watched from)."""
@@ -164,7 +174,10 @@ class Faults:
             self._odd_lines.clear()
             self._odd_items.clear()
             self._cuts.clear()
+            held, self._held = self._held, None
             self.too_old_as_http = False
+        if held is not None:
+            held.set()
 
     # -- read by the server -----------------------------------------------------------
     def take_failure(self, path: str, verb: str, method: str) -> tuple[int, int | None] | None:
@@ -229,6 +242,14 @@ class Faults:
 
     def take_odd_list_items(self) -> tuple[bytes, ...]:
         return self._take(self._odd_items, "odd_list_items")
+
+    def wait_held_list_page(self) -> None:
+        """Called before a continued list page is served: waits while pages are held."""
+        with self._lock:
+            held = self._held
+        if held is not None and not held.is_set():
+            self.record("held_list_page")
+            held.wait(60)
 
     def take_list_cut(self) -> int | None:
         """Bytes of body to send before cutting this list response, or None."""

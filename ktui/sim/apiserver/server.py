@@ -385,6 +385,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         snap: Snapshot | None
         if token:
+            self.backend.faults.wait_held_list_page()
             try:
                 sid, offset = decode_continue(token)
             except SelectorError as exc:

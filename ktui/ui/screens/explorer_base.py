@@ -47,6 +47,10 @@ if TYPE_CHECKING:
 
 PUMP_INTERVAL = 0.25  # s: at most four repaints a second however fast events come
 SOON_INTERVAL = 0.05  # s: while the active context has no event yet, or a list just completed
+# s: while a list streams in after its first rows, its progress shows this often: every
+# repaint takes the interpreter from the thread that reads the list (a 20,000-event list
+# is read in about half a second; its end shows at once, see _pump_soon)
+LISTING_INTERVAL = 1.0
 
 
 class ExplorerBase(Screen[None]):
@@ -91,6 +95,7 @@ class ExplorerBase(Screen[None]):
         self._lens: LensActions | None = None
         self._production = re.compile(settings.ui.production_pattern, re.IGNORECASE)
         self._last_histogram_at = -1.0
+        self._pumped_at = -1.0  # time.monotonic() of the last pump
 
     @property
     def mode(self) -> Mode:
@@ -159,7 +164,7 @@ class ExplorerBase(Screen[None]):
         self.table.focus()
         # Sources import their clients: start them after the first paint.
         self.call_after_refresh(self.start)
-        self.set_interval(PUMP_INTERVAL, self.pump)
+        self.set_interval(PUMP_INTERVAL, self._tick_pump)
         # Every 50 ms, a cheap look: the first rows of a list show as soon as its first
         # page is in, and the whole list as soon as its last one is, not at the next
         # quarter-second tick (up to a quarter of a second later).
@@ -215,6 +220,7 @@ class ExplorerBase(Screen[None]):
     # -- the pump -----------------------------------------------------------------------
 
     def pump(self) -> None:
+        self._pumped_at = time.monotonic()
         live_changed = self.live.pump()  # live keeps watching while history is shown
         feed = self.feed
         changed = live_changed if feed is self.live else feed.pump()
@@ -234,6 +240,12 @@ class ExplorerBase(Screen[None]):
                                            counts.by_context)
             self.refresh_sparkline(force=feed is self.history)
         self.refresh_header()
+
+    def _tick_pump(self) -> None:
+        if (self.feed is self.live and self.live.listing
+                and time.monotonic() - self._pumped_at < LISTING_INTERVAL):
+            return
+        self.pump()
 
     def _pump_soon(self) -> None:
         store = self.live.store
