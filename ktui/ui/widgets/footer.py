@@ -86,4 +86,6 @@ class KtuiFooter(Footer):
         widths = [(key.action, _width(key)) for key in keys]
         hidden = fit_keys(widths, self.size.width - docked, self.pinned)
         for index, key in enumerate(keys):
-            key.display = index not in hidden
+            shown = index not in hidden
+            if key.display != shown:  # setting it, even unchanged, lays the screen out again
+                key.display = shown
