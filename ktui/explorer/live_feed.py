@@ -19,6 +19,7 @@ from ktui.model.safe_text import one_line
 from ktui.model.store import EventStore, Histogram
 
 MIN_WINDOW = 600.0  # s: the sparkline spans at least ten minutes
+LISTING_INTERVAL = 1.0  # s: a list's progress shows this often while it streams in
 
 _frozen = False
 
@@ -63,6 +64,7 @@ class LiveFeed:
         self.note = note  # e.g. "demo cluster", before the state
         self.clock = clock
         self._seen_generation = -1
+        self._pumped_at = -1.0  # time.monotonic() of the last pump
 
     @property
     def session(self) -> LiveSession | None:
@@ -160,16 +162,30 @@ class LiveFeed:
 
     @property
     def listing(self) -> bool:
-        """Every shown context is in its list, far from filling its channel: the screen
-        shows the list's progress less often (see ExplorerBase._tick_pump)."""
+        """Every shown context is in its initial list, far from filling its channel."""
         active = self.sessions.active_set
         return active is not None and active.listing
+
+    def hold_back(self) -> bool:
+        """Whether the explorer's regular pump may wait: while a list streams in after its
+        first rows, its progress shows once a second, since each repaint takes the
+        interpreter from the thread that reads the list (its end shows at once:
+        :meth:`pump_soon`)."""
+        return self.listing and time.monotonic() - self._pumped_at < LISTING_INTERVAL
+
+    def pump_soon(self, *, shown: bool) -> bool:
+        """Whether a pump is worth it now rather than at the next tick: the first rows of
+        a list (``shown``: this feed is the one on screen, and has no event yet), and a
+        completed list or a relist, as soon as it is in."""
+        store = self.store
+        return (shown and store is not None and not len(store)) or self.list_waiting
 
     def refresh(self) -> None:
         """Treat the next pump as a change (the table was pointed elsewhere meanwhile)."""
         self._seen_generation = -1
 
     def pump(self) -> bool:
+        self._pumped_at = time.monotonic()
         active = self.sessions.active_set
         if active is None:
             return False

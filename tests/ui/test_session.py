@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ktui.explorer.live import LiveSession, Sessions
+from ktui.explorer.live_feed import LiveFeed
 from ktui.kube.catalog import KubeCatalog
 from ktui.model.query import Query
 from ktui.sim import SimCluster, write_kubeconfig
@@ -48,8 +49,8 @@ def test_a_completed_list_says_it_waits_until_pumped(
 
 
 def test_a_list_coming_in_is_said_until_it_is_complete(tmp_path: Path) -> None:
-    """LiveFeed.listing: while a list's pages are still coming (the first is shown), the
-    explorer shows its progress less often; once it is complete, no longer."""
+    """While a list's pages are still coming (the first is shown) the explorer's regular
+    pump may wait (LiveFeed.hold_back); its end is pumped at once (pump_soon)."""
     cluster = SimCluster(name="slow", scenario="lifecycle", seed=3).start()
     try:
         cluster.load(1200)  # three pages of 500
@@ -57,19 +58,22 @@ def test_a_list_coming_in_is_said_until_it_is_complete(tmp_path: Path) -> None:
         held = cluster.faults.hold_list_pages()
         path = tmp_path / "kubeconfig"
         write_kubeconfig(str(path), [cluster], token="admin-token", current="slow")
-        sessions = Sessions(KubeCatalog(str(path)))
+        feed = LiveFeed(KubeCatalog(str(path)))
         try:
-            active = sessions.activate("slow", Query(), None)
-            session = active.sessions["slow"]
+            feed.activate(["slow"], Query(), None)
+            session = feed.session
+            assert session is not None
+            assert feed.pump_soon(shown=True)  # no event yet: look often for the first rows
             _pump_until(session, lambda: len(session.store) == 500)
-            assert session.listing and active.listing and not session.list_waiting
+            feed.pump()
+            assert feed.listing and feed.hold_back() and not feed.pump_soon(shown=True)
             held.set()
-            wait_until(lambda: session.list_waiting, timeout=15)
-            session.pump()
+            wait_until(lambda: feed.pump_soon(shown=False), timeout=15)  # the list is in
+            feed.pump()
             assert len(session.store) == total
-            assert not session.listing and not active.listing
+            assert not feed.listing and not feed.hold_back() and not feed.pump_soon(shown=True)
         finally:
-            sessions.stop_all()
+            feed.stop_all()
     finally:
         cluster.faults.clear()
         cluster.stop()
