@@ -150,6 +150,9 @@ class LiveSession:
 
         self._channel = channel
         self._listed = False
+        # The list is indexed for free-text search once it is in (see pump), not while
+        # its rows wait to be shown.
+        self.store.text.defer()
         self.status = SourceStatus(State.CONNECTING, "connecting")
         self._runner = FeedRunner(build, channel, name=f"live-{self.context}",
                                   restart=True).start()
@@ -165,6 +168,8 @@ class LiveSession:
         """Apply whatever the source produced since the last call (UI thread)."""
         if self._channel is None:
             return None
+        if self._listed and self.store.text.deferred:
+            self.store.text.build()  # the pump after the one that showed the whole list
         batch = self._channel.drain()
         if batch.status is not None:
             self.status = batch.status

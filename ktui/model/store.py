@@ -84,7 +84,7 @@ class EventStore:
         self._visible_warnings = SortedEvents()
         self._by_type: dict[str, SortedEvents] = {}
         self._by_namespace: dict[str, SortedEvents] = {}
-        self._text = TextIndex()
+        self._text = TextIndex(lambda: self._all.items)
         self.namespaces: dict[str, NamespaceCount] = {}
         # The same counts per context, for a store that holds several contexts' events.
         self.context_namespaces: dict[str, dict[str, NamespaceCount]] = {}
@@ -152,6 +152,11 @@ class EventStore:
             warning = _bucket_counts(self._visible_warnings, start, end, interval, buckets)
             normal = [total - warned for total, warned in zip(totals, warning, strict=True)]
         return Histogram(start, interval, tuple(normal), tuple(warning))
+
+    @property
+    def text(self) -> TextIndex:
+        """The free-text index (which a consumer may defer while a list comes in)."""
+        return self._text
 
     def index_of_visible(self, event: Event) -> int | None:
         items = self._visible.items
@@ -324,8 +329,7 @@ class EventStore:
         untrack([event.object for event in added])
         untrack((self._by_uid,))
         if reset:
-            self._text = TextIndex()
-            self._text.add(self._all.items)
+            self._text.rebuild()
         else:
             self._text.add(added)
             self._text.drop(removed)

@@ -21,13 +21,18 @@ their ids are "dead" from then on, and searches leave them out. An entry holds i
 until a sweep (a sixteenth of the chunks per batch, and the oldest one, where evictions
 fall) empties its place, so a dropped event is freed within a few batches, and the ids of
 the dead are never reused meanwhile. A chunk with a quarter of its places empty is rebuilt.
+
+An index given its store's events (``source``) can be deferred: it then leaves every
+batch alone, and is built again from those events in one pass when next needed (a
+search, or :meth:`TextIndex.build`). The live explorer defers it while a list comes in,
+so that the list's rows are shown before it is indexed.
 """
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate, compress, count, repeat
 from operator import is_, itemgetter, not_
 from typing import TypeVar, cast
@@ -171,14 +176,41 @@ class _Chunk:
 class TextIndex:
     """The lowered text of every event a store holds (and, until swept, held)."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: Callable[[], Iterable[Event]] | None = None) -> None:
+        self._source = source  # every event the store holds, in its order
+        self.deferred = False
+        self._clear()
+
+    def _clear(self) -> None:
         self._chunks: list[_Chunk] = []
         self._dead: set[int] = set()
         self._sweep_at = 0
         self.entries = 0  # places holding an event, dropped ones included until swept
 
+    def defer(self) -> None:
+        """Forget every entry and leave batches alone until :meth:`build` (which a search
+        calls first). Needs a ``source``."""
+        if self._source is None:
+            raise ValueError("only an index given its store's events can be deferred")
+        self._clear()
+        self.deferred = True
+
+    def build(self) -> None:
+        """Index every event of the source now, if deferred."""
+        if self.deferred and self._source is not None:
+            self.deferred = False
+            self.add(self._source())
+
+    def rebuild(self) -> None:
+        """Index every event of the source again (a relist), unless deferred."""
+        if not self.deferred and self._source is not None:
+            self._clear()
+            self.add(self._source())
+
     def add(self, events: Iterable[Event]) -> None:
         """Index events as the store inserts them: in its order for equal times."""
+        if self.deferred:
+            return
         chunks = self._chunks
         dead = self._dead
         if not chunks or len(chunks[-1]) >= CHUNK:
@@ -199,7 +231,8 @@ class TextIndex:
     def drop(self, events: Iterable[Event]) -> None:
         """Events the store no longer holds (each one it was given): searches leave them
         out from now on, and sweeps free them."""
-        self._dead.update(map(id, events))
+        if not self.deferred:
+            self._dead.update(map(id, events))
 
     def _revive(self, event: Event) -> None:
         """A dropped event is taken back (the same object) before its place was swept:
@@ -220,6 +253,7 @@ class TextIndex:
 
         For ASCII text "the key holds the word" is exactly the filter language's rule:
         the word, which holds no separator, lies within one of the three fields."""
+        self.build()
         lowered = []
         for word in words:
             if not word.isascii() or _FIELD in word or _ENTRY in word:

@@ -67,11 +67,19 @@ def test_a_list_coming_in_is_said_until_it_is_complete(tmp_path: Path) -> None:
             _pump_until(session, lambda: len(session.store) == 500)
             feed.pump()
             assert feed.listing and feed.hold_back() and not feed.pump_soon(shown=True)
+            assert session.store.text.deferred  # not indexed while the list comes in
             held.set()
             wait_until(lambda: feed.pump_soon(shown=False), timeout=15)  # the list is in
             feed.pump()
             assert len(session.store) == total
             assert not feed.listing and not feed.hold_back() and not feed.pump_soon(shown=True)
+            assert session.store.text.deferred  # the rows first...
+            feed.pump()
+            assert not session.store.text.deferred  # ...then the index, at the next pump
+            word = cluster.events()[-1]["message"].split()[0]
+            found, _exact = session.store.text.search([word])
+            assert {e.uid for e in found} >= {e.uid for e in session.store.all_events
+                                              if word.lower() in e.message.lower()}
         finally:
             feed.stop_all()
     finally:

@@ -58,18 +58,26 @@ def _check(store: EventStore) -> None:
                 assert (histogram.normal, histogram.warning) == expected
 
 
-@pytest.mark.parametrize("small", [False, True], ids=["as-shipped", "text-index-always"])
+@pytest.mark.parametrize(("small", "deferring"), [(False, False), (True, False), (True, True)],
+                         ids=["as-shipped", "text-index-always", "text-index-deferred-at-times"])
 def test_indexes_agree_with_plain_filtering_under_random_changes(
-    small: bool, monkeypatch: pytest.MonkeyPatch
+    small: bool, deferring: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """With ``deferring``, the text index is deferred now and then (as while a list comes
+    in: batches leave it alone) and built again now and then, or by the next search."""
     if small:  # every free-text filter through the text index, in chunks of 7
         monkeypatch.setattr(store_module, "_SCAN", 0)
         monkeypatch.setattr(text_index, "CHUNK", 7)
+    built_by_search = 0
     for seed in range(6):
         rng = random.Random(seed)
         store = EventStore(max_events=rng.choice([60, 100_000]))
         uids = [str(i) for i in range(40)]
         for step in range(60):
+            if deferring and rng.random() < 0.15:
+                store.text.defer()
+            elif deferring and rng.random() < 0.1:
+                store.text.build()
             roll = rng.random()
             if roll < 0.55:
                 # ties are common (one-second timestamps): times repeat on purpose
@@ -88,8 +96,11 @@ def test_indexes_agree_with_plain_filtering_under_random_changes(
             else:
                 query = parse_query(rng.choice(TEXTS)) if rng.random() < 0.7 else Query()
                 query = query.with_types(rng.choice([set(), {"Warning"}, {"normal"}, {"Odd"}]))
+                deferred = store.text.deferred
                 store.set_query(query.with_namespaces(rng.choice([set(), {"a"}, {"a", "c"}])))
+                built_by_search += deferred and not store.text.deferred
             _check(store)
+    assert built_by_search or not deferring  # searches did find a deferred index
 
 
 def test_a_narrower_query_filters_what_is_shown() -> None:
