@@ -192,9 +192,6 @@ class ExplorerBase(Screen[None]):
         self.set_interval(1.0, self._tick)
 
     def start(self) -> None:
-        # After the first paint, before the first events: the lens (rollout ticks under the
-        # sparkline) and its group rows.
-        _ = self.lens, self.groups
         prepare, self.prepare = self.prepare, None
         if prepare is not None:
             try:
@@ -215,6 +212,9 @@ class ExplorerBase(Screen[None]):
                                         hint="use --demo or --kubeconfig PATH"))
             return
         self.switch_context(context)
+        # Before the first events, once the source's thread waits for its first page: the
+        # lens (rollout ticks under the sparkline) and its group rows.
+        _ = self.lens, self.groups
         if self.start_view is not None:
             self.saved_views.apply(self.start_view)
         elif self.start_in_history and self.enter_history():
