@@ -189,10 +189,12 @@ class LiveFeed:
         active = self.sessions.active_set
         if active is None:
             return False
-        active.pump()
+        # At the pump after the one that showed the first whole list (statuses as that
+        # one left them): the collection takes tens of ms, and the list's rows come first.
         if not _frozen and any(session.status.state is State.WATCHING
                                for session in active.sessions.values()):
             _freeze_long_lived()
+        active.pump()
         generation = active.store.generation
         changed = generation != self._seen_generation
         self._seen_generation = generation
