@@ -119,6 +119,7 @@ class Fields(NamedTuple):
 # The C scanner json.loads uses; typeshed does not declare the attribute.
 _SCAN: Callable[[str, int], tuple[Any, int]] = cast(Any, json.JSONDecoder()).scan_once
 _SPACE = re.compile(r"[ \t\n\r]*")
+_BLANKS = " \t\n\r"
 
 
 def _skip(text: str, at: int) -> int:
@@ -134,8 +135,12 @@ def split_list(body: bytes) -> tuple[dict[str, Any], list[tuple[Any, bytes]]]:
     the cost of a listed event). Anything that is not a JSON object raises ValueError;
     callers fall back to ``json.loads``."""
     text = body.decode("utf-8")
+    # ASCII (what an API server sends: json escapes the rest): a character's index is its
+    # byte's, so an item's bytes are a slice of the body, not a slice encoded again.
+    ascii_body = body if len(text) == len(body) else None
     head: dict[str, Any] = {}
     items: list[tuple[Any, bytes]] = []
+    append = items.append
     at = _skip(text, 0)
     try:
         if text[at] != "{":
@@ -151,10 +156,14 @@ def split_list(body: bytes) -> tuple[dict[str, Any], list[tuple[Any, bytes]]]:
                 at = _skip(text, at + 1)
                 while text[at] != "]":
                     obj, end = _SCAN(text, at)
-                    items.append((obj, text[at:end].encode("utf-8")))
-                    at = _skip(text, end)
+                    append((obj, ascii_body[at:end] if ascii_body is not None
+                            else text[at:end].encode("utf-8")))
+                    # compact JSON (the API server's) needs no look for blanks
+                    at = end if text[end] in ",]" else _skip(text, end)
                     if text[at] == ",":
-                        at = _skip(text, at + 1)
+                        at += 1
+                        if text[at] in _BLANKS:
+                            at = _skip(text, at)
                     elif text[at] != "]":
                         raise ValueError("expected ',' or ']'")
                 at += 1

@@ -240,6 +240,7 @@ def test_split_list_equals_json_loads_item_by_item(style: dict[str, Any]) -> Non
     assert head == {k: v for k, v in whole.items() if k != "items"}
     assert [obj for obj, _ in pairs] == whole["items"]
     assert all(json.loads(raw) == obj for obj, raw in pairs)
+    assert all(raw in body for _obj, raw in pairs)  # the very bytes sent
     # The raw bytes are what the event keeps: its raw reads back as the object.
     event = build(pairs[0][0], "v1", "ctx", True, pairs[0][1])
     assert event.raw == whole["items"][0]
