@@ -5,7 +5,10 @@ the initial lists are printed as one listing ordered by last seen, then, with
 ``--watch``, every change in arrival order. Each line's ``context`` is the context's name.
 A context that fails (unreachable, 401, 403, missing from the kubeconfig) gets one stderr
 line naming it and why, the others go on, and the exit status is 1 once everything else
-was printed.
+was printed. With ``--watch``, as with one context (:mod:`ktui.cli.events_gaps`): a stderr
+line naming the context when its watch goes down and when it is back, the events a relist
+found gone printed expired, and exit 3 when ``--timeout`` ends with a context's watch down
+(1 still wins when a context failed).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import IO, TYPE_CHECKING
 from ktui.model.safe_text import one_line
 
 if TYPE_CHECKING:
+    from ktui.cli.events_gaps import Gaps
     from ktui.cli.output import TableWriter
     from ktui.feeds.mirror import Mirror
     from ktui.feeds.runner import FeedRunner
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
+EXIT_DOWN = 3  # --watch --timeout ended while a context's watch was down
 POLL_S = 0.1
 
 
@@ -39,6 +44,7 @@ class _Context:
     source: KubeSource
     runner: FeedRunner
     mirror: Mirror
+    gaps: Gaps
     listed: bool = False
     changed: dict[str, Event] = field(default_factory=dict)
 
@@ -76,6 +82,7 @@ def _say(context: str, text: str) -> None:
 def run(args: argparse.Namespace, names: list[str], query: Query) -> int:
     """List (and with ``--watch`` follow) ``names``; the exit status."""
     from ktui.cli.errors import error_line as _error_line
+    from ktui.cli.events_gaps import Gaps
     from ktui.feeds.channel import BatchChannel
     from ktui.feeds.errors import SourceError
     from ktui.feeds.mirror import Mirror
@@ -104,7 +111,7 @@ def run(args: argparse.Namespace, names: list[str], query: Query) -> int:
         if source.warning:
             _say(name, f"warning: {source.warning}")
         runner = source.start(BatchChannel(capacity=1_000_000))
-        contexts.append(_Context(name, source, runner, Mirror()))
+        contexts.append(_Context(name, source, runner, Mirror(), Gaps(name)))
     out = sys.stdout
     table = _table(args, contexts)
     try:
@@ -118,7 +125,15 @@ def run(args: argparse.Namespace, names: list[str], query: Query) -> int:
     finally:
         for context in contexts:
             context.runner.stop()
-    return EXIT_RUNTIME if failed else 0
+    return exit_status(contexts, failed)
+
+
+def exit_status(contexts: list[_Context], failed: list[str]) -> int:
+    """1 when a context failed; else 3 when a followed context's watch is down (what was
+    printed of it may miss changes); else 0."""
+    if failed:
+        return EXIT_RUNTIME
+    return EXIT_DOWN if any(context.gaps.down for context in contexts) else 0
 
 
 def _table(args: argparse.Namespace, contexts: list[_Context]) -> TableWriter:
@@ -131,9 +146,13 @@ def _table(args: argparse.Namespace, contexts: list[_Context]) -> TableWriter:
 def _drain(context: _Context, failed: list[str], wait: float) -> None:
     from ktui.cli.errors import error_line as _error_line
 
+    listed = context.listed
     batch = context.runner.channel.drain(timeout=wait)
-    for event in context.mirror.apply(batch):
+    for event in context.mirror.apply(batch):  # a relist's vanished events: expired
         context.changed[event.uid] = event
+    if listed:  # once its list is printed, the gaps in its watch are said
+        context.gaps.see(batch.status)
+    context.gaps.skipped(context.source.skipped)
     if context.source.listed.is_set() and not context.listed:
         context.listed = True
         if context.source.scope_note:
