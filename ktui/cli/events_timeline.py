@@ -66,12 +66,20 @@ def run_timeline(args: argparse.Namespace, make_query: MakeQuery, error_line: Er
     several = events_multi.wanted(args)
     if several is not None and len(several) == 1:  # --all-contexts of a one-context file
         args.context, args.all_contexts = several[0], False
-    elif several is not None:
-        raise _fail("a range without --history merges one context's history and live list: "
-                    "name one context (several contexts: --history)", EXIT_USAGE)
+        several = None
     if args.output in ("raw", "raw-jsonl"):
         raise _fail(f"-o {args.output} prints objects as received; the merged timeline's "
                     "records say where each came from: use -o json or -o jsonl", EXIT_USAGE)
+    if several is not None:  # each context's history and live list, one stream
+        from ktui.cli import events_timeline_multi
+        from ktui.model.timeline import reaches_now
+
+        time_range = _time_range(args, None)
+        live = reaches_now(time_range, time.time())
+        if args.watch and not live:
+            raise _fail("--watch follows the live watch: the range must reach now "
+                        "(--since, or --to now or later)", EXIT_USAGE)
+        return events_timeline_multi.run(args, several, time_range, live, make_query(args))
     if getattr(args, "view", None) is not None:
         from ktui.cli.views_cmd import load_view
 
@@ -344,12 +352,13 @@ class _EntryPrinter:
     """The timeline in the chosen format: JSON records carry their origin."""
 
     def __init__(self, fmt: str, *, watch: bool, namespace_column: bool,
-                 out: IO[str] | None = None) -> None:
+                 context_column: bool = False, out: IO[str] | None = None) -> None:
         from ktui.cli.output import TableWriter
 
         self.fmt = fmt
         self.watch = watch
-        self.table = TableWriter(namespace_column=namespace_column)
+        self.table = TableWriter(namespace_column=namespace_column,
+                                 context_column=context_column)
         self.out = out or sys.stdout
         self.namespace_column = namespace_column
         self.printed_any = False
