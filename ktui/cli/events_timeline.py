@@ -26,7 +26,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
+
+from ktui.cli.events_entries import EntryPrinter, note
 
 # What ktui.cli.events_cmd lends (it imports this module; this one does not import it):
 # the live listing's query from the arguments, and its one line (and exit code) for a
@@ -180,7 +182,7 @@ class _Timeline:
 
         path = paths.archive_file()
         if not path.exists():
-            _note(f"no archive at {path} yet: only the live events")
+            note(f"no archive at {path} yet: only the live events")
             return
         source = ArchiveHistory(path, resolved.server, context_label=resolved.name)
         try:
@@ -201,7 +203,7 @@ class _Timeline:
 
         source = HistorySource(config, context_label=resolved.name)  # type: ignore[arg-type]
         if source.warning:
-            _note(f"warning: {source.warning}", prefix="ktui: ")
+            note(f"warning: {source.warning}", prefix="ktui: ")
         try:
             self.stored = _fetch(source, query, self.time_range, self.deadline)
         except CliError as exc:
@@ -227,12 +229,12 @@ class _Timeline:
         namespaces = None if self.args.all_namespaces else list(source.namespaces or ())
         fetch = self._fetch(resolved, namespaces)
         history = threading.Thread(target=fetch, name="ktui-timeline-history", daemon=True)
-        printer = _EntryPrinter(self.args.output, watch=self.args.watch,
+        printer = EntryPrinter(self.args.output, watch=self.args.watch,
                                 namespace_column=namespaces is None or len(namespaces) > 1)
         printer.lens = self._lens(resolved.name, printer.namespace_column)
         origin = ARCHIVE if self.archive else OPENSEARCH
         if not self.live:
-            _note("the range ends before now: no live events in it")
+            note("the range ends before now: no live events in it")
             history.start()
             self._join(history)
             printer.print_entries(self._merged(origin, None, None))
@@ -286,7 +288,7 @@ class _Timeline:
                      matches=None if query.is_empty else query.matches)
 
     def _follow(self, feed: FeedRunner, source: KubeSource, channel: BatchChannel,
-                history: threading.Thread, printer: _EntryPrinter, origin: str) -> int:
+                history: threading.Thread, printer: EntryPrinter, origin: str) -> int:
         from ktui.feeds.mirror import Mirror
 
         mirror = Mirror()
@@ -325,7 +327,7 @@ class _Timeline:
             if not alive:
                 return 0
 
-    def _print_changes(self, printer: _EntryPrinter, changed: list[Event]) -> None:
+    def _print_changes(self, printer: EntryPrinter, changed: list[Event]) -> None:
         from ktui.model.timeline import LIVE, Entry, sort_key
 
         query = self.query
@@ -340,50 +342,3 @@ class _Timeline:
 def _current(mirror: Mirror) -> list[Event]:
     """Every event the live list holds now (its relists honoured)."""
     return list(mirror.events.values())
-
-
-def _note(text: str, prefix: str = "ktui: note: ") -> None:
-    from ktui.model.safe_text import one_line
-
-    print(f"{prefix}{one_line(text)}", file=sys.stderr)
-
-
-class _EntryPrinter:
-    """The timeline in the chosen format: JSON records carry their origin."""
-
-    def __init__(self, fmt: str, *, watch: bool, namespace_column: bool,
-                 context_column: bool = False, out: IO[str] | None = None) -> None:
-        from ktui.cli.output import TableWriter
-
-        self.fmt = fmt
-        self.watch = watch
-        self.table = TableWriter(namespace_column=namespace_column,
-                                 context_column=context_column)
-        self.out = out or sys.stdout
-        self.namespace_column = namespace_column
-        self.printed_any = False
-        self.lens: Lens | None = None
-
-    def print_entries(self, entries: list[Entry], *, stream: bool = False) -> None:
-        import json
-
-        from ktui.model.record import line_with_origin, record_with_origin
-
-        out = self.out
-        if self.lens is not None:  # groups or a report: made of events, whatever origin
-            self.lens.write([entry.event for entry in entries], out)
-        elif self.fmt == "jsonl":
-            out.write("".join([line_with_origin(e.event, e.origin) + "\n" for e in entries]))
-        elif self.fmt == "json":
-            records = [record_with_origin(e.event, e.origin) for e in entries]
-            if stream or self.watch:  # a stream cannot be one array: one object each
-                out.write("".join(json.dumps(r, indent=2) + "\n" for r in records))
-            else:
-                out.write(json.dumps(records, indent=2) + "\n" if records else "[]\n")
-        elif entries:
-            events = [entry.event for entry in entries]
-            out.write(self.table.render(events, header=not self.printed_any))
-            self.printed_any = True
-        elif not stream:
-            print("No events found.", file=sys.stderr)
-        out.flush()

@@ -23,8 +23,8 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ktui.cli.events_entries import EntryPrinter
     from ktui.cli.events_multi import Context
-    from ktui.cli.events_timeline import _EntryPrinter
     from ktui.kube.kubeconfig import ResolvedContext
     from ktui.model.event import Event
     from ktui.model.query import Query
@@ -123,13 +123,13 @@ class _Run:
     def _from_archive(self, resolved: dict[str, ResolvedContext]) -> None:
         from ktui import paths
         from ktui.archive import ArchiveHistory
+        from ktui.cli.events_entries import note
         from ktui.cli.events_multi import say
-        from ktui.cli.events_timeline import _note
         from ktui.feeds.errors import SourceError
 
         path = paths.archive_file()
         if not path.exists():
-            _note(f"no archive at {path} yet: only the live events")
+            note(f"no archive at {path} yet: only the live events")
             return
         for name, context in resolved.items():
             namespaces = self._namespaces(context)
@@ -198,12 +198,12 @@ class _Run:
 
     # -- the run ----------------------------------------------------------------------
 
-    def _printer(self) -> _EntryPrinter:
-        from ktui.cli.events_timeline import _EntryPrinter
+    def _printer(self) -> EntryPrinter:
+        from ktui.cli.events_entries import EntryPrinter
 
         args = self.args
         several_namespaces = bool(args.all_namespaces or len(args.namespaces or ()) > 1)
-        return _EntryPrinter(args.output, watch=args.watch, namespace_column=several_namespaces,
+        return EntryPrinter(args.output, watch=args.watch, namespace_column=several_namespaces,
                              context_column=True)
 
     def _merged(self, name: str, context: Context | None) -> list[Entry]:
@@ -218,13 +218,13 @@ class _Run:
 
     def run(self) -> int:
         from ktui.cli import events_multi
-        from ktui.cli.events_timeline import _note
+        from ktui.cli.events_entries import note
         from ktui.model.timeline import sort_key
 
         resolved = self._resolve()
         printer = self._printer()
         if not self.live:
-            _note("the range ends before now: no live events in it")
+            note("the range ends before now: no live events in it")
             history = self._history(resolved)
             history.start()
             self._join(history)
@@ -251,7 +251,7 @@ class _Run:
                 context.runner.stop()
         return events_multi.exit_status(contexts, self.failed)
 
-    def _follow(self, contexts: list[Context], printer: _EntryPrinter) -> None:
+    def _follow(self, contexts: list[Context], printer: EntryPrinter) -> None:
         """Every context's changes in arrival order, as the live watch brings them."""
         from ktui.cli.events_multi import drain
         from ktui.model.timeline import LIVE, Entry, sort_key
