@@ -32,13 +32,17 @@ from ktui.explorer.feed import Counts, Summary
 from ktui.explorer.history import HistorySession
 from ktui.explorer.history_feed import HistoryFeed
 from ktui.explorer.live_feed import LiveFeed
+from ktui.explorer.timeline_counts import union_histogram, union_namespaces, union_totals
 from ktui.feeds.status import State
 from ktui.model.event import Event
 from ktui.model.query import Query
-from ktui.model.store import EventStore, Histogram, NamespaceCount
+from ktui.model.store import EventStore, Histogram
 from ktui.model.timeline import ARCHIVE, LIVE, OPENSEARCH, in_scope, merge, newer, reaches_now
 
 SYNC_LIMIT = 5000  # events merged on the UI thread; more are merged in a thread
+# While merging, the window's remaining history pages are loaded in the background up to
+# this many events, so the counts are the exact union; beyond it they are approximate.
+LOAD_LIMIT = 50_000
 MAX_EVENTS = 1_000_000
 
 _uid = attrgetter("uid")
@@ -109,6 +113,8 @@ class TimelineFeed(HistoryFeed):
         self._journal: list[str | None] | None = None
         self._pages: list[list[Event]] = []  # history pages not in the merged store yet
         self._building: _Build | None = None
+        self._counted: tuple[object, Counts] | None = None
+        self.load_limit = LOAD_LIMIT
 
     @property
     def store(self) -> EventStore:
@@ -135,7 +141,21 @@ class TimelineFeed(HistoryFeed):
                 changed = True
                 if answer.page is not None and not answer.first and self._basis is not None:
                     self._pages.append(answer.page.events)
-        return self._follow() or changed
+        changed = self._follow() or changed
+        if self._basis is not None:
+            self._load_rest()
+        return changed
+
+    def _load_rest(self) -> None:
+        """Fetch the window's next history page, one at a time, while merging: the union
+        by uid needs every stored copy of the live events (up to ``load_limit``)."""
+        session = self.session
+        page, generation = session.cursor, session.generation
+        if (page is None or session.page_loading or session.loading_since is not None
+                or len(session.store) >= self.load_limit):
+            return
+        session.page_loading = True
+        self._run(lambda: session.more(generation, page), generation, False)
 
     def _wanted(self, live: EventStore | None) -> bool:
         session = self.session
@@ -240,19 +260,28 @@ class TimelineFeed(HistoryFeed):
 
     # -- painting ----------------------------------------------------------------------
 
+    @property
+    def complete(self) -> bool:
+        """Whether every page of the window is loaded: the merged numbers are then exact
+        (see :mod:`ktui.explorer.timeline_counts`)."""
+        return self.session.cursor is None
+
     def summary(self) -> Summary:
         base = replace(super().summary(), archiving=self.live.archiving)
         merged = self._merged
         if merged is None:
             return base
-        history = self.session.store
-        live_only = max(len(merged) - len(history), 0)
-        total = self.session.total + live_only
+        session = self.session
+        total, warnings = union_totals(session.total, session.warnings_total, session.store,
+                                       merged)
+        state = base.state
+        if not self.complete and session.loading_since is None \
+                and " · counts approximate" not in state:
+            state += " · counts approximate"  # history beyond what is loaded
         return replace(
             base, scope=f"{base.scope} + live", shown=len(merged.visible), total=total,
-            total_text=f"≥ {total:,}" if self.session.total_is_lower_bound else "",
-            warnings=self.session.warnings_total + max(merged.warnings - history.warnings, 0),
-            live=merged.live_shown(),
+            total_text=f"≥ {total:,}" if session.total_is_lower_bound else "",
+            warnings=warnings, live=merged.live_shown(), state=state,
         )
 
     def counts(self) -> Counts:
@@ -260,39 +289,23 @@ class TimelineFeed(HistoryFeed):
         merged = self._merged
         if merged is None:
             return base
-        history = self.session.store.namespaces
-        namespaces = dict(base.namespaces)
-        total, warnings = base.total, base.warnings
-        for name, count in merged.namespaces.items():
-            stored = history.get(name)
-            extra = count.total - (stored.total if stored else 0)
-            extra_warnings = count.warnings - (stored.warnings if stored else 0)
-            if extra > 0 or extra_warnings > 0:  # live events not among the stored ones
-                known = namespaces.get(name) or NamespaceCount()
-                namespaces[name] = NamespaceCount(known.total + max(extra, 0),
-                                                  known.warnings + max(extra_warnings, 0))
-                total += max(extra, 0)
-                warnings += max(extra_warnings, 0)
-        return Counts(namespaces, total, warnings)
+        session = self.session
+        key = (merged.generation, session.store, session.generation, len(session.store))
+        if self._counted is not None and self._counted[0] == key:
+            return self._counted[1]
+        total, warnings = union_totals(session.total, session.warnings_total, session.store,
+                                       merged)
+        namespaces = union_namespaces(base.namespaces, session.store, merged,
+                                      merged.live_uids, self._query)
+        counts = Counts(namespaces, total, warnings)
+        self._counted = (key, counts)
+        return counts
 
     def histogram(self, buckets: int, now: float) -> Histogram | None:
-        """History's own buckets, less what of it is loaded, plus what the merged store
-        shows in each: the stored events not loaded yet and every shown one, live
-        included (the live ones after the search's end in the last bucket)."""
+        """History's own buckets, its loaded events replaced by what the merged store
+        shows (the live ones after the search's end in the last bucket)."""
         base = self.session.histogram
         merged = self._merged
         if merged is None or base is None or not base.normal:
             return base
-        n = len(base.normal)
-        start, interval = base.start, base.interval
-        end = start + n * interval
-        shown = merged.histogram(start, end, n)
-        loaded = self.session.store.histogram(start, end, n)
-        normal = [max(0, b + s - h) for b, s, h in zip(base.normal, shown.normal,
-                                                       loaded.normal, strict=True)]
-        warning = [max(0, b + s - h) for b, s, h in zip(base.warning, shown.warning,
-                                                        loaded.warning, strict=True)]
-        later = merged.histogram(end, max(now, end) + 1, 1)
-        normal[-1] += later.normal[0]
-        warning[-1] += later.warning[0]
-        return Histogram(start, interval, tuple(normal), tuple(warning))
+        return union_histogram(base, self.session.store, merged, now)
