@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from operator import attrgetter
 
@@ -35,7 +35,7 @@ from ktui.explorer.live_feed import LiveFeed
 from ktui.explorer.timeline_counts import union_histogram, union_namespaces, union_totals
 from ktui.feeds.status import State
 from ktui.model.event import Event
-from ktui.model.query import Query
+from ktui.model.query import Query, Term
 from ktui.model.store import EventStore, Histogram
 from ktui.model.timeline import ARCHIVE, LIVE, OPENSEARCH, in_scope, merge, newer, reaches_now
 
@@ -101,9 +101,12 @@ class TimelineFeed(HistoryFeed):
 
     def __init__(self, session: HistorySession | None, live: LiveFeed, *,
                  clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time, sync_limit: int = SYNC_LIMIT) -> None:
+                 wall: Callable[[], float] = time.time, sync_limit: int = SYNC_LIMIT,
+                 clusters: Mapping[str, str] | None = None) -> None:
         super().__init__(session, clock=clock)
         self.live = live
+        # [clusters] of settings.toml: kube context -> the clusterName its documents carry
+        self.clusters: Mapping[str, str] = clusters or {}
         self.wall = wall  # the time a relative window ends at
         self.sync_limit = sync_limit
         self._merged: TimelineStore | None = None
@@ -124,6 +127,30 @@ class TimelineFeed(HistoryFeed):
     def merging(self) -> bool:
         """Whether the live events are shown with history (or being merged in)."""
         return self._basis is not None
+
+    @property
+    def context(self) -> str:
+        return self._context
+
+    @context.setter
+    def context(self, context: str) -> None:
+        before = self.store_query()
+        searched = self.session.generation
+        HistoryFeed.context.fset(self, context)  # type: ignore[attr-defined]
+        if searched and self.session.generation == searched and self.store_query() != before:
+            self.search()  # another context, another clusterName: what was shown is not its
+
+    def store_query(self) -> Query:
+        """The filter, and for OpenSearch the context's ``clusterName`` when
+        ``[clusters]`` names one (as ``ktui events --since`` does; without it, every
+        document of the index is the context's)."""
+        query = self._query
+        if self.session.store_name != "OpenSearch":
+            return query  # the archive is kept per cluster already
+        cluster = self.clusters.get(self.context)
+        if not cluster:
+            return query
+        return replace(query, terms=(*query.terms, Term("context", ":", (cluster,))))
 
     # -- following both feeds ----------------------------------------------------------
 
