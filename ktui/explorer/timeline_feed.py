@@ -32,12 +32,22 @@ from ktui.explorer.feed import Counts, Summary
 from ktui.explorer.history import HistorySession
 from ktui.explorer.history_feed import HistoryFeed
 from ktui.explorer.live_feed import LiveFeed
+from ktui.explorer.timeline_clusters import ClusterNames
 from ktui.explorer.timeline_counts import union_histogram, union_namespaces, union_totals
 from ktui.feeds.status import State
 from ktui.model.event import Event
-from ktui.model.query import Query, Term
+from ktui.model.query import Query
 from ktui.model.store import EventStore, Histogram
-from ktui.model.timeline import ARCHIVE, LIVE, OPENSEARCH, in_scope, merge, newer, reaches_now
+from ktui.model.timeline import (
+    ARCHIVE,
+    LIVE,
+    OPENSEARCH,
+    in_scope,
+    merge,
+    newer,
+    reaches_now,
+    sort_key,
+)
 
 SYNC_LIMIT = 5000  # events merged on the UI thread; more are merged in a thread
 # While merging, the window's remaining history pages are loaded in the background up to
@@ -69,9 +79,30 @@ class TimelineStore(EventStore):
 
 
 def build_store(history: list[Event], live: list[Event], *, since: float,
-                scope: frozenset[str] | None, query: Query, origin: str) -> TimelineStore:
-    """The merged store of a history snapshot and a live snapshot (any thread)."""
-    entries = merge(history, live, origin=origin, live_scope=scope, since=since)
+                scope: frozenset[str] | None, query: Query, origin: str,
+                scopes: dict[str, frozenset[str] | None] | None = None) -> TimelineStore:
+    """The merged store of a history snapshot and a live snapshot (any thread).
+    ``scopes``: with several contexts, each one's watched namespaces: each context's
+    history is merged with its own live events (keyed by context and uid)."""
+    if scopes is None:
+        entries = merge(history, live, origin=origin, live_scope=scope, since=since)
+    else:
+        stored: dict[str, list[Event]] = {}
+        current: dict[str, list[Event]] = {}
+        for event in history:
+            stored.setdefault(event.context, []).append(event)
+        for event in live:
+            current.setdefault(event.context, []).append(event)
+        entries = []
+        for context in stored.keys() | current.keys():
+            events = current.get(context)
+            if context in scopes:  # its list is in: what it lacks is gone from the cluster
+                entries += merge(stored.get(context, ()), events or [], origin=origin,
+                                 live_scope=scopes[context], since=since)
+            else:  # failed, or no context's: nothing to compare with, nothing expired
+                entries += merge(stored.get(context, ()), events, origin=origin,
+                                 live_scope=frozenset(), since=since)
+        entries.sort(key=lambda entry: sort_key(entry.event))
     store = TimelineStore(query=query)
     store.apply([entry.event for entry in entries])
     store.live_uids = {entry.event.uid for entry in entries if entry.origin == LIVE}
@@ -102,17 +133,20 @@ class TimelineFeed(HistoryFeed):
     def __init__(self, session: HistorySession | None, live: LiveFeed, *,
                  clock: Callable[[], float] = time.monotonic,
                  wall: Callable[[], float] = time.time, sync_limit: int = SYNC_LIMIT,
-                 clusters: Mapping[str, str] | None = None) -> None:
+                 clusters: Mapping[str, str] | None = None,
+                 cluster_name: Callable[[str], str] | None = None) -> None:
         super().__init__(session, clock=clock)
         self.live = live
-        # [clusters] of settings.toml: kube context -> the clusterName its documents carry
-        self.clusters: Mapping[str, str] = clusters or {}
+        # [clusters] of settings.toml, and the kubeconfig's cluster names: which OpenSearch
+        # documents are the shown contexts'
+        self.clusters = ClusterNames(clusters, cluster_name)
         self.wall = wall  # the time a relative window ends at
         self.sync_limit = sync_limit
         self._merged: TimelineStore | None = None
         self._basis: tuple[EventStore, EventStore] | None = None  # (history, live) stores
         self._since = 0.0
         self._scope: frozenset[str] | None = None
+        self._scopes: dict[str, frozenset[str] | None] | None = None  # several contexts
         self._journal: list[str | None] | None = None
         self._pages: list[list[Event]] = []  # history pages not in the merged store yet
         self._building: _Build | None = None
@@ -141,16 +175,11 @@ class TimelineFeed(HistoryFeed):
             self.search()  # another context, another clusterName: what was shown is not its
 
     def store_query(self) -> Query:
-        """The filter, and for OpenSearch the context's ``clusterName`` when
-        ``[clusters]`` names one (as ``ktui events --since`` does; without it, every
-        document of the index is the context's)."""
-        query = self._query
+        """The filter, and for OpenSearch the shown contexts' cluster names
+        (:class:`~ktui.explorer.timeline_clusters.ClusterNames`)."""
         if self.session.store_name != "OpenSearch":
-            return query  # the archive is kept per cluster already
-        cluster = self.clusters.get(self.context)
-        if not cluster:
-            return query
-        return replace(query, terms=(*query.terms, Term("context", ":", (cluster,))))
+            return self._query  # the archive is kept per cluster already
+        return self.clusters.query(self._query, self.context)
 
     # -- following both feeds ----------------------------------------------------------
 
@@ -164,6 +193,9 @@ class TimelineFeed(HistoryFeed):
             answers, self._answers = self._answers, []
         changed = False
         for answer in answers:
+            page = answer.page
+            if page is not None and self.session.store_name == "OpenSearch":
+                page.events = self.clusters.relabel(page.events, self.context)
             if self.session.take(answer):
                 changed = True
                 if answer.page is not None and not answer.first and self._basis is not None:
@@ -188,7 +220,8 @@ class TimelineFeed(HistoryFeed):
         session = self.session
         return (live is not None and session.status.state is State.WATCHING
                 and reaches_now(session.time_range, self.wall())
-                and (self.merging or self.live.listed))
+                and (self.merging or self.live.listed
+                     or (len(self.live.contexts) > 1 and self.live.settled)))
 
     def _follow(self) -> bool:
         """Merge, keep merged, or stop merging; True when what the table shows changed."""
@@ -225,13 +258,14 @@ class TimelineFeed(HistoryFeed):
         self._pages = []
         self._since = self.session.time_range.bounds(self.wall())[0]
         self._scope = self.live.watched
+        self._scopes = self.live.watched_by_context if len(self.live.contexts) > 1 else None
         origin = ARCHIVE if self.session.store_name == "archive" else OPENSEARCH
         stored, current = list(history.all_events), list(live.all_events)
-        query, since, scope = self._query, self._since, self._scope
+        query, since, scope, scopes = self._query, self._since, self._scope, self._scopes
 
         def job() -> TimelineStore:
             return build_store(stored, current, since=since, scope=scope, query=query,
-                               origin=origin)
+                               origin=origin, scopes=scopes)
 
         if len(stored) + len(current) <= self.sync_limit:
             self._building = None
@@ -249,6 +283,13 @@ class TimelineFeed(HistoryFeed):
         self._basis = None
         self._building = None
         self._pages = []
+
+    def _watched(self, event: Event) -> bool:
+        """Whether the live lists cover ``event`` (its context's, with several)."""
+        scopes = self._scopes
+        if scopes is None:
+            return in_scope(event.namespace, self._scope)
+        return event.context in scopes and in_scope(event.namespace, scopes[event.context])
 
     def _catch_up(self) -> bool:
         """Apply the live changes and the history pages since the snapshot."""
@@ -277,7 +318,7 @@ class TimelineFeed(HistoryFeed):
                     known = added.get(uid) or merged.get(uid)
                     if known is not None and not newer(event, known):
                         continue
-                    if not event.expired and in_scope(event.namespace, self._scope):
+                    if not event.expired and self._watched(event):
                         event = event.as_expired()  # not live: gone from the cluster
                     added[uid] = event
             if added:
@@ -305,6 +346,9 @@ class TimelineFeed(HistoryFeed):
         if not self.complete and session.loading_since is None \
                 and " · counts approximate" not in state:
             state += " · counts approximate"  # history beyond what is loaded
+        live = self.live.summary()
+        if live is not None and len(self.live.contexts) > 1 and not self.live.listed:
+            state += f" · live: {live.state}"  # a context down: its live events are missing
         return replace(
             base, scope=f"{base.scope} + live", shown=len(merged.visible), total=total,
             total_text=f"≥ {total:,}" if session.total_is_lower_bound else "",

@@ -77,7 +77,8 @@ class ExplorerBase(Screen[None]):
         # it at a cluster (no kubeconfig found).
         self.demo_note = note
         # History, with the live events merged in while its window reaches now.
-        self.history = TimelineFeed(history, self.live, wall=clock, clusters=settings.clusters)
+        self.history = TimelineFeed(history, self.live, wall=clock, clusters=settings.clusters,
+                                    cluster_name=getattr(catalog, "cluster_name", None))
         self.feed: Feed = self.live
         self.query_state = query or Query()
         self.requested_context = context
