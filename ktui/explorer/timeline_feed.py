@@ -26,7 +26,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from operator import attrgetter
 
 from ktui.explorer.feed import Counts, Summary
 from ktui.explorer.history import HistorySession
@@ -34,6 +33,7 @@ from ktui.explorer.history_feed import HistoryFeed
 from ktui.explorer.live_feed import LiveFeed
 from ktui.explorer.timeline_clusters import ClusterNames
 from ktui.explorer.timeline_counts import union_histogram, union_namespaces, union_totals
+from ktui.explorer.timeline_store import TimelineStore
 from ktui.feeds.status import State
 from ktui.model.event import Event
 from ktui.model.query import Query
@@ -53,29 +53,6 @@ SYNC_LIMIT = 5000  # events merged on the UI thread; more are merged in a thread
 # While merging, the window's remaining history pages are loaded in the background up to
 # this many events, so the counts are the exact union; beyond it they are approximate.
 LOAD_LIMIT = 50_000
-MAX_EVENTS = 1_000_000
-
-_uid = attrgetter("uid")
-
-
-class TimelineStore(EventStore):
-    """The merged window: a store that knows which of its events are the live ones."""
-
-    def __init__(self, max_events: int = MAX_EVENTS, query: Query | None = None) -> None:
-        super().__init__(max_events, query)
-        self.live_uids: set[str] = set()
-        self._live_shown = (-1, 0)  # (generation, live events among the visible)
-
-    def is_live(self, event: Event) -> bool:
-        return event.uid in self.live_uids
-
-    def live_shown(self) -> int:
-        """How many of the visible events are live (counted once per change)."""
-        generation, count = self._live_shown
-        if generation != self.generation:
-            count = sum(map(self.live_uids.__contains__, map(_uid, self.visible)))
-            self._live_shown = (self.generation, count)
-        return count
 
 
 def build_store(history: list[Event], live: list[Event], *, since: float,

@@ -17,7 +17,7 @@ from opensearchpy import OpenSearch
 
 from ktui.config import Settings
 from ktui.explorer.history import HistorySession
-from ktui.explorer.timeline_feed import TimelineStore
+from ktui.explorer.timeline_store import TimelineStore
 from ktui.kube.catalog import KubeCatalog
 from ktui.model.timerange import TimeRange
 from ktui.opensearch.source import HistorySource, OpenSearchConfig
