@@ -6,7 +6,8 @@ The history store for the range (OpenSearch when configured, else the local arch
 context, merged by uid as :mod:`ktui.model.timeline` says: the live version wins, a
 stored event the cluster no longer has is printed expired, oldest first. Each JSON record
 gains ``"origin"`` (``live``, ``archive`` or ``opensearch``). With ``--watch`` the live
-watch is then followed, as ``ktui events --watch`` follows it.
+watch is then followed, as ``ktui events --watch`` follows it (its gaps said on stderr,
+exit 3 when ``--timeout`` ends with the watch down).
 
 ``--group`` and ``-o markdown`` print the incident lens of the merged events.
 
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
+EXIT_DOWN = 3  # --watch --timeout ended while the watch was down
 POLL_S = 0.2
 PAGE_SIZE = 2000
 
@@ -289,22 +291,25 @@ class _Timeline:
 
     def _follow(self, feed: FeedRunner, source: KubeSource, channel: BatchChannel,
                 history: threading.Thread, printer: EntryPrinter, origin: str) -> int:
+        from ktui.cli.events_gaps import Gaps
         from ktui.feeds.mirror import Mirror
 
         mirror = Mirror()
         listed = False
+        gaps = Gaps()  # as ktui events --watch: the watch's gaps said on stderr
         while True:
             remaining = None if self.deadline is None else self.deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 if not listed:
                     raise _fail("timed out before the events were listed", EXIT_RUNTIME)
-                return 0
+                return EXIT_DOWN if gaps.down else 0
             # Read these before draining (as ktui events does): once the flag is set, the
             # whole list is in the channel.
             alive = feed.running
             complete = source.listed.is_set()
             wait = min(POLL_S, remaining or POLL_S) if alive else 0.0
-            changed = mirror.apply(channel.drain(timeout=wait))
+            batch = channel.drain(timeout=wait)
+            changed = mirror.apply(batch)  # a relist's vanished events come back expired
             if feed.error is not None:
                 message, code = self.error_line(feed.error)
                 raise _fail(message, code)
@@ -324,6 +329,7 @@ class _Timeline:
                 gc.enable()
             else:
                 self._print_changes(printer, changed)
+                gaps.see(batch.status)
             if not alive:
                 return 0
 

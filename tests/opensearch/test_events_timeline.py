@@ -345,3 +345,26 @@ def test_a_context_missing_from_the_kubeconfig_is_named_and_the_other_goes_on(
     assert {r["uid"] for r in records} == {uid for uid, w in world.want.items()
                                            if w.origin == "live"}
     assert {r["context"] for r in records} == {CONTEXT}
+
+
+def test_watch_says_the_gaps_and_exits_3_when_down_at_the_end(world: World) -> None:
+    """As ``ktui events --watch`` (before: silence while the watch was down, and exit 0)."""
+    from tests.cli.test_events_watch_gaps import Lines
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ktui.cli", "events", "--kubeconfig", str(world.kubeconfig),
+         "--since", "3h", "-A", "-o", "jsonl", "--watch", "--timeout", "8"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=world.env,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = Lines(proc.stdout), Lines(proc.stderr)
+    try:
+        live = sum(w.origin == "live" for w in world.want.values())
+        for _ in range(live):  # no archive yet: the live events alone
+            out.next()
+        world.sim.stop()
+        assert err.until("ktui: watch down: ").startswith("ktui: watch down: reconnecting (")
+        assert proc.wait(30) == 3
+    finally:
+        proc.kill()
+        proc.wait()

@@ -216,3 +216,27 @@ def test_watch_follows_every_context_after_the_timeline(
         proc.terminate()
         proc.wait(30)
         reader.join(10)
+
+
+def test_watch_names_a_context_whose_watch_is_down_and_exits_3(multi: Multi) -> None:
+    from tests.cli.test_events_watch_gaps import Lines
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ktui.cli", "events", "--kubeconfig", str(multi.kubeconfig),
+         "--since", "3h", "--context", "east,west", "-A", "-o", "jsonl", "--watch",
+         "--timeout", "8"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=multi.env,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = Lines(proc.stdout), Lines(proc.stderr)
+    try:
+        live = sum(w.origin == "live" for w in multi.want.values())
+        for _ in range(live):  # no archive yet: the live events alone
+            out.next()
+        multi.sims["west"].stop()
+        assert err.until("ktui: context west: watch down: ").startswith(
+            "ktui: context west: watch down: reconnecting (")
+        assert proc.wait(30) == 3
+    finally:
+        proc.kill()
+        proc.wait()
