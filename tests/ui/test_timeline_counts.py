@@ -132,14 +132,18 @@ async def test_an_event_in_history_and_live_counts_once(
         await pilot.press("q")
 
 
+@pytest.mark.parametrize("how", ["query", "key"])
 async def test_with_a_type_filter_the_counts_are_the_filtered_union(
-    make_app: Callable[[], KtuiApp], clusters: list[SimCluster], world: World
+    make_app: Callable[[], KtuiApp], clusters: list[SimCluster], world: World, how: str
 ) -> None:
     """The sidebar counted every live event of the window, whatever the filter."""
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, loaded(app, clusters[0]))
-        app.explorer.apply_query(parse_query("type:Warning"))
+        if how == "query":
+            app.explorer.apply_query(parse_query("type:Warning"))
+        else:
+            await pilot.press("w")
         await pilot.press("h")
         want = union(world, lambda e: e.type == "Warning")
         await settled(pilot, app, want)
