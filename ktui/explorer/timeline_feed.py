@@ -116,6 +116,8 @@ class TimelineFeed(HistoryFeed):
         self.live = live
         # [clusters] of settings.toml, and the kubeconfig's cluster names: which OpenSearch
         # documents are the shown contexts'
+        if cluster_name is None:  # the kubeconfig's (a KubeCatalog knows them)
+            cluster_name = getattr(live.sessions.catalog, "cluster_name", None)
         self.clusters = ClusterNames(clusters, cluster_name)
         self.wall = wall  # the time a relative window ends at
         self.sync_limit = sync_limit
