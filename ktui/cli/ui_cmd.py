@@ -168,9 +168,11 @@ def build(args: argparse.Namespace) -> tuple[KtuiApp, Callable[[], None]]:
     kubeconfig, note, demo = args.kubeconfig, "", None
     hint = "" if args.demo else demo_hint(args.kubeconfig)
     if args.demo or hint:
-        from ktui.cli.demo import DEMO_CONTEXTS, prepare_demo
+        from ktui.cli.demo import DEMO_CONTEXT, DEMO_CONTEXTS, DEMO_HISTORY_CLUSTER, prepare_demo
 
         demo = prepare_demo()  # started after the first paint (prepare= below)
+        settings = dataclasses.replace(settings, clusters={
+            DEMO_CONTEXT: DEMO_HISTORY_CLUSTER, **settings.clusters})
         kubeconfig = demo.kubeconfig
         note = hint or "demo cluster"
         contexts = list(DEMO_CONTEXTS)
