@@ -213,8 +213,7 @@ class ExplorerBase(Screen[None]):
                                         hint="use --demo or --kubeconfig PATH"))
             return
         self.switch_context(context)
-        # Before the first events, once the source's thread waits for its first page: the
-        # lens (rollout ticks under the sparkline) and its group rows.
+        # The lens and its group rows: before the first events, while the list is on its way
         _ = self.lens, self.groups
         if self.start_view is not None:
             self.saved_views.apply(self.start_view)
