@@ -213,8 +213,8 @@ class ExplorerBase(Screen[None]):
                                         hint="use --demo or --kubeconfig PATH"))
             return
         self.switch_context(context)
-        # The lens and its group rows: before the first events, while the list is on its way
-        _ = self.lens, self.groups
+        if self.is_attached:  # the lens, group rows: while the list is on its way (no exit)
+            _ = self.lens, self.groups
         if self.start_view is not None:
             self.saved_views.apply(self.start_view)
         elif self.start_in_history and self.enter_history():
