@@ -14,11 +14,13 @@ from ktui.explorer.feed import Counts, EmptyState, Mode, Summary
 from ktui.explorer.live import LiveArchive, LiveSession, Sessions, SourceCatalog
 from ktui.feeds.errors import ConfigError, Forbidden, SourceError, Unauthorized, Unreachable
 from ktui.feeds.status import SourceStatus, State
+from ktui.model.histogram import Histogram
 from ktui.model.query import Query
 from ktui.model.safe_text import one_line
-from ktui.model.store import EventStore, Histogram
+from ktui.model.store import EventStore
 
 MIN_WINDOW = 600.0  # s: the sparkline spans at least ten minutes
+_STARTING = (State.CONNECTING, State.LISTING)
 
 _frozen = False
 
@@ -150,6 +152,19 @@ class LiveFeed:
         for group in self.sessions.sets.values():
             for session in group.sessions.values():
                 session.journal = None
+
+    @property
+    def awaiting_first_rows(self) -> bool:
+        """Whether a shown context is still bringing its first events: connecting or
+        listing, none of its events in the store yet. (Each context's first rows should
+        show as soon as its first page is in, not at the next quarter-second pump, even
+        when another context's rows are already shown.)"""
+        active = self.sessions.active_set
+        if active is None:
+            return False
+        held = active.store.context_namespaces
+        return any(context not in held and session.status.state in _STARTING
+                   for context, session in active.sessions.items())
 
     def refresh(self) -> None:
         """Treat the next pump as a change (the table was pointed elsewhere meanwhile)."""

@@ -34,8 +34,9 @@ from ktui.explorer.history_feed import HistoryFeed
 from ktui.explorer.live_feed import LiveFeed
 from ktui.feeds.status import State
 from ktui.model.event import Event
+from ktui.model.histogram import Histogram
 from ktui.model.query import Query
-from ktui.model.store import EventStore, Histogram, NamespaceCount
+from ktui.model.store import EventStore, NamespaceCount
 from ktui.model.timeline import ARCHIVE, LIVE, OPENSEARCH, in_scope, merge, newer, reaches_now
 
 SYNC_LIMIT = 5000  # events merged on the UI thread; more are merged in a thread

@@ -1,14 +1,16 @@
 """The bounded event store behind the table: upsert by uid, time order, counts, histogram.
 
-One store holds one context's events. It keeps every event in time order (``_all``)
-and, for the current filter, the matching ones in the same order (``visible``). Both
-lists are maintained incrementally: a batch of a few events costs a few binary
-searches, a large one (a relist, a burst) one near-linear Timsort pass.
+One store holds the events of one context, or of the contexts shown together. It keeps
+every event in time order (``_all``) and, for the current filter, the matching ones in
+the same order (``visible``). Both lists are maintained incrementally: a batch of a few
+events costs a few binary searches, a large one (a relist, a burst) one near-linear
+Timsort pass.
 
-The same rules keep two indexes, every event by type and by namespace, so that each
-index list holds its events in exactly ``_all``'s relative order: a filter on one type
-or one namespace (the w/n keys, the sidebar) starts from that list instead of all events,
-and a query that only narrows the current one filters ``visible``. Otherwise a filter
+The same rules keep three indexes, every event by type, by namespace and by context, so
+that each index list holds its events in exactly ``_all``'s relative order: a filter on
+one type, namespace or context (the w/n keys, the sidebar, ``ctx:``) starts from that
+list instead of all events, and a query that only narrows the current one filters
+``visible``. Otherwise a filter
 change is one pass over ``_all`` with a compiled predicate. The visible warnings are
 kept too, so the sparkline's histogram is two sets of binary searches, not a pass.
 
@@ -25,6 +27,7 @@ from itertools import compress
 from operator import attrgetter
 
 from ktui.model.event import WARNING, Event
+from ktui.model.histogram import Histogram, bucket_counts
 from ktui.model.query import Query, type_check
 from ktui.model.sorted_events import SortedEvents, group_by, regroup
 from ktui.model.text_index import TextIndex
@@ -59,18 +62,6 @@ class Change:
         return bool(self.added or self.updated or self.expired or self.evicted or self.reset)
 
 
-@dataclass(frozen=True, slots=True)
-class Histogram:
-    start: float
-    interval: float
-    normal: tuple[int, ...]
-    warning: tuple[int, ...]
-
-    def bucket_of(self, moment: float) -> int | None:
-        index = int((moment - self.start) // self.interval)
-        return index if 0 <= index < len(self.normal) else None
-
-
 class EventStore:
     """All retained events of one context, and the ones the current query shows."""
 
@@ -84,6 +75,7 @@ class EventStore:
         self._visible_warnings = SortedEvents()
         self._by_type: dict[str, SortedEvents] = {}
         self._by_namespace: dict[str, SortedEvents] = {}
+        self._by_context: dict[str, SortedEvents] = {}
         self._text = TextIndex()
         self.namespaces: dict[str, NamespaceCount] = {}
         # The same counts per context, for a store that holds several contexts' events.
@@ -148,8 +140,8 @@ class EventStore:
             normal: list[int] = []
             warning: list[int] = []
         else:
-            totals = _bucket_counts(self._visible, start, end, interval, buckets)
-            warning = _bucket_counts(self._visible_warnings, start, end, interval, buckets)
+            totals = bucket_counts(self._visible, start, end, interval, buckets)
+            warning = bucket_counts(self._visible_warnings, start, end, interval, buckets)
             normal = [total - warned for total, warned in zip(totals, warning, strict=True)]
         return Histogram(start, interval, tuple(normal), tuple(warning))
 
@@ -197,8 +189,9 @@ class EventStore:
     def _candidates(self, query: Query) -> tuple[list[Event], bool]:
         """Events that may match ``query`` (in time order), and whether they all do.
 
-        The fewest of: the index list of the one type or namespace the query allows
-        (the type toggles, the sidebar, or an exact ``type:``/``ns:`` term), else all.
+        The fewest of: the index list of the one type, namespace or context the query
+        allows (the type toggles, the sidebar, or an exact ``type:``/``ns:``/``ctx:``
+        term), else all.
         """
         if query.is_empty:
             return self._all.items, True
@@ -217,14 +210,10 @@ class EventStore:
                 return [], True
             if len(lists) == 1:
                 options.append(lists[0])
-        # A single condition answered by one index list needs no predicate at all.
-        exact = bool(options) and not (query.terms or query.words or query.hide_expired) and not (
-            query.types and query.namespaces
-        )
         for term in query.terms:
-            if term.op != ":" or term.negated or term.field not in ("type", "namespace"):
+            by_key = self._indexes.get(term.field)
+            if term.op != ":" or term.negated or by_key is None:
                 continue
-            by_key = self._by_type if term.field == "type" else self._by_namespace
             wanted = {value.lower() for value in term.values}
             lists = [index.items for key, index in by_key.items() if key.lower() in wanted]
             if not lists:
@@ -233,7 +222,16 @@ class EventStore:
                 options.append(lists[0])
         if not options:
             return self._all.items, False
-        return min(options, key=len), exact
+        # A single condition answered by one index list needs no predicate at all.
+        conditions = (bool(query.types) + bool(query.namespaces) + len(query.terms)
+                      + len(query.words) + query.hide_expired)
+        return min(options, key=len), len(options) == 1 and conditions == 1
+
+    @property
+    def _indexes(self) -> dict[str, dict[str, SortedEvents]]:
+        """The index lists by the query field they answer."""
+        return {"type": self._by_type, "namespace": self._by_namespace,
+                "context": self._by_context}
 
     def _warnings_of(self, query: Query, visible: list[Event]) -> list[Event]:
         if query.is_empty:
@@ -301,6 +299,7 @@ class EventStore:
         self._all.replace_many(removed, added, ordered=True)
         regroup(self._by_type, _type, removed, added)
         regroup(self._by_namespace, _namespace, removed, added)
+        regroup(self._by_context, _context, removed, added)
         query = self.query
         shown_removed, shown_added = removed, added
         if not query.is_empty:
@@ -394,7 +393,8 @@ class EventStore:
             del self._by_uid[event.uid]
             self._count(event, -1)
         # Every list keeps _all's order, so the dropped events are each one's first.
-        for index, key in ((self._by_type, _type), (self._by_namespace, _namespace)):
+        for index, key in ((self._by_type, _type), (self._by_namespace, _namespace),
+                           (self._by_context, _context)):
             for value, group in group_by(dropped, key).items():
                 events = index[value]
                 events.drop_first(group)
@@ -414,29 +414,4 @@ class EventStore:
 
 
 _namespace = attrgetter("namespace")
-
-
-def _bucket_counts(
-    events: SortedEvents, start: float, end: float, interval: float, buckets: int
-) -> list[int]:
-    """Events per bucket over [start, end): bucket ``min(int((t - start) / interval),
-    buckets - 1)``. That index never decreases with the time, so each bucket's first
-    event is found by binary search: O(buckets log n) instead of a pass."""
-    counts = [0] * buckets
-    items = events.items
-    low, high = events.span(start, end)
-    last = buckets - 1
-
-    def bucket(event: Event) -> int:
-        return min(int((event.time - start) / interval), last)
-
-    if high - low <= buckets * 16:
-        for event in items[low:high]:
-            counts[bucket(event)] += 1
-        return counts
-    edge = low
-    for index in range(buckets):
-        following = bisect_left(items, index + 1, edge, high, key=bucket) if index < last else high
-        counts[index] = following - edge
-        edge = following
-    return counts
+_context = attrgetter("context")

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ktui.views.model import SavedView
 
 PUMP_INTERVAL = 0.25  # s: at most four repaints a second however fast events come
-FIRST_ROWS_INTERVAL = 0.05  # s: while the active context has no event yet
+FIRST_ROWS_INTERVAL = 0.05  # s: while a shown context lists and has no event yet
 
 
 class ExplorerBase(Screen[None]):
@@ -160,8 +160,9 @@ class ExplorerBase(Screen[None]):
         # Sources import their clients: start them after the first paint.
         self.call_after_refresh(self.start)
         self.set_interval(PUMP_INTERVAL, self.pump)
-        # Until the first events arrive, look every 50 ms: the first rows of a list show
-        # as soon as its first page is in, not at the next quarter-second tick.
+        # Until each shown context's first events arrive, look every 50 ms: the first rows
+        # of a list show as soon as its first page is in, not at the next quarter-second
+        # tick (with several contexts, also once another context's rows are shown).
         self.set_interval(FIRST_ROWS_INTERVAL, self._pump_while_empty)
         self.set_interval(1.0, self._tick)
 
@@ -235,8 +236,7 @@ class ExplorerBase(Screen[None]):
         self.refresh_header()
 
     def _pump_while_empty(self) -> None:
-        store = self.live.store
-        if self.feed is self.live and store is not None and not len(store):
+        if self.feed is self.live and self.live.awaiting_first_rows:
             self.pump()
 
     def _tick(self) -> None:

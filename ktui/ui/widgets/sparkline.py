@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ktui.model.store import Histogram
+from ktui.model.histogram import Histogram
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 
