@@ -151,7 +151,8 @@ class Query:
             return False
         if other.hide_expired and not self.hide_expired:
             return False
-        return set(other.terms) <= set(self.terms) and set(other.words) <= set(self.words)
+        return set(other.terms) <= set(self.terms) and all(
+            any(_holds(word, mine) for mine in self.words) for word in other.words)
 
     @cached_property
     def _predicate(self) -> Callable[[Event], bool]:
@@ -191,6 +192,14 @@ class Query:
                 continue
             selectors.append(f"{key}{'!=' if term.negated else '='}{value}")
         return ",".join(selectors)
+
+
+def _holds(word: str, mine: str) -> bool:
+    """Whether text that holds ``mine`` holds ``word`` too (typing "Back" after "Bac"):
+    for ASCII, case-insensitive containment; otherwise only the same word."""
+    if word == mine:
+        return True
+    return word.isascii() and mine.isascii() and word.lower() in mine.lower()
 
 
 def type_check(types: frozenset[str]) -> Callable[[str], bool]:

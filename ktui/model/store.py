@@ -76,6 +76,7 @@ class EventStore:
         self._by_type: dict[str, SortedEvents] = {}
         self._by_namespace: dict[str, SortedEvents] = {}
         self._by_context: dict[str, SortedEvents] = {}
+        self._expired_events = SortedEvents()  # few, usually: what visible_expired counts
         self._text = TextIndex()
         self.namespaces: dict[str, NamespaceCount] = {}
         # The same counts per context, for a store that holds several contexts' events.
@@ -130,7 +131,13 @@ class EventStore:
         if self._shows_all:
             return self.expired
         if self._visible_expired is None:
-            self._visible_expired = sum(map(_expired, self._visible.items))
+            # The expired events through the query, when they are much fewer than the
+            # visible ones (a predicate costs ten times a C read of a flag): a pass over
+            # 800,000 visible events scattered in memory costs 20-60 ms of cache misses.
+            expired, visible = self._expired_events.items, self._visible.items
+            self._visible_expired = (len(self.query.filter(expired))
+                                     if len(expired) * 10 < len(visible)
+                                     else sum(map(_expired, visible)))
         return self._visible_expired
 
     def histogram(self, start: float, end: float, buckets: int) -> Histogram:
@@ -165,7 +172,9 @@ class EventStore:
         if not exact and query.narrows(previous) and len(self._visible) < len(candidates):
             candidates = self._visible.items
         visible: list[Event] | None = None
-        if query.words and len(candidates) > _SCAN:
+        # The index reads every event's text (~0.07 us each), the predicate only the
+        # candidates' (~0.6 us each): a few candidates (a narrowed list) skip the index.
+        if query.words and len(candidates) > max(_SCAN, self._text.entries // 8):
             found = self._text.search(query.words)
             if found is not None:
                 # The hits come in the lists' order (time, insertion), and the query
@@ -300,6 +309,9 @@ class EventStore:
         regroup(self._by_type, _type, removed, added)
         regroup(self._by_namespace, _namespace, removed, added)
         regroup(self._by_context, _context, removed, added)
+        self._expired_events.replace_many(list(compress(removed, map(_expired, removed))),
+                                          list(compress(added, map(_expired, added))),
+                                          ordered=True)
         query = self.query
         shown_removed, shown_added = removed, added
         if not query.is_empty:
@@ -408,6 +420,7 @@ class EventStore:
             self._visible.drop_first(visible)
         if self._visible_expired is not None:
             self._visible_expired -= sum(map(_expired, visible))
+        self._expired_events.drop_first(list(compress(dropped, map(_expired, dropped))))
         self._visible_warnings.drop_first([e for e in visible if e.type == WARNING])
         self.evicted_total += len(dropped)
         return dropped
