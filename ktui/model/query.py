@@ -154,6 +154,18 @@ class Query:
         return set(other.terms) <= set(self.terms) and all(
             any(_holds(word, mine) for mine in self.words) for word in other.words)
 
+    def beyond(self, other: Query) -> Query:
+        """The conditions of this query that ``other`` lacks: for a query that
+        :meth:`narrows` ``other``, what ``other``'s matches must still pass."""
+        terms, words = set(other.terms), set(other.words)
+        return Query(
+            terms=tuple(term for term in self.terms if term not in terms),
+            words=tuple(word for word in self.words if word not in words),
+            types=self.types if self.types != other.types else frozenset(),
+            namespaces=self.namespaces if self.namespaces != other.namespaces else frozenset(),
+            hide_expired=self.hide_expired and not other.hide_expired,
+        )
+
     @cached_property
     def _predicate(self) -> Callable[[Event], bool]:
         return _compile(self)

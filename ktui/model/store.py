@@ -169,17 +169,19 @@ class EventStore:
         previous = self.query
         self.query = query
         candidates, exact = self._candidates(query)
+        check = query  # what the candidates must still pass
         if not exact and query.narrows(previous) and len(self._visible) < len(candidates):
-            candidates = self._visible.items
+            # what is shown passes the previous query already: only the new conditions
+            candidates, check = self._visible.items, query.beyond(previous)
         visible: list[Event] | None = None
         # The index reads every event's text (~0.07 us each), the predicate only the
-        # candidates' (~0.6 us each): a few candidates (a narrowed list) skip the index.
-        if query.words and len(candidates) > max(_SCAN, self._text.entries // 8):
+        # candidates' (~0.6 us a word): a few candidates (a narrowed list) skip the index.
+        if check.words and len(candidates) > max(_SCAN, self._text.entries // 8):
             found = self._text.search(query.words)
             if found is not None:
                 # The hits come in the lists' order (time, insertion), and the query
                 # (which implies the candidates' own condition) keeps exactly the matches.
-                candidates, words_exact = found
+                (candidates, words_exact), check = found, query
                 exact = words_exact and not (query.types or query.namespaces or query.terms
                                              or query.hide_expired)
                 if exact:
@@ -189,7 +191,7 @@ class EventStore:
             visible = self._all.items
         else:
             if visible is None:
-                visible = list(candidates) if exact else query.filter(candidates)
+                visible = list(candidates) if exact else check.filter(candidates)
             self._visible = SortedEvents.adopt(visible)
         self._visible_expired = 0 if query.hide_expired else None
         self._visible_warnings = SortedEvents.adopt(self._warnings_of(query, visible))
