@@ -216,13 +216,16 @@ class LiveFeed:
         return Counts(store.namespaces, len(store), store.warnings,
                       store.context_namespaces if several else None)
 
-    def histogram(self, buckets: int, now: float) -> Histogram | None:
+    def histogram(self, buckets: int, now: float, context: str | None = None
+                  ) -> Histogram | None:
+        """The visible events over the window; with ``context`` (one of several shown),
+        that context's alone, over the same window as all of them."""
         store = self.store
         if store is None or not store.visible:
             return None
         start = min(store.visible[0].time or now, now - MIN_WINDOW)
         end = max(now, store.visible[-1].time) + 1
-        return store.histogram(start, end, buckets)
+        return store.histogram(start, end, buckets, context)
 
     def empty_state(self, query: Query) -> EmptyState:
         active = self.sessions.active_set

@@ -197,7 +197,7 @@ class ExplorerBase(Screen[None]):
         contexts = split_contexts(context) if isinstance(context, str) else list(context)
         self.live.activate(contexts, self.query_state, self.watch_namespaces)
         self.history.context = ",".join(contexts)
-        self.table.contexts = tuple(contexts)
+        self.table.contexts = self.sparkline.contexts = tuple(contexts)
         self.table.set_columns(show_namespace=self.table.show_namespace,
                                hidden=self.table.hidden_columns,
                                show_context=len(contexts) > 1)
@@ -265,8 +265,15 @@ class ExplorerBase(Screen[None]):
         if not force and ticked - self._last_histogram_at < 0.5:
             return
         self._last_histogram_at = ticked
-        histogram = self.feed.histogram(self.sparkline.buckets, now)
-        moment = self.lens.selected_time(self.table.selected)
+        selected = self.table.selected
+        if (self.feed is self.live and len(self.live.contexts) > 1 and selected is not None
+                and not self.lens.showing_groups):
+            # several contexts: the selected event's context alone (stacking five
+            # contexts in three rows of cells loses the small ones and the warnings)
+            histogram = self.live.histogram(self.sparkline.buckets, now, selected.context)
+        else:
+            histogram = self.feed.histogram(self.sparkline.buckets, now)
+        moment = self.lens.selected_time(selected)
         marked = histogram.bucket_of(moment) if histogram and moment else None
         # rollouts under the bars; with grouping by owner, the selected group's stand out
         self.sparkline.show(histogram, marked, *self.lens.ticks(histogram))
