@@ -14,6 +14,7 @@ from ktui.explorer.feed import Counts, EmptyState, Mode, Summary
 from ktui.explorer.live import LiveArchive, LiveSession, Sessions, SourceCatalog
 from ktui.feeds.errors import ConfigError, Forbidden, SourceError, Unauthorized, Unreachable
 from ktui.feeds.status import SourceStatus, State
+from ktui.model.event import Event
 from ktui.model.histogram import Histogram
 from ktui.model.query import Query
 from ktui.model.safe_text import one_line
@@ -216,16 +217,19 @@ class LiveFeed:
         return Counts(store.namespaces, len(store), store.warnings,
                       store.context_namespaces if several else None)
 
-    def histogram(self, buckets: int, now: float, context: str | None = None
+    def histogram(self, buckets: int, now: float, selected: Event | None = None
                   ) -> Histogram | None:
-        """The visible events over the window; with ``context`` (one of several shown),
-        that context's alone, over the same window as all of them."""
+        """The visible events over the window; with several contexts shown and an event
+        ``selected``, its context's alone (over the same window as all of them). Stacking
+        the contexts was tried: in the sparkline's three rows of cells a context with few
+        events vanishes under a busy one, and the warnings' red with it."""
         store = self.store
         if store is None or not store.visible:
             return None
         start = min(store.visible[0].time or now, now - MIN_WINDOW)
         end = max(now, store.visible[-1].time) + 1
-        return store.histogram(start, end, buckets, context)
+        one = selected.context if selected is not None and len(self.contexts) > 1 else None
+        return store.histogram(start, end, buckets, one)
 
     def empty_state(self, query: Query) -> EmptyState:
         active = self.sessions.active_set
