@@ -66,6 +66,7 @@ class LiveFeed:
         self.note = note  # e.g. "demo cluster", before the state
         self.clock = clock
         self._seen_generation = -1
+        self._histogram: tuple[tuple[object, ...], Histogram] | None = None
 
     @property
     def session(self) -> LiveSession | None:
@@ -229,7 +230,14 @@ class LiveFeed:
         start = min(store.visible[0].time or now, now - MIN_WINDOW)
         end = max(now, store.visible[-1].time) + 1
         one = selected.context if selected is not None and len(self.contexts) > 1 else None
-        return store.histogram(start, end, buckets, one)
+        # A filter change asks three times (its pump, its repaint, the cursor it moved):
+        # the same events in the same second give the same counts.
+        key = (id(store), store.generation, buckets, one, int(now))
+        if self._histogram is not None and self._histogram[0] == key:
+            return self._histogram[1]
+        histogram = store.histogram(start, end, buckets, one)
+        self._histogram = (key, histogram)
+        return histogram
 
     def empty_state(self, query: Query) -> EmptyState:
         active = self.sessions.active_set

@@ -117,3 +117,22 @@ def test_a_narrower_query_filters_what_is_shown() -> None:
     store.set_query(parse_query("we"))
     store.set_query(parse_query("web"))
     assert store.visible == [e for e in store.all_events if parse_query("web").matches(e)]
+
+
+def test_histogram_buckets_agree_with_the_bucket_formula_at_float_edges() -> None:
+    # times on multiples of an interval that floating point cannot hold exactly: the
+    # search by time lands on the wrong side of some edges; the formula decides
+    rng = random.Random(3)
+    store = EventStore()
+    # 16.9 = 0.1 + 24 x 0.7 exactly, but int((16.9 - 0.1) / 0.7) is 23; likewise
+    # 1e9 + 9.4 with start 1e9 + 0.1 and 0.3
+    moments = ([i * 0.1 for i in range(3000)] + [16.9] * 5 + [1e9 + 9.4] * 5
+               + [1e9 + 0.1 + i * 0.01 for i in range(3000)])
+    store.apply([replace(_event(rng, str(i), moment), type="Normal")
+                 for i, moment in enumerate(moments)])
+    for start, end, buckets in ((0.0, 300.0, 30), (0.1, 299.9, 7), (0.3, 0.9, 6),
+                                (0.0, 30.0, 300), (0.1, 0.1 + 0.7 * 100, 100),
+                                (1e9 + 0.1, 1e9 + 0.1 + 0.3 * 100, 100)):
+        histogram = store.histogram(start, end, buckets)
+        assert (histogram.normal, histogram.warning) == _naive_histogram(store, start, end,
+                                                                         buckets)
