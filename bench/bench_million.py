@@ -215,6 +215,7 @@ def store_bytes(store: Any) -> dict[str, float]:
     lists = [store._all.items, store._visible.items, store._visible_warnings.items]
     lists += [s.items for s in store._by_type.values()]
     lists += [s.items for s in store._by_namespace.values()]
+    lists += [s.items for s in store._by_context.values()] + [store._expired_events.items]
     lists = list({id(items): items for items in lists}.values())  # visible may be all
     text = 0
     for chunk in store._text._chunks:
