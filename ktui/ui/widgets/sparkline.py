@@ -5,6 +5,8 @@ each bar in the warning colour, so a warning spike reads at a glance even in 16 
 the bucket of the selected event is marked on the axis line, and so are rollouts (``↑``,
 :mod:`ktui.model.rollouts`): a warning burst right after one reads at a glance. The
 selected group's rollouts stand out (reversed). The axis labels step aside for the marks.
+With several contexts shown, the histogram may be one context's (the selected event's):
+its bars are drawn in that context's CTX colour, and its name leads the axis label.
 
 A histogram with more buckets than columns (made before the terminal narrowed) is merged
 to fit, so the axis still spans its whole window; the widget then posts
@@ -181,7 +183,8 @@ class EventSparkline(Widget):
         width = min(width, buckets_shown * self._columns_per_bucket(histogram, width))
         peak = max((n + w for n, w in zip(histogram.normal, histogram.warning, strict=True)),
                    default=0)
-        name = one_line(histogram.context, 24)
+        # one cell per character below: a name with other characters is shown in ASCII
+        name = one_line(histogram.context, 24).encode("ascii", "replace").decode()
         middle = f" {name} · peak {peak}/bucket " if name else f" peak {peak}/bucket "
         columns = self._columns_per_bucket(histogram, width)
         marked = None if marked_bucket is None else marked_bucket * columns + columns // 2
