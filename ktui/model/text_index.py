@@ -10,10 +10,9 @@ characters (the entry at every 256th character is kept).
 
 It only narrows: :meth:`TextIndex.search` returns a superset of the events holding every
 word (text with non-ASCII characters, whose case folding differs from ``lower()``, always
-counts), and the store then checks its query on those. Chunks are in insertion order, and
-a full chunk's entries in time order (equal times in insertion order); entries hold their
-event and its time: a stable sort of the hits by time gives them in the store's order
-(time, insertion) without a pass over every event (any pass over 200,000 objects
+counts), and the store then checks its query on those. Entries are in insertion order and
+hold their event and its time: a stable sort of the hits by time gives them in the store's
+order (time, insertion) without a pass over every event (any pass over 200,000 objects
 scattered in memory costs 40-60 ms in cache misses alone), and without looking each one
 up by uid (a lookup in a dict of a million is a cache miss or two per hit).
 
@@ -103,21 +102,6 @@ class _Chunk:
         keys = self.keys
         if keys is None:
             return
-        # Entries in time order (stable: equal times keep their insertion order): a
-        # search's hits then come as one sorted run per chunk, which the final sort by
-        # time merges in about half the time it takes to sort them from random order (a
-        # first list arrives by namespace and name, in no order of time).
-        times = self.times
-        order = sorted(range(len(times)), key=times.__getitem__)
-        if any(map(int.__ne__, order, range(len(order)))):
-            place = [0] * len(order)
-            for new, old in enumerate(order):
-                place[old] = new
-            self.events = list(_pick(self.events, order))
-            self.times = array("d", _pick(times, order))
-            keys = list(_pick(keys, order))
-            self.always = sorted(place[index] for index in self.always)
-            untrack((self.events, self.always))
         self.text = _ENTRY.join(keys)
         starts = array("I", accumulate((len(key) + 1 for key in keys), initial=0))
         del starts[-1]
