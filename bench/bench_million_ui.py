@@ -256,7 +256,7 @@ async def _filters(app: Any, pilot: Any, watch: FrameWatch,
         if profile is not None and profiles:
             profile.dump_stats(str(Path(profiles) / f"{number:02d}.pstats"))
         results[label] = {"samples": samples, "cpu": cpu, "shown": len(store.visible),
-                          "total": len(store)}
+                          "total": len(store), "load": _load()}
     explorer.apply_query(base)
     return results
 
@@ -326,7 +326,8 @@ def run() -> dict[str, object]:
             round(ratio, 2), "x", "≤ 2", ratio <= BAR_ROWS_RATIO,
             f"{seen:.2f} s from the sources' start to the first frame showing its rows, "
             f"median of {len(rows)} apps ({', '.join(f'{r[context]:.2f}' for r in rows)}); "
-            f"its floor {floor:.2f} s (fetch + json.loads of its {n:,} events' pages, alone)")
+            f"its floor {floor:.2f} s (fetch + json.loads of its {n:,} events' pages, alone); "
+            f"load {results['_load_before']} before")
     for label, timed in first["filters"].items():
         samples = timed["samples"]
         value = statistics.median(samples) if samples else float("nan")
@@ -335,7 +336,8 @@ def run() -> dict[str, object]:
             round(value, 1), "ms", "≤ 150 ms" if full else "",
             value <= BAR_FILTER_MS if full else None,
             f"key to frame; CPU {cpu:.0f} ms; {timed['shown']:,} of {timed['total']:,} shown; "
-            f"median of {len(samples)}, max {max(samples, default=float('nan')):.0f} ms")
+            f"median of {len(samples)}, max {max(samples, default=float('nan')):.0f} ms; "
+            f"load {timed['load']}")
     results["_load_after"] = _load()
     return results
 
