@@ -3,6 +3,7 @@ real cluster with KTUI_TEST_OPENSEARCH_URL) loaded with exporter documents."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -45,9 +46,7 @@ class History:
     def config(self, **overrides: Any) -> OpenSearchConfig:
         config = OpenSearchConfig(url=self.url, index=self.index, user=self.user,
                                   password=self.password)
-        for key, value in overrides.items():
-            setattr(config, key, value)
-        return config
+        return dataclasses.replace(config, **overrides)
 
 
 @pytest.fixture(scope="module")
