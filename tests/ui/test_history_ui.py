@@ -26,7 +26,7 @@ from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.event_table import EventTable
 from ktui.views.store import SavedView, ViewStore
 from tests.opensearch.oracle import stored_documents
-from tests.ui.conftest import NOW, fixed_clock, loaded, wait_for
+from tests.ui.conftest import NOW, SIZES, fixed_clock, loaded, wait_for
 
 DAYS = 2
 START = NOW - DAYS * 86400
@@ -306,9 +306,6 @@ async def test_start_in_a_history_view(
         assert app.explorer.history.session.total == len(truth(history, WINDOW, warnings_only=True))
 
 
-SIZES = [(80, 24), (160, 48)]
-
-
 def history_ready(app: KtuiApp, cluster: SimCluster) -> Callable[[Pilot], Awaitable[None]]:
     async def run_before(pilot: Pilot) -> None:
         await wait_for(pilot, loaded(app, cluster))
@@ -319,7 +316,7 @@ def history_ready(app: KtuiApp, cluster: SimCluster) -> Callable[[Pilot], Awaita
     return run_before
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES)
 def test_history_snapshot(snap_compare: Callable[..., bool],
                           make_history_app: Callable[..., KtuiApp],
                           clusters: list[SimCluster], size: tuple[int, int]) -> None:
