@@ -20,6 +20,7 @@ from ktui.feeds.channel import BatchChannel
 from ktui.kube.source import KubeSource, WatchSettings
 from ktui.sim import Grant, SimCluster, write_kubeconfig
 from ktui.sim.apiserver.tls import CA_PEM
+from tests.conftest import wait_until
 from tests.kube.test_kube_watch import FAST, truth
 
 SMALL_PAGES = WatchSettings(**{**FAST.__dict__, "page_size": 100})
@@ -232,11 +233,10 @@ def test_stop_while_the_next_page_is_awaited_is_prompt(fake: FakeServer, tmp_pat
         page_hook=pages,
     )
     feed = source.start(BatchChannel())
-    deadline = time.monotonic() + 5
-    while not pages.calls and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: bool(pages.calls), timeout=5)
     assert pages.calls == [(2, True)]
-    time.sleep(0.2)  # blocked on page 2's answer
+    # blocked on page 2's answer: the server holds that request
+    wait_until(lambda: any("continue=" in path for path in fake.requests), timeout=5)
     started = time.monotonic()
     assert feed.stop(timeout=1.0)
     assert time.monotonic() - started < 1.0

@@ -298,7 +298,7 @@ def test_stop_is_prompt_on_a_stalled_stream_and_in_backoff(
     slow = WatchSettings(stall_timeout=60.0, backoff_initial=20.0, backoff_cap=30.0)
     c = consumer(settings=slow)
     wait_for(lambda: c.state == State.WATCHING)
-    time.sleep(0.3)  # inside the silent stream
+    wait_for(lambda: cluster.faults.fired["stall_watch"] == 1)  # inside the silent stream
     started = time.monotonic()
     assert c.feed.stop(timeout=1.0)
     assert time.monotonic() - started < 1.0
@@ -375,9 +375,14 @@ def test_server_timeout_ends_watches_that_resume_without_relisting(
     rotating = WatchSettings(watch_timeout=(2.0, 2.0), stall_timeout=1.0, backoff_initial=0.05)
     c = consumer(settings=rotating)
     settle(c, cluster)
-    for _ in range(5):  # across two server-side watch timeouts
+    def timeouts() -> int:  # watches the server ended at their timeoutSeconds
+        return cluster.counters.get("watch_timeouts", 0)
+
+    for _ in range(2):  # changes before and after each of two server-side timeouts
+        ended = timeouts()
         churn(cluster, 4)
-        time.sleep(0.9)
+        wait_for(lambda ended=ended: timeouts() > ended)
+        churn(cluster, 4)
     settle(c, cluster)
     assert c.mirror.resets == 0
     assert not any(t.startswith("reconnecting") for t in c.texts())  # a timeout is no failure

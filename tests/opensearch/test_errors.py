@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import socket
 import threading
-import time
 
 import pytest
 
@@ -14,6 +13,7 @@ from ktui.model.query import Query, parse_query
 from ktui.model.timerange import TimeRange
 from ktui.opensearch.config import OpenSearchConfig
 from ktui.opensearch.source import HistorySource, Superseded
+from tests.conftest import wait_until
 
 from .conftest import LAYOUT_FIELDS, Backend, Dataset
 from .proxy import FrontProxy
@@ -108,7 +108,7 @@ def test_cancel_drops_a_running_query(backend: Backend, dataset: Dataset) -> Non
 
         worker = threading.Thread(target=run)
         worker.start()
-        time.sleep(0.2)
+        wait_until(lambda: bool(proxy.requests))  # the query is running (held 0.6 s)
         source.cancel()
         worker.join(30)
         source.close()
