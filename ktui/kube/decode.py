@@ -29,7 +29,9 @@ from typing import Any, NamedTuple, cast
 from ktui.model.event import (
     API_CORE,
     API_EVENTS,
+    CORE_SHAPE,
     EMPTY_REF,
+    EVENTS_SHAPE,
     Event,
     from_core_v1,
     from_events_v1,
@@ -60,36 +62,6 @@ def cached_time(value: Any) -> float | None:
             _times[value] = parsed
             return parsed
     return parse_time(value)
-
-
-class ApiShape(NamedTuple):
-    """Where one API's Event object keeps what the model reads: core/v1 and
-    events.k8s.io/v1 name the same things differently. The decoders take the plain
-    path only for objects of this shape."""
-
-    ref_key: str
-    source_key: str
-    message_key: str
-    controller_key: str
-    last_key: str
-    first_key: str
-    count_key: str
-    foreign_keys: tuple[str, str, str]
-    """Keys the model reads whatever the API: present on this API's object (never on what
-    a real server sends), the model decides."""
-
-
-CORE_SHAPE = ApiShape("involvedObject", "source", "message", "reportingComponent",
-                      "lastTimestamp", "firstTimestamp", "count",
-                      ("deprecatedLastTimestamp", "deprecatedFirstTimestamp", "deprecatedCount"))
-EVENTS_SHAPE = ApiShape("regarding", "deprecatedSource", "note", "reportingController",
-                        "deprecatedLastTimestamp", "deprecatedFirstTimestamp", "deprecatedCount",
-                        ("lastTimestamp", "firstTimestamp", "count"))
-
-
-def shape_of(api: str) -> ApiShape:
-    """core/v1's shape for ``"v1"``, else events.k8s.io/v1's."""
-    return CORE_SHAPE if api == API_CORE else EVENTS_SHAPE
 
 
 _TEXT = frozenset({str, type(None)})

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii as _esc
 from typing import Any
 
-# The shapes and the timestamp parser the general path uses: the same rules, shared.
-from ktui.kube.decode import TIME_CACHE_SIZE, cached_time, shape_of
-from ktui.model.event import API_CORE, API_EVENTS, format_time
+# The timestamp parser the general path uses and the model's shapes: the same rules.
+from ktui.kube.decode import TIME_CACHE_SIZE, cached_time
+from ktui.model.event import API_CORE, API_EVENTS, format_time, shape_of
 
 _EMPTY: dict[str, Any] = {}
 _fromisoformat = datetime.fromisoformat

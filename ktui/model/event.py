@@ -21,7 +21,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ktui.model.lenient import as_mapping, as_text
 from ktui.model.rawblock import RawBlock
@@ -41,6 +41,36 @@ API_EVENTS = "events.k8s.io/v1"
 API_EXPORTER = "exporter"
 
 _intern = sys.intern
+
+
+class ApiShape(NamedTuple):
+    """Where one API's Event object keeps what the model reads: core/v1 and
+    events.k8s.io/v1 name the same things differently. (The fast decoders of
+    :mod:`ktui.kube.decode` take their plain path only for objects of this shape.)"""
+
+    ref_key: str
+    source_key: str
+    message_key: str
+    controller_key: str
+    last_key: str
+    first_key: str
+    count_key: str
+    foreign_keys: tuple[str, str, str]
+    """The other API's time and count keys, which the model reads whatever the API (a
+    real server never sends them)."""
+
+
+CORE_SHAPE = ApiShape("involvedObject", "source", "message", "reportingComponent",
+                      "lastTimestamp", "firstTimestamp", "count",
+                      ("deprecatedLastTimestamp", "deprecatedFirstTimestamp", "deprecatedCount"))
+EVENTS_SHAPE = ApiShape("regarding", "deprecatedSource", "note", "reportingController",
+                        "deprecatedLastTimestamp", "deprecatedFirstTimestamp", "deprecatedCount",
+                        ("lastTimestamp", "firstTimestamp", "count"))
+
+
+def shape_of(api: str) -> ApiShape:
+    """core/v1's shape for ``"v1"``, else events.k8s.io/v1's."""
+    return CORE_SHAPE if api == API_CORE else EVENTS_SHAPE
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -281,30 +311,25 @@ def _common(obj: Mapping[str, Any], context: str, keep_raw: bool) -> dict[str, A
 
 def from_core_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = True) -> Event:
     """Normalise a core/v1 Event (``kind: Event``, ``apiVersion: v1``)."""
-    fields = _common(obj, context, keep_raw)
-    source = as_mapping(obj.get("source"))
-    return Event(
-        message=as_text(obj.get("message")),
-        object=_ref(obj.get("involvedObject"), fields["namespace"], fields["context"]),
-        source_component=_intern(as_text(source.get("component"))),
-        source_host=_intern(as_text(source.get("host"))),
-        reporting_controller=_intern(as_text(obj.get("reportingComponent"))),
-        api=API_CORE,
-        **fields,
-    )
+    return _from_api(obj, CORE_SHAPE, API_CORE, context, keep_raw)
 
 
 def from_events_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = True) -> Event:
     """Normalise an events.k8s.io/v1 Event (``regarding``, ``note``, ``deprecated*``)."""
+    return _from_api(obj, EVENTS_SHAPE, API_EVENTS, context, keep_raw)
+
+
+def _from_api(obj: Mapping[str, Any], shape: ApiShape, api: str, context: str,
+              keep_raw: bool) -> Event:
     fields = _common(obj, context, keep_raw)
-    source = as_mapping(obj.get("deprecatedSource"))
+    source = as_mapping(obj.get(shape.source_key))
     return Event(
-        message=as_text(obj.get("note")),
-        object=_ref(obj.get("regarding"), fields["namespace"], fields["context"]),
+        message=as_text(obj.get(shape.message_key)),
+        object=_ref(obj.get(shape.ref_key), fields["namespace"], fields["context"]),
         source_component=_intern(as_text(source.get("component"))),
         source_host=_intern(as_text(source.get("host"))),
-        reporting_controller=_intern(as_text(obj.get("reportingController"))),
-        api=API_EVENTS,
+        reporting_controller=_intern(as_text(obj.get(shape.controller_key))),
+        api=api,
         **fields,
     )
 
