@@ -130,11 +130,12 @@ def test_gzipped_pages_list_the_same(tmp_path: Path) -> None:
 class FakeServer:
     """An API server of three 2-event pages whose continue requests misbehave on cue:
     ``drop``: that many of them get the connection closed with no answer; ``hang``: they
-    get no answer for 30 s."""
+    get no answer until the server closes (30 s at most)."""
 
     def __init__(self) -> None:
         self.drop = 0
         self.hang = False
+        self.closing = threading.Event()
         self.requests: list[str] = []
         owner = self
 
@@ -149,7 +150,7 @@ class FakeServer:
                     self.close_connection = True
                     return
                 if offset and owner.hang:
-                    time.sleep(30)
+                    owner.closing.wait(30)
                     return
                 items = [
                     {
@@ -190,6 +191,7 @@ class FakeServer:
         return path
 
     def close(self) -> None:
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()
 
