@@ -5,13 +5,15 @@
                 [-o table|json|jsonl|raw|raw-jsonl|markdown] [--group owner|object|reason]
     ktui events --history [--opensearch-url URL] [--index PATTERN]
                 [--since 1h | --from T [--to T]] [-n NS ... | -A] [--type T] [--query Q] [-o ...]
-    ktui events --since 3h [--archive | --opensearch-url URL] [-n NS | -A] [--watch] [-o ...]
+    ktui events --since 3h [--archive | --opensearch-url URL] [--context A[,B] | --all-contexts]
+                [-n NS | -A] [--watch] [-o ...]
     ktui events --view NAME [flags that override the view's]
 
 ``--history`` reads what kubernetes-event-exporter stored in OpenSearch, same formats and
 order, no kubeconfig needed (``ktui.cli.events_history``); ``--view`` applies a saved view.
 A range without ``--history`` (``--since 3h``) merges the history store and the live list
-into one timeline (``ktui.cli.events_timeline``). ``--group`` and ``-o markdown`` print the
+into one timeline (``ktui.cli.events_timeline``; several contexts:
+``ktui.cli.events_timeline_multi``). ``--group`` and ``-o markdown`` print the
 incident lens (``ktui.cli.events_lens``).
 
 ``-o json``/``jsonl`` print ktui's record of each event (:mod:`ktui.model.record`, keys in
