@@ -119,7 +119,8 @@ class ExplorerBase(Screen[None]):
         if self._history is None:
             from ktui.explorer.timeline_feed import TimelineFeed
 
-            self._history = TimelineFeed(self._history_session, self.live, wall=self.clock)
+            self._history = TimelineFeed(self._history_session, self.live, wall=self.clock,
+                                         clusters=self.settings.clusters)
             self._history.context = self._history_context
         return self._history
 
@@ -308,10 +309,9 @@ class ExplorerBase(Screen[None]):
             return
         self._last_histogram_at = ticked
         lens, selected = self._lens, self.table.selected
-        if self.feed is self.live and not (lens is not None and lens.showing_groups):
-            histogram = self.live.histogram(self.sparkline.buckets, now, selected)
-        else:
-            histogram = self.feed.histogram(self.sparkline.buckets, now)
+        one = None if lens is not None and lens.showing_groups else selected  # its context
+        histogram = (self.live.histogram(self.sparkline.buckets, now, one)
+                     if self.feed is self.live else self.feed.histogram(self.sparkline.buckets, now))
         moment = (lens.selected_time(selected) if lens is not None
                   else selected.time if selected is not None else None)
         marked = histogram.bucket_of(moment) if histogram and moment else None
