@@ -310,8 +310,8 @@ class ExplorerBase(Screen[None]):
         self._last_histogram_at = ticked
         lens, selected = self._lens, self.table.selected
         one = None if lens is not None and lens.showing_groups else selected  # its context
-        histogram = (self.live.histogram(self.sparkline.buckets, now, one)
-                     if self.feed is self.live else self.feed.histogram(self.sparkline.buckets, now))
+        histogram = (self.live.histogram(self.sparkline.buckets, now, one) if self.feed is self.live
+                     else self.feed.histogram(self.sparkline.buckets, now))
         moment = (lens.selected_time(selected) if lens is not None
                   else selected.time if selected is not None else None)
         marked = histogram.bucket_of(moment) if histogram and moment else None
