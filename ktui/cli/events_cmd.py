@@ -36,6 +36,8 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from ktui.cli.arguments import positive_seconds
+
 if TYPE_CHECKING:
     from ktui.cli import events_lens
     from ktui.cli.events_lines import (
@@ -96,7 +98,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument(
         "--timeout",
-        type=_seconds,
+        type=positive_seconds,
         default=None,
         metavar="SECONDS",
         help="stop after this many seconds (with --watch: exit 0, or 3 if the watch is "
@@ -123,16 +125,6 @@ def _event_type(text: str) -> str:
     value = text.strip().capitalize()
     if value not in ("Normal", "Warning"):
         raise argparse.ArgumentTypeError("must be Normal or Warning")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
     return value
 
 

@@ -60,7 +60,8 @@ def make_history(section: OpenSearchSettings, flags: Flags | None = None, *,
         from ktui.opensearch.source import HistorySource
 
         if config.user and not config.password and config.password_callback is None:
-            config.password_callback = session.ask_password
+            asking = dataclasses.replace(config, password_callback=session.ask_password)
+            return HistorySource(asking)
         return HistorySource(config)
 
     session = HistorySession(make_source)

@@ -157,7 +157,7 @@ def test_text_index_is_swept_after_evictions_and_stays_exact() -> None:
                    for i in rng.sample(range(max(start - 3000, 0), start + 500), 50)]
         store.apply(batch + updates)
     assert len(store) <= 6000
-    assert store._text.entries <= len(store) + 2 * CHUNK
+    assert store.text.entries <= len(store) + 2 * CHUNK
     query = parse_query("word3")
     store.set_query(query)
     assert [e.uid for e in store.visible] == [e.uid for e in query.filter(store.all_events)]
@@ -172,12 +172,12 @@ def test_dropped_events_leave_the_text_index_within_a_few_batches() -> None:
     store.apply([replace(base, uid=f"e{i}", time=float(i)) for i in range(30_000)])
     store.apply([replace(base, uid=f"e{i}", time=40_000.0 + i, resource_version="2")
                  for i in range(10_000, 30_000, 3)])  # updates: their old versions drop
-    assert store._text.entries > len(store)  # dropped versions, not yet swept
+    assert store.text.entries > len(store)  # dropped versions, not yet swept
     store.set_query(parse_query("needle"))
     assert store.visible == store.all_events  # ...yet never found
     for _ in range(SWEEP_SHARE + 1):
         store.apply()
-    assert store._text.entries == len(store)  # every place of a dropped event emptied
+    assert store.text.entries == len(store)  # every place of a dropped event emptied
     store.set_query(Query())
     assert len(store) > store_module._SCAN  # the index answers, not a plain pass
     store.set_query(parse_query("needle"))

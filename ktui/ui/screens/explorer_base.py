@@ -188,8 +188,8 @@ class ExplorerBase(Screen[None]):
         self.table.focus()
         # Sources import their clients: start them after the first paint.
         self.call_after_refresh(self.start)
-        self.set_interval(PUMP_INTERVAL, self._tick_pump)
-        self.set_interval(SOON_INTERVAL, self._pump_soon)
+        self.set_interval(PUMP_INTERVAL, lambda: self._pump_if(soon=False))
+        self.set_interval(SOON_INTERVAL, lambda: self._pump_if(soon=True))
         self.set_interval(1.0, self._tick)
 
     def start(self) -> None:
@@ -227,7 +227,7 @@ class ExplorerBase(Screen[None]):
         self._history_context = ",".join(contexts)
         if self._history is not None:
             self._history.context = self._history_context
-        self.table.contexts = tuple(contexts)
+        self.table.contexts = self.sparkline.contexts = tuple(contexts)
         self.table.set_columns(show_namespace=self.table.show_namespace,
                                hidden=self.table.hidden_columns,
                                show_context=len(contexts) > 1)
@@ -274,12 +274,11 @@ class ExplorerBase(Screen[None]):
         store = feed.store
         return store is None or not len(store)
 
-    def _tick_pump(self) -> None:
-        if self.feed is not self.live or not self.live.hold_back():
-            self.pump()
-
-    def _pump_soon(self) -> None:
-        if self.live.pump_soon(shown=self.feed is self.live):
+    def _pump_if(self, *, soon: bool) -> None:
+        """The regular pump (which may wait while a list streams in), or a look for what
+        should show sooner: a context's first rows, a list's end (see LiveFeed)."""
+        shown = self.feed is self.live
+        if self.live.pump_soon(shown=shown) if soon else not (shown and self.live.hold_back()):
             self.pump()
 
     def _tick(self) -> None:
@@ -309,9 +308,10 @@ class ExplorerBase(Screen[None]):
         if not force and ticked - self._last_histogram_at < 0.5:
             return
         self._last_histogram_at = ticked
-        histogram = self.feed.histogram(self.sparkline.buckets, now)
-        lens = self._lens
-        selected = self.table.selected
+        lens, selected = self._lens, self.table.selected
+        one = None if lens is not None and lens.showing_groups else selected  # its context
+        histogram = (self.live.histogram(self.sparkline.buckets, now, one) if self.feed is self.live
+                     else self.feed.histogram(self.sparkline.buckets, now))
         moment = (lens.selected_time(selected) if lens is not None
                   else selected.time if selected is not None else None)
         marked = histogram.bucket_of(moment) if histogram and moment else None
