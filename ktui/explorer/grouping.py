@@ -7,7 +7,10 @@ Textual:
 - the grouping (none, owner, object, reason) and the rows of the shown events, worked
   out again when the events, the filter or an owner changed, but throttled by what it
   costs: a regroup that takes 80 ms (200,000 events) runs about once a second during a
-  storm, one that takes 2 ms on every pump;
+  storm, one that takes 2 ms on every pump. The last few groupings of the same events
+  (``EventStore.data_generation``) are kept, by filter and grouping: ``o`` round to a
+  grouping seen before, or ``w`` then ``a``, shows its rows again without a pass over
+  the events, details already worked out included;
 - one :class:`~ktui.model.owners.OwnerResolver` per context and per feed, kept for the
   session (its cache is what makes a regroup cheap), and in live mode the owners read
   from the cluster by :class:`~ktui.explorer.owner_reading.OwnerFetcher`'s thread: the
@@ -45,15 +48,15 @@ ACTIVE = 600.0  # s: a warning seen this long before its group's last event stil
 READABLE = frozenset({"Pod", "ReplicaSet", "Job"})  # kinds the owner reader can read
 SEEN_MAX = 200_000  # references remembered as sent to the reader; beyond, start over
 LEARN_MAX = 20_000  # new events learned before grouping; more: grouping's own passes
+CACHED = 4  # groupings kept for the same events (another filter, another grouping)
 
 _time = attrgetter("time")
-_object = attrgetter("object")
 _uid = attrgetter("uid")
-_context = attrgetter("context")
 # A message that only names a state, as kubelet writes beside the detailed one.
 _BARE_STATE = re.compile(r"(?:Error: )?[A-Za-z]+")
 
 GroupId = tuple[str, tuple[str, str, str]]  # (context, key)
+Asked = dict[str, set[tuple[str, str, str]]]  # context -> objects for the owner reader
 
 
 def parse_grouping(text: str) -> str | None:
@@ -166,6 +169,9 @@ class Lens:
         self._dirty = True
         self._last_at = float("-inf")
         self._seen_refs: dict[int, ObjectRef] = {}
+        # the groupings of the store's events as they are (data_generation): key -> rows
+        self._cache_store: EventStore | None = None
+        self._cache: list[tuple[tuple[object, ...], list[Group]]] = []
 
     # -- what is on ----------------------------------------------------------------------
 
@@ -254,7 +260,8 @@ class Lens:
         # or owners wait for the throttle
         shape = (id(store), getattr(store, "query", None), mode, self.by)
         # else only the events since the last regroup are new
-        whole, self._reask = shape != self._shape or self._reask, False
+        reask = self._reask
+        whole, self._reask = shape != self._shape or reask, False
         if whole:
             self._shape = shape
             self._dirty = force = True
@@ -267,74 +274,97 @@ class Lens:
         now = self.clock()
         if not force and now - self._last_at < self.interval():
             return False
-        started = self.timer()
         events = store.visible if store is not None else []
-        # the events since the last regroup (the store keeps them in time order; one
-        # that arrives with an older time is left to grouping's own second look)
-        news = events if whole else events[bisect_left(events, self._upto, key=_time):]
-        self._upto = events[-1].time if events else float("-inf")
-        if self.by == OWNER:
-            resolvers = {c: self.resolver(mode, c) for c in contexts}
-            if not whole and len(news) <= LEARN_MAX:
-                # what a batch tells of owners, learned before grouping: grouping then
-                # needs no second pass over every event for a controller met late
-                for context, resolver in resolvers.items():
-                    resolver.learn(e for e in news if e.context == context)
-
-            def resolver_of(context: str) -> OwnerResolver:
-                found = resolvers.get(context)
-                return found if found is not None else self.resolver(mode, context)
-
-            groups = group_events(events, OWNER, resolver_of)
+        upto, self._upto = self._upto, events[-1].time if events else float("-inf")
+        if store is not self._cache_store:
+            self._cache_store, self._cache = store, []
+        generation = store.data_generation if store is not None else -1
+        # entries of older events can never be asked for again
+        self._cache = [entry for entry in self._cache if entry[0][0] == generation]
+        wanted = (generation, getattr(store, "query", None), mode, self.by, tuple(contexts),
+                  invalidated)
+        cached = None if reask else next(
+            (groups for key, groups in self._cache if key == wanted), None)
+        if cached is not None:
+            # a grouping these very events had (o back and forth, w then a): the same
+            # rows, whose details and lines were already worked out
+            self._set_groups(cached)
         else:
-            groups = group_events(events, self.by)
-        self.groups = groups
-        if self.opened is not None:
-            self.view.show(self.find(self.opened))
-        self.last_cost = self.timer() - started
-        self._last_at = now
-        self.regroups += 1
+            self._regroup(events, self.by, mode, contexts, None if whole else upto, now)
         self._dirty = False
         # what grouping taught the resolvers is part of this state, not news
         invalidated = tuple(self.resolver(mode, c).invalidated for c in contexts)
         self._stamp = (id(store), store.generation if store is not None else -1, mode,
                        self.by, invalidated)
-        if mode is Mode.LIVE and self.by == OWNER and self.fetcher is not None and news:
-            self._ask_owners(news, contexts)
+        if cached is None:
+            key = (*wanted[:-1], invalidated)
+            self._cache = [entry for entry in self._cache if entry[0] != key][-(CACHED - 1):]
+            self._cache.append((key, self.groups))
         return True
+
+    def _set_groups(self, groups: list[Group]) -> None:
+        self.groups = groups
+        if self.opened is not None:
+            self.view.show(self.find(self.opened))
+
+    def _regroup(self, events: list[Event], by: str, mode: Mode, contexts: Sequence[str],
+                 upto: float | None, now: float) -> None:
+        """Group ``events``; ``upto``: the newest event's time at the last regroup of
+        the same store and filter (None: not the same)."""
+        started = self.timer()
+        asked: Asked = {}
+        if by == OWNER:
+            resolvers = {c: self.resolver(mode, c) for c in contexts}
+            if upto is not None:
+                # the events since the last regroup (the store keeps them in time order;
+                # one that arrives with an older time is left to grouping's second look)
+                news = events[bisect_left(events, upto, key=_time):]
+                if len(news) <= LEARN_MAX:
+                    # what a batch tells of owners, learned before grouping: grouping
+                    # then needs no second pass over every event for a controller met late
+                    for context, resolver in resolvers.items():
+                        resolver.learn(e for e in news if e.context == context)
+
+            def resolver_of(context: str) -> OwnerResolver:
+                found = resolvers.get(context)
+                return found if found is not None else self.resolver(mode, context)
+
+            met = None
+            if mode is Mode.LIVE and self.fetcher is not None:
+                met = self._owners_to_ask(asked)
+            groups = group_events(events, OWNER, resolver_of, met=met)
+        else:
+            groups = group_events(events, by)
+        self._set_groups(groups)
+        self.last_cost = self.timer() - started
+        self._last_at = now
+        self.regroups += 1
+        if asked:
+            assert self.fetcher is not None
+            for context, keys in asked.items():
+                self.fetcher.submit(context, keys)
 
     # -- owners read from the cluster (live) -----------------------------------------------
 
-    def _ask_owners(self, events: Sequence[Event], shown: Sequence[str]) -> None:
-        """Send the objects of ``events`` (all of them at the first grouping, else those
-        since the last regroup) not sent before to the owner reader. The references are
-        told apart by identity in C (map, zip, a dict): 200,000 events cost some 20 ms;
-        only the new ones are looked at in Python."""
-        assert self.fetcher is not None
-        objects = list(map(_object, events))
-        refs = dict(zip(map(id, objects), objects, strict=True))
+    def _owners_to_ask(self, asked: Asked) -> Callable[[ObjectRef, str], None]:
+        """What grouping calls with each distinct reference it meets: those not sent
+        before to the owner reader, of the kinds it reads, go into ``asked`` by context.
+        Told apart by identity, as grouping does: no pass of its own over every event
+        (one took 20 ms over 200,000), only one call per reference."""
         seen = self._seen_refs
         if len(seen) > SEEN_MAX:
             seen.clear()
-        new = [ref for ref_id, ref in refs.items()
-               if ref.kind in READABLE and ref.owners is None and seen.get(ref_id) is not ref]
-        seen.update(refs)
-        if not new:
-            return
-        # a reference belongs to one context (the events of several never share one)
-        context_of: Callable[[int], str]
-        if len(shown) == 1:
-            only = shown[0]
-            context_of = lambda ref_id: only  # noqa: E731
-        else:
-            contexts = dict(zip(map(id, objects), map(_context, events), strict=True))
-            context_of = contexts.__getitem__
-        keys_of: dict[str, set[tuple[str, str, str]]] = {}
-        for ref in new:
-            keys_of.setdefault(context_of(id(ref)), set()).add(
-                (ref.kind, scoped_namespace(ref.kind, ref.namespace), ref.name))
-        for context, keys in keys_of.items():
-            self.fetcher.submit(context, keys)
+        get = seen.get
+
+        def met(ref: ObjectRef, context: str) -> None:
+            if get(id(ref)) is ref:
+                return
+            seen[id(ref)] = ref
+            if ref.kind in READABLE and ref.owners is None:
+                asked.setdefault(context, set()).add(
+                    (ref.kind, scoped_namespace(ref.kind, ref.namespace), ref.name))
+
+        return met
 
     def _take_owners(self, mode: Mode) -> None:
         """What the reader read since: the answers that consulted it are dropped."""
