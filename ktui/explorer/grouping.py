@@ -7,10 +7,11 @@ Textual:
 - the grouping (none, owner, object, reason) and the rows of the shown events, worked
   out again when the events, the filter or an owner changed, but throttled by what it
   costs: a regroup that takes 80 ms (200,000 events) runs about once a second during a
-  storm, one that takes 2 ms on every pump. The last few groupings of the same events
-  (``EventStore.data_generation``) are kept, by filter and grouping: ``o`` round to a
+  storm, one that takes 2 ms on every pump. The last few groupings are kept, by filter,
+  grouping and version of the events (``EventStore.data_generation``): ``o`` round to a
   grouping seen before, or ``w`` then ``a``, shows its rows again without a pass over
-  the events, details already worked out included;
+  the events; after new events, the groups whose events did not change are the groups
+  kept, their details (what a row shows) already worked out;
 - one :class:`~ktui.model.owners.OwnerResolver` per context and per feed, kept for the
   session (its cache is what makes a regroup cheap), and in live mode the owners read
   from the cluster by :class:`~ktui.explorer.owner_reading.OwnerFetcher`'s thread: the
@@ -48,7 +49,7 @@ ACTIVE = 600.0  # s: a warning seen this long before its group's last event stil
 READABLE = frozenset({"Pod", "ReplicaSet", "Job"})  # kinds the owner reader can read
 SEEN_MAX = 200_000  # references remembered as sent to the reader; beyond, start over
 LEARN_MAX = 20_000  # new events learned before grouping; more: grouping's own passes
-CACHED = 4  # groupings kept for the same events (another filter, another grouping)
+CACHED = 4  # groupings kept (another filter, another grouping; older events)
 
 _time = attrgetter("time")
 _uid = attrgetter("uid")
@@ -279,8 +280,6 @@ class Lens:
         if store is not self._cache_store:
             self._cache_store, self._cache = store, []
         generation = store.data_generation if store is not None else -1
-        # entries of older events can never be asked for again
-        self._cache = [entry for entry in self._cache if entry[0][0] == generation]
         wanted = (generation, getattr(store, "query", None), mode, self.by, tuple(contexts),
                   invalidated)
         cached = None if reask else next(
@@ -335,7 +334,7 @@ class Lens:
             groups = group_events(events, OWNER, resolver_of, met=met)
         else:
             groups = group_events(events, by)
-        self._set_groups(groups)
+        self._set_groups(self._reuse(groups, by))
         self.last_cost = self.timer() - started
         self._last_at = now
         self.regroups += 1
@@ -343,6 +342,27 @@ class Lens:
             assert self.fetcher is not None
             for context, keys in asked.items():
                 self.fetcher.submit(context, keys)
+
+    def _reuse(self, groups: list[Group], by: str) -> list[Group]:
+        """``groups``, each replaced by the same group of a grouping kept (older events,
+        another filter) when its events are the very same: its details (a pass or two
+        over its events each) and the table's lines for it stay worked out. An event
+        that arrives changes one group; the others stay as they were."""
+        earlier: dict[GroupId, Group] = {}
+        for key, kept in self._cache:  # oldest first: the newest kept wins
+            if key[3] == by:
+                earlier.update(zip(map(group_id, kept), kept, strict=True))
+        if not earlier:
+            return groups
+        out = []
+        for group in groups:
+            old = earlier.get((group.context, group.key))
+            # lists compare by identity first (events are equal only to themselves), in C
+            if (old is not None and old.resolved_by == group.resolved_by
+                    and len(old.events) == len(group.events) and old.events == group.events):
+                group = old
+            out.append(group)
+        return out
 
     # -- owners read from the cluster (live) -----------------------------------------------
 

@@ -214,3 +214,44 @@ def test_the_report_directory_is_under_the_data_directory(
 def test_group_view_of_nothing() -> None:
     view = GroupView(None)
     assert view.visible == [] and view.get("x") is None and len(view) == 0
+
+
+def test_groupings_of_the_same_events_are_kept_and_unchanged_groups_reused() -> None:
+    store = EventStore()
+    store.apply(scenario())
+    lens = Lens()
+    lens.set(OWNER)
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    everything, regroups = lens.groups, lens.regroups
+    store.set_query(parse_query("type:Warning"))
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    warnings = lens.groups
+    assert {g.display: g.size for g in warnings} == {
+        "deployment/scenario-b": 3, "deployment/scenario-a": 1}
+    # a, then w again: the rows of the same events come back as they were, not regrouped
+    store.set_query(parse_query(""))
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    assert lens.groups is everything and lens.regroups == regroups + 1
+    store.set_query(parse_query("type:Warning"))
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    assert lens.groups is warnings and lens.regroups == regroups + 1
+    # o round to reason and back to owner: the same
+    lens.set(REASON)
+    lens.update(store, Mode.LIVE, ("demo",))
+    lens.set(OWNER)
+    assert lens.update(store, Mode.LIVE, ("demo",)) and lens.groups is warnings
+    # an event arrives: its group is worked out again, the other group is the one kept
+    # (with what was worked out of it), and an old grouping is never shown for new events
+    b_before = {g.display: g for g in warnings}["deployment/scenario-b"]
+    assert b_before.warnings == 3  # worked out, kept in the group
+    store.apply([ev(POD_A, "FailedMount", 40, message="again")])
+    assert lens.update(store, Mode.LIVE, ("demo",), force=True)
+    after = {g.display: g for g in lens.groups}
+    assert after["deployment/scenario-b"] is b_before
+    assert after["deployment/scenario-a"].size == 2
+    assert after["deployment/scenario-a"] is not {g.display: g for g in warnings}[
+        "deployment/scenario-a"]
+    store.set_query(parse_query(""))
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    assert lens.groups is not everything
+    assert {g.display: g.size for g in lens.groups}["deployment/scenario-a"] == 2
