@@ -50,6 +50,7 @@ READABLE = frozenset({"Pod", "ReplicaSet", "Job"})  # kinds the owner reader can
 SEEN_MAX = 200_000  # references remembered as sent to the reader; beyond, start over
 LEARN_MAX = 20_000  # new events learned before grouping; more: grouping's own passes
 CACHED = 4  # groupings kept (another filter, another grouping; older events)
+REUSE_MIN = 512  # events of a group kept from an earlier grouping when unchanged
 
 _time = attrgetter("time")
 _uid = attrgetter("uid")
@@ -348,19 +349,22 @@ class Lens:
         another filter) when its events are the very same: its details (a pass or two
         over its events each) and the table's lines for it stay worked out. An event
         that arrives changes one group; the others stay as they were."""
-        earlier: dict[GroupId, Group] = {}
-        for key, kept in self._cache:  # oldest first: the newest kept wins
-            if key[3] == by:
-                earlier.update(zip(map(group_id, kept), kept, strict=True))
+        # the newest grouping kept of the same kind; its large groups only (a small
+        # group's details cost less than looking: thousands of groups by object)
+        kept = next((kept for key, kept in reversed(self._cache) if key[3] == by), [])
+        earlier = {(group.context, group.key): group for group in kept
+                   if len(group.events) >= REUSE_MIN}
         if not earlier:
             return groups
         out = []
         for group in groups:
-            old = earlier.get((group.context, group.key))
-            # lists compare by identity first (events are equal only to themselves), in C
-            if (old is not None and old.resolved_by == group.resolved_by
-                    and len(old.events) == len(group.events) and old.events == group.events):
-                group = old
+            if len(group.events) >= REUSE_MIN:
+                old = earlier.get((group.context, group.key))
+                # lists compare by identity first (an event equals only itself), in C
+                if (old is not None and old.resolved_by == group.resolved_by
+                        and len(old.events) == len(group.events)
+                        and old.events == group.events):
+                    group = old
             out.append(group)
         return out
 
