@@ -49,7 +49,9 @@ ACTIVE = 600.0  # s: a warning seen this long before its group's last event stil
 READABLE = frozenset({"Pod", "ReplicaSet", "Job"})  # kinds the owner reader can read
 SEEN_MAX = 200_000  # references remembered as sent to the reader; beyond, start over
 LEARN_MAX = 20_000  # new events learned before grouping; more: grouping's own passes
-CACHED = 4  # groupings kept (another filter, another grouping; older events)
+# Groupings kept of each kind (owner, object, reason): the last two filters (w, then a),
+# maybe of older events; each holds a reference per event shown (≤ 1.6 MB at 200,000).
+CACHED = 2
 REUSE_MIN = 512  # events of a group kept from an earlier grouping when unchanged
 
 _time = attrgetter("time")
@@ -281,8 +283,9 @@ class Lens:
         if store is not self._cache_store:
             self._cache_store, self._cache = store, []
         generation = store.data_generation if store is not None else -1
+        # only owners depend on what the resolvers know
         wanted = (generation, getattr(store, "query", None), mode, self.by, tuple(contexts),
-                  invalidated)
+                  invalidated if self.by == OWNER else ())
         cached = None if reask else next(
             (groups for key, groups in self._cache if key == wanted), None)
         if cached is not None:
@@ -297,9 +300,12 @@ class Lens:
         self._stamp = (id(store), store.generation if store is not None else -1, mode,
                        self.by, invalidated)
         if cached is None:
-            key = (*wanted[:-1], invalidated)
-            self._cache = [entry for entry in self._cache if entry[0] != key][-(CACHED - 1):]
-            self._cache.append((key, self.groups))
+            key = (*wanted[:-1], invalidated if self.by == OWNER else ())
+            kept = [entry for entry in self._cache if entry[0] != key]
+            same = [entry for entry in kept if entry[0][3] == self.by]
+            if len(same) >= CACHED:  # the oldest of this kind goes; the other kinds stay
+                kept.remove(same[0])
+            self._cache = [*kept, (key, self.groups)]
         return True
 
     def _set_groups(self, groups: list[Group]) -> None:

@@ -260,3 +260,19 @@ def test_groupings_of_the_same_events_are_kept_and_unchanged_groups_reused() -> 
     assert lens.groups is not warnings  # kept for older events: not shown for these
     assert {g.display: g.size for g in lens.groups} == {
         "deployment/scenario-b": 603, "deployment/scenario-a": 602}
+
+
+def test_each_kind_of_grouping_keeps_its_own() -> None:
+    store = EventStore()
+    store.apply(scenario())
+    lens = Lens()
+    lens.set(REASON)
+    lens.update(store, Mode.LIVE, ("demo",))
+    by_reason = lens.groups
+    lens.set(OWNER)
+    for text in ("type:Warning", "ns:test", "", "type:Normal"):  # owner rows, four filters
+        store.set_query(parse_query(text))
+        lens.update(store, Mode.LIVE, ("demo",))
+    store.set_query(parse_query(""))
+    lens.set(REASON)
+    assert lens.update(store, Mode.LIVE, ("demo",)) and lens.groups is by_reason
