@@ -15,6 +15,7 @@ from ktui.model.event import Event, format_time, from_core_v1
 from ktui.model.grouping import OWNER, REASON, group_events
 from ktui.model.query import parse_query
 from ktui.model.report import Heading
+from ktui.model.rollouts import rollouts
 from ktui.model.store import EventStore
 
 T0 = 1_763_800_000.0
@@ -276,3 +277,21 @@ def test_each_kind_of_grouping_keeps_its_own() -> None:
     store.set_query(parse_query(""))
     lens.set(REASON)
     assert lens.update(store, Mode.LIVE, ("demo",)) and lens.groups is by_reason
+
+
+def test_rollout_ticks_read_only_the_events_that_arrived() -> None:
+    def scaled(name: str, at: float, rs: str) -> Event:
+        return ev(name, "ScalingReplicaSet", at, kind="Deployment", type="Normal",
+                  message=f"Scaled up replica set {rs} to 1")
+
+    store = EventStore(max_events=8)
+    store.apply([*scenario(), scaled("api", 5, "api-7f8dc97569")])
+    ticks = RolloutTicks()
+    assert ticks.times(store, T0 - 60, T0 + 600)[0] == [T0, T0 + 5]
+    # arrivals: the same ticks as reading every event again, the new ReplicaSet's too
+    store.apply([scaled("api", 30, "api-5d6c8b9f4")])
+    assert ticks.times(store, T0 - 60, T0 + 600)[0] == [T0, T0 + 5, T0 + 30]
+    # the two oldest evicted (8 at most): all read again, their ticks gone
+    store.apply([scaled("web", 40, "web-6b8d9c5f7"), ev(POD_A, "FailedMount", 50)])
+    assert ticks.times(store, T0 - 60, T0 + 600)[0] == [T0 + 30, T0 + 40]
+    assert [r.time for r in rollouts(store.all_events)] == [T0 + 30, T0 + 40]
