@@ -86,10 +86,14 @@ class HistoryFeed:
         """Search again with the current query over ``time_range`` (default: the same)."""
         session = self.session
         time_range = time_range or session.time_range
-        generation = session.begin(self._query, time_range)
-        query, buckets = self._query, self.buckets
+        query, buckets = self.store_query(), self.buckets
+        generation = session.begin(query, time_range)
         self._run(lambda: session.search(generation, query, time_range, buckets),
                   generation, True)
+
+    def store_query(self) -> Query:
+        """What the store is asked: the filter (a subclass may add to it)."""
+        return self._query
 
     def set_query(self, query: Query) -> None:
         self._query = query

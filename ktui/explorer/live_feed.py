@@ -134,6 +134,27 @@ class LiveFeed:
             return None
         return frozenset().union(*(scope for scope in scopes if scope is not None))
 
+    @property
+    def settled(self) -> bool:
+        """Whether every shown context has its list in or has failed for good (a failing
+        context never holds the others back), and at least one has its list in."""
+        active = self.sessions.active_set
+        if active is None:
+            return False
+        states = [s.status.state for s in active.sessions.values()]
+        return State.WATCHING in states and all(
+            state in (State.WATCHING, State.ERROR) for state in states)
+
+    @property
+    def watched_by_context(self) -> dict[str, frozenset[str] | None]:
+        """Each shown context's covered namespaces (None: its whole cluster), for the
+        contexts whose list is in (a failed one has no live part to merge)."""
+        active = self.sessions.active_set
+        if active is None:
+            return {}
+        return {context: session.watched for context, session in active.sessions.items()
+                if session.status.state is State.WATCHING}
+
     def follow_changes(self) -> list[str | None]:
         """From now on, the shown contexts' sessions note the uids they change in the
         returned list (None: a relist, everything); drain it, and call

@@ -15,7 +15,7 @@ from ktui.model.query import parse_query
 from ktui.sim import Grant, SimCluster, write_kubeconfig
 from ktui.ui.app import KtuiApp
 from ktui.ui.screens.pickers import ContextPicker
-from tests.ui.conftest import fixed_clock, wait_for
+from tests.ui.conftest import SIZES, fixed_clock, wait_for
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ async def test_the_picker_marks_contexts_and_watches_the_marked_set(
         await wait_for(pilot, lambda: explorer.live.contexts == ("east",))
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES)
 def test_three_contexts_snapshot(snap_compare: Callable[..., bool],
                                  three: tuple[list[SimCluster], str],
                                  size: tuple[int, int]) -> None:

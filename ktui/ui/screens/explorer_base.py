@@ -119,7 +119,8 @@ class ExplorerBase(Screen[None]):
         if self._history is None:
             from ktui.explorer.timeline_feed import TimelineFeed
 
-            self._history = TimelineFeed(self._history_session, self.live, wall=self.clock)
+            self._history = TimelineFeed(self._history_session, self.live, wall=self.clock,
+                                         clusters=self.settings.clusters)
             self._history.context = self._history_context
         return self._history
 
