@@ -345,8 +345,7 @@ class Lens:
         self.last_cost = self.timer() - started
         self._last_at = now
         self.regroups += 1
-        if asked:
-            assert self.fetcher is not None
+        if asked and self.fetcher is not None:
             for context, keys in asked.items():
                 self.fetcher.submit(context, keys)
 
@@ -364,13 +363,11 @@ class Lens:
             return groups
         out = []
         for group in groups:
-            if len(group.events) >= REUSE_MIN:
-                old = earlier.get((group.context, group.key))
-                # lists compare by identity first (an event equals only itself), in C
-                if (old is not None and old.resolved_by == group.resolved_by
-                        and len(old.events) == len(group.events)
-                        and old.events == group.events):
-                    group = old
+            old = len(group.events) >= REUSE_MIN and earlier.get((group.context, group.key))
+            # lists compare by identity first (an event equals only itself), in C
+            if (old and old.resolved_by == group.resolved_by
+                    and len(old.events) == len(group.events) and old.events == group.events):
+                group = old
             out.append(group)
         return out
 
