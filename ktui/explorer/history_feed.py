@@ -16,9 +16,10 @@ from ktui.explorer.feed import Counts, EmptyState, Mode, Summary
 from ktui.explorer.history import Answer, HistorySession, zoom_range
 from ktui.feeds.errors import SourceError
 from ktui.feeds.status import State
+from ktui.model.histogram import Histogram
 from ktui.model.query import Query
 from ktui.model.safe_text import one_line
-from ktui.model.store import EventStore, Histogram
+from ktui.model.store import EventStore
 from ktui.model.timerange import TimeRange
 
 

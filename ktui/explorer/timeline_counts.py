@@ -24,8 +24,9 @@ from dataclasses import replace
 from operator import attrgetter
 
 from ktui.model.event import Event
+from ktui.model.histogram import Histogram
 from ktui.model.query import Query
-from ktui.model.store import EventStore, Histogram, NamespaceCount
+from ktui.model.store import EventStore, NamespaceCount
 
 _namespace = attrgetter("namespace")
 

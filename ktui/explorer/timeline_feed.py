@@ -36,8 +36,9 @@ from ktui.explorer.timeline_counts import union_histogram, union_namespaces, uni
 from ktui.explorer.timeline_store import TimelineStore
 from ktui.feeds.status import State
 from ktui.model.event import Event
+from ktui.model.histogram import Histogram
 from ktui.model.query import Query
-from ktui.model.store import EventStore, Histogram
+from ktui.model.store import EventStore
 from ktui.model.timeline import (
     ARCHIVE,
     LIVE,
