@@ -5,8 +5,9 @@ producer, and history's first view from the archive.
     KTUI_BENCH_ARCHIVE_EVENTS=50000 KTUI_BENCH_ARCHIVE_STORM_SECONDS=5 python -m bench.bench_archive
 
 Events are the simulator's generated mix (10% repeats, 10% deletions), built as the live
-source builds them (raw JSON kept compressed), in one process with no network: what is
-measured is the archive alone.
+source builds them (raw JSON kept compressed 32 to a block by the stream's RawPacker, as
+``ktui.kube.listing`` does), in one process with no network: what is measured is the
+archive alone.
 
 - throughput: EVENTS changes submitted in watch-sized batches (100) as fast as possible,
   then ``flush()``; the rate is changes over the time until the last commit. Run twice:
@@ -54,6 +55,7 @@ def changes(n: int, seed: int = 5) -> list[tuple[str, Event]]:
     from dataclasses import replace
 
     from ktui.kube.decode import build
+    from ktui.model.rawblock import RawPacker
     from ktui.sim import SimCluster
 
     sim = SimCluster(scenario="empty", seed=seed)
@@ -62,9 +64,10 @@ def changes(n: int, seed: int = 5) -> list[tuple[str, Event]]:
     out: list[tuple[str, Event]] = []
     live: list[Event] = []
     rv = 10_000_000
+    packer = RawPacker()  # the raw JSON in shared blocks, as a watch stream keeps it
     for obj in sim.events():
         raw = json.dumps(obj, separators=(",", ":")).encode()
-        event = build(obj, "v1", "bench", True, raw)
+        event = build(obj, "v1", "bench", True, raw, packer)
         out.append(("upsert", event))
         live.append(event)
         roll = rng.random()
