@@ -17,6 +17,11 @@ archive alone.
   writes; reported are the producer's time per ``submit`` (what a watch thread pays) and
   the largest backlog seen, as seconds of the storm (a SIGKILL loses at most that much
   beyond the commit interval).
+- the UI thread's share: the same storm paced by a producer thread while the main thread
+  (standing for the TUI's UI thread) does pure-Python work in 1 ms slices, archiving on
+  and off, interleaved (off, on, off, on): how much less of that work gets done, and its
+  slices' p99, tell what the writer thread takes from the UI's interpreter lock (and
+  from the machine's cores).
 - history: ``ArchiveHistory.search`` (first page + sparkline + namespace counts + total)
   over everything, unfiltered and with a filter that needs Python (a free word), and
   ``iter_all`` of everything.
@@ -161,6 +166,66 @@ def storm(
     }
 
 
+def _slice(work: int) -> None:
+    """Pure-Python work standing for the UI thread's (a dict and a list per step)."""
+    rows: dict[int, list[int]] = {}
+    for i in range(work):
+        rows[i & 63] = [i, i + 1]
+
+
+def share(
+    path: Path, stream: list[tuple[str, Event]], rate: float, seconds: float, archive: bool
+) -> dict[str, float]:
+    """Slices of Python work the main thread gets done while a producer thread submits
+    ``rate`` changes/s to a writer (``archive``) or to none (archiving off)."""
+    writer = ArchiveWriter(path, enabled=archive, retention=None, max_size=None).start()
+    recorder = writer.recorder(SERVER, "share")
+    per_tick = max(1, int(rate / 100))
+    done = threading.Event()
+
+    def produce() -> None:
+        started = time.perf_counter()
+        sent = tick = 0
+        while not done.is_set() and sent < len(stream):
+            chunk = stream[sent : sent + per_tick]
+            recorder.changes([e for op, e in chunk if op == "upsert"],
+                             [e for op, e in chunk if op == "delete"])  # fmt: skip
+            sent += len(chunk)
+            tick += 1
+            pause = started + tick * 0.01 - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+
+    work = 1
+    while True:  # the size of a ~1 ms slice on this machine, now
+        started = time.perf_counter()
+        _slice(work)
+        if time.perf_counter() - started >= 0.001:
+            break
+        work *= 2
+    producer = threading.Thread(target=produce, daemon=True)
+    cpu = time.process_time()
+    producer.start()
+    slices: list[float] = []
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        before = time.perf_counter()
+        _slice(work)
+        slices.append(time.perf_counter() - before)
+    elapsed = time.perf_counter() - started
+    done.set()
+    producer.join()
+    cpu = time.process_time() - cpu
+    writer.flush(600)
+    writer.close()
+    slices.sort()
+    return {
+        "work_per_s": len(slices) / elapsed,
+        "slice_p99_ms": slices[int(len(slices) * 0.99)] * 1000,
+        "cpu_s": cpu,
+    }
+
+
 def history(path: Path, span: TimeRange) -> dict[str, float]:
     source = ArchiveHistory(path, SERVER, context_label="bench")
     out: dict[str, float] = {}
@@ -189,12 +254,21 @@ def run() -> dict[str, object]:
         fresh, per_cpu, duplicate = throughput(workdir / "a.sqlite3", stream[:n])
         size = (workdir / "a.sqlite3").stat().st_size
         stormed = storm(workdir / "b.sqlite3", stream, rate, seconds)
+        shares: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+        for turn, archive in enumerate((False, True, False, True)):
+            shares[archive].append(
+                share(workdir / f"s{turn}.sqlite3", stream, rate, seconds, archive))
         times = [e.time for _, e in stream[:n]]
         read = history(workdir / "a.sqlite3", TimeRange.between(min(times), max(times) + 1))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     one, five, _ = os.getloadavg()
     note = f"load {one:.1f}/{five:.1f}"
+
+    def mean(archive: bool, key: str) -> float:
+        return statistics.fmean(run[key] for run in shares[archive])
+
+    slower = 1 - mean(True, "work_per_s") / mean(False, "work_per_s")
     return {
         "archive_write_per_s": metric(
             round(fresh), "events/s", ">= 20000", fresh >= 20000,
@@ -218,6 +292,18 @@ def run() -> dict[str, object]:
         "archive_storm_max_backlog_s": metric(
             round(stormed["max_backlog_s"], 2), "s", "< 1", stormed["max_backlog_s"] < 1,
             "queued, not yet committed, as seconds of the storm",
+        ),
+        "archive_storm_ui_work_lost": metric(
+            round(slower * 100, 1), "%", "", None,
+            f"Python work the main thread (the UI's) got done during a {rate:,.0f}/s storm "
+            f"of {seconds:g} s, archiving on vs off (two runs each, interleaved): "
+            f"{mean(True, 'work_per_s'):,.0f} vs {mean(False, 'work_per_s'):,.0f} 1 ms "
+            f"slices/s; process CPU {mean(True, 'cpu_s'):.1f} vs {mean(False, 'cpu_s'):.1f} s; "
+            f"{note} (2 cores, shared)",
+        ),
+        "archive_storm_ui_slice_p99_ms": metric(
+            round(mean(True, "slice_p99_ms"), 2), "ms", "", None,
+            f"p99 of those 1 ms slices, archiving on; off {mean(False, 'slice_p99_ms'):.2f} ms",
         ),
         "archive_first_view_ms": metric(
             round(read["all_ms"], 1), "ms",
