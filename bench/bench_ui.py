@@ -30,7 +30,9 @@ sets the small ones):
     KTUI_BENCH_PAINT_BYTECODE  0: first paint without cached bytecode      1
     KTUI_BENCH_ARCHIVE         1: the app archives what it watches, as     0
                                ``ktui`` does (ktui.cli.tui_archive, a fresh
-                               archive file): the storm's numbers with it
+                               archive file): the storm's numbers with it;
+                               ``thread``: with the writer in the app's
+                               process (as ``ktui record`` has it)
 
 The part ``ingest_archive`` runs ``ingest`` again with KTUI_BENCH_ARCHIVE=1 (right after
 ``ingest``, which runs without) and reports ``archive_storm_*``: the storm's stall and key
@@ -461,7 +463,9 @@ def _make_app(kubeconfig: str) -> Any:
         from ktui.cli.tui_archive import TuiArchive
 
         path = Path(tempfile.mkdtemp(prefix="ktui-bench-archive-")) / "archive.sqlite3"
-        archive = TuiArchive(path, kubeconfig, ArchiveOptions())
+        # "thread": the writer as a thread of the app's process (ktui record's), to compare
+        archive = TuiArchive(path, kubeconfig, ArchiveOptions(),
+                             in_process=os.environ["KTUI_BENCH_ARCHIVE"] == "thread")
     return KtuiApp(KubeCatalog(kubeconfig), settings=Settings(ui=UiSettings(max_events=200_000)),
                    archive=archive)
 
