@@ -58,7 +58,8 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
         state = writer.status.state.value if writer is not None else "retrying"
         report.send(("problem", type(error).__name__, str(error), state))
 
-    writer = ArchiveWriter(path, overflow="block", on_problem=problem, **options).start()
+    writer = ArchiveWriter(path, overflow="block", on_problem=problem, **options)
+    writer.start()  # after the name is bound: a problem at once reports the right state
     done = threading.Event()
 
     def statuses() -> None:

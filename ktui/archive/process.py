@@ -185,7 +185,7 @@ class ProcessWriter:
         self._thread.join(timeout)
         proc = self._proc
         if proc is None or self._thread.is_alive():
-            return proc is None and not self._thread.is_alive()
+            return False  # the child never started (said), or the pipe is stuck
         try:
             code = proc.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
