@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import IO, Any
 
 from ktui.archive import wire
-from ktui.archive.recorder import RESET, Recorder
+from ktui.archive.recorder import DELETE, RESET, UPSERT, Recorder
 from ktui.archive.schema import ArchiveError
 from ktui.archive.writer import ArchiveWriter
 
@@ -80,7 +80,7 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
             for op, rid, payload, at, count in message[1]:
                 writer.submit(op, recorders[rid], _unstash(op, payload, stashed), count, at=at)
         elif kind == "stash":
-            stashed.setdefault(message[1], []).extend(message[2])
+            stashed.setdefault(message[1], []).extend(wire.unpack_events(message[2]))
         elif kind == "recorder":
             _, rid, server, context, started_at = message
             recorders[rid] = Recorder(writer, server, context, started_at)
@@ -98,13 +98,16 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> int:
 
 
 def _unstash(op: str, payload: Any, stashed: dict[int, list[Any]]) -> Any:
-    if op == RESET:
-        events, scope = payload
-        if isinstance(events, tuple) and events[:1] == ("stash",):
-            return stashed.pop(events[1]), scope
-    elif isinstance(payload, tuple) and payload[:1] == ("stash",):
-        return stashed.pop(payload[1])
-    return payload
+    """The Events of a recorder call as sent (packed tuples, or a stash gathered from
+    several frames); other calls' payloads as they are."""
+    if op not in (UPSERT, DELETE, RESET):
+        return payload
+    packed = payload[0] if op == RESET else payload
+    if isinstance(packed, tuple) and packed[:1] == ("stash",):
+        events = stashed.pop(packed[1])
+    else:
+        events = wire.unpack_events(packed)
+    return (events, payload[1]) if op == RESET else events
 
 
 def main() -> None:

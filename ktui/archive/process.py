@@ -269,14 +269,18 @@ class ProcessWriter:
                 self._write(stdin, message)
                 continue
             op, rid, payload, at, count = message[1]
-            if op in (UPSERT, DELETE, RESET) and count > FRAME_EVENTS:
-                # A relist's 20,000 events: pickled a frame at a time, gathered by the child.
+            if op in (UPSERT, DELETE, RESET):
                 listed = payload[0] if op == RESET else payload
-                stash += 1
-                for start in range(0, len(listed), FRAME_EVENTS):
-                    self._write(stdin, ("stash", stash, listed[start : start + FRAME_EVENTS]))
-                marker = ("stash", stash)
-                payload = (marker, payload[1]) if op == RESET else marker
+                if len(listed) > FRAME_EVENTS:
+                    # A relist's 20,000 events: a frame at a time, gathered by the child.
+                    stash += 1
+                    for start in range(0, len(listed), FRAME_EVENTS):
+                        chunk = wire.pack_events(listed[start : start + FRAME_EVENTS])
+                        self._write(stdin, ("stash", stash, chunk))
+                    packed: Any = ("stash", stash)
+                else:
+                    packed = wire.pack_events(listed)
+                payload = (packed, payload[1]) if op == RESET else packed
             items.append((op, rid, payload, at, count))
             events += count
             if events >= FRAME_EVENTS:

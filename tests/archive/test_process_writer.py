@@ -17,11 +17,19 @@ from pathlib import Path
 
 import pytest
 
-from ktui.archive import ArchiveError, ArchiveLocked, ArchiveUnreadable, WriterState
+from ktui.archive import (
+    ArchiveError,
+    ArchiveHistory,
+    ArchiveLocked,
+    ArchiveUnreadable,
+    WriterState,
+)
 from ktui.archive.process import FRAME_EVENTS, ProcessWriter
 from ktui.kube.decode import build
 from ktui.model.event import Event
+from ktui.model.query import Query
 from ktui.model.rawblock import RawPacker
+from ktui.model.timerange import TimeRange
 from tests.conftest import wait_until
 
 from .conftest import NOW, SERVER, ev, obj, rows
@@ -48,6 +56,17 @@ def make(path: Path, problems: list[ArchiveError]) -> Iterator[Callable[..., Pro
     yield factory
     for writer in made:
         writer.close(10)
+
+
+RANGE = TimeRange.between(NOW - 86400, NOW + 86400)
+
+
+def fields(e: Event) -> tuple[object, ...]:
+    ref = e.object
+    return (e.uid, e.resource_version, e.namespace, e.name, e.type, e.reason, e.message,
+            e.source_component, e.source_host, e.reporting_controller, e.reporting_instance,
+            e.action, e.api, e.count, e.first_seen, e.time, ref.kind, ref.name,
+            ref.namespace, ref.uid, ref.api_version, ref.field_path)  # fmt: skip
 
 
 def stream(n: int, start: int = 0) -> list[Event]:
@@ -79,6 +98,12 @@ def test_changes_reach_the_file_through_the_child_and_close_writes_the_rest(
     assert raw == len(listed) + 10  # the stream's JSON went into blocks, as in process
     status = writer.status
     assert status.state is WriterState.CLOSED and status.archived == len(listed) + 12
+    history = ArchiveHistory(path, SERVER, context_label="ctx")
+    back = {e.uid: e for batch in history.iter_all(Query(), RANGE) for e in batch}
+    history.close()
+    for sent in listed[1:40:7]:  # every field the archive keeps, as the TUI had it
+        got = back[sent.uid]
+        assert fields(got) == fields(sent) and got.raw == sent.raw
     assert (status.dropped, status.pending, problems) == (0, 0, [])
 
 
