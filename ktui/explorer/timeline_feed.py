@@ -26,12 +26,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from operator import attrgetter
 
 from ktui.explorer.feed import Counts, Summary
 from ktui.explorer.history import HistorySession
 from ktui.explorer.history_feed import HistoryFeed
 from ktui.explorer.live_feed import LiveFeed
+from ktui.explorer.timeline_store import TimelineStore
 from ktui.feeds.status import State
 from ktui.model.event import Event
 from ktui.model.query import Query
@@ -39,30 +39,6 @@ from ktui.model.store import EventStore, Histogram, NamespaceCount
 from ktui.model.timeline import ARCHIVE, LIVE, OPENSEARCH, in_scope, merge, newer, reaches_now
 
 SYNC_LIMIT = 5000  # events merged on the UI thread; more are merged in a thread
-MAX_EVENTS = 1_000_000
-
-_uid = attrgetter("uid")
-
-
-class TimelineStore(EventStore):
-    """The merged window: a store that knows which of its events are the live ones."""
-
-    def __init__(self, max_events: int = MAX_EVENTS, query: Query | None = None) -> None:
-        super().__init__(max_events, query)
-        self.live_uids: set[str] = set()
-        self._live_shown = (-1, 0)  # (generation, live events among the visible)
-
-    def is_live(self, event: Event) -> bool:
-        return event.uid in self.live_uids
-
-    def live_shown(self) -> int:
-        """How many of the visible events are live (counted once per change)."""
-        generation, count = self._live_shown
-        if generation != self.generation:
-            count = sum(map(self.live_uids.__contains__, map(_uid, self.visible)))
-            self._live_shown = (self.generation, count)
-        return count
-
 
 def build_store(history: list[Event], live: list[Event], *, since: float,
                 scope: frozenset[str] | None, query: Query, origin: str) -> TimelineStore:

@@ -23,7 +23,6 @@ from ktui.explorer.history import HistorySession
 from ktui.explorer.live import LiveArchive, SourceCatalog
 from ktui.model.query import Query
 from ktui.ui.screens.explorer import ExplorerScreen
-from ktui.ui.screens.pickers import Prompt
 from ktui.ui.widgets.event_table import EventTable
 from ktui.ui.widgets.sidebar import NamespaceSidebar
 
@@ -88,6 +87,8 @@ class KtuiApp(App[None]):
         done = threading.Event()
 
         def show() -> None:
+            from ktui.ui.screens.pickers import Prompt
+
             def take(value: str | None) -> None:
                 answer.append(value or "")
                 done.set()

@@ -33,14 +33,13 @@ if TYPE_CHECKING:
     from ktui.model.store import EventStore, Histogram
     from ktui.ui.widgets.detail import DetailPane
     from ktui.ui.widgets.event_table import EventTable
-    from ktui.ui.widgets.group_rows import LensBar
     from ktui.ui.widgets.group_table import GroupTable
+    from ktui.ui.widgets.lens_bar import LensBar
 
 class LensHost(Protocol):
     """What the lens needs of the explorer screen."""
 
     table: EventTable
-    groups: GroupTable
     lens_bar: LensBar
     detail: DetailPane
     live: LiveFeed
@@ -48,6 +47,8 @@ class LensHost(Protocol):
     query_state: Query
     clock: Any
 
+    @property
+    def groups(self) -> GroupTable: ...
     @property
     def history(self) -> HistoryFeed: ...
     @property

@@ -23,8 +23,8 @@ from ktui.sim import Grant, SimCluster, write_kubeconfig
 from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
-from ktui.ui.widgets.group_rows import LensBar
 from ktui.ui.widgets.group_table import GroupTable
+from ktui.ui.widgets.lens_bar import LensBar
 from tests.ui.conftest import NOW, fixed_clock, loaded, wait_for
 
 

@@ -42,6 +42,22 @@ def test_the_first_paint_waits_for_no_view_writer_and_no_highlighter() -> None:
     assert json.loads(out) == []
 
 
+def test_the_first_paint_waits_for_no_lens_no_history_and_no_dialog() -> None:
+    """The incident lens (grouping, owners, reports), history's feeds and the dialogs are
+    built after the first frame: their modules are not loaded by the app's import."""
+    code = ("import sys, json\nimport ktui.cli, ktui.cli.ui_cmd, ktui.ui.app\n"
+            "print(json.dumps(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    loaded = set(json.loads(out))
+    later = {"ktui.ui.lens_actions", "ktui.explorer.grouping", "ktui.model.grouping",
+             "ktui.model.owners", "ktui.model.report", "ktui.ui.widgets.group_table",
+             "ktui.explorer.timeline_feed", "ktui.explorer.history_feed",
+             "ktui.ui.screens.pickers", "ktui.ui.clipboard", "ktui.model.reasons"}
+    assert "ktui.ui.screens.explorer" in loaded
+    assert not loaded & later
+
+
 def test_the_demo_is_prepared_without_the_simulator() -> None:
     """``ktui --demo`` starts its clusters after the first paint: preparing it loads none
     of ktui.sim (about 0.1 s of imports and start-up)."""

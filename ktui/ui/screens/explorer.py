@@ -10,16 +10,12 @@ import time
 
 from textual.binding import Binding
 
-from ktui.explorer.grouping import parse_grouping
 from ktui.feeds.errors import Forbidden, SourceError
 from ktui.model.event import parse_time
 from ktui.model.query import Query, QueryError, Term, parse_query
 from ktui.model.safe_text import one_line
 from ktui.model.timerange import PRESETS, TimeRange, format_duration
-from ktui.ui.clipboard import copy_text, export_event
 from ktui.ui.screens.explorer_base import ExplorerBase
-from ktui.ui.screens.pickers import ContextPicker, HelpScreen, Prompt
-from ktui.ui.widgets.detail import event_json
 
 FILTER_HINT = "type:Warning ns:test reason~BackOff -reason:Pulled kind:Pod name:x words"
 
@@ -111,6 +107,8 @@ class ExplorerScreen(ExplorerBase):
             if text is not None:
                 self.apply_query(self.query_state.with_text(text))
 
+        from ktui.ui.screens.pickers import Prompt  # dialogs load when first opened
+
         self.app.push_screen(Prompt("Filter", self.query_state.text, FILTER_HINT, validate),
                              done)
 
@@ -128,9 +126,13 @@ class ExplorerScreen(ExplorerBase):
             if choice and choice != current:
                 self.switch_context(choice)
 
+        from ktui.ui.screens.pickers import ContextPicker
+
         self.app.push_screen(ContextPicker(contexts, current, self.is_production, error), done)
 
     def action_command(self) -> None:
+        from ktui.ui.screens.pickers import Prompt
+
         self.app.push_screen(Prompt(":", "", "ctx [NAME] · ns [NAME ...] · "
                                     "group owner|object|reason|none · q"), self.run_command)
 
@@ -158,6 +160,8 @@ class ExplorerScreen(ExplorerBase):
         elif verb in ("q", "quit"):
             self.action_quit()
         elif verb in ("group", "g"):
+            from ktui.explorer.grouping import parse_grouping
+
             try:
                 self.lens.set_grouping(parse_grouping(rest[0] if rest else "none"))
             except ValueError as error:
@@ -167,6 +171,8 @@ class ExplorerScreen(ExplorerBase):
                         severity="warning", markup=False)
 
     def action_help(self) -> None:
+        from ktui.ui.screens.pickers import HelpScreen
+
         self.app.push_screen(HelpScreen())
 
     def action_quit(self) -> None:
@@ -244,6 +250,9 @@ class ExplorerScreen(ExplorerBase):
         if event is None:
             self.notify("no event selected", severity="warning")
             return
+        from ktui.ui.clipboard import copy_text
+        from ktui.ui.widgets.detail import event_json
+
         advice = copy_text(self.app, event_json(event, fold=False))
         what = f"{one_line(event.object.display, 60)} {one_line(event.reason, 40)}"
         if advice:  # inside tmux that drops OSC 52: say what to set, not "copied"
@@ -258,6 +267,8 @@ class ExplorerScreen(ExplorerBase):
         if event is None:
             self.notify("no event selected", severity="warning")
             return
+        from ktui.ui.clipboard import export_event
+
         try:
             path = export_event(event)
         except OSError as error:
@@ -277,7 +288,7 @@ class ExplorerScreen(ExplorerBase):
     # -- history ------------------------------------------------------------------------
 
     def action_toggle_history(self) -> None:
-        if self.feed is self.history:
+        if self.showing_history:
             self.leave_history()
         elif self.enter_history():
             self.history_search()
@@ -338,6 +349,8 @@ class ExplorerScreen(ExplorerBase):
 
         current = self.history.time_range
         value = format_duration(current.relative) if current.relative else ""
+        from ktui.ui.screens.pickers import Prompt
+
         self.app.push_screen(
             Prompt("Time range", value, f"{' · '.join(PRESETS)} · or FROM..TO (RFC 3339)",
                    validate),

@@ -20,10 +20,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 
 from ktui.explorer.feed import Feed, Mode
-from ktui.explorer.history import HistorySession
 from ktui.explorer.live import LiveArchive, LiveSession, SourceCatalog
 from ktui.explorer.live_feed import LiveFeed, hint
-from ktui.explorer.timeline_feed import TimelineFeed
 from ktui.feeds.errors import SourceError
 from ktui.model.contexts import split_contexts
 from ktui.model.query import Query
@@ -33,16 +31,18 @@ from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
 from ktui.ui.widgets.filter_bar import FilterBar
 from ktui.ui.widgets.footer import KtuiFooter
-from ktui.ui.widgets.group_rows import LensBar
-from ktui.ui.widgets.group_table import GroupTable
 from ktui.ui.widgets.header import EventHeader, HeaderState
+from ktui.ui.widgets.lens_bar import LensBar
 from ktui.ui.widgets.sidebar import NamespaceSidebar
 from ktui.ui.widgets.sparkline import EventSparkline
 
 if TYPE_CHECKING:
     from ktui.config import Settings
+    from ktui.explorer.history import HistorySession
+    from ktui.explorer.timeline_feed import TimelineFeed
     from ktui.ui.lens_actions import LensActions
     from ktui.ui.views_actions import ViewsActions
+    from ktui.ui.widgets.group_table import GroupTable
     from ktui.views.model import SavedView
 
 PUMP_INTERVAL = 0.25  # s: at most four repaints a second however fast events come
@@ -76,8 +76,12 @@ class ExplorerBase(Screen[None]):
         # The demo's badge: 'demo cluster' (--demo), or why ktui started it and how to point
         # it at a cluster (no kubeconfig found).
         self.demo_note = note
-        # History, with the live events merged in while its window reaches now.
-        self.history = TimelineFeed(history, self.live, wall=clock)
+        # History, with the live events merged in while its window reaches now (built when
+        # first asked for, like the lens and the group rows: their modules stay out of the
+        # first paint).
+        self._history_session = history
+        self._history: TimelineFeed | None = None
+        self._history_context = ""
         self.feed: Feed = self.live
         self.query_state = query or Query()
         self.requested_context = context
@@ -89,6 +93,7 @@ class ExplorerBase(Screen[None]):
         self.prepare: Callable[[], None] | None = None
         self._saved_views: ViewsActions | None = None
         self._lens: LensActions | None = None
+        self._groups: GroupTable | None = None
         self._production = re.compile(settings.ui.production_pattern, re.IGNORECASE)
         self._last_histogram_at = -1.0
 
@@ -109,6 +114,20 @@ class ExplorerBase(Screen[None]):
         return self.history.time_range
 
     @property
+    def history(self) -> TimelineFeed:
+        """History (ktui.explorer.timeline_feed), built when first asked for."""
+        if self._history is None:
+            from ktui.explorer.timeline_feed import TimelineFeed
+
+            self._history = TimelineFeed(self._history_session, self.live, wall=self.clock)
+            self._history.context = self._history_context
+        return self._history
+
+    @property
+    def showing_history(self) -> bool:
+        return self._history is not None and self.feed is self._history
+
+    @property
     def saved_views(self) -> ViewsActions:
         """Save, list and load views (ktui.ui.views_actions), imported when first used."""
         if self._saved_views is None:
@@ -126,6 +145,17 @@ class ExplorerBase(Screen[None]):
             self._lens = LensActions(self)
         return self._lens
 
+    @property
+    def groups(self) -> GroupTable:
+        """The group rows, mounted beside the table when first asked for (the lens asks
+        right after the first paint)."""
+        if self._groups is None:
+            from ktui.ui.widgets.group_table import GroupTable
+
+            self._groups = GroupTable(clock=self.clock, id="groups", classes="-hidden")
+            self.query_one("#panes", Horizontal).mount(self._groups, before=self.table)
+        return self._groups
+
     def is_production(self, context: str) -> bool:
         return bool(self._production.search(context))
 
@@ -138,7 +168,6 @@ class ExplorerBase(Screen[None]):
         self.sparkline = EventSparkline(id="sparkline")
         self.table = EventTable(clock=self.clock, id="table")
         self.detail = DetailPane(id="detail")
-        self.groups = GroupTable(clock=self.clock, id="groups", classes="-hidden")
         self.lens_bar = LensBar(id="lens-bar")
         yield self.header
         yield self.filter_bar
@@ -148,7 +177,6 @@ class ExplorerBase(Screen[None]):
                 yield self.sparkline
                 yield self.lens_bar
                 with Horizontal(id="panes"):
-                    yield self.groups
                     yield self.table
                     yield self.detail
         yield KtuiFooter(compact=True)
@@ -166,6 +194,9 @@ class ExplorerBase(Screen[None]):
         self.set_interval(1.0, self._tick)
 
     def start(self) -> None:
+        # After the first paint, before the first events: the lens (rollout ticks under the
+        # sparkline) and its group rows.
+        _ = self.lens, self.groups
         prepare, self.prepare = self.prepare, None
         if prepare is not None:
             try:
@@ -195,7 +226,9 @@ class ExplorerBase(Screen[None]):
         """Show one context, or several (a list, or names joined with commas)."""
         contexts = split_contexts(context) if isinstance(context, str) else list(context)
         self.live.activate(contexts, self.query_state, self.watch_namespaces)
-        self.history.context = ",".join(contexts)
+        self._history_context = ",".join(contexts)
+        if self._history is not None:
+            self._history.context = self._history_context
         self.table.contexts = tuple(contexts)
         self.table.set_columns(show_namespace=self.table.show_namespace,
                                hidden=self.table.hidden_columns,
@@ -218,21 +251,30 @@ class ExplorerBase(Screen[None]):
         feed = self.feed
         changed = live_changed if feed is self.live else feed.pump()
         # grouping: the rows follow the events; an opened group's events are the table's
-        changed = self.lens.pump(changed)
-        shown = self.lens.table_store(feed.store)
-        if feed is self.history:
+        # (no lens before the first events: nothing to group, nothing imported for it yet)
+        lens = self.lens if self._lens is not None or not self._empty(feed) else None
+        if lens is not None:
+            changed = lens.pump(changed)
+        shown = lens.table_store(feed.store) if lens is not None else feed.store
+        in_history = self.showing_history
+        if in_history:
             self.history.load_more_near(self.table.cursor)
         if shown is not self.table.store:  # a new search replaced the store
             self.table.set_store(shown)
         elif changed:
             self.table.data_changed()
-        if changed or feed is self.history:
+        if changed or in_history:
             counts = feed.counts()
             if counts is not None:
                 self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings,
                                            counts.by_context)
-            self.refresh_sparkline(force=feed is self.history)
+            self.refresh_sparkline(force=in_history)
         self.refresh_header()
+
+    @staticmethod
+    def _empty(feed: Feed) -> bool:
+        store = feed.store
+        return store is None or not len(store)
 
     def _pump_while_empty(self) -> None:
         store = self.live.store
@@ -246,8 +288,9 @@ class ExplorerBase(Screen[None]):
                         markup=False)
         if not self.table.absolute_time:
             self.table.refresh()
-            self.groups.refresh()  # their ages too
-        if self.feed is self.history:
+            if self._groups is not None:
+                self._groups.refresh()  # their ages too
+        if self.showing_history:
             self.pump()
         else:
             self.refresh_sparkline()  # its right-hand label follows the clock
@@ -266,10 +309,14 @@ class ExplorerBase(Screen[None]):
             return
         self._last_histogram_at = ticked
         histogram = self.feed.histogram(self.sparkline.buckets, now)
-        moment = self.lens.selected_time(self.table.selected)
+        lens = self._lens
+        selected = self.table.selected
+        moment = (lens.selected_time(selected) if lens is not None
+                  else selected.time if selected is not None else None)
         marked = histogram.bucket_of(moment) if histogram and moment else None
         # rollouts under the bars; with grouping by owner, the selected group's stand out
-        self.sparkline.show(histogram, marked, *self.lens.ticks(histogram))
+        ticks = lens.ticks(histogram) if lens is not None else ([], [])
+        self.sparkline.show(histogram, marked, *ticks)
 
     def refresh_header(self) -> None:
         summary = self.feed.summary()
@@ -323,7 +370,7 @@ class ExplorerBase(Screen[None]):
         self.query_state = query
         self.filter_bar.show(query)
         self.live.set_query(query)
-        if self.feed is self.history:
+        if self.showing_history:
             self.history.buckets = max(self.sparkline.size.width, 20)
             self.history.set_query(query)
         sidebar = self.sidebar
@@ -394,10 +441,9 @@ class ExplorerBase(Screen[None]):
 
     # -- group rows (ktui.ui.lens_actions does the work) --------------------------------
 
-    @on(GroupTable.Opened)
-    def _open_group(self, message: GroupTable.Opened) -> None:
+    # (handlers by name: GroupTable is imported when the lens first needs it)
+    def on_group_table_opened(self, message: GroupTable.Opened) -> None:
         self.lens.open(message.group)
 
-    @on(GroupTable.CursorMoved)
-    def _group_moved(self, message: GroupTable.CursorMoved) -> None:
+    def on_group_table_cursor_moved(self, message: GroupTable.CursorMoved) -> None:
         self.refresh_sparkline(force=True)

@@ -22,7 +22,6 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ktui.model.event import Event
-from ktui.model.reasons import explain
 from ktui.model.safe_text import escape_controls, json_safe
 from ktui.ui import cells
 from ktui.ui.widgets.wrapped import WrappedLines
@@ -88,6 +87,8 @@ def summary(event: Event, message_limit: int = SUMMARY_MESSAGE) -> Text:
 def explanation(event: Event) -> Text | None:
     """What the event's reason usually means, what to check, the command to run: plain
     lines (the event's names in them are escaped and shell-quoted), or None."""
+    from ktui.model.reasons import explain  # reasons.toml is read when a detail opens
+
     lines = explain(event)
     if not lines:
         return None

@@ -26,7 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ktui.explorer.feed import EventView
-from ktui.explorer.timeline_feed import TimelineStore
+from ktui.explorer.timeline_store import TimelineStore
 from ktui.model.event import Event
 from ktui.model.safe_text import one_line
 from ktui.ui import cells

@@ -1,5 +1,5 @@
 """What a group row says, and how it is laid out: the text of
-:class:`~ktui.ui.widgets.group_table.GroupTable`'s rows, and the bar over an opened group.
+:class:`~ktui.ui.widgets.group_table.GroupTable`'s rows.
 
 A row is a summary line (last and first seen, warnings, normals, objects, namespace,
 the group, how it was resolved, the reasons with their counts) and, under it, the
@@ -20,7 +20,6 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ktui.explorer.grouping import recent_messages
 from ktui.model.event import WARNING
@@ -219,33 +218,3 @@ def strip_of(cells_in: list[tuple[str, int, bool, Style]], width: int) -> Strip:
             segments.append(Segment(" ", style))
     fill = cells_in[-1][3] if cells_in else None
     return Strip(segments).crop(0, width).adjust_cell_length(width, fill)
-
-
-class LensBar(Widget):
-    """One line over an opened group's events: which group, and that esc goes back."""
-
-    DEFAULT_CSS = """
-    LensBar { height: 1; background: $boost; display: none; }
-    LensBar.-active { display: block; }
-    """
-
-    def __init__(self, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.text = ""
-
-    def show(self, group: Group | None) -> None:
-        text = ""
-        if group is not None:
-            where = f" in {group.namespace}" if group.namespace else ""
-            text = f"{one_line(group.display, 300)}{one_line(where, 300)}"
-        self.set_class(bool(text), "-active")
-        if text != self.text:
-            self.text = text
-            self.refresh()
-
-    def render(self) -> Text:
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
-        line.append(" group ", style="bold reverse")
-        line.append(" esc back to the groups ", style="dim")
-        line.append(self.text)  # data: plain text, never markup
-        return line
