@@ -1013,6 +1013,9 @@ def part_ingest(quick: bool) -> dict[str, Any]:
                 await pilot.press("q")
 
         asyncio.run(scenario())
+        archive = app.explorer.live.archive
+        if archive is not None:  # its child process is waited for: its CPU is the part's
+            archive.close()
 
     s = out["sustained"]
     if _archiving():
@@ -1241,7 +1244,8 @@ def _archive_comparison(on: dict[str, Any], off: dict[str, Any]) -> dict[str, An
         return {"archive_storm_error": on["ingest_error"]}
     out = {key: value for key, value in on.items() if key.startswith("archive_during")}
     on_raw, off_raw = on["_raw_ingest"], off.get("_raw_ingest")
-    cpu = f"CPU s of the part (app + simulator): on {on.get('_cpu_s_ingest_archive')}"
+    cpu = (f"CPU s of the part (app + simulator + the archive's writer process): on "
+           f"{on.get('_cpu_s_ingest_archive')}")
     if off_raw is not None:
         cpu += f" / off {off.get('_cpu_s_ingest')}"
     load = f"load {_load()}; {cpu}"
