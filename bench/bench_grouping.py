@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bench.common import metric
 from ktui.model.event import Event, format_time, from_core_v1
 from ktui.model.grouping import OBJECT, OWNER, REASON, group_events
 from ktui.model.owners import ALPHABET, OwnerResolver
@@ -47,11 +48,6 @@ SCREEN_ROWS = 40
 def _setting(name: str, default: int) -> int:
     quick = os.environ.get("KTUI_BENCH_QUICK") == "1"
     return int(os.environ.get(name, default // 10 if quick else default))
-
-
-def metric(value: Any, unit: str = "", bar: str = "", ok: bool | None = None,
-           note: str = "") -> dict[str, Any]:
-    return {"value": value, "unit": unit, "bar": bar, "pass": ok, "note": note}
 
 
 # -- a plausible cluster ------------------------------------------------------------

@@ -20,96 +20,25 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def metric(
-    value: Any, unit: str = "", bar: str = "", ok: bool | None = None, note: str = ""
-) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "bar": bar, "pass": ok, "note": note}
-
-
-class SimChild:
-    """A SimCluster in a child process: ``load N``, ``storm RATE SECONDS``, ``wait``,
-    ``status``, ``quit``, one JSON answer per command."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.bench_ingest", "_sim"],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-        )
-        self.kubeconfig: str = self._read()["kubeconfig"]
-
-    def _read(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        answer: dict[str, Any] = json.loads(self.proc.stdout.readline())
-        return answer
-
-    def call(self, *words: object) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(" ".join(map(str, words)) + "\n")
-        self.proc.stdin.flush()
-        return self._read()
-
-    def close(self) -> None:
-        try:
-            self.call("quit")
-            self.proc.wait(10)
-        except (OSError, ValueError, subprocess.TimeoutExpired):
-            self.proc.kill()
+from bench.common import SimChild, metric, print_results, serve_sim
 
 
 def _serve() -> None:
-    from ktui.sim import SimCluster, write_kubeconfig
+    from ktui.sim import SimCluster
 
     cluster = SimCluster(name="ingest", scenario="empty", seed=3, history_window=1_000_000)
-    cluster.start()
-    path = write_kubeconfig(Path(tempfile.mkdtemp(prefix="ktui-bench-ingest-")) / "kc", [cluster])
-    storms: list[Any] = []
 
-    def say(**answer: Any) -> None:
-        print(json.dumps(answer), flush=True)
+    def load(args: list[str]) -> dict[str, Any]:
+        cluster.load(int(args[0]))
+        cluster.events()  # serialise every version once: the stream then sends cached bytes
+        return {"count": len(cluster.store.current)}
 
-    say(kubeconfig=str(path))
-    for line in sys.stdin:
-        verb, *args = line.split() or [""]
-        if verb == "load":
-            cluster.load(int(args[0]))
-            cluster.events()  # serialise every version once: the stream then sends cached bytes
-            say(count=len(cluster.store.current))
-        elif verb == "stop":
-            cluster.stop()
-            say(stopped=True)
-        elif verb == "start":
-            cluster.start()
-            say(started=True)
-        elif verb == "storm":
-            storms.append(cluster.storm(float(args[0]), float(args[1])))
-            say(started=True)
-        elif verb == "wait":
-            for storm in storms:
-                storm.join()
-            say(
-                emitted=sum(s.emitted for s in storms),
-                repeated=sum(s.repeated for s in storms),
-                count=len(cluster.store.current),
-            )
-        elif verb == "quit":
-            say(bye=True)
-            break
-    cluster.stop()
+    serve_sim(cluster, "ktui-bench-ingest-", {"load": load})
 
 
 class Consumer:
@@ -251,7 +180,7 @@ def run() -> dict[str, object]:
     n = int(os.environ.get("KTUI_BENCH_INGEST_BACKLOG", "50000"))
     rate = float(os.environ.get("KTUI_BENCH_INGEST_STORM_RATE", "5000"))
     seconds = float(os.environ.get("KTUI_BENCH_INGEST_STORM_SECONDS", "10"))
-    sim = SimChild()
+    sim = SimChild("bench.bench_ingest")
     try:
         raw_rate = backlog(sim, n, keep_raw=True)
         bare_rate = backlog(sim, n, keep_raw=False)
@@ -301,14 +230,7 @@ def main() -> None:
     if sys.argv[1:] == ["_sim"]:
         _serve()
         return
-    results = run()
-    width = max(len(k) for k in results)
-    for name, value in results.items():
-        assert isinstance(value, dict)
-        verdict = {True: "PASS", False: "FAIL", None: ""}[value["pass"]]
-        bar = f"(bar {value['bar']})" if value["bar"] else ""
-        head = f"{name:<{width}}  {value['value']!s:>8} {value['unit']:<8}"
-        print(f"{head} {verdict:4} {bar} {value['note']}")
+    print_results(run())
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, metric, print_results
 
 _FLOOR = r"""
 import json, sys, urllib3
@@ -159,12 +159,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-def metric(
-    value: Any, unit: str = "", bar: str = "", ok: bool | None = None, note: str = ""
-) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "bar": bar, "pass": ok, "note": note}
 
 
 class Sim:
@@ -405,14 +399,7 @@ def _report(
 
 
 def main() -> None:
-    results = run()
-    width = max(len(k) for k in results)
-    for name, value in results.items():
-        assert isinstance(value, dict)
-        verdict = {True: "PASS", False: "FAIL", None: ""}[value["pass"]]
-        bar = f"(bar {value['bar']})" if value["bar"] else ""
-        head = f"{name:<{width}}  {value['value']!s:>8} {value['unit']:<2}"
-        print(f"{head} {verdict:4} {bar} {value['note']}")
+    print_results(run(), unit_width=2)
 
 
 if __name__ == "__main__":

@@ -73,16 +73,24 @@ def _load() -> str:
 class SimChild:
     """A SimCluster holding N events, in a child process: its kubeconfig, then ``quit``."""
 
-    def __init__(self, seed: int, events: int) -> None:
+    def __init__(self, seed: int, events: int, *, wait: bool = True) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.bench_million", "_sim", str(seed), str(events)],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
         )
+        self.kubeconfig = self.url = self.name = ""
+        if wait:
+            self.ready()
+
+    def ready(self) -> SimChild:
+        """Wait until it serves (several can load their events meanwhile)."""
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError("the simulator process ended")
-        self.kubeconfig: str = json.loads(line)["kubeconfig"]
+        info = json.loads(line)
+        self.kubeconfig, self.url, self.name = info["kubeconfig"], info["url"], info["name"]
+        return self
 
     def close(self) -> None:
         try:
@@ -105,7 +113,8 @@ def _serve(seed: int, events: int) -> None:
     cluster.start()
     path = Path(tempfile.mkdtemp(prefix="ktui-bench-million-")) / "kubeconfig"
     write_kubeconfig(path, [cluster], token="admin-token")
-    print(json.dumps({"kubeconfig": str(path)}), flush=True)
+    print(json.dumps({"kubeconfig": str(path), "url": cluster.url, "name": cluster.name}),
+          flush=True)
     sys.stdin.readline()
     cluster.stop()
 
@@ -206,6 +215,7 @@ def store_bytes(store: Any) -> dict[str, float]:
     lists = [store._all.items, store._visible.items, store._visible_warnings.items]
     lists += [s.items for s in store._by_type.values()]
     lists += [s.items for s in store._by_namespace.values()]
+    lists += [s.items for s in store._by_context.values()] + [store._expired_events.items]
     lists = list({id(items): items for items in lists}.values())  # visible may be all
     text = 0
     for chunk in store._text._chunks:

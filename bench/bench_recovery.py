@@ -24,113 +24,41 @@ event at the end.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import SimChild, metric, print_results, serve_sim
+
 BAR_S = 10.0
 
 
-def metric(
-    value: Any, unit: str = "", bar: str = "", ok: bool | None = None, note: str = ""
-) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "bar": bar, "pass": ok, "note": note}
-
-
-class SimChild:
-    """A SimCluster in a child process, driven by one-line commands (see ``_serve``), one
-    JSON answer each."""
-
-    def __init__(self, *options: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.bench_recovery", "_sim", *options],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-        )
-        self.kubeconfig: str = self._read()["kubeconfig"]
-
-    def _read(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        answer: dict[str, Any] = json.loads(self.proc.stdout.readline())
-        return answer
-
-    def call(self, *words: object) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(" ".join(map(str, words)) + "\n")
-        self.proc.stdin.flush()
-        return self._read()
-
-    def close(self) -> None:
-        try:
-            self.call("quit")
-            self.proc.wait(10)
-        except (OSError, ValueError, subprocess.TimeoutExpired):
-            self.proc.kill()
-
-
 def _serve(options: list[str]) -> None:
-    """The child: ``stop``, ``start``, ``throttle`` (429 with Retry-After 1 to every
-    request until ``clear``), ``load N``, ``storm RATE SECONDS``, ``wait`` (for the
-    storms), ``counts``, ``quit``."""
-    from ktui.sim import SimCluster, write_kubeconfig
+    """The child: ``serve_sim``'s commands, and ``throttle`` (429 with Retry-After 1 to
+    every request until ``clear``) and ``restart`` (every connection cut)."""
+    from ktui.sim import SimCluster
 
     settings = dict(option.split("=", 1) for option in options)
     cluster = SimCluster(name="recovery", scenario="empty", seed=3,
                          history_window=int(settings.get("history_window", 5000)))
     cluster.load(int(settings.get("load", 2000)))
-    cluster.start()
-    path = write_kubeconfig(Path(tempfile.mkdtemp(prefix="ktui-bench-rec-")) / "kc", [cluster])
-    storms: list[Any] = []
 
-    def say(**answer: Any) -> None:
-        print(json.dumps(answer), flush=True)
+    def throttle(args: list[str]) -> dict[str, Any]:
+        cluster.faults.fail_next(1_000_000, status=429, retry_after=1)
+        return {"throttling": True}
 
-    say(kubeconfig=str(path))
-    for line in sys.stdin:
-        verb, *args = line.split() or [""]
-        if verb == "stop":
-            cluster.stop()
-            say(stopped=True)
-        elif verb == "start":
-            cluster.start()
-            say(started=True)
-        elif verb == "throttle":
-            cluster.faults.fail_next(1_000_000, status=429, retry_after=1)
-            say(throttling=True)
-        elif verb == "clear":
-            cluster.faults.clear()
-            say(cleared=True)
-        elif verb == "load":
-            cluster.load(int(args[0]))
-            say(count=len(cluster.store.current))
-        elif verb == "storm":
-            storms.append(cluster.storm(float(args[0]), float(args[1])))
-            say(started=True)
-        elif verb == "wait":
-            for storm in storms:
-                storm.join()
-            say(emitted=sum(s.emitted for s in storms), count=len(cluster.store.current))
-        elif verb == "restart":
-            cluster.restart()
-            say(restarted=True)
-        elif verb == "count":
-            say(count=len(cluster.store.current), rv=cluster.store.rv)
-        elif verb == "counts":
-            say(**{key: int(value) for key, value in cluster.faults.fired.items()})
-        elif verb == "quit":
-            say(bye=True)
-            break
-    cluster.stop()
+    def clear(args: list[str]) -> dict[str, Any]:
+        cluster.faults.clear()
+        return {"cleared": True}
+
+    def restart(args: list[str]) -> dict[str, Any]:
+        cluster.restart()
+        return {"restarted": True}
+
+    serve_sim(cluster, "ktui-bench-rec-",
+              {"throttle": throttle, "clear": clear, "restart": restart})
 
 
 class Watcher:
@@ -228,7 +156,7 @@ def throttled(sim: SimChild, seconds: float) -> float | None:
 
 
 def storm(rate: float, seconds: float, backlog: int, window: int) -> dict[str, Any]:
-    sim = SimChild(f"history_window={window}", f"load={backlog}")
+    sim = SimChild("bench.bench_recovery", f"history_window={window}", f"load={backlog}")
     watcher: Watcher | None = None
     try:
         sim.call("storm", rate, seconds)
@@ -273,7 +201,7 @@ def run() -> dict[str, object]:
                                                 "10,30,90").split(",") if x]
     throttle_s = float(os.environ.get("KTUI_BENCH_RECOVERY_THROTTLE", "14"))
     results: dict[str, object] = {}
-    sim = SimChild()
+    sim = SimChild("bench.bench_recovery")
     try:
         for seconds in outages:
             took = outage(sim, seconds)
@@ -314,16 +242,7 @@ def main() -> None:
     if sys.argv[1:2] == ["_sim"]:
         _serve(sys.argv[2:])
         return
-    results = run()
-    width = max(len(k) for k in results)
-    for name, value in results.items():
-        if not isinstance(value, dict):
-            print(f"{name:<{width}}  {value}")
-            continue
-        verdict = {True: "PASS", False: "FAIL", None: ""}[value["pass"]]
-        bar = f"(bar {value['bar']})" if value["bar"] else ""
-        head = f"{name:<{width}}  {value['value']!s:>8} {value['unit']:<8}"
-        print(f"{head} {verdict:4} {bar} {value['note']}")
+    print_results(run())
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ("bench_list", "bench_ingest", "bench_recovery", "bench_history", "bench_archive",
-           "bench_ui", "bench_grouping", "bench_million")
+           "bench_ui", "bench_grouping", "bench_million", "bench_million_ui")
 TITLES = {
     "bench_list": "Listing: `ktui events` against kubectl and the floor",
     "bench_ingest": "Live source throughput: KubeSource into a BatchChannel",
@@ -43,6 +43,7 @@ TITLES = {
     "bench_ui": "The TUI: first paint, memory, filters, sustained ingest",
     "bench_grouping": "The incident lens: grouping events by owner, object, reason",
     "bench_million": "A million events: five contexts of 200,000",
+    "bench_million_ui": "A million events in the TUI: five contexts of 200,000 in one table",
 }
 # --quick: sizes for a smoke test (an explicit environment variable still wins)
 QUICK_ENV = {
@@ -59,6 +60,7 @@ QUICK_ENV = {
     "KTUI_BENCH_ARCHIVE_STORM_SECONDS": "3",
     "KTUI_BENCH_MILLION_EVENTS": "20000",
     "KTUI_BENCH_MILLION_RUNS": "2",
+    "KTUI_BENCH_MILLION_ROWS_RUNS": "2",
 }
 MODULE_TIMEOUT = 3600.0
 BARS = """\

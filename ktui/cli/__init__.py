@@ -17,6 +17,7 @@ from typing import Protocol
 
 from ktui import __version__
 from ktui.cli.errors import CliError
+from ktui.model.safe_text import one_line
 
 SUBCOMMANDS = {
     "events": "ktui.cli.events_cmd",
@@ -83,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return launch(args)
     except CliError as error:
-        print(f"ktui: {error}", file=sys.stderr)
+        # one line, inert: an error can carry what a server sent
+        print(f"ktui: {one_line(str(error), 2000)}", file=sys.stderr)
         return error.code
     except KeyboardInterrupt:
         return 130

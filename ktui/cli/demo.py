@@ -20,6 +20,9 @@ if TYPE_CHECKING:  # the simulator is imported by Demo.start, after the first pa
 
 DEMO_CONTEXT = "demo"
 DEMO_CONTEXTS = (DEMO_CONTEXT, "prod-eu-west-1")  # as ktui.sim.demo_clusters names them
+# The clusterName of the demo history's documents (ktui.sim.exporter.CLUSTER): they are
+# the demo context's ([clusters]), so history over several contexts finds them under it.
+DEMO_HISTORY_CLUSTER = "eks-workshop"
 
 
 @dataclass

@@ -5,13 +5,15 @@
                 [-o table|json|jsonl|raw|raw-jsonl|markdown] [--group owner|object|reason]
     ktui events --history [--opensearch-url URL] [--index PATTERN]
                 [--since 1h | --from T [--to T]] [-n NS ... | -A] [--type T] [--query Q] [-o ...]
-    ktui events --since 3h [--archive | --opensearch-url URL] [-n NS | -A] [--watch] [-o ...]
+    ktui events --since 3h [--archive | --opensearch-url URL] [--context A[,B] | --all-contexts]
+                [-n NS | -A] [--watch] [-o ...]
     ktui events --view NAME [flags that override the view's]
 
 ``--history`` reads what kubernetes-event-exporter stored in OpenSearch, same formats and
 order, no kubeconfig needed (``ktui.cli.events_history``); ``--view`` applies a saved view.
 A range without ``--history`` (``--since 3h``) merges the history store and the live list
-into one timeline (``ktui.cli.events_timeline``). ``--group`` and ``-o markdown`` print the
+into one timeline (``ktui.cli.events_timeline``; several contexts:
+``ktui.cli.events_timeline_multi``). ``--group`` and ``-o markdown`` print the
 incident lens (``ktui.cli.events_lens``).
 
 ``-o json``/``jsonl`` print ktui's record of each event (:mod:`ktui.model.record`, keys in
@@ -33,6 +35,8 @@ import gc
 import sys
 import time
 from typing import TYPE_CHECKING
+
+from ktui.cli.arguments import positive_seconds
 
 if TYPE_CHECKING:
     from ktui.cli import events_lens
@@ -94,7 +98,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument(
         "--timeout",
-        type=_seconds,
+        type=positive_seconds,
         default=None,
         metavar="SECONDS",
         help="stop after this many seconds (with --watch: exit 0, or 3 if the watch is "
@@ -121,16 +125,6 @@ def _event_type(text: str) -> str:
     value = text.strip().capitalize()
     if value not in ("Normal", "Warning"):
         raise argparse.ArgumentTypeError("must be Normal or Warning")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
     return value
 
 

@@ -16,7 +16,9 @@ class Gaps:
     and when it is back: a consumer of ``ktui events -w`` would otherwise take silence
     for a quiet cluster. Also what the server sent that was skipped."""
 
-    def __init__(self) -> None:
+    def __init__(self, context: str = "") -> None:
+        # With several contexts each has its own Gaps, and every line names its context.
+        self._prefix = f"ktui: context {one_line(context, 120)}: " if context else "ktui: "
         self.down = False
         self._shown = ""  # the state of the last line printed
         self._since = 0.0
@@ -25,8 +27,8 @@ class Gaps:
     def skipped(self, total: int) -> None:
         """Say how many things the server sent were skipped as not events, when more were."""
         if total > self._skipped:
-            print(f"ktui: note: skipped {total - self._skipped} item(s) from the server that "
-                  "are not event objects (null, a list, a string...)", file=sys.stderr,
+            print(f"{self._prefix}note: skipped {total - self._skipped} item(s) from the "
+                  "server that are not event objects (null, a list, a string...)", file=sys.stderr,
                   flush=True)
             self._skipped = total
 
@@ -37,7 +39,8 @@ class Gaps:
         if state == State.WATCHING:
             if self.down:
                 took = time.monotonic() - self._since
-                print(f"ktui: watching again (down {took:.0f} s)", file=sys.stderr, flush=True)
+                print(f"{self._prefix}watching again (down {took:.0f} s)", file=sys.stderr,
+                      flush=True)
             self.down, self._shown = False, ""
         elif state in (State.RECONNECTING, State.LISTING, State.ERROR):
             if not self.down:
@@ -45,5 +48,5 @@ class Gaps:
             self.down = True
             if state != self._shown:  # not each retry: each kind of trouble
                 text = one_line(status.text, 300)
-                print(f"ktui: watch down: {text}", file=sys.stderr, flush=True)
+                print(f"{self._prefix}watch down: {text}", file=sys.stderr, flush=True)
                 self._shown = state

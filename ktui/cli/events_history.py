@@ -23,6 +23,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the OpenSearch client is imported only when history runs
@@ -242,9 +243,9 @@ def _config(args: argparse.Namespace) -> OpenSearchConfig:
     except SourceError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     if config.user and not config.password and not config.aws_sigv4 and _interactive():
-        config.password_callback = _asker(config)
+        config = replace(config, password_callback=_asker(config))
     if args.timeout:
-        config.request_timeout = min(config.request_timeout, args.timeout)
+        config = replace(config, request_timeout=min(config.request_timeout, args.timeout))
     return config
 
 

@@ -6,7 +6,8 @@ The history store for the range (OpenSearch when configured, else the local arch
 context, merged by uid as :mod:`ktui.model.timeline` says: the live version wins, a
 stored event the cluster no longer has is printed expired, oldest first. Each JSON record
 gains ``"origin"`` (``live``, ``archive`` or ``opensearch``). With ``--watch`` the live
-watch is then followed, as ``ktui events --watch`` follows it.
+watch is then followed, as ``ktui events --watch`` follows it (its gaps said on stderr,
+exit 3 when ``--timeout`` ends with the watch down).
 
 ``--group`` and ``-o markdown`` print the incident lens of the merged events.
 
@@ -26,7 +27,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
+
+from ktui.cli.events_entries import EntryPrinter, note
 
 # What ktui.cli.events_cmd lends (it imports this module; this one does not import it):
 # the live listing's query from the arguments, and its one line (and exit code) for a
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
+EXIT_DOWN = 3  # --watch --timeout ended while the watch was down
 POLL_S = 0.2
 PAGE_SIZE = 2000
 
@@ -66,12 +70,20 @@ def run_timeline(args: argparse.Namespace, make_query: MakeQuery, error_line: Er
     several = events_multi.wanted(args)
     if several is not None and len(several) == 1:  # --all-contexts of a one-context file
         args.context, args.all_contexts = several[0], False
-    elif several is not None:
-        raise _fail("a range without --history merges one context's history and live list: "
-                    "name one context (several contexts: --history)", EXIT_USAGE)
+        several = None
     if args.output in ("raw", "raw-jsonl"):
         raise _fail(f"-o {args.output} prints objects as received; the merged timeline's "
                     "records say where each came from: use -o json or -o jsonl", EXIT_USAGE)
+    if several is not None:  # each context's history and live list, one stream
+        from ktui.cli import events_timeline_multi
+        from ktui.model.timeline import reaches_now
+
+        time_range = _time_range(args, None)
+        live = reaches_now(time_range, time.time())
+        if args.watch and not live:
+            raise _fail("--watch follows the live watch: the range must reach now "
+                        "(--since, or --to now or later)", EXIT_USAGE)
+        return events_timeline_multi.run(args, several, time_range, live, make_query(args))
     if getattr(args, "view", None) is not None:
         from ktui.cli.views_cmd import load_view
 
@@ -172,7 +184,7 @@ class _Timeline:
 
         path = paths.archive_file()
         if not path.exists():
-            _note(f"no archive at {path} yet: only the live events")
+            note(f"no archive at {path} yet: only the live events")
             return
         source = ArchiveHistory(path, resolved.server, context_label=resolved.name)
         try:
@@ -193,7 +205,7 @@ class _Timeline:
 
         source = HistorySource(config, context_label=resolved.name)  # type: ignore[arg-type]
         if source.warning:
-            _note(f"warning: {source.warning}", prefix="ktui: ")
+            note(f"warning: {source.warning}", prefix="ktui: ")
         try:
             self.stored = _fetch(source, query, self.time_range, self.deadline)
         except CliError as exc:
@@ -219,12 +231,12 @@ class _Timeline:
         namespaces = None if self.args.all_namespaces else list(source.namespaces or ())
         fetch = self._fetch(resolved, namespaces)
         history = threading.Thread(target=fetch, name="ktui-timeline-history", daemon=True)
-        printer = _EntryPrinter(self.args.output, watch=self.args.watch,
+        printer = EntryPrinter(self.args.output, watch=self.args.watch,
                                 namespace_column=namespaces is None or len(namespaces) > 1)
         printer.lens = self._lens(resolved.name, printer.namespace_column)
         origin = ARCHIVE if self.archive else OPENSEARCH
         if not self.live:
-            _note("the range ends before now: no live events in it")
+            note("the range ends before now: no live events in it")
             history.start()
             self._join(history)
             printer.print_entries(self._merged(origin, None, None))
@@ -278,23 +290,26 @@ class _Timeline:
                      matches=None if query.is_empty else query.matches)
 
     def _follow(self, feed: FeedRunner, source: KubeSource, channel: BatchChannel,
-                history: threading.Thread, printer: _EntryPrinter, origin: str) -> int:
+                history: threading.Thread, printer: EntryPrinter, origin: str) -> int:
+        from ktui.cli.events_gaps import Gaps
         from ktui.feeds.mirror import Mirror
 
         mirror = Mirror()
         listed = False
+        gaps = Gaps()  # as ktui events --watch: the watch's gaps said on stderr
         while True:
             remaining = None if self.deadline is None else self.deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 if not listed:
                     raise _fail("timed out before the events were listed", EXIT_RUNTIME)
-                return 0
+                return EXIT_DOWN if gaps.down else 0
             # Read these before draining (as ktui events does): once the flag is set, the
             # whole list is in the channel.
             alive = feed.running
             complete = source.listed.is_set()
             wait = min(POLL_S, remaining or POLL_S) if alive else 0.0
-            changed = mirror.apply(channel.drain(timeout=wait))
+            batch = channel.drain(timeout=wait)
+            changed = mirror.apply(batch)  # a relist's vanished events come back expired
             if feed.error is not None:
                 message, code = self.error_line(feed.error)
                 raise _fail(message, code)
@@ -314,10 +329,11 @@ class _Timeline:
                 gc.enable()
             else:
                 self._print_changes(printer, changed)
+                gaps.see(batch.status)
             if not alive:
                 return 0
 
-    def _print_changes(self, printer: _EntryPrinter, changed: list[Event]) -> None:
+    def _print_changes(self, printer: EntryPrinter, changed: list[Event]) -> None:
         from ktui.model.timeline import LIVE, Entry, sort_key
 
         query = self.query
@@ -332,49 +348,3 @@ class _Timeline:
 def _current(mirror: Mirror) -> list[Event]:
     """Every event the live list holds now (its relists honoured)."""
     return list(mirror.events.values())
-
-
-def _note(text: str, prefix: str = "ktui: note: ") -> None:
-    from ktui.model.safe_text import one_line
-
-    print(f"{prefix}{one_line(text)}", file=sys.stderr)
-
-
-class _EntryPrinter:
-    """The timeline in the chosen format: JSON records carry their origin."""
-
-    def __init__(self, fmt: str, *, watch: bool, namespace_column: bool,
-                 out: IO[str] | None = None) -> None:
-        from ktui.cli.output import TableWriter
-
-        self.fmt = fmt
-        self.watch = watch
-        self.table = TableWriter(namespace_column=namespace_column)
-        self.out = out or sys.stdout
-        self.namespace_column = namespace_column
-        self.printed_any = False
-        self.lens: Lens | None = None
-
-    def print_entries(self, entries: list[Entry], *, stream: bool = False) -> None:
-        import json
-
-        from ktui.model.record import line_with_origin, record_with_origin
-
-        out = self.out
-        if self.lens is not None:  # groups or a report: made of events, whatever origin
-            self.lens.write([entry.event for entry in entries], out)
-        elif self.fmt == "jsonl":
-            out.write("".join([line_with_origin(e.event, e.origin) + "\n" for e in entries]))
-        elif self.fmt == "json":
-            records = [record_with_origin(e.event, e.origin) for e in entries]
-            if stream or self.watch:  # a stream cannot be one array: one object each
-                out.write("".join(json.dumps(r, indent=2) + "\n" for r in records))
-            else:
-                out.write(json.dumps(records, indent=2) + "\n" if records else "[]\n")
-        elif entries:
-            events = [entry.event for entry in entries]
-            out.write(self.table.render(events, header=not self.printed_any))
-            self.printed_any = True
-        elif not stream:
-            print("No events found.", file=sys.stderr)
-        out.flush()

@@ -25,6 +25,8 @@ import time
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from ktui.cli.arguments import positive_seconds
+
 if TYPE_CHECKING:
     from ktui.archive import ArchiveError, ArchiveWriter
     from ktui.feeds.status import SourceStatus
@@ -57,23 +59,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "-A", "--all-namespaces", action="store_true", help="every namespace (the default)"
     )
     parser.add_argument(
-        "--timeout", type=_seconds, default=None, metavar="SECONDS",
+        "--timeout", type=positive_seconds, default=None, metavar="SECONDS",
         help="stop after this many seconds (exit 0)",
     )  # fmt: skip
     # For tests: how often the status line is printed (10 s for everyone else).
     parser.add_argument(
-        "--status-interval", type=_seconds, default=STATUS_INTERVAL, help=argparse.SUPPRESS
+        "--status-interval", type=positive_seconds, default=STATUS_INTERVAL,
+        help=argparse.SUPPRESS,
     )
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return value
 
 
 def _fail(message: str, code: int) -> Exception:

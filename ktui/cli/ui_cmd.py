@@ -60,7 +60,8 @@ def make_history(section: OpenSearchSettings, flags: Flags | None = None, *,
         from ktui.opensearch.source import HistorySource
 
         if config.user and not config.password and config.password_callback is None:
-            config.password_callback = session.ask_password
+            asking = dataclasses.replace(config, password_callback=session.ask_password)
+            return HistorySource(asking)
         return HistorySource(config)
 
     session = HistorySession(make_source)
@@ -68,22 +69,37 @@ def make_history(section: OpenSearchSettings, flags: Flags | None = None, *,
 
 
 def archive_history(kubeconfig: str | None) -> Callable[[str], HistoryBackend]:
-    """History from the local archive for a context (the first, when several are shown):
-    its cluster is the kubeconfig's server for it. Runs in history's worker thread."""
+    """History from the local archive for a context, or for each of several (``a,b``: one
+    archive per cluster, read together): a context's cluster is the kubeconfig's server for
+    it. Runs in history's worker thread."""
 
     def make(context: str) -> HistoryBackend:
         from ktui import paths
         from ktui.archive import ArchiveHistory
+        from ktui.explorer.history_multi import ContextHistories
         from ktui.kube.kubeconfig import load, resolve
 
-        names = split_contexts(context)
-        name = names[0] if names else None
-        resolved = resolve(load(kubeconfig), name)
+        names: list[str | None] = list(split_contexts(context)) or [None]
+        config = load(kubeconfig)
+        resolved = []
+        for name in names:
+            try:
+                resolved.append(resolve(config, name))
+            except SourceError:
+                if len(names) == 1:
+                    raise
+                # a context missing from the kubeconfig: its live side says so; the
+                # others' history is still read
+        if not resolved:
+            raise SourceError(f"none of the contexts {context} is in the kubeconfig")
         path = paths.archive_file()
         if not path.exists():
             raise SourceError(f"no archive at {path} yet: ktui archives what it watches "
                               "(and `ktui record` in the background)")
-        return ArchiveHistory(path, resolved.server, context_label=resolved.name)
+        if len(names) == 1:
+            return ArchiveHistory(path, resolved[0].server, context_label=resolved[0].name)
+        return ContextHistories({one.name: ArchiveHistory(path, one.server, context_label=one.name)
+                                 for one in resolved})
 
     return make
 
@@ -153,9 +169,11 @@ def build(args: argparse.Namespace) -> tuple[KtuiApp, Callable[[], None]]:
     kubeconfig, note, demo = args.kubeconfig, "", None
     hint = "" if args.demo else demo_hint(args.kubeconfig)
     if args.demo or hint:
-        from ktui.cli.demo import DEMO_CONTEXTS, prepare_demo
+        from ktui.cli.demo import DEMO_CONTEXT, DEMO_CONTEXTS, DEMO_HISTORY_CLUSTER, prepare_demo
 
         demo = prepare_demo()  # started after the first paint (prepare= below)
+        settings = dataclasses.replace(settings, clusters={
+            DEMO_CONTEXT: DEMO_HISTORY_CLUSTER, **settings.clusters})
         kubeconfig = demo.kubeconfig
         note = hint or "demo cluster"
         contexts = list(DEMO_CONTEXTS)

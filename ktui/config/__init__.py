@@ -40,24 +40,16 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ktui.config.exporter_fields import FIELD_PATHS
 from ktui.config.file import UNSET, Located, Problem, read_toml
 
 __all__ = [
-    "AWS_SERVICES", "DEFAULT_INDEX", "OPENSEARCH_FIELDS", "ArchiveSettings", "Flags",
+    "AWS_SERVICES", "DEFAULT_INDEX", "ArchiveSettings", "Flags",
     "OpenSearchSettings", "Problem", "Settings", "UiSettings", "load_settings",
 ]
 
 DEFAULT_INDEX = "eks-kubernetes-events*"
 AWS_SERVICES = ("es", "aoss")
-# What [opensearch.fields] may remap (ktui.opensearch.mapping.FIELD_PATHS has the
-# default document path of each; a test keeps the two lists equal).
-OPENSEARCH_FIELDS = (
-    "type", "namespace", "event_name", "uid", "reason", "message", "kind", "name",
-    "object_namespace", "object_uid", "source_component", "host", "reporting_component",
-    "reporting_instance", "action", "cluster", "count", "series_count",
-    "series_last_observed", "last_timestamp", "event_time", "first_timestamp",
-    "creation_timestamp",
-)
 _BOOL_TEXT = {"1": True, "true": True, "yes": True, "on": True,
               "0": False, "false": False, "no": False, "off": False}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -93,27 +85,36 @@ class UiSettings:
 
 @dataclass(frozen=True)
 class OpenSearchSettings:
-    """Where history lives and how to reach it; no password, ever."""
+    """Where history lives and how to reach it; no password, ever. The client's
+    configuration (:class:`ktui.opensearch.config.OpenSearchConfig`) is these fields plus
+    the password, which only it holds."""
 
     url: str = ""
-    """Normalised (scheme, no trailing slash, no credentials); "" when none is set."""
+    """Normalised (scheme, no trailing slash, no credentials); "" when none is set.
+    ``https://host:9200``; http is allowed (a local or port-forwarded cluster)."""
     url_from: str = ""
     """Which source gave the URL: the file's path, a variable's or a flag's name."""
     index: str = DEFAULT_INDEX
+    """Index pattern, comma-separated patterns allowed (``kube-events-*``)."""
     user: str = ""
     ca_certs: str = ""
     client_cert: str = ""
     client_key: str = ""
     verify_certs: bool = True
     aws_sigv4: bool = False
+    """Sign requests with SigV4 (boto3's default credential chain; ``pip install ktui[aws]``)."""
     aws_service: str = "es"
+    """``es`` for managed domains, ``aoss`` for OpenSearch Serverless."""
     aws_region: str = ""
     request_timeout: float = 10.0
+    """Seconds the client waits; the server is asked to stop a little earlier."""
     fields: Mapping[str, str] = field(default_factory=_empty)
     """Canonical field name -> document path (a custom exporter ``layout``)."""
     use_pit: bool = True
+    """Page inside a point in time where the cluster allows it."""
     pit_keep_alive: str = "1m"
     namespace_limit: int = 1000
+    """Size of the namespace terms aggregation (more namespaces -> counts approximate)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", _frozen(self.fields))
@@ -337,9 +338,9 @@ def _fields(table: Located) -> dict[str, str]:
     result: dict[str, str] = {}
     for name in table.names():
         value = table.get(name)
-        if name not in OPENSEARCH_FIELDS:
+        if name not in FIELD_PATHS:  # what [opensearch.fields] may remap
             table.problem(name, f"unknown field '{name}' (known: "
-                          f"{', '.join(OPENSEARCH_FIELDS)}); ignored")
+                          f"{', '.join(FIELD_PATHS)}); ignored")
         elif not isinstance(value, str) or not value.strip():
             table.problem(name, f"{name} must be a document path in quotes; ignored")
         else:

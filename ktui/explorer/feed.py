@@ -14,8 +14,9 @@ from enum import StrEnum
 from typing import Protocol
 
 from ktui.model.event import Event
+from ktui.model.histogram import Histogram
 from ktui.model.query import Query
-from ktui.model.store import EventStore, Histogram, NamespaceCount
+from ktui.model.store import EventStore, NamespaceCount
 
 
 class Mode(StrEnum):

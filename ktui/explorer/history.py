@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from ktui.feeds.errors import SourceError
 from ktui.feeds.history import HistoryBackend, HistoryPage, Superseded
 from ktui.feeds.status import SourceStatus, State
+from ktui.model.histogram import Histogram
 from ktui.model.query import Query
-from ktui.model.store import EventStore, Histogram, NamespaceCount
+from ktui.model.store import EventStore, NamespaceCount
 from ktui.model.timerange import TimeRange
 
 PAGE_SIZE = 500

@@ -16,9 +16,10 @@ from ktui.explorer.feed import Counts, EmptyState, Mode, Summary
 from ktui.explorer.history import Answer, HistorySession, zoom_range
 from ktui.feeds.errors import SourceError
 from ktui.feeds.status import State
+from ktui.model.histogram import Histogram
 from ktui.model.query import Query
 from ktui.model.safe_text import one_line
-from ktui.model.store import EventStore, Histogram
+from ktui.model.store import EventStore
 from ktui.model.timerange import TimeRange
 
 
@@ -86,10 +87,14 @@ class HistoryFeed:
         """Search again with the current query over ``time_range`` (default: the same)."""
         session = self.session
         time_range = time_range or session.time_range
-        generation = session.begin(self._query, time_range)
-        query, buckets = self._query, self.buckets
+        query, buckets = self.store_query(), self.buckets
+        generation = session.begin(query, time_range)
         self._run(lambda: session.search(generation, query, time_range, buckets),
                   generation, True)
+
+    def store_query(self) -> Query:
+        """What the store is asked: the filter (a subclass may add to it)."""
+        return self._query
 
     def set_query(self, query: Query) -> None:
         self._query = query

@@ -14,11 +14,14 @@ from ktui.explorer.feed import Counts, EmptyState, Mode, Summary
 from ktui.explorer.live import LiveArchive, LiveSession, Sessions, SourceCatalog
 from ktui.feeds.errors import ConfigError, Forbidden, SourceError, Unauthorized, Unreachable
 from ktui.feeds.status import SourceStatus, State
+from ktui.model.event import Event
+from ktui.model.histogram import Histogram
 from ktui.model.query import Query
 from ktui.model.safe_text import one_line
-from ktui.model.store import EventStore, Histogram
+from ktui.model.store import EventStore
 
 MIN_WINDOW = 600.0  # s: the sparkline spans at least ten minutes
+_STARTING = (State.CONNECTING, State.LISTING)
 
 _frozen = False
 
@@ -63,6 +66,7 @@ class LiveFeed:
         self.note = note  # e.g. "demo cluster", before the state
         self.clock = clock
         self._seen_generation = -1
+        self._histogram: tuple[tuple[object, ...], Histogram] | None = None
 
     @property
     def session(self) -> LiveSession | None:
@@ -134,6 +138,27 @@ class LiveFeed:
             return None
         return frozenset().union(*(scope for scope in scopes if scope is not None))
 
+    @property
+    def settled(self) -> bool:
+        """Whether every shown context has its list in or has failed for good (a failing
+        context never holds the others back), and at least one has its list in."""
+        active = self.sessions.active_set
+        if active is None:
+            return False
+        states = [s.status.state for s in active.sessions.values()]
+        return State.WATCHING in states and all(
+            state in (State.WATCHING, State.ERROR) for state in states)
+
+    @property
+    def watched_by_context(self) -> dict[str, frozenset[str] | None]:
+        """Each shown context's covered namespaces (None: its whole cluster), for the
+        contexts whose list is in (a failed one has no live part to merge)."""
+        active = self.sessions.active_set
+        if active is None:
+            return {}
+        return {context: session.watched for context, session in active.sessions.items()
+                if session.status.state is State.WATCHING}
+
     def follow_changes(self) -> list[str | None]:
         """From now on, the shown contexts' sessions note the uids they change in the
         returned list (None: a relist, everything); drain it, and call
@@ -150,6 +175,19 @@ class LiveFeed:
         for group in self.sessions.sets.values():
             for session in group.sessions.values():
                 session.journal = None
+
+    @property
+    def awaiting_first_rows(self) -> bool:
+        """Whether a shown context is still bringing its first events: connecting or
+        listing, none of its events in the store yet. (Each context's first rows should
+        show as soon as its first page is in, not at the next quarter-second pump, even
+        when another context's rows are already shown.)"""
+        active = self.sessions.active_set
+        if active is None:
+            return False
+        held = active.store.context_namespaces
+        return any(context not in held and session.status.state in _STARTING
+                   for context, session in active.sessions.items())
 
     def refresh(self) -> None:
         """Treat the next pump as a change (the table was pointed elsewhere meanwhile)."""
@@ -201,13 +239,26 @@ class LiveFeed:
         return Counts(store.namespaces, len(store), store.warnings,
                       store.context_namespaces if several else None)
 
-    def histogram(self, buckets: int, now: float) -> Histogram | None:
+    def histogram(self, buckets: int, now: float, selected: Event | None = None
+                  ) -> Histogram | None:
+        """The visible events over the window; with several contexts shown and an event
+        ``selected``, its context's alone (over the same window as all of them). Stacking
+        the contexts was tried: in the sparkline's three rows of cells a context with few
+        events vanishes under a busy one, and the warnings' red with it."""
         store = self.store
         if store is None or not store.visible:
             return None
         start = min(store.visible[0].time or now, now - MIN_WINDOW)
         end = max(now, store.visible[-1].time) + 1
-        return store.histogram(start, end, buckets)
+        one = selected.context if selected is not None and len(self.contexts) > 1 else None
+        # A filter change asks three times (its pump, its repaint, the cursor it moved):
+        # the same events in the same second give the same counts.
+        key = (id(store), store.generation, buckets, one, int(now))
+        if self._histogram is not None and self._histogram[0] == key:
+            return self._histogram[1]
+        histogram = store.histogram(start, end, buckets, one)
+        self._histogram = (key, histogram)
+        return histogram
 
     def empty_state(self, query: Query) -> EmptyState:
         active = self.sessions.active_set

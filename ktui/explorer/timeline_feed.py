@@ -24,26 +24,63 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from ktui.explorer.feed import Counts, Summary
 from ktui.explorer.history import HistorySession
 from ktui.explorer.history_feed import HistoryFeed
 from ktui.explorer.live_feed import LiveFeed
+from ktui.explorer.timeline_clusters import ClusterNames
+from ktui.explorer.timeline_counts import union_histogram, union_namespaces, union_totals
 from ktui.explorer.timeline_store import TimelineStore
 from ktui.feeds.status import State
 from ktui.model.event import Event
+from ktui.model.histogram import Histogram
 from ktui.model.query import Query
-from ktui.model.store import EventStore, Histogram, NamespaceCount
-from ktui.model.timeline import ARCHIVE, LIVE, OPENSEARCH, in_scope, merge, newer, reaches_now
+from ktui.model.store import EventStore
+from ktui.model.timeline import (
+    ARCHIVE,
+    LIVE,
+    OPENSEARCH,
+    in_scope,
+    merge,
+    newer,
+    reaches_now,
+    sort_key,
+)
 
 SYNC_LIMIT = 5000  # events merged on the UI thread; more are merged in a thread
+# While merging, the window's remaining history pages are loaded in the background up to
+# this many events, so the counts are the exact union; beyond it they are approximate.
+LOAD_LIMIT = 50_000
+
 
 def build_store(history: list[Event], live: list[Event], *, since: float,
-                scope: frozenset[str] | None, query: Query, origin: str) -> TimelineStore:
-    """The merged store of a history snapshot and a live snapshot (any thread)."""
-    entries = merge(history, live, origin=origin, live_scope=scope, since=since)
+                scope: frozenset[str] | None, query: Query, origin: str,
+                scopes: dict[str, frozenset[str] | None] | None = None) -> TimelineStore:
+    """The merged store of a history snapshot and a live snapshot (any thread).
+    ``scopes``: with several contexts, each one's watched namespaces: each context's
+    history is merged with its own live events (keyed by context and uid)."""
+    if scopes is None:
+        entries = merge(history, live, origin=origin, live_scope=scope, since=since)
+    else:
+        stored: dict[str, list[Event]] = {}
+        current: dict[str, list[Event]] = {}
+        for event in history:
+            stored.setdefault(event.context, []).append(event)
+        for event in live:
+            current.setdefault(event.context, []).append(event)
+        entries = []
+        for context in stored.keys() | current.keys():
+            events = current.get(context)
+            if context in scopes:  # its list is in: what it lacks is gone from the cluster
+                entries += merge(stored.get(context, ()), events or [], origin=origin,
+                                 live_scope=scopes[context], since=since)
+            else:  # failed, or no context's: nothing to compare with, nothing expired
+                entries += merge(stored.get(context, ()), events, origin=origin,
+                                 live_scope=frozenset(), since=since)
+        entries.sort(key=lambda entry: sort_key(entry.event))
     store = TimelineStore(query=query)
     store.apply([entry.event for entry in entries])
     store.live_uids = {entry.event.uid for entry in entries if entry.origin == LIVE}
@@ -73,18 +110,28 @@ class TimelineFeed(HistoryFeed):
 
     def __init__(self, session: HistorySession | None, live: LiveFeed, *,
                  clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time, sync_limit: int = SYNC_LIMIT) -> None:
+                 wall: Callable[[], float] = time.time, sync_limit: int = SYNC_LIMIT,
+                 clusters: Mapping[str, str] | None = None,
+                 cluster_name: Callable[[str], str] | None = None) -> None:
         super().__init__(session, clock=clock)
         self.live = live
+        # [clusters] of settings.toml, and the kubeconfig's cluster names: which OpenSearch
+        # documents are the shown contexts'
+        if cluster_name is None:  # the kubeconfig's (a KubeCatalog knows them)
+            cluster_name = getattr(live.sessions.catalog, "cluster_name", None)
+        self.clusters = ClusterNames(clusters, cluster_name)
         self.wall = wall  # the time a relative window ends at
         self.sync_limit = sync_limit
         self._merged: TimelineStore | None = None
         self._basis: tuple[EventStore, EventStore] | None = None  # (history, live) stores
         self._since = 0.0
         self._scope: frozenset[str] | None = None
+        self._scopes: dict[str, frozenset[str] | None] | None = None  # several contexts
         self._journal: list[str | None] | None = None
         self._pages: list[list[Event]] = []  # history pages not in the merged store yet
         self._building: _Build | None = None
+        self._counted: tuple[object, Counts] | None = None
+        self.load_limit = LOAD_LIMIT
 
     @property
     def store(self) -> EventStore:
@@ -94,6 +141,25 @@ class TimelineFeed(HistoryFeed):
     def merging(self) -> bool:
         """Whether the live events are shown with history (or being merged in)."""
         return self._basis is not None
+
+    @property
+    def context(self) -> str:
+        return self._context
+
+    @context.setter
+    def context(self, context: str) -> None:
+        before = self.store_query()
+        searched = self.session.generation
+        HistoryFeed.context.fset(self, context)  # type: ignore[attr-defined]
+        if searched and self.session.generation == searched and self.store_query() != before:
+            self.search()  # another context, another clusterName: what was shown is not its
+
+    def store_query(self) -> Query:
+        """The filter, and for OpenSearch the shown contexts' cluster names
+        (:class:`~ktui.explorer.timeline_clusters.ClusterNames`)."""
+        if self.session.store_name != "OpenSearch":
+            return self._query  # the archive is kept per cluster already
+        return self.clusters.query(self._query, self.context)
 
     # -- following both feeds ----------------------------------------------------------
 
@@ -107,17 +173,35 @@ class TimelineFeed(HistoryFeed):
             answers, self._answers = self._answers, []
         changed = False
         for answer in answers:
+            page = answer.page
+            if page is not None and self.session.store_name == "OpenSearch":
+                page.events = self.clusters.relabel(page.events, self.context)
             if self.session.take(answer):
                 changed = True
                 if answer.page is not None and not answer.first and self._basis is not None:
                     self._pages.append(answer.page.events)
-        return self._follow() or changed
+        changed = self._follow() or changed
+        if self._basis is not None:
+            self._load_rest()
+        return changed
+
+    def _load_rest(self) -> None:
+        """Fetch the window's next history page, one at a time, while merging: the union
+        by uid needs every stored copy of the live events (up to ``load_limit``)."""
+        session = self.session
+        page, generation = session.cursor, session.generation
+        if (page is None or session.page_loading or session.loading_since is not None
+                or len(session.store) >= self.load_limit):
+            return
+        session.page_loading = True
+        self._run(lambda: session.more(generation, page), generation, False)
 
     def _wanted(self, live: EventStore | None) -> bool:
         session = self.session
         return (live is not None and session.status.state is State.WATCHING
                 and reaches_now(session.time_range, self.wall())
-                and (self.merging or self.live.listed))
+                and (self.merging or self.live.listed
+                     or (len(self.live.contexts) > 1 and self.live.settled)))
 
     def _follow(self) -> bool:
         """Merge, keep merged, or stop merging; True when what the table shows changed."""
@@ -154,13 +238,14 @@ class TimelineFeed(HistoryFeed):
         self._pages = []
         self._since = self.session.time_range.bounds(self.wall())[0]
         self._scope = self.live.watched
+        self._scopes = self.live.watched_by_context if len(self.live.contexts) > 1 else None
         origin = ARCHIVE if self.session.store_name == "archive" else OPENSEARCH
         stored, current = list(history.all_events), list(live.all_events)
-        query, since, scope = self._query, self._since, self._scope
+        query, since, scope, scopes = self._query, self._since, self._scope, self._scopes
 
         def job() -> TimelineStore:
             return build_store(stored, current, since=since, scope=scope, query=query,
-                               origin=origin)
+                               origin=origin, scopes=scopes)
 
         if len(stored) + len(current) <= self.sync_limit:
             self._building = None
@@ -178,6 +263,13 @@ class TimelineFeed(HistoryFeed):
         self._basis = None
         self._building = None
         self._pages = []
+
+    def _watched(self, event: Event) -> bool:
+        """Whether the live lists cover ``event`` (its context's, with several)."""
+        scopes = self._scopes
+        if scopes is None:
+            return in_scope(event.namespace, self._scope)
+        return event.context in scopes and in_scope(event.namespace, scopes[event.context])
 
     def _catch_up(self) -> bool:
         """Apply the live changes and the history pages since the snapshot."""
@@ -206,7 +298,7 @@ class TimelineFeed(HistoryFeed):
                     known = added.get(uid) or merged.get(uid)
                     if known is not None and not newer(event, known):
                         continue
-                    if not event.expired and in_scope(event.namespace, self._scope):
+                    if not event.expired and self._watched(event):
                         event = event.as_expired()  # not live: gone from the cluster
                     added[uid] = event
             if added:
@@ -216,19 +308,31 @@ class TimelineFeed(HistoryFeed):
 
     # -- painting ----------------------------------------------------------------------
 
+    @property
+    def complete(self) -> bool:
+        """Whether every page of the window is loaded: the merged numbers are then exact
+        (see :mod:`ktui.explorer.timeline_counts`)."""
+        return self.session.cursor is None
+
     def summary(self) -> Summary:
         base = replace(super().summary(), archiving=self.live.archiving)
         merged = self._merged
         if merged is None:
             return base
-        history = self.session.store
-        live_only = max(len(merged) - len(history), 0)
-        total = self.session.total + live_only
+        session = self.session
+        total, warnings = union_totals(session.total, session.warnings_total, session.store,
+                                       merged)
+        state = base.state
+        if not self.complete and session.loading_since is None \
+                and " · counts approximate" not in state:
+            state += " · counts approximate"  # history beyond what is loaded
+        live = self.live.summary()
+        if live is not None and len(self.live.contexts) > 1 and not self.live.listed:
+            state += f" · live: {live.state}"  # a context down: its live events are missing
         return replace(
             base, scope=f"{base.scope} + live", shown=len(merged.visible), total=total,
-            total_text=f"≥ {total:,}" if self.session.total_is_lower_bound else "",
-            warnings=self.session.warnings_total + max(merged.warnings - history.warnings, 0),
-            live=merged.live_shown(),
+            total_text=f"≥ {total:,}" if session.total_is_lower_bound else "",
+            warnings=warnings, live=merged.live_shown(), state=state,
         )
 
     def counts(self) -> Counts:
@@ -236,39 +340,23 @@ class TimelineFeed(HistoryFeed):
         merged = self._merged
         if merged is None:
             return base
-        history = self.session.store.namespaces
-        namespaces = dict(base.namespaces)
-        total, warnings = base.total, base.warnings
-        for name, count in merged.namespaces.items():
-            stored = history.get(name)
-            extra = count.total - (stored.total if stored else 0)
-            extra_warnings = count.warnings - (stored.warnings if stored else 0)
-            if extra > 0 or extra_warnings > 0:  # live events not among the stored ones
-                known = namespaces.get(name) or NamespaceCount()
-                namespaces[name] = NamespaceCount(known.total + max(extra, 0),
-                                                  known.warnings + max(extra_warnings, 0))
-                total += max(extra, 0)
-                warnings += max(extra_warnings, 0)
-        return Counts(namespaces, total, warnings)
+        session = self.session
+        key = (merged.generation, session.store, session.generation, len(session.store))
+        if self._counted is not None and self._counted[0] == key:
+            return self._counted[1]
+        total, warnings = union_totals(session.total, session.warnings_total, session.store,
+                                       merged)
+        namespaces = union_namespaces(base.namespaces, session.store, merged,
+                                      merged.live_uids, self._query)
+        counts = Counts(namespaces, total, warnings)
+        self._counted = (key, counts)
+        return counts
 
     def histogram(self, buckets: int, now: float) -> Histogram | None:
-        """History's own buckets, less what of it is loaded, plus what the merged store
-        shows in each: the stored events not loaded yet and every shown one, live
-        included (the live ones after the search's end in the last bucket)."""
+        """History's own buckets, its loaded events replaced by what the merged store
+        shows (the live ones after the search's end in the last bucket)."""
         base = self.session.histogram
         merged = self._merged
         if merged is None or base is None or not base.normal:
             return base
-        n = len(base.normal)
-        start, interval = base.start, base.interval
-        end = start + n * interval
-        shown = merged.histogram(start, end, n)
-        loaded = self.session.store.histogram(start, end, n)
-        normal = [max(0, b + s - h) for b, s, h in zip(base.normal, shown.normal,
-                                                       loaded.normal, strict=True)]
-        warning = [max(0, b + s - h) for b, s, h in zip(base.warning, shown.warning,
-                                                        loaded.warning, strict=True)]
-        later = merged.histogram(end, max(now, end) + 1, 1)
-        normal[-1] += later.normal[0]
-        warning[-1] += later.warning[0]
-        return Histogram(start, interval, tuple(normal), tuple(warning))
+        return union_histogram(base, self.session.store, merged, now)

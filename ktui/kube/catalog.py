@@ -21,3 +21,14 @@ class KubeCatalog:
         from ktui.kube.source import KubeSource  # the client import happens in a thread
 
         return KubeSource(kubeconfig=self.kubeconfig, context=context, namespaces=namespaces)
+
+    def cluster_name(self, context: str) -> str:
+        """The kubeconfig's cluster name for ``context`` ("" when it has none): what an
+        exporter's documents carry as ``clusterName`` unless ``[clusters]`` says else."""
+        from ktui.feeds.errors import SourceError
+        from ktui.kube.kubeconfig import load, resolve
+
+        try:
+            return resolve(load(self.kubeconfig), context).cluster_name
+        except SourceError:
+            return ""

@@ -24,13 +24,14 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from ktui.model.event import (
     API_CORE,
     API_EVENTS,
+    CORE_SHAPE,
     EMPTY_REF,
+    EVENTS_SHAPE,
     Event,
     from_core_v1,
     from_events_v1,
@@ -43,10 +44,12 @@ from ktui.model.sharing import shared_message
 
 _intern = sys.intern
 _times: dict[str, float | None] = {}
-_TIME_CACHE = 100_000
+TIME_CACHE_SIZE = 100_000
+"""Distinct timestamps a cache keeps before it starts over (a burst shares its seconds)."""
 
 
-def _t(value: Any) -> float | None:
+def cached_time(value: Any) -> float | None:
+    """``parse_time(value)``, each distinct timestamp text parsed once."""
     if value is None:
         return None
     if value.__class__ is str:
@@ -54,7 +57,7 @@ def _t(value: Any) -> float | None:
             return _times[value]
         except KeyError:
             parsed = parse_time(value)
-            if len(_times) >= _TIME_CACHE:
+            if len(_times) >= TIME_CACHE_SIZE:
                 _times.clear()
             _times[value] = parsed
             return parsed
@@ -62,30 +65,8 @@ def _t(value: Any) -> float | None:
 
 
 _TEXT = frozenset({str, type(None)})
-_CORE_KEYS = (
-    "involvedObject",
-    "source",
-    "message",
-    "reportingComponent",
-    "lastTimestamp",
-    "firstTimestamp",
-)
-_NEW_KEYS = (
-    "regarding",
-    "deprecatedSource",
-    "note",
-    "reportingController",
-    "deprecatedLastTimestamp",
-    "deprecatedFirstTimestamp",
-)
-# Keys the model reads whatever the API: present on the other API's object, the model
-# decides (never on what a real server sends).
-_CORE_FOREIGN = ("deprecatedLastTimestamp", "deprecatedFirstTimestamp", "deprecatedCount")
-_NEW_FOREIGN = ("lastTimestamp", "firstTimestamp", "count")
 _EMPTY: dict[str, Any] = {}
 _new_tuple = tuple.__new__
-_fromisoformat = datetime.fromisoformat
-_fromtimestamp = datetime.fromtimestamp
 
 
 class Fields(NamedTuple):
@@ -242,8 +223,8 @@ def extract(obj: Mapping[str, Any], api: str) -> Fields | None:
         return None
     core = api == API_CORE
     get = obj.get
-    ref_key, source_key, message_key, controller_key, last_key, first_key = (
-        _CORE_KEYS if core else _NEW_KEYS
+    ref_key, source_key, message_key, controller_key, last_key, first_key, count_key, foreign = (
+        CORE_SHAPE if core else EVENTS_SHAPE
     )
     meta = get("metadata")
     ref_value = get(ref_key)
@@ -254,7 +235,7 @@ def extract(obj: Mapping[str, Any], api: str) -> Fields | None:
     for value in (ref_value, source, series):
         if value is not None and value.__class__ is not dict:
             return None
-    for key in _CORE_FOREIGN if core else _NEW_FOREIGN:
+    for key in foreign:
         if key in obj:
             return None
     ref_value = ref_value or _EMPTY
@@ -276,7 +257,7 @@ def extract(obj: Mapping[str, Any], api: str) -> Fields | None:
      r_api, r_path) = texts  # fmt: skip
 
     count = 1
-    for candidate in (series.get("count"), get("count" if core else "deprecatedCount")):
+    for candidate in (series.get("count"), get(count_key)):
         if candidate is None:
             continue
         if candidate.__class__ is not int:
@@ -287,7 +268,8 @@ def extract(obj: Mapping[str, Any], api: str) -> Fields | None:
 
     # The time chain of ktui.model.event.time_of / first_seen_of.
     t_observed, t_last, t_event, t_first, t_created = (
-        _t(observed), _t(last), _t(event_time), _t(first), _t(created)
+        cached_time(observed), cached_time(last), cached_time(event_time), cached_time(first),
+        cached_time(created)
     )  # fmt: skip
     time = t_observed
     if time is None:

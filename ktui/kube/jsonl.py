@@ -11,19 +11,13 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii as _esc
 from typing import Any
 
-# The shapes and the timestamp parser the general path uses: the same rules, shared.
-from ktui.kube.decode import (
-    _CORE_FOREIGN,
-    _CORE_KEYS,
-    _EMPTY,
-    _NEW_FOREIGN,
-    _NEW_KEYS,
-    _TIME_CACHE,
-    _fromisoformat,
-    _fromtimestamp,
-    _t,
-)
-from ktui.model.event import API_CORE, API_EVENTS, format_time
+# The timestamp parser the general path uses and the model's shapes: the same rules.
+from ktui.kube.decode import TIME_CACHE_SIZE, cached_time
+from ktui.model.event import API_CORE, API_EVENTS, format_time, shape_of
+
+_EMPTY: dict[str, Any] = {}
+_fromisoformat = datetime.fromisoformat
+_fromtimestamp = datetime.fromtimestamp
 
 Row = tuple[float, float, str, str]  # (time, first_seen, name, JSON line): sorted, printed
 
@@ -62,7 +56,7 @@ def _stamp(value: Any) -> tuple[float | None, str | None]:
             if same and moment.year >= 1000 and (moment.microsecond or len(value) == 20):
                 text = f'"{value}"'
     else:
-        seconds = _t(value)
+        seconds = cached_time(value)
     if not seconds:
         text = "null"
     elif text is None:
@@ -70,7 +64,7 @@ def _stamp(value: Any) -> tuple[float | None, str | None]:
             text = _esc(format_time(seconds))
         except (ValueError, OverflowError, OSError):
             text = None  # the general path raises what it raises
-    if len(_stamps) >= _TIME_CACHE:
+    if len(_stamps) >= TIME_CACHE_SIZE:
         _stamps.clear()
     _stamps[value] = result = (seconds, text)
     return result
@@ -91,11 +85,8 @@ def jsonl_rows(items: list[Any], api: str, context: str, slow: Callable[[Any], R
     holds the rows equal to that path's for every scenario and odd shape.
     """
     core = api == API_CORE
-    ref_key, source_key, message_key, controller_key, last_key, first_key = (
-        _CORE_KEYS if core else _NEW_KEYS
-    )
-    foreign_a, foreign_b, foreign_c = _CORE_FOREIGN if core else _NEW_FOREIGN
-    count_key = "count" if core else "deprecatedCount"
+    (ref_key, source_key, message_key, controller_key, last_key, first_key, count_key,
+     (foreign_a, foreign_b, foreign_c)) = shape_of(api)  # fmt: skip
     tail = f',"api":{_esc(API_CORE if core else API_EVENTS)},"expired":false}}'
     ctx = _esc(context)
     stamp = _stamps.get

@@ -18,6 +18,7 @@ from urllib3.exceptions import (
 )
 
 from ktui.feeds.errors import Unreachable
+from ktui.model.safe_text import one_line
 
 _INCOMPLETE = (IncompleteRead, http.client.IncompleteRead)  # urllib3's pool, or http.client
 
@@ -36,7 +37,12 @@ def _root_cause(exc: BaseException) -> BaseException:
 
 
 def describe_network_error(exc: BaseException) -> str:
-    """A few words for a transport failure: 'connection refused', 'TLS: ...', 'timed out'."""
+    """A few words for a transport failure: 'connection refused', 'TLS: ...', 'timed out'.
+    What the server sent can be among them (a bad status line): made inert here."""
+    return one_line(_describe(exc), 300)
+
+
+def _describe(exc: BaseException) -> str:
     cause = _root_cause(exc)
     if isinstance(exc, SSLError) or isinstance(cause, ssl.SSLError):
         verify = getattr(cause, "verify_message", None)

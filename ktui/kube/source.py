@@ -99,6 +99,8 @@ class KubeSource(EventSource):
         self.resolved: ResolvedContext | None = None
         self.conn: Connection | None = None
         self._lock = threading.Lock()
+        self._one_run = threading.Lock()  # held by the run in progress
+        self._interrupting = threading.Lock()  # a run's end against its watcher's interrupt
         self._workers: list[Worker] = []
         self._status: dict[int, _WorkerStatus] = {}
         self._scope_note = ""
@@ -275,10 +277,23 @@ class KubeSource(EventSource):
         return worker
 
     def run(self, channel: BatchChannel, stop: threading.Event) -> None:
+        # A source may run again after a stop (a context shown again). The runs share the
+        # connection, so one runs at a time: a stopped run still ending (its stop() gave
+        # up waiting) would otherwise hand its changes to the new channel, and its late
+        # interrupt would leave the new run's connection interrupted for good.
+        while not self._one_run.acquire(timeout=0.1):
+            if stop.is_set():
+                return
+        try:
+            self._run_once(channel, stop)
+        finally:
+            self._one_run.release()
+
+    def _run_once(self, channel: BatchChannel, stop: threading.Event) -> None:
         self._channel = channel
         self.listed.clear()
         if self.conn is not None:
-            self.conn.interrupted = False  # a source may run again after a stop
+            self.conn.interrupted = False
         done = threading.Event()
         watcher = threading.Thread(
             target=self._watch_stop, args=(stop, done), daemon=True, name="ktui-kube-stop"
@@ -287,7 +302,8 @@ class KubeSource(EventSource):
         try:
             self._run(stop)
         finally:
-            done.set()
+            with self._interrupting:
+                done.set()  # from here on this run's watcher interrupts nothing
             last = self._last_status
             if last is None or last.state != State.ERROR or stop.is_set():
                 text = "stopped" if self.watch else "listed"
@@ -297,7 +313,9 @@ class KubeSource(EventSource):
         # A read blocked on a silent stream only wakes when its socket is shut down.
         while not done.is_set():
             if stop.wait(0.1):
-                self.interrupt()
+                with self._interrupting:  # only while its run lasts: the connection is
+                    if not done.is_set():  # the next run's after that
+                        self.interrupt()
                 return
 
     def _fatal(self, exc: SourceError) -> None:

@@ -21,8 +21,9 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from ktui.model.lenient import as_mapping, as_text
 from ktui.model.rawblock import RawBlock
 
 # References to objects live in refs.py; imported from here too, as they always were.
@@ -40,6 +41,36 @@ API_EVENTS = "events.k8s.io/v1"
 API_EXPORTER = "exporter"
 
 _intern = sys.intern
+
+
+class ApiShape(NamedTuple):
+    """Where one API's Event object keeps what the model reads: core/v1 and
+    events.k8s.io/v1 name the same things differently. (The fast decoders of
+    :mod:`ktui.kube.decode` take their plain path only for objects of this shape.)"""
+
+    ref_key: str
+    source_key: str
+    message_key: str
+    controller_key: str
+    last_key: str
+    first_key: str
+    count_key: str
+    foreign_keys: tuple[str, str, str]
+    """The other API's time and count keys, which the model reads whatever the API (a
+    real server never sends them)."""
+
+
+CORE_SHAPE = ApiShape("involvedObject", "source", "message", "reportingComponent",
+                      "lastTimestamp", "firstTimestamp", "count",
+                      ("deprecatedLastTimestamp", "deprecatedFirstTimestamp", "deprecatedCount"))
+EVENTS_SHAPE = ApiShape("regarding", "deprecatedSource", "note", "reportingController",
+                        "deprecatedLastTimestamp", "deprecatedFirstTimestamp", "deprecatedCount",
+                        ("lastTimestamp", "firstTimestamp", "count"))
+
+
+def shape_of(api: str) -> ApiShape:
+    """core/v1's shape for ``"v1"``, else events.k8s.io/v1's."""
+    return CORE_SHAPE if api == API_CORE else EVENTS_SHAPE
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -167,16 +198,6 @@ def format_time(seconds: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _str(value: Any) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)
-
-
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -193,7 +214,7 @@ def time_of(obj: Mapping[str, Any]) -> float:
 
     Accepts both API shapes (``deprecatedLastTimestamp`` for events.k8s.io/v1).
     """
-    series = _dict(obj.get("series"))
+    series = as_mapping(obj.get("series"))
     for candidate in (
         series.get("lastObservedTime"),
         obj.get("lastTimestamp"),
@@ -201,7 +222,7 @@ def time_of(obj: Mapping[str, Any]) -> float:
         obj.get("eventTime"),
         obj.get("firstTimestamp"),
         obj.get("deprecatedFirstTimestamp"),
-        _dict(obj.get("metadata")).get("creationTimestamp"),
+        as_mapping(obj.get("metadata")).get("creationTimestamp"),
     ):
         parsed = parse_time(candidate)
         if parsed is not None:
@@ -215,7 +236,7 @@ def first_seen_of(obj: Mapping[str, Any]) -> float:
         obj.get("firstTimestamp"),
         obj.get("deprecatedFirstTimestamp"),
         obj.get("eventTime"),
-        _dict(obj.get("metadata")).get("creationTimestamp"),
+        as_mapping(obj.get("metadata")).get("creationTimestamp"),
     ):
         parsed = parse_time(candidate)
         if parsed is not None:
@@ -226,7 +247,7 @@ def first_seen_of(obj: Mapping[str, Any]) -> float:
 def count_of(obj: Mapping[str, Any]) -> int:
     """Repeat count: series.count, count (deprecatedCount), else 1."""
     for candidate in (
-        _dict(obj.get("series")).get("count"),
+        as_mapping(obj.get("series")).get("count"),
         obj.get("count"),
         obj.get("deprecatedCount"),
     ):
@@ -250,39 +271,39 @@ def pack_raw(obj: Mapping[str, Any]) -> RawBlock:
 
 
 def _ref(value: Any, default_namespace: str, context: str) -> ObjectRef:
-    ref = _dict(value)
+    ref = as_mapping(value)
     if not ref:
         return EMPTY_REF
     owners = ref.get("ownerReferences")  # only exporter documents carry them
     return object_ref(
-        _intern(_str(ref.get("kind"))),
-        _str(ref.get("name")),
-        _intern(_str(ref.get("namespace")) or default_namespace),
-        _str(ref.get("uid")),
-        _intern(_str(ref.get("apiVersion"))),
-        _str(ref.get("fieldPath")),
+        _intern(as_text(ref.get("kind"))),
+        as_text(ref.get("name")),
+        _intern(as_text(ref.get("namespace")) or default_namespace),
+        as_text(ref.get("uid")),
+        _intern(as_text(ref.get("apiVersion"))),
+        as_text(ref.get("fieldPath")),
         None if owners is None else owner_refs(owners),
         context,
     )
 
 
 def _common(obj: Mapping[str, Any], context: str, keep_raw: bool) -> dict[str, Any]:
-    meta = _dict(obj.get("metadata"))
-    namespace = _str(meta.get("namespace"))
-    name = _str(meta.get("name"))
-    uid = _str(meta.get("uid")) or f"{namespace}/{name}"
+    meta = as_mapping(obj.get("metadata"))
+    namespace = as_text(meta.get("namespace"))
+    name = as_text(meta.get("name"))
+    uid = as_text(meta.get("uid")) or f"{namespace}/{name}"
     return {
         "uid": uid,
         "name": name,
         "namespace": _intern(namespace),
-        "type": _intern(_str(obj.get("type"))),
-        "reason": _intern(_str(obj.get("reason"))),
-        "action": _intern(_str(obj.get("action"))),
-        "reporting_instance": _intern(_str(obj.get("reportingInstance"))),
+        "type": _intern(as_text(obj.get("type"))),
+        "reason": _intern(as_text(obj.get("reason"))),
+        "action": _intern(as_text(obj.get("action"))),
+        "reporting_instance": _intern(as_text(obj.get("reportingInstance"))),
         "count": count_of(obj),
         "first_seen": first_seen_of(obj),
         "time": time_of(obj),
-        "resource_version": _str(meta.get("resourceVersion")),
+        "resource_version": as_text(meta.get("resourceVersion")),
         "context": _intern(context),
         "raw_block": pack_raw(obj) if keep_raw else None,
     }
@@ -290,30 +311,25 @@ def _common(obj: Mapping[str, Any], context: str, keep_raw: bool) -> dict[str, A
 
 def from_core_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = True) -> Event:
     """Normalise a core/v1 Event (``kind: Event``, ``apiVersion: v1``)."""
-    fields = _common(obj, context, keep_raw)
-    source = _dict(obj.get("source"))
-    return Event(
-        message=_str(obj.get("message")),
-        object=_ref(obj.get("involvedObject"), fields["namespace"], fields["context"]),
-        source_component=_intern(_str(source.get("component"))),
-        source_host=_intern(_str(source.get("host"))),
-        reporting_controller=_intern(_str(obj.get("reportingComponent"))),
-        api=API_CORE,
-        **fields,
-    )
+    return _from_api(obj, CORE_SHAPE, API_CORE, context, keep_raw)
 
 
 def from_events_v1(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = True) -> Event:
     """Normalise an events.k8s.io/v1 Event (``regarding``, ``note``, ``deprecated*``)."""
+    return _from_api(obj, EVENTS_SHAPE, API_EVENTS, context, keep_raw)
+
+
+def _from_api(obj: Mapping[str, Any], shape: ApiShape, api: str, context: str,
+              keep_raw: bool) -> Event:
     fields = _common(obj, context, keep_raw)
-    source = _dict(obj.get("deprecatedSource"))
+    source = as_mapping(obj.get(shape.source_key))
     return Event(
-        message=_str(obj.get("note")),
-        object=_ref(obj.get("regarding"), fields["namespace"], fields["context"]),
-        source_component=_intern(_str(source.get("component"))),
-        source_host=_intern(_str(source.get("host"))),
-        reporting_controller=_intern(_str(obj.get("reportingController"))),
-        api=API_EVENTS,
+        message=as_text(obj.get(shape.message_key)),
+        object=_ref(obj.get(shape.ref_key), fields["namespace"], fields["context"]),
+        source_component=_intern(as_text(source.get("component"))),
+        source_host=_intern(as_text(source.get("host"))),
+        reporting_controller=_intern(as_text(obj.get(shape.controller_key))),
+        api=api,
         **fields,
     )
 
@@ -328,14 +344,14 @@ def from_exporter(doc: Mapping[str, Any], *, context: str = "", keep_raw: bool =
     return replace(
         event,
         api=API_EXPORTER,
-        cluster=_intern(_str(doc.get("clusterName"))),
+        cluster=_intern(as_text(doc.get("clusterName"))),
         count_is_lower_bound=True,
     )
 
 
 def from_object(obj: Mapping[str, Any], *, context: str = "", keep_raw: bool = True) -> Event:
     """Normalise any of the shapes, told apart by apiVersion and fields."""
-    if _str(obj.get("apiVersion")).startswith("events.k8s.io/") or (
+    if as_text(obj.get("apiVersion")).startswith("events.k8s.io/") or (
         "regarding" in obj or "note" in obj
     ):
         return from_events_v1(obj, context=context, keep_raw=keep_raw)

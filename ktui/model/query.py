@@ -151,7 +151,20 @@ class Query:
             return False
         if other.hide_expired and not self.hide_expired:
             return False
-        return set(other.terms) <= set(self.terms) and set(other.words) <= set(self.words)
+        return set(other.terms) <= set(self.terms) and all(
+            any(_holds(word, mine) for mine in self.words) for word in other.words)
+
+    def beyond(self, other: Query) -> Query:
+        """The conditions of this query that ``other`` lacks: for a query that
+        :meth:`narrows` ``other``, what ``other``'s matches must still pass."""
+        terms, words = set(other.terms), set(other.words)
+        return Query(
+            terms=tuple(term for term in self.terms if term not in terms),
+            words=tuple(word for word in self.words if word not in words),
+            types=self.types if self.types != other.types else frozenset(),
+            namespaces=self.namespaces if self.namespaces != other.namespaces else frozenset(),
+            hide_expired=self.hide_expired and not other.hide_expired,
+        )
 
     @cached_property
     def _predicate(self) -> Callable[[Event], bool]:
@@ -191,6 +204,14 @@ class Query:
                 continue
             selectors.append(f"{key}{'!=' if term.negated else '='}{value}")
         return ",".join(selectors)
+
+
+def _holds(word: str, mine: str) -> bool:
+    """Whether text that holds ``mine`` holds ``word`` too (typing "Back" after "Bac"):
+    for ASCII, case-insensitive containment; otherwise only the same word."""
+    if word == mine:
+        return True
+    return word.isascii() and mine.isascii() and word.lower() in mine.lower()
 
 
 def type_check(types: frozenset[str]) -> Callable[[str], bool]:

@@ -4,9 +4,10 @@ object names (:class:`OwnerRef`), shared between the events of one object."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from ktui.model.lenient import as_mapping, as_text
 
 _intern = sys.intern
 
@@ -91,24 +92,14 @@ def owner_refs(value: Any) -> tuple[OwnerRef, ...] | None:
         return None
     refs = []
     for item in value:
-        entry = _dict(item)
-        kind, name = _str(entry.get("kind")), _str(entry.get("name"))
+        entry = as_mapping(item)
+        kind, name = as_text(entry.get("kind")), as_text(entry.get("name"))
         if kind and name:
             refs.append(OwnerRef(
                 kind=_intern(kind),
                 name=name,
-                api_version=_intern(_str(entry.get("apiVersion"))),
-                uid=_str(entry.get("uid")),
+                api_version=_intern(as_text(entry.get("apiVersion"))),
+                uid=as_text(entry.get("uid")),
                 controller=entry.get("controller") is True,
             ))
     return tuple(refs)
-
-
-def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _str(value: Any) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)

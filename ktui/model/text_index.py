@@ -138,6 +138,24 @@ class _Chunk:
             position = find(word, mark)
         return found
 
+    def holding(self, indexes: list[int], words: list[str]) -> list[int]:
+        """Those of ``indexes`` whose key also holds every one of ``words``."""
+        if self.keys is not None:
+            keys = self.keys
+            return [i for i in indexes if all(word in keys[i] for word in words)]
+        # One bounded find per entry and word, all of it in C: slicing each key out and
+        # testing it in a generator cost several times more over thousands of hits.
+        starts = self.starts
+        ends = starts[1:]
+        ends.append(len(self.text))
+        find = self.text.find
+        for word in words:
+            found = map(find, repeat(word), _pick(starts, indexes), _pick(ends, indexes))
+            indexes = list(compress(indexes, map((-1).__ne__, found)))
+            if not indexes:
+                break
+        return indexes
+
     def empty(self, dead: set[int]) -> int:
         """Empty the places of dead events (their ids leave ``dead``); how many."""
         events = self.events
@@ -241,8 +259,7 @@ class TextIndex:
         for chunk in self._chunks:
             indexes = chunk.hits(first)
             if others and indexes:
-                key = chunk.key
-                indexes = [i for i in indexes if all(word in key(i) for word in others)]
+                indexes = chunk.holding(indexes, others)
             if chunk.always:
                 held = [i for i in chunk.always if chunk.events[i] is not None
                         and id(chunk.events[i]) not in dead]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,36 +24,16 @@ __all__ = ["AWS_SERVICES", "DEFAULT_INDEX", "OpenSearchConfig", "build_client",
            "config_from_settings"]
 
 
-@dataclass
-class OpenSearchConfig:
-    """Connection settings for the history source (one ``[opensearch]`` table)."""
+@dataclass(frozen=True)
+class OpenSearchConfig(OpenSearchSettings):
+    """Connection settings for the history source: one ``[opensearch]`` table's settings
+    (every field of :class:`OpenSearchSettings`, declared once there) and the password,
+    which the settings never hold. Frozen like them: a changed copy is
+    :func:`dataclasses.replace`."""
 
-    url: str = ""
-    """``https://host:9200``; http is allowed (a local or port-forwarded cluster)."""
-    index: str = DEFAULT_INDEX
-    """Index pattern, comma-separated patterns allowed (``kube-events-*``)."""
-    user: str = ""
     password: str = field(default="", repr=False, compare=False)
     password_callback: Callable[[], str] | None = field(default=None, repr=False, compare=False)
     """Asked once per session when a user is set and no password is known."""
-    ca_certs: str = ""
-    client_cert: str = ""
-    client_key: str = ""
-    verify_certs: bool = True
-    aws_sigv4: bool = False
-    """Sign requests with SigV4 (boto3's default credential chain; ``pip install ktui[aws]``)."""
-    aws_service: str = "es"
-    """``es`` for managed domains, ``aoss`` for OpenSearch Serverless."""
-    aws_region: str = ""
-    request_timeout: float = 10.0
-    """Seconds the client waits; the server is asked to stop a little earlier."""
-    fields: dict[str, str] = field(default_factory=dict)
-    """Canonical field name → document path, for indices written with a custom ``layout``."""
-    use_pit: bool = True
-    """Page inside a point in time where the cluster allows it."""
-    pit_keep_alive: str = "1m"
-    namespace_limit: int = 1000
-    """Size of the namespace terms aggregation (more namespaces → counts approximate)."""
 
     @property
     def warning(self) -> str:
@@ -107,23 +87,9 @@ def config_from_settings(section: OpenSearchSettings, environ: Mapping[str, str]
             url_password = urlsplit(given.strip()).password or ""
         except ValueError:  # load_settings already refused such a URL
             url_password = ""
+    settings = {f.name: getattr(section, f.name) for f in fields(OpenSearchSettings)}
     return OpenSearchConfig(
-        url=section.url,
-        index=section.index,
-        user=section.user,
-        password=environ.get("OPENSEARCH_PASSWORD") or url_password,
-        ca_certs=section.ca_certs,
-        client_cert=section.client_cert,
-        client_key=section.client_key,
-        verify_certs=section.verify_certs,
-        aws_sigv4=section.aws_sigv4,
-        aws_service=section.aws_service,
-        aws_region=section.aws_region,
-        request_timeout=section.request_timeout,
-        fields=dict(section.fields),
-        use_pit=section.use_pit,
-        pit_keep_alive=section.pit_keep_alive,
-        namespace_limit=section.namespace_limit,
+        **settings, password=environ.get("OPENSEARCH_PASSWORD") or url_password
     )
 
 

@@ -12,32 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# Canonical name → path in an EnhancedEvent document (``json.Marshal`` without layout).
-FIELD_PATHS: dict[str, str] = {
-    "type": "type",
-    "namespace": "metadata.namespace",
-    "event_name": "metadata.name",
-    "uid": "metadata.uid",
-    "reason": "reason",
-    "message": "message",
-    "kind": "involvedObject.kind",
-    "name": "involvedObject.name",
-    "object_namespace": "involvedObject.namespace",
-    "object_uid": "involvedObject.uid",
-    "source_component": "source.component",
-    "host": "source.host",
-    "reporting_component": "reportingComponent",
-    "reporting_instance": "reportingInstance",
-    "action": "action",
-    "cluster": "clusterName",
-    "count": "count",
-    "series_count": "series.count",
-    "series_last_observed": "series.lastObservedTime",
-    "last_timestamp": "lastTimestamp",
-    "event_time": "eventTime",
-    "first_timestamp": "firstTimestamp",
-    "creation_timestamp": "metadata.creationTimestamp",
-}
+from ktui.config.exporter_fields import FIELD_PATHS
 
 # The time of an event, in order (kubernetes-events.md): the first one set wins.
 TIME_CHAIN = (

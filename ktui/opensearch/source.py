@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from ktui.config.exporter_fields import FIELD_PATHS
 from ktui.feeds.errors import Forbidden, SourceError, Unauthorized
 from ktui.feeds.history import Histogram, HistoryPage, Superseded
 from ktui.model.event import Event
@@ -27,7 +28,7 @@ from ktui.model.timerange import TimeRange
 from ktui.opensearch.config import OpenSearchConfig
 from ktui.opensearch.connection import Connection
 from ktui.opensearch.errors import PitMissing, RetryPolicy, retrying, translate
-from ktui.opensearch.mapping import FIELD_PATHS, FieldMap
+from ktui.opensearch.mapping import FieldMap
 from ktui.opensearch.paging import (
     Cursor,
     EventMaker,

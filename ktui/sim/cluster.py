@@ -77,7 +77,8 @@ class SimCluster:
         self.streaming_list = streaming_list
         self.client_certs = dict(client_certs or {})
         self.gzip = gzip
-        self.counters: dict[str, int] = {}  # kept across restarts: gzipped responses
+        self.counters: dict[str, int] = {}  # kept across restarts: gzipped responses, watches
+        # ended at their timeoutSeconds (watch_timeouts)
         self.tls = tls
         self.host = host
         self._port = port

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from ktui.explorer.history_feed import HistoryFeed
     from ktui.explorer.live_feed import LiveFeed
     from ktui.model.event import Event
+    from ktui.model.histogram import Histogram
     from ktui.model.query import Query
-    from ktui.model.store import EventStore, Histogram
+    from ktui.model.store import EventStore
     from ktui.ui.widgets.detail import DetailPane
     from ktui.ui.widgets.event_table import EventTable
     from ktui.ui.widgets.group_table import GroupTable

@@ -75,3 +75,51 @@ def test_a_token_is_not_sent_to_a_plain_http_server_and_ktui_says_why(tmp_path: 
     )
     assert error.startswith(f"ktui: unauthorized: {sim.url}: 401 Unauthorized")
     assert (done.returncode, done.stdout) == (1, "")
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[int]:
+    """Not an API server: whatever it is asked, it answers one line of terminal control
+    sequences (a title change, a colour, a bell) instead of a status line, and closes."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # closed at the end of the test
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"\x1b]0;pwned\x07\x1b[31mHACK\x9b2J \r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    listener.close()
+    thread.join(5)
+
+
+def test_a_server_answering_control_sequences_cannot_reach_the_terminal(
+    hostile_server: int, tmp_path: Path
+) -> None:
+    """Before: the error line carried the server's bytes as they were (ESC ] 0 ; ... BEL
+    retitles the user's terminal)."""
+    kubeconfig = tmp_path / "kc"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters: [{{name: c, cluster: {{server: 'http://127.0.0.1:{hostile_server}'}}}}]\n"
+        "users: [{name: u, user: {}}]\n"
+        "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n"
+    )
+    done = ktui(kubeconfig, "-A", "-o", "jsonl")
+    assert done.returncode == 1
+    assert done.stderr.startswith("ktui: cannot reach http://127.0.0.1:")
+    assert done.stderr.count("\n") == 1  # one line
+    assert not set(done.stderr.rstrip("\n")) & {"\x1b", "\x07", "\x9b", "\r"}
+    assert "HACK" in done.stderr  # said, made inert

@@ -20,6 +20,7 @@ from ktui.feeds.channel import BatchChannel
 from ktui.kube.source import KubeSource, WatchSettings
 from ktui.sim import Grant, SimCluster, write_kubeconfig
 from ktui.sim.apiserver.tls import CA_PEM
+from tests.conftest import wait_until
 from tests.kube.test_kube_watch import FAST, truth
 
 SMALL_PAGES = WatchSettings(**{**FAST.__dict__, "page_size": 100})
@@ -129,11 +130,12 @@ def test_gzipped_pages_list_the_same(tmp_path: Path) -> None:
 class FakeServer:
     """An API server of three 2-event pages whose continue requests misbehave on cue:
     ``drop``: that many of them get the connection closed with no answer; ``hang``: they
-    get no answer for 30 s."""
+    get no answer until the server closes (30 s at most)."""
 
     def __init__(self) -> None:
         self.drop = 0
         self.hang = False
+        self.closing = threading.Event()
         self.requests: list[str] = []
         owner = self
 
@@ -148,7 +150,7 @@ class FakeServer:
                     self.close_connection = True
                     return
                 if offset and owner.hang:
-                    time.sleep(30)
+                    owner.closing.wait(30)
                     return
                 items = [
                     {
@@ -189,6 +191,7 @@ class FakeServer:
         return path
 
     def close(self) -> None:
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -232,11 +235,10 @@ def test_stop_while_the_next_page_is_awaited_is_prompt(fake: FakeServer, tmp_pat
         page_hook=pages,
     )
     feed = source.start(BatchChannel())
-    deadline = time.monotonic() + 5
-    while not pages.calls and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: bool(pages.calls), timeout=5)
     assert pages.calls == [(2, True)]
-    time.sleep(0.2)  # blocked on page 2's answer
+    # blocked on page 2's answer: the server holds that request
+    wait_until(lambda: any("continue=" in path for path in fake.requests), timeout=5)
     started = time.monotonic()
     assert feed.stop(timeout=1.0)
     assert time.monotonic() - started < 1.0

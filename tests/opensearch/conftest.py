@@ -12,6 +12,7 @@ keyword by a template), plus tiny indices for odd documents and a custom layout.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import uuid
@@ -71,9 +72,7 @@ class Backend:
             request_timeout=60,  # a shared 2-core machine under load is slow, not broken
             verify_certs=not os.environ.get("KTUI_TEST_OPENSEARCH_INSECURE"),
         )
-        for key, value in overrides.items():
-            setattr(config, key, value)
-        return config
+        return dataclasses.replace(config, **overrides)
 
     def source(self, index: str, **overrides: Any) -> HistorySource:
         return HistorySource(self.config(index, **overrides))

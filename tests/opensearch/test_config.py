@@ -4,15 +4,18 @@ configuration (precedence, secrets kept out of sight, what is refused)."""
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ktui.config import Flags, load_settings
+from ktui.config import Flags, OpenSearchSettings, load_settings
+from ktui.config.exporter_fields import FIELD_PATHS
 from ktui.feeds.errors import ConfigError
 from ktui.opensearch.config import DEFAULT_INDEX, OpenSearchConfig, config_from_settings
+from ktui.opensearch.mapping import field_map
 from ktui.opensearch.source import HistorySource, format_total
 
 WORKSHOP_ENV = {
@@ -96,6 +99,51 @@ message = "msg"
     assert config.fields == {"last_timestamp": "@timestamp", "message": "msg"}
 
 
+def test_the_client_reads_every_field_the_settings_let_a_user_move(settings_file: Path) -> None:
+    """[opensearch.fields] accepts a name only if the client's field map reads it there:
+    each moved field is looked up at its new path; a name the client does not know is a
+    problem, not silently ignored."""
+    names = sorted(FIELD_PATHS)
+    table = "[opensearch.fields]\n" + "".join(f'{name} = "moved.{name}"\n' for name in names)
+    config = build(settings_file, f'url = "https://os:9200"\n{table}')
+    moved = {name: {"type": "keyword"} for name in names}
+    index = {"events": {"mappings": {"properties": {"moved": {"properties": moved}}}}}
+    fields = field_map(index, config.fields)
+    for name in names:
+        assert (fields[name].path, fields[name].keyword) == (f"moved.{name}", f"moved.{name}")
+    settings_file.write_text('[opensearch.fields]\ncolour = "c"\n', encoding="utf-8")
+    [problem] = load_settings(settings_file, {}).problems
+    assert "unknown field 'colour'" in problem.what and "creation_timestamp" in problem.what
+
+
+def test_the_client_config_is_the_settings_plus_the_password(settings_file: Path) -> None:
+    table = """
+url = "https://os:9200"
+index = "kube-*"
+user = "reader"
+ca_certs = "/ca.pem"
+client_cert = "/c.pem"
+client_key = "/k.pem"
+verify_certs = false
+aws_sigv4 = true
+aws_service = "aoss"
+aws_region = "eu-west-1"
+request_timeout = 3
+use_pit = false
+pit_keep_alive = "2m"
+namespace_limit = 7
+[opensearch.fields]
+message = "msg"
+"""
+    settings_file.write_text(f"[opensearch]\n{table}\n", encoding="utf-8")
+    environ = {"OPENSEARCH_PASSWORD": "Secr3t!"}
+    section = load_settings(settings_file, environ).opensearch
+    config = config_from_settings(section, environ)
+    for name in (f.name for f in dataclasses.fields(OpenSearchSettings)):
+        assert getattr(config, name) == getattr(section, name), name
+    assert config.password == "Secr3t!" and "Secr3t!" not in repr(config)
+
+
 def test_no_url_is_the_one_thing_the_builder_refuses(settings_file: Path) -> None:
     with pytest.raises(ConfigError, match="no OpenSearch URL") as caught:
         build(settings_file, 'index = "x-*"')
@@ -128,6 +176,24 @@ def test_a_bad_setting_is_a_problem_and_the_rest_still_builds(
     assert config.url in ("https://os.example", "https://x")
     assert config.verify_certs and config.request_timeout == 10.0 and not config.client_key
     assert config.aws_service == "es" and config.fields == {} and config.password == ""
+
+
+def test_the_tui_asks_the_session_for_a_missing_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ktui.cli.ui_cmd import make_history
+
+    monkeypatch.delenv("OPENSEARCH_PASSWORD", raising=False)
+    monkeypatch.delenv("KTUI_OPENSEARCH_URL", raising=False)
+    session = make_history(OpenSearchSettings(url="https://os:9200", user="reader"))
+    session.ask_password = lambda: "typed"  # what the app's modal prompt answers
+    source = session.source()
+    assert isinstance(source, HistorySource) and source.config.password_callback is not None
+    assert source.config.password_callback() == "typed"
+    monkeypatch.setenv("OPENSEARCH_PASSWORD", "from-env")
+    source = make_history(OpenSearchSettings(url="https://os:9200", user="reader")).source()
+    assert isinstance(source, HistorySource) and source.config.password_callback is None
+    assert source.config.password == "from-env"
 
 
 def test_missing_password_without_a_way_to_ask(settings_file: Path) -> None:

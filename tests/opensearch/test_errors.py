@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
-import time
 
 import pytest
 
@@ -13,6 +13,7 @@ from ktui.model.query import Query, parse_query
 from ktui.model.timerange import TimeRange
 from ktui.opensearch.config import OpenSearchConfig
 from ktui.opensearch.source import HistorySource, Superseded
+from tests.conftest import wait_until
 
 from .conftest import LAYOUT_FIELDS, Backend, Dataset
 from .proxy import FrontProxy
@@ -81,7 +82,7 @@ def test_missing_index(backend: Backend, dataset: Dataset, pattern: str) -> None
 def test_timeout_is_retryable(backend: Backend, dataset: Dataset) -> None:
     with FrontProxy(backend.url, delay=1.5) as proxy:
         config = backend.config("eks-kubernetes-events*", request_timeout=0.3)
-        config.url = proxy.url
+        config = dataclasses.replace(config, url=proxy.url)
         error = _fails(config, SourceError)
     assert str(error).startswith(f"OpenSearch at {proxy.url} did not answer within 0.3 s")
     assert error.retryable
@@ -95,7 +96,7 @@ def test_unsupported_regex_is_a_clear_error(single_source: HistorySource) -> Non
 def test_cancel_drops_a_running_query(backend: Backend, dataset: Dataset) -> None:
     with FrontProxy(backend.url, delay=0.6) as proxy:
         config = backend.config("eks-kubernetes-events*")
-        config.url = proxy.url
+        config = dataclasses.replace(config, url=proxy.url)
         source = HistorySource(config)
         outcome: list[object] = []
 
@@ -107,7 +108,7 @@ def test_cancel_drops_a_running_query(backend: Backend, dataset: Dataset) -> Non
 
         worker = threading.Thread(target=run)
         worker.start()
-        time.sleep(0.2)
+        wait_until(lambda: bool(proxy.requests))  # the query is running (held 0.6 s)
         source.cancel()
         worker.join(30)
         source.close()

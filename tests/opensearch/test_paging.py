@@ -3,6 +3,8 @@ and de-duplication of an index written without useEventID."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from opensearchpy import NotFoundError
 
@@ -62,7 +64,7 @@ def test_pit_refused_falls_back_to_search_after(backend: Backend, dataset: Datas
     time_range = _everything(dataset)
     with FrontProxy(backend.url, refuse_pit=True) as proxy:
         config = backend.config("eks-kubernetes-events*")
-        config.url = proxy.url
+        config = dataclasses.replace(config, url=proxy.url)
         source = HistorySource(config)
         try:
             first = source.search(query, time_range, page_size=400)

@@ -7,7 +7,7 @@ import time
 
 from ktui.sim import SimCluster
 
-from .conftest import Client, FakeClock, WatchReader
+from .conftest import Client, FakeClock, WatchReader, wait_for
 
 
 def _watch(c: SimCluster, query: str, path: str = "/api/v1/events",
@@ -264,13 +264,9 @@ def test_abandoned_watch_thread_ends(empty: SimCluster) -> None:
 
     before = th.active_count()
     w = _watch(empty, f"resourceVersion={empty.resource_version}")
-    time.sleep(0.2)
-    assert th.active_count() == before + 1
+    wait_for(lambda: th.active_count() == before + 1)  # the server's thread for it
     w.close()
-    deadline = time.monotonic() + 5
-    while th.active_count() > before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert th.active_count() == before
+    wait_for(lambda: th.active_count() == before)
 
 
 def test_abandoned_tls_watch_thread_ends() -> None:
@@ -279,10 +275,6 @@ def test_abandoned_tls_watch_thread_ends() -> None:
     with SimCluster(scenario="empty", tls=True) as c:
         before = th.active_count()
         w = _watch(c, f"resourceVersion={c.resource_version}")
-        time.sleep(0.2)
-        assert th.active_count() == before + 1
+        wait_for(lambda: th.active_count() == before + 1)  # the server's thread for it
         w.close()
-        deadline = time.monotonic() + 5
-        while th.active_count() > before and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert th.active_count() == before
+        wait_for(lambda: th.active_count() == before)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from ktui.config import Settings
 from ktui.kube.catalog import KubeCatalog
@@ -19,6 +20,13 @@ NOW = 1_763_800_000.0  # 2025-11-22T08:26:40Z
 
 # The demo's scenarios without its steady trickle, so every run sees the same events.
 STILL_DEMO = "scenario-a,scenario-b,scenario-c,lifecycle,rolling-update,node-pressure"
+
+
+# Snapshot sizes: the smallest supported terminal and a roomy one (the ids name the SVGs).
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
+
+Compare = Callable[..., bool]
+"""pytest-textual-snapshot's ``snap_compare`` fixture."""
 
 
 def fixed_clock() -> float:
@@ -36,6 +44,18 @@ def clusters() -> Iterator[list[SimCluster]]:
     yield pair
     for cluster in pair:
         cluster.stop()
+
+
+@pytest.fixture
+def hostile_kubeconfig(tmp_path: Path) -> Iterator[tuple[SimCluster, str]]:
+    """A cluster of hostile events (markup, control sequences, huge text) and its
+    kubeconfig."""
+    cluster = SimCluster(name="hostile", scenario="hostile", seed=3, now=fixed_clock)
+    cluster.start()
+    path = tmp_path / "kubeconfig"
+    write_kubeconfig(str(path), [cluster], token="admin-token")
+    yield cluster, str(path)
+    cluster.stop()
 
 
 @pytest.fixture
@@ -76,3 +96,17 @@ def loaded(app: KtuiApp, cluster: SimCluster) -> Callable[[], bool]:
         )
 
     return check
+
+
+def ready(app: KtuiApp, cluster: SimCluster, *keys: str) -> Callable[[Pilot], Awaitable[None]]:
+    """A snapshot's ``run_before``: wait until ``cluster`` is loaded and watched, press
+    ``keys``, then let the screen settle."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await wait_for(pilot, loaded(app, cluster))
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+        await pilot.pause(0.3)
+
+    return run_before

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from textual.widgets import Input
 
 from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
+from ktui.ui.screens.explorer import ExplorerScreen
 from ktui.ui.screens.pickers import ContextPicker, Prompt
 from ktui.ui.screens.views import Confirm, NamePrompt, ViewsScreen
 from ktui.views.store import SavedView, ViewStore
@@ -58,123 +60,101 @@ async def until_screen(pilot: Pilot[Any], kind: type[object]) -> None:
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind))
 
 
-async def test_filter_prompt_double_enter(make_app: Callable[..., KtuiApp],
-                                          clusters: list[SimCluster]) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, loaded(app, clusters[0]))
-        await pilot.press("slash", "x")
-        assert isinstance(app.screen, Prompt)
-        await burst(pilot, "enter", "enter")
-        assert not isinstance(app.screen, Prompt)
-        assert app.explorer.query_state.text == "x"
-        await pilot.press("slash")  # the app still answers
-        assert isinstance(app.screen, Prompt)
-    assert app.return_code in (None, 0)
+@dataclass(frozen=True)
+class Typed:
+    """A value put into the dialog's input at once (a paste)."""
+
+    value: str
 
 
-async def test_command_prompt_double_enter(make_app: Callable[..., KtuiApp],
-                                           clusters: list[SimCluster]) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, loaded(app, clusters[0]))
-        await pilot.press("colon")
-        await until_screen(pilot, Prompt)
-        app.screen.query_one(Input).value = "ns payments"
-        await burst(pilot, "enter", "enter")
-        assert len(app.screen_stack) == 1
-        assert app.explorer.query_state.namespaces == frozenset({"payments"})
+Step = str | type | Typed
+"""A key to press, a dialog to wait for, or a value for its input."""
 
 
-async def test_time_range_prompt_double_enter(make_app: Callable[..., KtuiApp],
-                                              clusters: list[SimCluster]) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, loaded(app, clusters[0]))
-        await pilot.press("T")
-        await until_screen(pilot, Prompt)
-        app.screen.query_one(Input).value = "6h"
-        await burst(pilot, "enter", "enter")
-        # Live mode: the range is refused with a note; the point is that one answer
-        # closes the prompt once and the session goes on.
-        assert len(app.screen_stack) == 1
-        await pilot.press("slash")
-        assert isinstance(app.screen, Prompt)
+@dataclass(frozen=True)
+class Answered:
+    """One dialog answered twice at once: how to open it, the burst, where the app must be
+    after it (the explorer, or the views list for a dialog opened from there) and what
+    the one answer must have done (``effect`` comes to equal ``expected``)."""
+
+    opens: tuple[Step, ...]
+    effect: Callable[[KtuiApp, ViewStore, list[SimCluster]], object] | None = None
+    expected: object = None
+    views: tuple[SavedView, ...] = ()
+    burst: tuple[str, ...] = ("enter", "enter")
+    back_in: type = ExplorerScreen
 
 
-async def test_context_picker_double_enter(make_app: Callable[..., KtuiApp],
-                                           clusters: list[SimCluster]) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, loaded(app, clusters[0]))
-        await pilot.press("c")
-        await until_screen(pilot, ContextPicker)
-        await pilot.press("down")
-        await burst(pilot, "enter", "enter")
-        assert not isinstance(app.screen, ContextPicker)
-        await wait_for(pilot, loaded(app, clusters[1]))
+def names(store: ViewStore) -> list[str]:
+    return [view.name for view in store.load_all()[0]]
 
 
-async def test_views_list_double_enter(make_app: Callable[..., KtuiApp],
-                                       clusters: list[SimCluster], store: ViewStore) -> None:
-    store.save(SavedView("warnings", types=("Warning",)))
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, loaded(app, clusters[0]))
-        await pilot.press("v")
-        await until_screen(pilot, ViewsScreen)
-        await burst(pilot, "enter", "enter")
-        assert not isinstance(app.screen, ViewsScreen)
-        assert app.explorer.query_state.types == frozenset({"Warning"})
+DOUBLE_ANSWERS = {
+    "filter-prompt": Answered(
+        opens=("slash", "x", Prompt),
+        effect=lambda app, store, clusters: app.explorer.query_state.text, expected="x"),
+    "command-prompt": Answered(
+        opens=("colon", Prompt, Typed("ns payments")),
+        effect=lambda app, store, clusters: app.explorer.query_state.namespaces,
+        expected=frozenset({"payments"})),
+    # Live mode refuses the range with a note; the point is that one answer closes the
+    # prompt once and the session goes on.
+    "time-range-prompt": Answered(opens=("T", Prompt, Typed("6h"))),
+    "context-picker": Answered(
+        opens=("c", ContextPicker, "down"),
+        effect=lambda app, store, clusters: loaded(app, clusters[1])(), expected=True),
+    "views-list": Answered(
+        views=(SavedView("warnings", types=("Warning",)),),
+        opens=("v", ViewsScreen),
+        effect=lambda app, store, clusters: app.explorer.query_state.types,
+        expected=frozenset({"Warning"})),
+    # A second submit would have found the view it had just saved and asked to replace
+    # it (or crashed): the explorer is back, and one view is saved.
+    "save-prompt-saves-once": Answered(
+        opens=("ctrl+s", NamePrompt, *"mine"),
+        effect=lambda app, store, clusters: names(store), expected=["mine"]),
+    "rename-prompt": Answered(
+        views=(SavedView("old"),),
+        opens=("v", ViewsScreen, "r", NamePrompt, Typed("new")),
+        back_in=ViewsScreen,  # back in the list, still open
+        effect=lambda app, store, clusters: names(store), expected=["new"]),
+    "delete-confirmation": Answered(
+        views=(SavedView("gone"), SavedView("kept")),
+        opens=("v", ViewsScreen, "d", Confirm),
+        burst=("y", "y"),
+        back_in=ViewsScreen,
+        effect=lambda app, store, clusters: names(store), expected=["kept"]),
+}
 
 
-async def test_save_prompt_double_enter_saves_once(
-    make_app: Callable[..., KtuiApp], clusters: list[SimCluster], store: ViewStore
+@pytest.mark.parametrize("case", DOUBLE_ANSWERS.values(), ids=DOUBLE_ANSWERS.keys())
+async def test_a_double_answer_closes_the_dialog_once(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster], store: ViewStore,
+    case: Answered,
 ) -> None:
+    for view in case.views:
+        store.save(view)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, loaded(app, clusters[0]))
-        await pilot.press("ctrl+s")
-        await until_screen(pilot, NamePrompt)
-        await pilot.press("m", "i", "n", "e")
-        await burst(pilot, "enter", "enter")
-        # A second submit would have found the view it had just saved and asked to
-        # replace it (or crashed): neither happens.
-        assert not isinstance(app.screen, NamePrompt | Confirm)
-        assert [view.name for view in store.load_all()[0]] == ["mine"]
-
-
-async def test_rename_prompt_double_enter(make_app: Callable[..., KtuiApp],
-                                          clusters: list[SimCluster], store: ViewStore) -> None:
-    store.save(SavedView("old"))
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, loaded(app, clusters[0]))
-        await pilot.press("v")
-        await until_screen(pilot, ViewsScreen)
-        await pilot.press("r")
-        await until_screen(pilot, NamePrompt)
-        app.screen.query_one(Input).value = "new"
-        await burst(pilot, "enter", "enter")
-        assert isinstance(app.screen, ViewsScreen)  # back in the list, still open
-        assert [view.name for view in store.load_all()[0]] == ["new"]
-
-
-async def test_delete_confirmation_double_yes(make_app: Callable[..., KtuiApp],
-                                              clusters: list[SimCluster],
-                                              store: ViewStore) -> None:
-    store.save(SavedView("gone"))
-    store.save(SavedView("kept"))
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, loaded(app, clusters[0]))
-        await pilot.press("v")
-        await until_screen(pilot, ViewsScreen)
-        await pilot.press("d")
-        await until_screen(pilot, Confirm)
-        await burst(pilot, "y", "y")
-        assert isinstance(app.screen, ViewsScreen)
-        assert [view.name for view in store.load_all()[0]] == ["kept"]
+        for step in case.opens:
+            if isinstance(step, Typed):
+                app.screen.query_one(Input).value = step.value
+            elif isinstance(step, type):
+                await until_screen(pilot, step)
+            else:
+                await pilot.press(step)
+        await burst(pilot, *case.burst)
+        assert isinstance(app.screen, case.back_in)
+        if case.back_in is ExplorerScreen:
+            assert len(app.screen_stack) == 1
+        effect = case.effect
+        if effect is not None:
+            await wait_for(pilot, lambda: effect(app, store, clusters) == case.expected)
+        if case.back_in is ExplorerScreen:
+            await pilot.press("slash")  # the app still answers
+            assert isinstance(app.screen, Prompt)
+    assert app.return_code in (None, 0)
 
 
 async def test_password_prompt_double_enter(make_app: Callable[..., KtuiApp],

@@ -204,9 +204,7 @@ async def test_unreachable_cluster_is_shown_not_raised(
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: app.explorer.session is not None
                        and app.explorer.session.status.error is not None)
-        await pilot.pause(0.3)
-        text = _lines(app)
-        assert "⚠" in text
+        await wait_for(pilot, lambda: "⚠" in _lines(app))  # drawn at the next pump
         header = str(app.query_one(EventHeader).render())
         assert "demo" in header
         # The app still answers keys.

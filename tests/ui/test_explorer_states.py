@@ -159,8 +159,7 @@ async def test_rows_added_while_watching_are_all_reachable(
                 cluster.emit(namespace="test", reason="Pulled", message=f"batch {batch} #{n}",
                              name=f"pod-{batch}-{n}", time=NOW + batch * 200 + n)
             await wait_for(pilot, lambda: table.row_count == len(cluster.events()))
-        await pilot.pause(0.3)
-        assert table.virtual_size.height == table.row_count + 1
+        await wait_for(pilot, lambda: table.virtual_size.height == table.row_count + 1)
         assert table.vertical_scrollbar.window_virtual_size == table.row_count + 1
         await pilot.press("G")
         await pilot.pause()

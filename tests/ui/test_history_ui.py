@@ -3,6 +3,7 @@ real cluster with KTUI_TEST_OPENSEARCH_URL) loaded with exporter documents."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -25,7 +26,7 @@ from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.event_table import EventTable
 from ktui.views.store import SavedView, ViewStore
 from tests.opensearch.oracle import stored_documents
-from tests.ui.conftest import NOW, fixed_clock, loaded, wait_for
+from tests.ui.conftest import NOW, SIZES, fixed_clock, loaded, wait_for
 
 DAYS = 2
 START = NOW - DAYS * 86400
@@ -45,9 +46,7 @@ class History:
     def config(self, **overrides: Any) -> OpenSearchConfig:
         config = OpenSearchConfig(url=self.url, index=self.index, user=self.user,
                                   password=self.password)
-        for key, value in overrides.items():
-            setattr(config, key, value)
-        return config
+        return dataclasses.replace(config, **overrides)
 
 
 @pytest.fixture(scope="module")
@@ -307,9 +306,6 @@ async def test_start_in_a_history_view(
         assert app.explorer.history.session.total == len(truth(history, WINDOW, warnings_only=True))
 
 
-SIZES = [(80, 24), (160, 48)]
-
-
 def history_ready(app: KtuiApp, cluster: SimCluster) -> Callable[[Pilot], Awaitable[None]]:
     async def run_before(pilot: Pilot) -> None:
         await wait_for(pilot, loaded(app, cluster))
@@ -320,7 +316,7 @@ def history_ready(app: KtuiApp, cluster: SimCluster) -> Callable[[Pilot], Awaita
     return run_before
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES)
 def test_history_snapshot(snap_compare: Callable[..., bool],
                           make_history_app: Callable[..., KtuiApp],
                           clusters: list[SimCluster], size: tuple[int, int]) -> None:

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from textual.geometry import Region
 from textual.widgets import Static
 
 from ktui.config import Settings
 from ktui.kube.catalog import KubeCatalog
-from ktui.sim import SimCluster, write_kubeconfig
+from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
@@ -31,22 +28,14 @@ from tests.ui.conftest import fixed_clock, loaded, wait_for
 UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-@pytest.fixture
-def hostile(tmp_path: Path) -> Iterator[tuple[SimCluster, str]]:
-    cluster = SimCluster(name="hostile", scenario="hostile", seed=3, now=fixed_clock)
-    cluster.start()
-    path = tmp_path / "kubeconfig"
-    write_kubeconfig(str(path), [cluster], token="admin-token")
-    yield cluster, str(path)
-    cluster.stop()
-
-
 def _strip_texts(widget: object, height: int) -> list[str]:
     return [widget.render_line(y).text for y in range(height)]  # type: ignore[attr-defined]
 
 
-async def test_every_hostile_event_renders_inert(hostile: tuple[SimCluster, str]) -> None:
-    cluster, kubeconfig = hostile
+async def test_every_hostile_event_renders_inert(
+    hostile_kubeconfig: tuple[SimCluster, str],
+) -> None:
+    cluster, kubeconfig = hostile_kubeconfig
     app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for(pilot, loaded(app, cluster))
@@ -85,8 +74,10 @@ async def test_every_hostile_event_renders_inert(hostile: tuple[SimCluster, str]
         assert time.monotonic() - started < 5
 
 
-async def test_markup_in_messages_does_not_style_the_row(hostile: tuple[SimCluster, str]) -> None:
-    cluster, kubeconfig = hostile
+async def test_markup_in_messages_does_not_style_the_row(
+    hostile_kubeconfig: tuple[SimCluster, str],
+) -> None:
+    cluster, kubeconfig = hostile_kubeconfig
     app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock)
     async with app.run_test(size=(200, 48)) as pilot:
         await wait_for(pilot, loaded(app, cluster))
@@ -99,10 +90,12 @@ async def test_markup_in_messages_does_not_style_the_row(hostile: tuple[SimClust
                 assert style is None or style.link is None, "no link may come from event text"
 
 
-async def test_copying_a_hostile_event_says_so_literally(hostile: tuple[SimCluster, str]) -> None:
+async def test_copying_a_hostile_event_says_so_literally(
+    hostile_kubeconfig: tuple[SimCluster, str],
+) -> None:
     """``y`` names the event in a toast: markup in its reason is text, not styling (and
     not a MarkupError that would end the app)."""
-    cluster, kubeconfig = hostile
+    cluster, kubeconfig = hostile_kubeconfig
     app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock)
     async with app.run_test(size=(160, 48), notifications=True) as pilot:
         await wait_for(pilot, loaded(app, cluster))

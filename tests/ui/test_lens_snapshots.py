@@ -6,20 +6,18 @@ Review `snapshot_report.html` before accepting a change with --snapshot-update.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from ktui.config import Settings
 from ktui.kube.catalog import KubeCatalog
-from ktui.sim import SimCluster, write_kubeconfig
+from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
-from tests.ui.conftest import fixed_clock
-from tests.ui.test_snapshots import SIZES, Compare, ready
+from tests.ui.conftest import SIZES, Compare, fixed_clock, ready
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize(
     "keys",
     [("o",), ("w", "o"), ("o", "j", "enter")],
@@ -31,17 +29,7 @@ def test_lens(snap_compare: Compare, make_app: Callable[..., KtuiApp],
     assert snap_compare(app, terminal_size=size, run_before=ready(app, clusters[0], *keys))
 
 
-@pytest.fixture
-def hostile_kubeconfig(tmp_path: Path) -> Iterator[tuple[SimCluster, str]]:
-    cluster = SimCluster(name="hostile", scenario="hostile", seed=3, now=fixed_clock)
-    cluster.start()
-    path = tmp_path / "kubeconfig"
-    write_kubeconfig(str(path), [cluster], token="admin-token")
-    yield cluster, str(path)
-    cluster.stop()
-
-
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES)
 def test_hostile_group_rows(snap_compare: Compare, hostile_kubeconfig: tuple[SimCluster, str],
                            size: tuple[int, int]) -> None:
     cluster, kubeconfig = hostile_kubeconfig

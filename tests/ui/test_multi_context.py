@@ -15,7 +15,7 @@ from ktui.model.query import parse_query
 from ktui.sim import Grant, SimCluster, write_kubeconfig
 from ktui.ui.app import KtuiApp
 from ktui.ui.screens.pickers import ContextPicker
-from tests.ui.conftest import fixed_clock, wait_for
+from tests.ui.conftest import SIZES, fixed_clock, wait_for
 
 
 @pytest.fixture
@@ -100,6 +100,49 @@ async def test_three_contexts_in_one_table(three: tuple[list[SimCluster], str]) 
         await wait_for(pilot, lambda: "east ✓" in explorer.header.state.state, timeout=20)
 
 
+async def test_the_sparkline_shows_the_selected_events_context(
+    three: tuple[list[SimCluster], str]
+) -> None:
+    (east, _west, north), kubeconfig = three
+    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock,
+                  context="east,west,prod-north")
+    async with app.run_test(size=(160, 48)) as pilot:
+        explorer = app.explorer
+        table, sparkline = explorer.table, explorer.sparkline
+        await wait_for(pilot, lambda: explorer.live.store is not None
+                       and len(explorer.live.store) == _in(east) + _in(north, "test"),
+                       timeout=20)
+
+        def shows(context: str) -> bool:
+            histogram = sparkline.histogram
+            return histogram is not None and histogram.context == context
+
+        for context in ("prod-north", "east"):
+            # the cursor onto an event of that context: the sparkline follows it
+            row = next(r for r in range(table.row_count)
+                       if table.event_at(r).context == context)  # type: ignore[union-attr]
+            await pilot.press("g", *["j"] * row)
+            assert table.selected is not None and table.selected.context == context
+            await wait_for(pilot, lambda context=context: shows(context))  # type: ignore[misc]
+            histogram = sparkline.histogram
+            assert histogram is not None
+            end = histogram.start + histogram.interval * len(histogram.normal)
+            mine = [e for e in table.store.visible  # type: ignore[union-attr]
+                    if e.context == context and histogram.start <= e.time < end]
+            assert sum(histogram.normal) + sum(histogram.warning) == len(mine)
+            assert sum(histogram.warning) == sum(e.type == "Warning" for e in mine)
+            axis = sparkline.render_line(sparkline.size.height - 1).text
+            assert f"{context} · peak" in axis
+        # a filter: the selected context's shown events only
+        explorer.apply_query(parse_query("type:Warning"))
+        await pilot.press("g")
+        await pilot.pause()
+        selected = table.selected
+        assert selected is not None
+        await wait_for(pilot, lambda: shows(selected.context))
+        assert sparkline.histogram is not None and sum(sparkline.histogram.normal) == 0
+
+
 async def test_one_context_has_no_ctx_column(three: tuple[list[SimCluster], str]) -> None:
     (east, _, _), kubeconfig = three
     app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=fixed_clock,
@@ -110,6 +153,12 @@ async def test_one_context_has_no_ctx_column(three: tuple[list[SimCluster], str]
                        and len(explorer.session.store) == _in(east), timeout=20)
         assert "CTX" not in explorer.table.render_line(0).text
         assert explorer.header.state.context == "east"
+        # the sparkline counts every shown event, as it always did, and names no context
+        sparkline = explorer.sparkline
+        await wait_for(pilot, lambda: sparkline.histogram is not None and sum(
+            sparkline.histogram.normal) + sum(sparkline.histogram.warning) == _in(east))
+        assert sparkline.histogram is not None and sparkline.histogram.context == ""
+        assert "east" not in sparkline.render_line(sparkline.size.height - 1).text
 
 
 async def test_a_saved_view_remembers_the_set_of_contexts(
@@ -159,7 +208,7 @@ async def test_the_picker_marks_contexts_and_watches_the_marked_set(
         await wait_for(pilot, lambda: explorer.live.contexts == ("east",))
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES)
 def test_three_contexts_snapshot(snap_compare: Callable[..., bool],
                                  three: tuple[list[SimCluster], str],
                                  size: tuple[int, int]) -> None:

@@ -5,7 +5,7 @@ Review `snapshot_report.html` before accepting a change with --snapshot-update.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,27 +13,12 @@ from textual.pilot import Pilot
 
 from ktui.config import Settings
 from ktui.kube.catalog import KubeCatalog
-from ktui.sim import SimCluster, write_kubeconfig
+from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
-from tests.ui.conftest import fixed_clock, loaded, wait_for
-
-SIZES = [(80, 24), (160, 48)]
-
-Compare = Callable[..., bool]
+from tests.ui.conftest import SIZES, Compare, fixed_clock, ready, wait_for
 
 
-def ready(app: KtuiApp, cluster: SimCluster, *keys: str) -> Callable[[Pilot], Awaitable[None]]:
-    async def run_before(pilot: Pilot) -> None:
-        await wait_for(pilot, loaded(app, cluster))
-        for key in keys:
-            await pilot.press(key)
-            await pilot.pause()
-        await pilot.pause(0.3)
-
-    return run_before
-
-
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize(
     "keys",
     [(), ("w",), ("colon", *"ns test", "enter"), ("j", "enter"), ("c",)],
@@ -64,7 +49,7 @@ def broken_kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return "kubeconfig"
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES)
 def test_error_state(snap_compare: Compare, broken_kubeconfig: str, size: tuple[int, int]) -> None:
     app = KtuiApp(KubeCatalog(broken_kubeconfig), settings=Settings(), clock=fixed_clock)
 
@@ -75,17 +60,7 @@ def test_error_state(snap_compare: Compare, broken_kubeconfig: str, size: tuple[
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-@pytest.fixture
-def hostile_kubeconfig(tmp_path: Path) -> Iterator[tuple[SimCluster, str]]:
-    cluster = SimCluster(name="hostile", scenario="hostile", seed=3, now=fixed_clock)
-    cluster.start()
-    path = tmp_path / "kubeconfig"
-    write_kubeconfig(str(path), [cluster], token="admin-token")
-    yield cluster, str(path)
-    cluster.stop()
-
-
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", SIZES)
 def test_hostile_events(snap_compare: Compare, hostile_kubeconfig: tuple[SimCluster, str],
                         size: tuple[int, int]) -> None:
     cluster, kubeconfig = hostile_kubeconfig

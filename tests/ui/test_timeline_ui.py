@@ -17,7 +17,7 @@ from ktui import paths
 from ktui.archive import ArchiveWriter
 from ktui.cli.ui_cmd import archive_history
 from ktui.explorer.history import HistorySession
-from ktui.explorer.timeline_feed import TimelineStore
+from ktui.explorer.timeline_store import TimelineStore
 from ktui.kube.catalog import KubeCatalog
 from ktui.model.event import Event, ObjectRef, from_core_v1
 from ktui.model.timerange import TimeRange

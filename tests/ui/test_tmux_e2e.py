@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,14 +32,20 @@ class Tmux:
         return self.run("capture-pane", "-p", "-t", self.session)
 
     def wait_for(self, *needles: str, timeout: float = 20.0) -> str:
+        return self.wait_until(lambda text: all(needle in text for needle in needles),
+                               f"{needles} on screen", timeout)
+
+    def wait_until(self, check: Callable[[str], bool], what: str,
+                   timeout: float = 20.0) -> str:
+        """The screen, as soon as ``check`` holds for it (polled)."""
         deadline = time.monotonic() + timeout
         text = ""
         while time.monotonic() < deadline:
             text = self.screen()
-            if all(needle in text for needle in needles):
+            if check(text):
                 return text
             time.sleep(0.2)
-        raise AssertionError(f"{needles} not on screen:\n{text}")
+        raise AssertionError(f"not {what}:\n{text}")
 
 
 @pytest.fixture
@@ -125,6 +131,14 @@ def test_hostile_events_do_not_touch_the_terminal(hostile_tmux: Tmux) -> None:
     assert buffers.strip() == ""
 
 
+def _prompt_input(screen: str) -> str | None:
+    """What a prompt's input shows (its line between the ▊ and ▎ edges), or None."""
+    for line in screen.splitlines():
+        if "▊" in line and "▎" in line and "▔" not in line and "▁" not in line:
+            return line[line.index("▊") + 1 : line.rindex("▎")].strip()
+    return None
+
+
 def _rows(screen: str) -> list[str]:
     """The table's event rows: the lines under the column titles, less the footer."""
     lines = screen.splitlines()
@@ -142,7 +156,8 @@ def test_history_of_warnings_then_a_saved_view_brings_it_back(tmux: Tmux) -> Non
     tmux.keys("T")
     tmux.wait_for("Time range")
     tmux.keys("BSpace", "BSpace", "BSpace")
-    time.sleep(0.5)  # a person's pause: keys sent in one burst can outrun the prompt
+    # Typed only once the old range is gone: keys sent in one burst can outrun the prompt.
+    tmux.wait_until(lambda screen: _prompt_input(screen) == "", "the prompt emptied")
     tmux.keys("24h", "Enter")
     # The demo loads its documents in the background: ask again until they are there.
     deadline = time.monotonic() + 40

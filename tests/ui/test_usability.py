@@ -16,7 +16,7 @@ from textual.widgets import Static
 from textual.widgets._footer import FooterKey
 
 from ktui.model.event import Event, from_core_v1
-from ktui.model.store import Histogram
+from ktui.model.histogram import Histogram
 from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
 from ktui.ui.screens.explorer import ExplorerScreen

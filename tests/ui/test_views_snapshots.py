@@ -16,10 +16,8 @@ from ktui.sim import SimCluster
 from ktui.ui.app import KtuiApp
 from ktui.ui.screens.views import NamePrompt, ViewsScreen
 from ktui.views.store import SavedView, ViewStore
-from tests.ui.conftest import loaded, wait_for
+from tests.ui.conftest import SIZES, loaded, wait_for
 from tests.ui.test_views_ui import make_views_app
-
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 
 
 @pytest.fixture(autouse=True)

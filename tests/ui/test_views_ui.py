@@ -492,8 +492,7 @@ async def test_loading_a_hostile_name_does_not_crash(
     async with running(app) as pilot:
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("1")
-        await pilot.pause(0.3)
-        assert app.explorer.query_state.text == "reason~Killing"
+        await wait_for(pilot, lambda: app.explorer.query_state.text == "reason~Killing")
         assert notes.seen[-1] == ("view [/] close: reason~Killing", "information", False)
         assert app.is_running
 

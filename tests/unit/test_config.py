@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from ktui.config import (
-    OPENSEARCH_FIELDS,
     ArchiveSettings,
     Flags,
     OpenSearchSettings,
@@ -124,12 +123,6 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     by_hand = Settings(keys=keys)
     keys["quit"] = "q"
     assert by_hand.keys["quit"] == "ctrl+q"
-
-
-def test_the_canonical_opensearch_fields_match_the_mapping() -> None:
-    from ktui.opensearch.mapping import FIELD_PATHS
-
-    assert set(OPENSEARCH_FIELDS) == set(FIELD_PATHS)
 
 
 # -- one wrong key costs that key only --------------------------------------------------

@@ -11,12 +11,19 @@ from pathlib import Path
 
 import yaml
 
-from ktui.cli.demo import DEMO_CONTEXTS, prepare_demo
+from ktui.cli.demo import DEMO_CONTEXTS, DEMO_HISTORY_CLUSTER, prepare_demo
 from ktui.sim import demo_clusters
+from ktui.sim.exporter import CLUSTER
 
 
 def test_the_contexts_named_before_start_are_the_clusters_it_starts() -> None:
     assert tuple(cluster.name for cluster in demo_clusters(1)) == DEMO_CONTEXTS
+
+
+def test_the_demo_history_is_the_demo_contexts() -> None:
+    """Its documents' clusterName, mapped to the demo context ([clusters]): history over
+    several contexts filters by cluster name."""
+    assert DEMO_HISTORY_CLUSTER == CLUSTER
 
 
 def test_prepare_starts_nothing_and_start_serves_both_contexts() -> None:

@@ -12,6 +12,8 @@ from ktui.sim.apiserver.faults import Faults
 from ktui.sim.apiserver.store import Store
 from ktui.sim.apiserver.workloads import Workloads
 
+_COUNTING = threading.Lock()  # handler threads count at the same time
+
 
 @dataclass
 class Backend:
@@ -33,3 +35,8 @@ class Backend:
     streaming_list: str = "on"
     counters: dict[str, int] = field(default_factory=dict)  # what was served, for tests
     workloads: Workloads | None = None  # Pods, ReplicaSets... with their ownerReferences
+
+    def count(self, name: str) -> None:
+        """One more ``name`` served (``counters``: what tests wait on or check)."""
+        with _COUNTING:
+            self.counters[name] = self.counters.get(name, 0) + 1

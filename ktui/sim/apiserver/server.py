@@ -153,8 +153,7 @@ class Handler(BaseHTTPRequestHandler):
                 and "gzip" in (self.headers.get("Accept-Encoding") or "").lower()):
             body = gzip.compress(body, GZIP_LEVEL)
             headers = {**(headers or {}), "Content-Encoding": "gzip"}
-            counters = self.backend.counters
-            counters["gzipped"] = counters.get("gzipped", 0) + 1
+            self.backend.count("gzipped")
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Cache-Control", "no-cache, private")

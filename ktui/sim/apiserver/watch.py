@@ -298,6 +298,7 @@ def _follow(stream: WatchStream, keep: Callable[[Version], bool] | None, pos: in
         now = time.monotonic()
         if now >= deadline:
             stream.finish()
+            b.count("watch_timeouts")
             return
         if bookmarks and now >= next_bookmark:
             stream.bookmark(pos)

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ktui.views.model import SavedView
 
 PUMP_INTERVAL = 0.25  # s: at most four repaints a second however fast events come
-FIRST_ROWS_INTERVAL = 0.05  # s: while the active context has no event yet
+FIRST_ROWS_INTERVAL = 0.05  # s: while a shown context lists and has no event yet
 
 
 class ExplorerBase(Screen[None]):
@@ -119,7 +119,8 @@ class ExplorerBase(Screen[None]):
         if self._history is None:
             from ktui.explorer.timeline_feed import TimelineFeed
 
-            self._history = TimelineFeed(self._history_session, self.live, wall=self.clock)
+            self._history = TimelineFeed(self._history_session, self.live, wall=self.clock,
+                                         clusters=self.settings.clusters)
             self._history.context = self._history_context
         return self._history
 
@@ -188,8 +189,8 @@ class ExplorerBase(Screen[None]):
         # Sources import their clients: start them after the first paint.
         self.call_after_refresh(self.start)
         self.set_interval(PUMP_INTERVAL, self.pump)
-        # Until the first events arrive, look every 50 ms: the first rows of a list show
-        # as soon as its first page is in, not at the next quarter-second tick.
+        # Until each shown context's first events arrive, look every 50 ms: its first rows
+        # show as soon as its first page is in, not at the next quarter-second tick.
         self.set_interval(FIRST_ROWS_INTERVAL, self._pump_while_empty)
         self.set_interval(1.0, self._tick)
 
@@ -229,7 +230,7 @@ class ExplorerBase(Screen[None]):
         self._history_context = ",".join(contexts)
         if self._history is not None:
             self._history.context = self._history_context
-        self.table.contexts = tuple(contexts)
+        self.table.contexts = self.sparkline.contexts = tuple(contexts)
         self.table.set_columns(show_namespace=self.table.show_namespace,
                                hidden=self.table.hidden_columns,
                                show_context=len(contexts) > 1)
@@ -277,8 +278,7 @@ class ExplorerBase(Screen[None]):
         return store is None or not len(store)
 
     def _pump_while_empty(self) -> None:
-        store = self.live.store
-        if self.feed is self.live and store is not None and not len(store):
+        if self.feed is self.live and self.live.awaiting_first_rows:
             self.pump()
 
     def _tick(self) -> None:
@@ -308,9 +308,10 @@ class ExplorerBase(Screen[None]):
         if not force and ticked - self._last_histogram_at < 0.5:
             return
         self._last_histogram_at = ticked
-        histogram = self.feed.histogram(self.sparkline.buckets, now)
-        lens = self._lens
-        selected = self.table.selected
+        lens, selected = self._lens, self.table.selected
+        one = None if lens is not None and lens.showing_groups else selected  # its context
+        histogram = (self.live.histogram(self.sparkline.buckets, now, one) if self.feed is self.live
+                     else self.feed.histogram(self.sparkline.buckets, now))
         moment = (lens.selected_time(selected) if lens is not None
                   else selected.time if selected is not None else None)
         marked = histogram.bucket_of(moment) if histogram and moment else None

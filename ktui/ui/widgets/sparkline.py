@@ -5,6 +5,8 @@ each bar in the warning colour, so a warning spike reads at a glance even in 16 
 the bucket of the selected event is marked on the axis line, and so are rollouts (``↑``,
 :mod:`ktui.model.rollouts`): a warning burst right after one reads at a glance. The
 selected group's rollouts stand out (reversed). The axis labels step aside for the marks.
+With several contexts shown, the histogram may be one context's (the selected event's):
+its bars are drawn in that context's CTX colour, and its name leads the axis label.
 
 A histogram with more buckets than columns (made before the terminal narrowed) is merged
 to fit, so the axis still spans its whole window; the widget then posts
@@ -25,7 +27,9 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ktui.model.store import Histogram
+from ktui.model.histogram import Histogram
+from ktui.model.safe_text import one_line
+from ktui.ui.widgets.columns import context_style
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -62,6 +66,9 @@ class EventSparkline(Widget):
         self.rollouts: tuple[float, ...] = ()  # times of rollouts in the window
         self.chosen: tuple[float, ...] = ()  # the selected group's, among them
         self._bars: list[Strip] | None = None  # the bar rows of one repaint
+        # the contexts shown (several: the histogram may be one context's, drawn in its
+        # CTX column colour and named on the axis)
+        self.contexts: tuple[str, ...] = ()
         self._last_buckets = 0
 
     @property
@@ -121,7 +128,9 @@ class EventSparkline(Widget):
         """Every bar row at once: each bucket's heights are computed once, not per row."""
         peak = max((n + w for n, w in zip(histogram.normal, histogram.warning, strict=True)),
                    default=0)
-        normal_style = base + self.get_component_rich_style("sparkline--normal")
+        normal_style = base + (context_style(histogram.context, self.contexts)
+                               if histogram.context else
+                               self.get_component_rich_style("sparkline--normal"))
         warning_style = base + self.get_component_rich_style("sparkline--warning")
         columns = self._columns_per_bucket(histogram, width)
         heights = [
@@ -174,7 +183,9 @@ class EventSparkline(Widget):
         width = min(width, buckets_shown * self._columns_per_bucket(histogram, width))
         peak = max((n + w for n, w in zip(histogram.normal, histogram.warning, strict=True)),
                    default=0)
-        middle = f" peak {peak}/bucket "
+        # one cell per character below: a name with other characters is shown in ASCII
+        name = one_line(histogram.context, 24).encode("ascii", "replace").decode()
+        middle = f" {name} · peak {peak}/bucket " if name else f" peak {peak}/bucket "
         columns = self._columns_per_bucket(histogram, width)
         marked = None if marked_bucket is None else marked_bucket * columns + columns // 2
         ticks = self._ticks(histogram, columns, width)
@@ -201,6 +212,7 @@ class EventSparkline(Widget):
         else:
             right_at = width
         centre = (width - len(middle)) // 2
+        placed: int | None = None
         for offset in range(width):  # the free place nearest the centre, between the times
             placed = next((at for at in (centre - offset, centre + offset)
                            if at > left_end + 1 and at + len(middle) < right_at
@@ -212,6 +224,10 @@ class EventSparkline(Widget):
                 break
         segments = [Segment("".join(chars), axis)]
         strip = Strip(segments, width)
+        if name and placed is not None:  # the context's name in its CTX colour
+            style = axis + context_style(histogram.context, self.contexts)
+            before, _, after = strip.divide([placed + 1, placed + 1 + len(name), width])
+            strip = Strip.join([before, Strip([Segment(name, style)], len(name)), after])
         for column, chosen in ticks.items():
             if column != marked and 0 <= column < width:
                 style = base + self.get_component_rich_style(

@@ -1,0 +1,54 @@
+"""While a shown context is still bringing its first events, the explorer pumps every
+50 ms (LiveFeed.awaiting_first_rows): with several contexts, also once another context's
+rows are in (they used to wait for the quarter-second pump)."""
+
+from __future__ import annotations
+
+from ktui.explorer.live import ContextSet
+from ktui.explorer.live_feed import LiveFeed
+from ktui.feeds.status import SourceStatus, State
+from ktui.kube.catalog import KubeCatalog
+from ktui.model.event import Event, ObjectRef
+from ktui.model.store import EventStore
+
+
+def _event(uid: str, context: str) -> Event:
+    return Event(uid=uid, namespace="default", type="Normal", reason="Started",
+                 message="started", time=1.0, first_seen=1.0, resource_version="1",
+                 context=context, object=ObjectRef("Pod", "web", "default"))
+
+
+def _feed(contexts: tuple[str, ...]) -> tuple[LiveFeed, ContextSet]:
+    # the set made active by hand: no source is started, the catalog is never asked
+    feed = LiveFeed(KubeCatalog("/nonexistent/kubeconfig"))
+    group = ContextSet(contexts, EventStore())
+    feed.sessions.sets[contexts] = group
+    feed.sessions.active_set = group
+    return feed, group
+
+
+def test_each_context_is_awaited_until_its_first_events_are_in() -> None:
+    feed, group = _feed(("east", "west", "north"))
+    assert feed.awaiting_first_rows  # all connecting
+    group.sessions["east"].status = SourceStatus(State.LISTING)
+    group.store.apply([_event("1", "east")])
+    assert feed.awaiting_first_rows  # west and north have nothing yet
+    group.sessions["west"].status = SourceStatus(State.LISTING)
+    group.store.apply([_event("2", "west")])
+    assert feed.awaiting_first_rows  # north still connecting
+    # a context that failed, or watches a cluster without events, is not awaited
+    group.sessions["north"].status = SourceStatus(State.ERROR, "forbidden")
+    assert not feed.awaiting_first_rows
+    group.sessions["north"].status = SourceStatus(State.WATCHING)
+    assert not feed.awaiting_first_rows
+    group.sessions["north"].status = SourceStatus(State.RECONNECTING)
+    assert not feed.awaiting_first_rows
+
+
+def test_one_context_is_awaited_while_its_store_is_empty_and_it_lists() -> None:
+    feed, group = _feed(("east",))
+    assert feed.awaiting_first_rows
+    group.sessions["east"].status = SourceStatus(State.LISTING)
+    assert feed.awaiting_first_rows
+    group.store.apply([_event("1", "east")])
+    assert not feed.awaiting_first_rows
