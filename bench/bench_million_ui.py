@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_million import SimChild, _load, _rss_mb, _setting, metric
+from bench.bench_ui import Frames
 
 ROOT = Path(__file__).resolve().parent.parent
 BAR_RSS_MB = 1200.0
@@ -72,46 +73,28 @@ def _kubeconfig(sims: list[SimChild]) -> str:
 # -- the app, in a child process ------------------------------------------------------
 
 
-class FrameWatch:
-    """Notes each frame handed to the driver, and which contexts its table rows show."""
+class FrameWatch(Frames):
+    """bench_ui's frames, and which contexts the table's rows show in each."""
 
     def __init__(self, app: Any) -> None:
-        self.times: list[float] = []
+        super().__init__(app)
         self.first_shown: dict[str, float] = {}
-        self.event = asyncio.Event()
-        original = app._display
+        timed = app._display
         table = app.explorer.table
 
         def display(screen: Any, renderable: Any) -> None:
-            original(screen, renderable)
-            if renderable is None:
+            timed(screen, renderable)
+            if renderable is None or table.store is None or not table.row_count:
                 return
-            now = time.perf_counter()
-            self.times.append(now)
-            self.event.set()
-            if table.store is not None and table.row_count:
-                top = int(table.scroll_y)
-                for row in range(top, top + max(table.size.height - 1, 1)):
-                    event = table.event_at(row)
-                    if event is None:
-                        break
-                    self.first_shown.setdefault(event.context, now)
+            now = self.times[-1]
+            top = int(table.scroll_y)
+            for row in range(top, top + max(table.size.height - 1, 1)):
+                event = table.event_at(row)
+                if event is None:
+                    break
+                self.first_shown.setdefault(event.context, now)
 
         app._display = display
-
-    async def next_after(self, moment: float, timeout: float = 10.0) -> float | None:
-        deadline = time.perf_counter() + timeout
-        while True:
-            if self.times and self.times[-1] >= moment:
-                return next(t for t in self.times if t >= moment)
-            self.event.clear()
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                return None
-            try:
-                await asyncio.wait_for(self.event.wait(), remaining)
-            except TimeoutError:
-                return None
 
 
 async def _wait(pilot: Any, condition: Callable[[], bool], timeout: float,

@@ -30,7 +30,13 @@ sets the small ones):
     KTUI_BENCH_PAINT_BYTECODE  0: first paint without cached bytecode      1
     KTUI_BENCH_ARCHIVE         1: the app archives what it watches, as     0
                                ``ktui`` does (ktui.cli.tui_archive, a fresh
-                               archive file): the storm's numbers with it
+                               archive file): the storm's numbers with it;
+                               ``thread``: with the writer in the app's
+                               process (as ``ktui record`` has it)
+
+The part ``ingest_archive`` runs ``ingest`` again with KTUI_BENCH_ARCHIVE=1 (right after
+``ingest``, which runs without) and reports ``archive_storm_*``: the storm's stall and key
+latency with archiving on beside the same numbers off (issue 11: unchanged by archiving).
 
 ``run()`` returns ``{metric: {"value", "unit", "bar", "pass", "note"}}`` (the shape
 ``bench/run.py`` turns into tables); numbers are medians of the repetitions.
@@ -45,6 +51,7 @@ import argparse
 import functools
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -76,7 +83,7 @@ QUICK = {
     "KTUI_BENCH_BURST_SECONDS": 2,
 }
 # "memory" also times the filter changes
-PARTS = ("first_paint", "first_rows", "memory", "ingest")
+PARTS = ("first_paint", "first_rows", "memory", "ingest", "ingest_archive")
 
 BAR_FIRST_PAINT = 0.4  # s
 BAR_RSS_MB = 400.0
@@ -456,7 +463,9 @@ def _make_app(kubeconfig: str) -> Any:
         from ktui.cli.tui_archive import TuiArchive
 
         path = Path(tempfile.mkdtemp(prefix="ktui-bench-archive-")) / "archive.sqlite3"
-        archive = TuiArchive(path, kubeconfig, ArchiveOptions())
+        # "thread": the writer as a thread of the app's process (ktui record's), to compare
+        archive = TuiArchive(path, kubeconfig, ArchiveOptions(),
+                             in_process=os.environ["KTUI_BENCH_ARCHIVE"] == "thread")
     return KtuiApp(KubeCatalog(kubeconfig), settings=Settings(ui=UiSettings(max_events=200_000)),
                    archive=archive)
 
@@ -622,7 +631,12 @@ async def _filters(app: Any, pilot: Any, frames: Frames, runs: int,
 async def _lens_keys(app: Any, pilot: Any, frames: Frames, runs: int,
                      results: dict[str, Any]) -> None:
     """The incident lens over the same events: o (owner, reason, none) and w, a with
-    grouping by owner, each from the key press until the frame that shows its rows."""
+    grouping by owner, each from the key press until the frame that shows its rows.
+    The lens keeps the groupings of unchanged events (another filter or grouping of the
+    same ones shows them again): the same keys are timed again with an event arriving
+    before each, so that nothing kept can answer them (a live cluster's usual case)."""
+    import dataclasses
+
     from textual import events
 
     lens = app.explorer.lens.lens
@@ -644,9 +658,11 @@ async def _lens_keys(app: Any, pilot: Any, frames: Frames, runs: int,
 
     lens.update, lens.cycle = update, cycle
     samples: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
 
     async def press(label: str, key: str) -> None:
         done.clear()
+        cpu_started = time.process_time()  # the machine is shared: CPU is steadier
         started = time.perf_counter()
         app._driver.send_message(events.Key(key, key))
         deadline = time.monotonic() + 30
@@ -655,6 +671,16 @@ async def _lens_keys(app: Any, pilot: Any, frames: Frames, runs: int,
         frame = await frames.next_after(done[0]) if done else None
         if frame is not None:
             samples.setdefault(label, []).append((frame - started) * 1000)
+            cpu.setdefault(label, []).append((time.process_time() - cpu_started) * 1000)
+        await pilot.pause(0.3)
+
+    arrived = iter(range(10**9))
+
+    async def arrive() -> None:
+        """One new event, the newest: the events changed, every kept grouping is old."""
+        newest = store.all_events[-1]
+        store.apply([dataclasses.replace(newest, uid=f"bench-arrival-{next(arrived)}",
+                                         time=newest.time + 0.001)])
         await pilot.pause(0.3)
 
     await press("key o: group by owner, the first of the session", "o")
@@ -667,6 +693,14 @@ async def _lens_keys(app: Any, pilot: Any, frames: Frames, runs: int,
         await press("key a with grouping by owner", "a")
         await press("key o: group by reason", "o")
         await press("key o: no grouping", "o")
+    changed = ", an event arrived just before"
+    for _ in range(runs):
+        for label, key in (("key o: group by owner", "o"), ("key w with grouping by owner", "w"),
+                           ("key a with grouping by owner", "a"),
+                           ("key o: group by reason", "o")):
+            await arrive()
+            await press(label + changed, key)
+        await press("key o: no grouping", "o")
     lens.update, lens.cycle = original_update, original_cycle
     for label, values in samples.items():
         value = statistics.median(values)
@@ -675,7 +709,8 @@ async def _lens_keys(app: Any, pilot: Any, frames: Frames, runs: int,
             round(value, 1), "ms", "≤ 100 ms" if judged else "",
             value <= BAR_FILTER_MS if judged else None,
             f"{len(store.visible):,} events shown; key press to frame; median of "
-            f"{len(values)}, max {max(values):.0f} ms")
+            f"{len(values)}, max {max(values):.0f} ms; the process's CPU meanwhile "
+            f"{statistics.median(cpu[label]):.0f} ms")
 
 
 async def asyncio_sleep(seconds: float) -> None:
@@ -1004,6 +1039,9 @@ def part_ingest(quick: bool) -> dict[str, Any]:
                 await pilot.press("q")
 
         asyncio.run(scenario())
+        archive = app.explorer.live.archive
+        if archive is not None:  # its child process is waited for: its CPU is the part's
+            archive.close()
 
     s = out["sustained"]
     if _archiving():
@@ -1214,18 +1252,26 @@ PART_FUNCTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
 
 def _run_child(part: str, quick: bool) -> dict[str, Any]:
     out = tempfile.mktemp(prefix=f"ktui-bench-{part}-", suffix=".json")
-    command = [sys.executable, "-m", "bench.bench_ui", "_part", part, "--out", out]
+    env = None
+    if part == "ingest_archive":  # the ingest part again, the app archiving
+        env = {**os.environ, "KTUI_BENCH_ARCHIVE": "1"}
+    child = "ingest" if part == "ingest_archive" else part
+    command = [sys.executable, "-m", "bench.bench_ui", "_part", child, "--out", out]
     if quick:
         command.append("--quick")
     started = time.perf_counter()
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = used.ru_utime + used.ru_stime  # the part's processes' CPU (app and simulator)
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                          timeout=CHILD_TIMEOUT)
+                          timeout=CHILD_TIMEOUT, env=env)
     if proc.returncode != 0 or not Path(out).exists():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
         return {f"{part}_error": metric(None, "", "", False, " | ".join(tail))}
     data: dict[str, Any] = json.loads(Path(out).read_text())
     os.unlink(out)
     data[f"_seconds_{part}"] = round(time.perf_counter() - started, 1)
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    data[f"_cpu_s_{part}"] = round(used.ru_utime + used.ru_stime - cpu, 1)
     return data
 
 
@@ -1233,11 +1279,46 @@ def run(quick: bool | None = None, parts: tuple[str, ...] = PARTS) -> dict[str, 
     """Every UI measurement, each in a fresh process; see the module docstring."""
     if quick is None:
         quick = os.environ.get("KTUI_BENCH_QUICK", "") not in ("", "0")
-    results: dict[str, object] = {"_load_before": _load(), "_quick": quick}
+    results: dict[str, Any] = {"_load_before": _load(), "_quick": quick}
     for part in parts:
-        results.update(_run_child(part, quick))
+        data = _run_child(part, quick)
+        if part == "ingest_archive":
+            data = _archive_comparison(data, results)
+        results.update(data)
     results["_load_after"] = _load()
     return results
+
+
+def _archive_comparison(on: dict[str, Any], off: dict[str, Any]) -> dict[str, Any]:
+    """The storm with archiving on (``on``: the ingest part's results with
+    KTUI_BENCH_ARCHIVE=1) beside the same part without (``off``, when it ran before)."""
+    if "ingest_error" in on:
+        return {"archive_storm_error": on["ingest_error"]}
+    out = {key: value for key, value in on.items() if key.startswith("archive_during")}
+    on_raw, off_raw = on["_raw_ingest"], off.get("_raw_ingest")
+    cpu = (f"CPU s of the part (app + simulator + the archive's writer process): on "
+           f"{on.get('_cpu_s_ingest_archive')}")
+    if off_raw is not None:
+        cpu += f" / off {off.get('_cpu_s_ingest')}"
+    load = f"load {_load()}; {cpu}"
+    for name, key, label in (("stall_max", "lag_max", "event-loop lag max"),
+                             ("stall_p99", "lag_p99", "event-loop lag p99"),
+                             ("key_p99", "key_p99", "key to frame p99")):
+        value = on_raw["sustained"][key]
+        if off_raw is None:
+            note = f"{label} during the storm, archiving on (the ingest part did not run)"
+        else:
+            base = off_raw["sustained"][key]
+            idle_on, idle_off = on_raw["idle"][key], off_raw["idle"][key]
+            note = (f"{label} during the storm with archiving on; off (the ingest part, run "
+                    f"just before): {base:.1f} ms ({value - base:+.1f} ms); with no storm "
+                    f"on {idle_on:.1f} / off {idle_off:.1f} ms (the machine's noise)")
+        out[f"archive_storm_{name}"] = metric(round(value, 1), "ms", "", None,
+                                              f"{note}; {load}")
+    out["_raw_ingest_archive"] = on_raw
+    for key in ("_seconds_ingest_archive", "_cpu_s_ingest_archive"):
+        out[key] = on.get(key)
+    return out
 
 
 def _print(results: dict[str, Any]) -> None:

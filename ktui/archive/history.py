@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ktui.archive.rows import READ_COLUMNS, event_of
-from ktui.archive.schema import ArchiveError, classify, cluster_key, connect, find_cluster
+from ktui.archive.schema import (
+    ArchiveError,
+    classify,
+    cluster_key,
+    connect,
+    find_cluster,
+    has_blocks,
+)
 from ktui.archive.sql_query import Condition, compile_query, install
 from ktui.feeds.errors import SourceError
 from ktui.feeds.history import (
@@ -35,12 +42,17 @@ from ktui.feeds.history import (
 )
 from ktui.model.event import Event
 from ktui.model.query import Query
+from ktui.model.rawblock import RawBlock
 from ktui.model.timerange import TimeRange
 
 __all__ = ["ArchiveHistory", "ArchivePageToken"]
 
-_SELECT = f"SELECT {READ_COLUMNS}, v.raw FROM events e LEFT JOIN versions v " \
+_SELECT_V1 = f"SELECT {READ_COLUMNS}, v.raw FROM events e LEFT JOIN versions v " \
     "ON v.cluster = e.cluster AND v.uid = e.uid AND v.rv = e.rv"
+# Schema 2: the JSON is in ``raw`` (older rows) or piece ``idx`` of a block.
+_SELECT = f"SELECT {READ_COLUMNS}, v.raw, v.idx, b.id, b.data, b.ends FROM events e " \
+    "LEFT JOIN versions v ON v.cluster = e.cluster AND v.uid = e.uid AND v.rv = e.rv " \
+    "LEFT JOIN blocks b ON b.id = v.block"
 _SELECT_LEAN = f"SELECT {READ_COLUMNS} FROM events e"
 
 
@@ -261,16 +273,31 @@ class ArchiveHistory:
         keep_raw: bool = True,
     ) -> list[Event]:
         keyset = "" if after is None else " AND (e.time, e.uid) < (?, ?)"
+        blocks = keep_raw and has_blocks(conn)  # a schema 1 file not migrated yet: no blocks
+        select = (_SELECT if blocks else _SELECT_V1) if keep_raw else _SELECT_LEAN
         sql = (
-            f"{_SELECT if keep_raw else _SELECT_LEAN} WHERE e.cluster = ? AND e.time >= ? "
+            f"{select} WHERE e.cluster = ? AND e.time >= ? "
             f"AND e.time <= ?{keyset} AND {condition.sql} ORDER BY e.time DESC, e.uid DESC "
             "LIMIT ?"
         )
         params = (cluster, start, end, *(after or ()), *condition.params, size)
         label = self.context_label
-        if keep_raw:
-            return [event_of(row, label, row[23]) for row in conn.execute(sql, params)]
-        return [event_of(row, label) for row in conn.execute(sql, params)]
+        if not keep_raw:
+            return [event_of(row, label) for row in conn.execute(sql, params)]
+        if not blocks:
+            return [event_of(row, label, _alone(row[23])) for row in conn.execute(sql, params)]
+        shared: dict[int, RawBlock] = {}  # a page's events of one block share it
+        events = []
+        for row in conn.execute(sql, params):
+            raw, index, block_id, data, ends = row[23:28]
+            if block_id is not None:
+                block = shared.get(block_id)
+                if block is None:
+                    block = shared[block_id] = RawBlock.stored(data, ends)
+                events.append(event_of(row, label, block, index))
+            else:
+                events.append(event_of(row, label, _alone(raw)))
+        return events
 
     def _summary(
         self,
@@ -315,6 +342,11 @@ class ArchiveHistory:
                 (cluster, start, end, *condition.facet_params),
             )
         }
+
+
+def _alone(raw: bytes | None) -> RawBlock | None:
+    """The block of one version's JSON kept zlib-compressed on its own (schema 1)."""
+    return RawBlock.compressed(raw) if raw else None
 
 
 def _count(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ktui.archive.recorder import DELETE, LISTED, RESET, UNKNOWN_SCOPE, UPSERT, Recorder, Scope
-from ktui.archive.rows import expire_uids, write_deletions, write_versions
+from ktui.archive.rows import RawTexts, expire_uids, write_deletions, write_versions
 from ktui.archive.schema import cluster_id
 from ktui.model.event import Event
 
@@ -57,22 +57,23 @@ class Applied:
 def apply(conn: sqlite3.Connection, items: Sequence[Item], now: float, done: Applied) -> None:
     """Apply ``items`` in order into ``done``; the caller holds the transaction (and calls
     ``done.rollback()`` if it does not commit)."""
+    texts = RawTexts()  # each raw block decompressed once in the transaction
     for op, recorder, payload, at, count in items:
         cluster = recorder.cluster
         if cluster is None:
             cluster = recorder.cluster = cluster_id(conn, recorder.server, recorder.context, now)
             done.new_clusters.append(recorder)
         if op == UPSERT:
-            done.new_versions += _upserts(conn, done, recorder, cluster, payload, at)
+            done.new_versions += _upserts(conn, done, recorder, cluster, payload, at, texts)
             done.events += count
         elif op == DELETE:
             for event in payload:
                 done.set(recorder, event.uid, None)
-            write_deletions(conn, cluster, payload, at)
+            write_deletions(conn, cluster, payload, at, texts)
             done.events += count
         elif op == RESET:
             events, scope = payload
-            done.new_versions += _upserts(conn, done, recorder, cluster, events, at)
+            done.new_versions += _upserts(conn, done, recorder, cluster, events, at, texts)
             done.events += len(events)
             done.expired += _vanished(conn, done, recorder, cluster, events, scope, at)
         elif op == LISTED:
@@ -86,6 +87,7 @@ def _upserts(
     cluster: int,
     events: Sequence[Event],
     at: float,
+    texts: RawTexts,
 ) -> int:
     known = recorder.known
     fresh: list[Event] = []
@@ -95,7 +97,7 @@ def _upserts(
             done.set(recorder, event.uid, (event.namespace, event.resource_version))
             fresh.append(event)
     # A relist brings back mostly what this feed already wrote: only the rest is written.
-    return write_versions(conn, cluster, fresh, at) if fresh else 0
+    return write_versions(conn, cluster, fresh, at, texts) if fresh else 0
 
 
 def _vanished(

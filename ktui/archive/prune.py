@@ -9,6 +9,8 @@ What to delete is found by reading (WAL readers block nobody), then deleted by k
 - Size: when the pages in use pass ``max_size``, the oldest events (by last-seen time,
   across clusters) go until an estimated 10% margin is free; then the freed pages are
   handed back to the file system (``PRAGMA incremental_vacuum``).
+- Blocks of JSON (schema 2) go once no version refers to them: after the deletions of
+  either prune, a pass over the blocks finds those (an indexed probe each).
 """
 
 from __future__ import annotations
@@ -83,6 +85,36 @@ def retention_steps(conn: sqlite3.Connection, cutoff: float) -> Iterator[int]:
                 conn.execute("ROLLBACK")
                 raise
         yield len(old)
+    yield from unused_block_steps(conn)
+
+
+def unused_block_steps(conn: sqlite3.Connection) -> Iterator[int]:
+    """Delete the blocks no version refers to any more; yields the blocks deleted by each
+    step (a file of schema 1 has none)."""
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'blocks'"
+    ).fetchone():
+        return
+    after = 0
+    while True:
+        rows = conn.execute(
+            "SELECT id, EXISTS (SELECT 1 FROM versions v WHERE v.block = b.id) FROM blocks b "
+            "WHERE b.id > ? ORDER BY b.id LIMIT ?",
+            (after, CHUNK * 10),
+        ).fetchall()
+        if not rows:
+            break
+        after = rows[-1][0]
+        unused = [(block,) for block, used in rows if not used]
+        if unused:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("DELETE FROM blocks WHERE id = ?", unused)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        yield len(unused)
 
 
 def size_steps(conn: sqlite3.Connection, max_size: int) -> Iterator[int]:
@@ -117,6 +149,7 @@ def size_steps(conn: sqlite3.Connection, max_size: int) -> Iterator[int]:
             _delete_events(conn, rows)
             goal -= len(rows)
             yield len(rows)
+        yield from unused_block_steps(conn)
     yield from vacuum_steps(conn)
 
 

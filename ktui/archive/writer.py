@@ -134,9 +134,11 @@ class ArchiveWriter:
         (``scope``: what the source's initial list covered, e.g. ``KubeSource.watched``)."""
         return ArchiveTap(self.recorder(server, context), scope=scope, forward=forward)
 
-    def submit(self, op: str, recorder: Recorder, payload: Any, count: int) -> None:
+    def submit(
+        self, op: str, recorder: Recorder, payload: Any, count: int, at: float | None = None
+    ) -> None:
         """Queue one recorder call: O(1), returns at once (unless ``overflow="block"`` and
-        the queue is full while the writer is healthy)."""
+        the queue is full while the writer is healthy). ``at``: when it was seen (now)."""
         state = self._state
         if state is WriterState.OFF:
             return
@@ -159,7 +161,7 @@ class ArchiveWriter:
                     self._dropped += count
                     recorder.lost = True
                     return
-            self._queue.append((op, recorder, payload, self.clock(), count))
+            self._queue.append((op, recorder, payload, self.clock() if at is None else at, count))
             self._pending += count
             self._put_seq += 1
             if self._pending >= self.max_batch:

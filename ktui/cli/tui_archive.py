@@ -1,4 +1,7 @@
-"""The TUI archives what it watches: one :class:`~ktui.archive.ArchiveWriter` per process.
+"""The TUI archives what it watches: one writer per process, in a child process
+(:class:`~ktui.archive.process.ProcessWriter`: the writer's SQLite and zlib work never
+takes the UI thread's interpreter lock; ``in_process=True`` keeps the thread of
+:class:`~ktui.archive.ArchiveWriter`).
 
 The launcher (``ktui.cli.ui_cmd``) makes a :class:`TuiArchive` unless ``[archive] enabled
 = false`` or the clusters are the demo's (random ports: nothing worth keeping). It is the
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ktui.archive import ArchiveError, ArchiveOptions, ArchiveWriter
+    from ktui.archive.process import ProcessWriter
     from ktui.feeds.channel import BatchChannel
     from ktui.feeds.contract import EventSource
 
@@ -36,12 +40,13 @@ class TuiArchive:
     """Archives the TUI's live sessions into the archive file at ``path``."""
 
     def __init__(self, path: Path, kubeconfig: str | None, options: ArchiveOptions, *,
-                 busy_timeout: float = 5.0) -> None:
+                 busy_timeout: float = 5.0, in_process: bool = False) -> None:
         self.path = path
+        self.in_process = in_process
         self.kubeconfig = kubeconfig
         self.options = options
         self.busy_timeout = busy_timeout  # s a write waits for another process's lock
-        self._writer: ArchiveWriter | None = None
+        self._writer: ArchiveWriter | ProcessWriter | None = None
         self._lock = threading.Lock()  # the writer and the servers
         self._notice_lock = threading.Lock()  # the writer's thread reports under this one
         self._servers: dict[str, str] = {}
@@ -49,17 +54,27 @@ class TuiArchive:
         self._told: set[str] = set()
 
     @property
-    def writer(self) -> ArchiveWriter:
-        """The process's one writer, started on first use."""
+    def writer(self) -> ArchiveWriter | ProcessWriter:
+        """The process's one writer, started on first use (the child process is started
+        by the writer's own thread, not here on the UI thread)."""
         with self._lock:
             if self._writer is None:
-                from ktui.archive import ArchiveWriter
+                if self.in_process:
+                    from ktui.archive import ArchiveWriter
 
-                self._writer = ArchiveWriter(
-                    self.path, retention=self.options.retention,
-                    max_size=self.options.max_size, overflow="drop", on_problem=self._problem,
-                    busy_timeout=self.busy_timeout,
-                ).start()  # fmt: skip
+                    self._writer = ArchiveWriter(
+                        self.path, retention=self.options.retention,
+                        max_size=self.options.max_size, overflow="drop",
+                        on_problem=self._problem, busy_timeout=self.busy_timeout,
+                    ).start()  # fmt: skip
+                else:
+                    from ktui.archive.process import ProcessWriter
+
+                    self._writer = ProcessWriter(
+                        self.path, retention=self.options.retention,
+                        max_size=self.options.max_size, on_problem=self._problem,
+                        busy_timeout=self.busy_timeout,
+                    ).start()  # fmt: skip
             return self._writer
 
     # -- the explorer's LiveArchive ------------------------------------------------------

@@ -7,7 +7,11 @@ Textual:
 - the grouping (none, owner, object, reason) and the rows of the shown events, worked
   out again when the events, the filter or an owner changed, but throttled by what it
   costs: a regroup that takes 80 ms (200,000 events) runs about once a second during a
-  storm, one that takes 2 ms on every pump;
+  storm, one that takes 2 ms on every pump. The last few groupings are kept, by filter,
+  grouping and version of the events (``EventStore.data_generation``): ``o`` round to a
+  grouping seen before, or ``w`` then ``a``, shows its rows again without a pass over
+  the events; after new events, the groups whose events did not change are the groups
+  kept, their details (what a row shows) already worked out;
 - one :class:`~ktui.model.owners.OwnerResolver` per context and per feed, kept for the
   session (its cache is what makes a regroup cheap), and in live mode the owners read
   from the cluster by :class:`~ktui.explorer.owner_reading.OwnerFetcher`'s thread: the
@@ -30,7 +34,7 @@ from ktui.explorer.feed import Mode
 from ktui.model.event import WARNING, Event, ObjectRef
 from ktui.model.grouping import GROUPINGS, OWNER, REASON, Group, group_events
 from ktui.model.owners import OwnerResolver, scoped_namespace
-from ktui.model.rollouts import Rollout, rollouts
+from ktui.model.rollouts import Earliest, Rollout, earliest, ordered
 
 if TYPE_CHECKING:
     from ktui.explorer.owner_reading import OwnerFetcher
@@ -45,15 +49,18 @@ ACTIVE = 600.0  # s: a warning seen this long before its group's last event stil
 READABLE = frozenset({"Pod", "ReplicaSet", "Job"})  # kinds the owner reader can read
 SEEN_MAX = 200_000  # references remembered as sent to the reader; beyond, start over
 LEARN_MAX = 20_000  # new events learned before grouping; more: grouping's own passes
+# Groupings kept of each kind (owner, object, reason): the last two filters (w, then a),
+# maybe of older events; each holds a reference per event shown (≤ 1.6 MB at 200,000).
+CACHED = 2
+REUSE_MIN = 512  # events of a group kept from an earlier grouping when unchanged
 
 _time = attrgetter("time")
-_object = attrgetter("object")
 _uid = attrgetter("uid")
-_context = attrgetter("context")
 # A message that only names a state, as kubelet writes beside the detailed one.
 _BARE_STATE = re.compile(r"(?:Error: )?[A-Za-z]+")
 
 GroupId = tuple[str, tuple[str, str, str]]  # (context, key)
+Asked = dict[str, set[tuple[str, str, str]]]  # context -> objects for the owner reader
 
 
 def parse_grouping(text: str) -> str | None:
@@ -166,6 +173,9 @@ class Lens:
         self._dirty = True
         self._last_at = float("-inf")
         self._seen_refs: dict[int, ObjectRef] = {}
+        # the groupings of the store's events as they are (data_generation): key -> rows
+        self._cache_store: EventStore | None = None
+        self._cache: list[tuple[tuple[object, ...], list[Group]]] = []
 
     # -- what is on ----------------------------------------------------------------------
 
@@ -254,7 +264,8 @@ class Lens:
         # or owners wait for the throttle
         shape = (id(store), getattr(store, "query", None), mode, self.by)
         # else only the events since the last regroup are new
-        whole, self._reask = shape != self._shape or self._reask, False
+        reask = self._reask
+        whole, self._reask = shape != self._shape or reask, False
         if whole:
             self._shape = shape
             self._dirty = force = True
@@ -267,74 +278,120 @@ class Lens:
         now = self.clock()
         if not force and now - self._last_at < self.interval():
             return False
-        started = self.timer()
         events = store.visible if store is not None else []
-        # the events since the last regroup (the store keeps them in time order; one
-        # that arrives with an older time is left to grouping's own second look)
-        news = events if whole else events[bisect_left(events, self._upto, key=_time):]
-        self._upto = events[-1].time if events else float("-inf")
-        if self.by == OWNER:
-            resolvers = {c: self.resolver(mode, c) for c in contexts}
-            if not whole and len(news) <= LEARN_MAX:
-                # what a batch tells of owners, learned before grouping: grouping then
-                # needs no second pass over every event for a controller met late
-                for context, resolver in resolvers.items():
-                    resolver.learn(e for e in news if e.context == context)
-
-            def resolver_of(context: str) -> OwnerResolver:
-                found = resolvers.get(context)
-                return found if found is not None else self.resolver(mode, context)
-
-            groups = group_events(events, OWNER, resolver_of)
+        upto, self._upto = self._upto, events[-1].time if events else float("-inf")
+        if store is not self._cache_store:
+            self._cache_store, self._cache = store, []
+        generation = store.data_generation if store is not None else -1
+        # only owners depend on what the resolvers know
+        wanted = (generation, getattr(store, "query", None), mode, self.by, tuple(contexts),
+                  invalidated if self.by == OWNER else ())
+        cached = None if reask else next(
+            (groups for key, groups in self._cache if key == wanted), None)
+        if cached is not None:
+            # a grouping these very events had (o back and forth, w then a): the same
+            # rows, whose details and lines were already worked out
+            self._set_groups(cached)
         else:
-            groups = group_events(events, self.by)
-        self.groups = groups
-        if self.opened is not None:
-            self.view.show(self.find(self.opened))
-        self.last_cost = self.timer() - started
-        self._last_at = now
-        self.regroups += 1
+            self._regroup(events, self.by, mode, contexts, None if whole else upto, now)
         self._dirty = False
         # what grouping taught the resolvers is part of this state, not news
         invalidated = tuple(self.resolver(mode, c).invalidated for c in contexts)
         self._stamp = (id(store), store.generation if store is not None else -1, mode,
                        self.by, invalidated)
-        if mode is Mode.LIVE and self.by == OWNER and self.fetcher is not None and news:
-            self._ask_owners(news, contexts)
+        if cached is None:
+            key = (*wanted[:-1], invalidated if self.by == OWNER else ())
+            kept = [entry for entry in self._cache if entry[0] != key]
+            same = [entry for entry in kept if entry[0][3] == self.by]
+            if len(same) >= CACHED:  # the oldest of this kind goes; the other kinds stay
+                kept.remove(same[0])
+            self._cache = [*kept, (key, self.groups)]
         return True
+
+    def _set_groups(self, groups: list[Group]) -> None:
+        self.groups = groups
+        if self.opened is not None:
+            self.view.show(self.find(self.opened))
+
+    def _regroup(self, events: list[Event], by: str, mode: Mode, contexts: Sequence[str],
+                 upto: float | None, now: float) -> None:
+        """Group ``events``; ``upto``: the newest event's time at the last regroup of
+        the same store and filter (None: not the same)."""
+        started = self.timer()
+        asked: Asked = {}
+        if by == OWNER:
+            resolvers = {c: self.resolver(mode, c) for c in contexts}
+            if upto is not None:
+                # the events since the last regroup (the store keeps them in time order;
+                # one that arrives with an older time is left to grouping's second look)
+                news = events[bisect_left(events, upto, key=_time):]
+                if len(news) <= LEARN_MAX:
+                    # what a batch tells of owners, learned before grouping: grouping
+                    # then needs no second pass over every event for a controller met late
+                    for context, resolver in resolvers.items():
+                        resolver.learn(e for e in news if e.context == context)
+
+            def resolver_of(context: str) -> OwnerResolver:
+                found = resolvers.get(context)
+                return found if found is not None else self.resolver(mode, context)
+
+            met = None
+            if mode is Mode.LIVE and self.fetcher is not None:
+                met = self._owners_to_ask(asked)
+            groups = group_events(events, OWNER, resolver_of, met=met)
+        else:
+            groups = group_events(events, by)
+        self._set_groups(self._reuse(groups, by))
+        self.last_cost = self.timer() - started
+        self._last_at = now
+        self.regroups += 1
+        if asked and self.fetcher is not None:
+            for context, keys in asked.items():
+                self.fetcher.submit(context, keys)
+
+    def _reuse(self, groups: list[Group], by: str) -> list[Group]:
+        """``groups``, each replaced by the same group of a grouping kept (older events,
+        another filter) when its events are the very same: its details (a pass or two
+        over its events each) and the table's lines for it stay worked out. An event
+        that arrives changes one group; the others stay as they were."""
+        # the newest grouping kept of the same kind; its large groups only (a small
+        # group's details cost less than looking: thousands of groups by object)
+        kept = next((kept for key, kept in reversed(self._cache) if key[3] == by), [])
+        earlier = {(group.context, group.key): group for group in kept
+                   if len(group.events) >= REUSE_MIN}
+        if not earlier:
+            return groups
+        out = []
+        for group in groups:
+            old = len(group.events) >= REUSE_MIN and earlier.get((group.context, group.key))
+            # lists compare by identity first (an event equals only itself), in C
+            if (old and old.resolved_by == group.resolved_by
+                    and len(old.events) == len(group.events) and old.events == group.events):
+                group = old
+            out.append(group)
+        return out
 
     # -- owners read from the cluster (live) -----------------------------------------------
 
-    def _ask_owners(self, events: Sequence[Event], shown: Sequence[str]) -> None:
-        """Send the objects of ``events`` (all of them at the first grouping, else those
-        since the last regroup) not sent before to the owner reader. The references are
-        told apart by identity in C (map, zip, a dict): 200,000 events cost some 20 ms;
-        only the new ones are looked at in Python."""
-        assert self.fetcher is not None
-        objects = list(map(_object, events))
-        refs = dict(zip(map(id, objects), objects, strict=True))
+    def _owners_to_ask(self, asked: Asked) -> Callable[[ObjectRef, str], None]:
+        """What grouping calls with each distinct reference it meets: those not sent
+        before to the owner reader, of the kinds it reads, go into ``asked`` by context.
+        Told apart by identity, as grouping does: no pass of its own over every event
+        (one took 20 ms over 200,000), only one call per reference."""
         seen = self._seen_refs
         if len(seen) > SEEN_MAX:
             seen.clear()
-        new = [ref for ref_id, ref in refs.items()
-               if ref.kind in READABLE and ref.owners is None and seen.get(ref_id) is not ref]
-        seen.update(refs)
-        if not new:
-            return
-        # a reference belongs to one context (the events of several never share one)
-        context_of: Callable[[int], str]
-        if len(shown) == 1:
-            only = shown[0]
-            context_of = lambda ref_id: only  # noqa: E731
-        else:
-            contexts = dict(zip(map(id, objects), map(_context, events), strict=True))
-            context_of = contexts.__getitem__
-        keys_of: dict[str, set[tuple[str, str, str]]] = {}
-        for ref in new:
-            keys_of.setdefault(context_of(id(ref)), set()).add(
-                (ref.kind, scoped_namespace(ref.kind, ref.namespace), ref.name))
-        for context, keys in keys_of.items():
-            self.fetcher.submit(context, keys)
+        get = seen.get
+
+        def met(ref: ObjectRef, context: str) -> None:
+            if get(id(ref)) is ref:
+                return
+            seen[id(ref)] = ref
+            if ref.kind in READABLE and ref.owners is None:
+                asked.setdefault(context, set()).add(
+                    (ref.kind, scoped_namespace(ref.kind, ref.namespace), ref.name))
+
+        return met
 
     def _take_owners(self, mode: Mode) -> None:
         """What the reader read since: the answers that consulted it are dropped."""
@@ -352,11 +409,14 @@ class RolloutTicks:
     """The rollouts among a store's events (``ScalingReplicaSet``, a Deployment's new
     ReplicaSet's ``SuccessfulCreate``), worked out once per store version: every event,
     not only the shown ones (a rollout is a Normal event, and ``w`` must not hide the
-    rollout a warning burst follows); the namespaces the filter allows, though."""
+    rollout a warning burst follows); the namespaces the filter allows, though. When
+    events only arrived since (the usual change, live), only the new ones are read."""
 
     def __init__(self) -> None:
         self._key: tuple[int, int] | None = None
         self._all: list[Rollout] = []
+        self._read: list[Event] = []  # the events read, as they were then
+        self._first: Earliest = {}
 
     def times(self, store: EventStore | None, start: float, end: float,
               namespaces: frozenset[str] | set[str] = frozenset(),
@@ -368,9 +428,23 @@ class RolloutTicks:
         # Keyed on the events, not the filter: a filter change must not scan them again.
         key = (id(store), store.data_generation)
         if key != self._key:
+            same_store = self._key is not None and self._key[0] == id(store)
             self._key = key
-            self._all = rollouts(store.all_events)
+            self._all = self._rollouts(store.all_events, same_store)
         shown = [r for r in self._all if start <= r.time < end
                  and (not namespaces or r.deployment[1] in namespaces)]
         return ([r.time for r in shown],
                 [r.time for r in shown if deployment is not None and r.deployment == deployment])
+
+    def _rollouts(self, events: list[Event], same_store: bool) -> list[Rollout]:
+        read, count = self._read, len(self._read)
+        # the events read before, the very same and in the same places (a list
+        # comparison by identity, in C: ~1 ms at 200,000), then new ones: read those
+        appended = (same_store and 0 < count <= len(events) and events[count - 1] is read[-1]
+                    and events[0] is read[0] and events[:count] == read)
+        if appended:
+            earliest(events[count:], None, self._first)
+        else:  # an event evicted, updated or deleted: all again
+            self._first = earliest(events)
+        self._read = list(events)
+        return ordered(self._first)

@@ -16,7 +16,8 @@ pass in C-level loops where possible:
   order: a group's events need no merging or sorting;
 - what a row shows beyond its size and last event (warnings, occurrences, reasons,
   objects, first seen, the latest warning's message) is worked out on first use and
-  kept: a table computes it only for the rows it paints.
+  kept, each part on its own: a table computes only what it shows of the rows it
+  paints.
 """
 
 from __future__ import annotations
@@ -74,9 +75,15 @@ class Group:
     ``resolved_by`` is ``name``, ``ownerReferences`` or ``self``: how the group's objects
     were tied to it, the weakest evidence first (``name`` if the naming rules placed any
     object, ``self`` when every object is the owner itself); None for reasons.
+
+    Each of the details (the types' counts, first seen, reasons, objects, occurrences)
+    is one or two passes over the events in C, worked out when first read and kept: a
+    row by reason shows no reasons and no occurrences, so a table of 200,000 events by
+    reason never counts them (a pass over its events each).
     """
 
-    __slots__ = ("_stats", "context", "events", "key", "resolved_by")
+    __slots__ = ("_first_seen", "_objects", "_occurrences", "_reasons", "_types",
+                 "context", "events", "key", "resolved_by")
 
     def __init__(self, key: Key, resolved_by: str | None, events: list[Event],
                  context: str = "") -> None:
@@ -84,7 +91,11 @@ class Group:
         self.resolved_by = resolved_by
         self.events = events
         self.context = context  # "" for reasons (one group across contexts)
-        self._stats: GroupStats | None = None
+        self._types: tuple[int, int, Event | None] | None = None
+        self._first_seen: float | None = None
+        self._reasons: dict[str, int] | None = None
+        self._objects: tuple[ObjectRef, ...] | None = None
+        self._occurrences: int | None = None
 
     def __repr__(self) -> str:
         return f"Group({self.display!r}, size={self.size}, resolved_by={self.resolved_by!r})"
@@ -121,45 +132,66 @@ class Group:
 
     @property
     def stats(self) -> GroupStats:
-        if self._stats is None:
-            self._stats = _stats_of(self.events)
-        return self._stats
+        """Every detail at once (each worked out on first use)."""
+        return GroupStats(warnings=self.warnings, normals=self.normals,
+                          occurrences=self.occurrences, reasons=self.reasons,
+                          objects=self.objects, first_seen=self.first_seen,
+                          latest_warning=self._type_counts()[2])
+
+    def _type_counts(self) -> tuple[int, int, Event | None]:
+        if self._types is None:
+            self._types = _types_of(self.events)
+        return self._types
 
     @property
     def warnings(self) -> int:
-        return self.stats.warnings
+        return self._type_counts()[0]
 
     @property
     def normals(self) -> int:
-        return self.stats.normals
+        return self._type_counts()[1]
 
     @property
     def occurrences(self) -> int:
-        return self.stats.occurrences
+        if self._occurrences is None:
+            self._occurrences = sum(map(_count, self.events))
+        return self._occurrences
 
     @property
     def reasons(self) -> dict[str, int]:
-        return self.stats.reasons
+        if self._reasons is None:
+            if self.resolved_by is None:  # a reason's group: its events have that reason
+                self._reasons = {self.key[2]: len(self.events)}
+            else:
+                reasons = Counter(map(_reason, self.events))
+                self._reasons = dict(sorted(reasons.items(),
+                                            key=lambda item: (-item[1], item[0])))
+        return self._reasons
 
     @property
     def objects(self) -> tuple[ObjectRef, ...]:
-        return self.stats.objects
+        if self._objects is None:
+            self._objects = _objects_of(self.events)
+        return self._objects
 
     @property
     def first_seen(self) -> float:
-        return self.stats.first_seen
+        if self._first_seen is None:
+            self._first_seen = _first_seen_of(self.events)
+        return self._first_seen
 
     @property
     def shown(self) -> Event:
         """The event whose message the row shows: the latest warning, else the latest."""
-        return self.stats.latest_warning or self.events[-1]
+        return self._type_counts()[2] or self.events[-1]
 
     @property
     def message(self) -> str:
         return self.shown.message
 
 
-def _stats_of(events: list[Event]) -> GroupStats:
+def _types_of(events: list[Event]) -> tuple[int, int, Event | None]:
+    """(warnings, normals, the latest warning)."""
     types = list(map(_type, events))
     warnings = types.count(WARNING)
     latest_warning = None
@@ -168,11 +200,18 @@ def _stats_of(events: list[Event]) -> GroupStats:
             if types[index] == WARNING:
                 latest_warning = events[index]
                 break
+    return warnings, types.count("Normal"), latest_warning
+
+
+def _first_seen_of(events: list[Event]) -> float:
     first_seen = min(map(_first_seen, events))
     if first_seen <= 0:  # an event without any time (0.0): the others' first, else the oldest
         first_seen = min((first for first in map(_first_seen, events) if first > 0),
                          default=events[0].time)
-    reasons = Counter(map(_reason, events))
+    return first_seen
+
+
+def _objects_of(events: list[Event]) -> tuple[ObjectRef, ...]:
     # the last event of each reference (dicts keep the last value of a key), then one
     # entry per object: twins of a reference (another container) are one object
     last_of: dict[int, Event] = dict(zip(map(id, map(_object, events)), events, strict=True))
@@ -180,22 +219,18 @@ def _stats_of(events: list[Event]) -> GroupStats:
     for event in sorted(last_of.values(), key=_time, reverse=True):
         obj = event.object
         objects.setdefault((obj.kind, scoped_namespace(obj.kind, obj.namespace), obj.name), obj)
-    return GroupStats(
-        warnings=warnings,
-        normals=types.count("Normal"),
-        occurrences=sum(map(_count, events)),
-        reasons=dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
-        objects=tuple(objects.values()),
-        first_seen=first_seen,
-        latest_warning=latest_warning,
-    )
+    return tuple(objects.values())
 
 
 Resolvers = OwnerResolver | Callable[[str], OwnerResolver]
 
 
+Met = Callable[[ObjectRef, str], None]
+
+
 def group_events(
-    events: Sequence[Event], by: str, resolver: Resolvers | None = None
+    events: Sequence[Event], by: str, resolver: Resolvers | None = None, *,
+    met: Met | None = None,
 ) -> list[Group]:
     """Groups of ``events`` (oldest first, as ``EventStore.visible``) by ``owner``,
     ``object`` or ``reason``, ordered by last seen (oldest first).
@@ -208,6 +243,10 @@ def group_events(
     of several contexts pass a function of the context that returns that context's
     resolver (each cluster has its own ownerReferences). Without one, a fresh resolver per
     context uses the naming rules and the ownerReferences the events carry.
+
+    ``met`` (owner grouping) is called with each distinct reference among the events and
+    its context, maybe more than once: what the UI sends to the owner reader, without a
+    pass of its own over every event.
     """
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}; one of {', '.join(GROUPINGS)}")
@@ -218,7 +257,7 @@ def group_events(
     else:
         resolver_of = _resolvers(resolver)
         learned: dict[str, list[ObjectRef]] = {}
-        lists = _by_reference(events, _owner_key(resolver_of, learned))
+        lists = _by_reference(events, _owner_key(resolver_of, learned, met))
         # Evidence first met in these events (ownerReferences they carry, controllers
         # they are about) changes how others resolve: group again with it, once. In the
         # steady state the resolver has learned it from earlier calls or batches.
@@ -228,7 +267,7 @@ def group_events(
         for context, objects in learned.items():
             resolver_of(context).learn_objects(objects)
         if [resolver_of(context).invalidated for context in learned] != before:
-            lists = _by_reference(events, _owner_key(resolver_of, {}))
+            lists = _by_reference(events, _owner_key(resolver_of, {}, met))
     groups = [Group(key, resolved_by, found, context)
               for (context, key), (resolved_by, found) in lists.items()]
     # by last seen; equal times keep the order of first appearance (a float key sorts
@@ -277,8 +316,10 @@ def _object_key(obj: ObjectRef, context: str) -> tuple[Key, str]:
 
 
 def _owner_key(resolver_of: Callable[[str], OwnerResolver],
-               learned: dict[str, list[ObjectRef]]) -> KeyOf:
+               learned: dict[str, list[ObjectRef]], met: Met | None = None) -> KeyOf:
     def key_of(obj: ObjectRef, context: str) -> tuple[Key, str]:
+        if met is not None:
+            met(obj, context)
         resolver = resolver_of(context)
         # evidence for the others, unless this reference was met (and learned) before
         if (obj.owners is not None or obj.kind in CONTROLLERS) and not resolver.knows(obj):

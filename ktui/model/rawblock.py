@@ -21,6 +21,7 @@ compressed data before it drops the pieces, so a reader sees one or the other.
 
 from __future__ import annotations
 
+import sys
 import zlib
 from array import array
 from itertools import accumulate
@@ -67,6 +68,15 @@ class RawBlock:
         block._pieces = None
         return block
 
+    @classmethod
+    def stored(cls, data: bytes, ends: bytes) -> RawBlock:
+        """A sealed block as :func:`seal_pieces` gave it (the archive's ``blocks`` rows)."""
+        block = cls()
+        block._data = data
+        block._ends = ends if _NATIVE_LE else _swap(ends)
+        block._pieces = None
+        return block
+
     def __len__(self) -> int:
         pieces = self._pieces
         if pieces is not None:
@@ -107,6 +117,27 @@ class RawBlock:
         ends = memoryview(self._ends).cast("I")
         return whole[ends[index - 1] if index else 0 : ends[index]]
 
+    def texts(self) -> list[bytes]:
+        """Every event's JSON in this block, with one ``decompress`` for all of them."""
+        pieces = self._pieces
+        if pieces is not None:
+            return list(pieces)
+        whole = zlib.decompress(self._data)
+        if self._ends is None:
+            return [whole]
+        starts = 0
+        out = []
+        for end in memoryview(self._ends).cast("I"):
+            out.append(whole[starts:end])
+            starts = end
+        return out
+
+    @property
+    def single_zlib(self) -> bytes | None:
+        """The zlib data of a sealed block of one event (its :meth:`zlib` at no cost),
+        else None."""
+        return self._data if self._pieces is None and self._ends is None else None
+
     def zlib(self, index: int) -> bytes:
         """The JSON of the event at ``index``, zlib-compressed on its own."""
         if self._pieces is None and self._ends is None:
@@ -135,3 +166,19 @@ class RawPacker:
             block.seal()
             self._block = RawBlock()
         return block, index
+
+
+_NATIVE_LE = sys.byteorder == "little"
+
+
+def _swap(ends: bytes) -> bytes:
+    swapped = array("I", ends)
+    swapped.byteswap()
+    return swapped.tobytes()
+
+
+def seal_pieces(pieces: list[bytes]) -> tuple[bytes, bytes]:
+    """(the pieces compressed together, where each ends as little-endian uint32s): a
+    block as the archive stores it, portable between machines (:meth:`RawBlock.stored`)."""
+    ends = array("I", accumulate(map(len, pieces))).tobytes()
+    return zlib.compress(b"".join(pieces), LEVEL), ends if _NATIVE_LE else _swap(ends)

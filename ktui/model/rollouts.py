@@ -36,8 +36,24 @@ class Rollout:
 def rollouts(events: Sequence[Event], resolver: OwnerResolver | None = None) -> list[Rollout]:
     """The rollouts ``events`` tell of, oldest first. One C-level pass picks the two
     reasons out of ``events`` (200,000 events: a few ms); only those are looked at."""
+    return ordered(earliest(events, resolver))
+
+
+Earliest = dict[tuple[str, str], Rollout]  # (namespace, replicaset) -> its earliest
+
+
+def ordered(first: Earliest) -> list[Rollout]:
+    return sorted(first.values(), key=lambda rollout: rollout.time)
+
+
+def earliest(events: Sequence[Event], resolver: OwnerResolver | None = None,
+             first: Earliest | None = None) -> Earliest:
+    """``first`` (else a new dict) with the rollouts of ``events`` added: a ReplicaSet
+    already there stays at the earlier of the two times. Given the rollouts of some
+    events and the events after them, the same as the rollouts of all of them (a busy
+    cluster's 30,000 scaling and create events are ~40 ms of Python: read them once)."""
     owners = resolver if resolver is not None else OwnerResolver()
-    first: dict[tuple[str, str], Rollout] = {}  # (namespace, replicaset) -> earliest
+    first = {} if first is None else first
     for event in compress(events, map(_REASONS.__contains__, map(_reason, events))):
         obj = event.object
         if event.reason == "ScalingReplicaSet" and obj.kind == "Deployment":
@@ -57,7 +73,7 @@ def rollouts(events: Sequence[Event], resolver: OwnerResolver | None = None) -> 
         known = first.get(key)
         if known is None or rollout.time < known.time:
             first[key] = rollout
-    return sorted(first.values(), key=lambda rollout: rollout.time)
+    return first
 
 
 def rollout_times(events: Sequence[Event], start: float, end: float,

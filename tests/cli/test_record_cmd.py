@@ -273,7 +273,9 @@ def test_two_recorders_at_once_lose_and_duplicate_nothing(world: Env) -> None:
     assert first.stop() == 0 and second.stop() == 0
     want = truth(world.sim)
     versions, expired, rows = archived(world)
-    assert rows == len(versions) == len(want.versions) > 1000  # none twice, none missing
+    # none twice, none missing (the storm's size depends on the machine's load: at load 15
+    # it sent 926 of its 1,200, so the bound is what it sent, not a number)
+    assert rows == len(versions) == len(want.versions) >= storm.emitted >= 300
     assert expired == want.deleted
     assert_same(history(world), expected_records(world))
     for recording in (first, second):  # both wrote all of it (the other's copy ignored)

@@ -15,6 +15,7 @@ from ktui.model.event import Event, format_time, from_core_v1
 from ktui.model.grouping import OWNER, REASON, group_events
 from ktui.model.query import parse_query
 from ktui.model.report import Heading
+from ktui.model.rollouts import rollouts
 from ktui.model.store import EventStore
 
 T0 = 1_763_800_000.0
@@ -214,3 +215,83 @@ def test_the_report_directory_is_under_the_data_directory(
 def test_group_view_of_nothing() -> None:
     view = GroupView(None)
     assert view.visible == [] and view.get("x") is None and len(view) == 0
+
+
+def test_groupings_of_the_same_events_are_kept_and_unchanged_groups_reused() -> None:
+    store = EventStore()
+    store.apply(scenario())
+    lens = Lens()
+    lens.set(OWNER)
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    everything, regroups = lens.groups, lens.regroups
+    store.set_query(parse_query("type:Warning"))
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    warnings = lens.groups
+    assert {g.display: g.size for g in warnings} == {
+        "deployment/scenario-b": 3, "deployment/scenario-a": 1}
+    # a, then w again: the rows of the same events come back as they were, not regrouped
+    store.set_query(parse_query(""))
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    assert lens.groups is everything and lens.regroups == regroups + 1
+    store.set_query(parse_query("type:Warning"))
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    assert lens.groups is warnings and lens.regroups == regroups + 1
+    # o round to reason and back to owner: the same
+    lens.set(REASON)
+    lens.update(store, Mode.LIVE, ("demo",))
+    lens.set(OWNER)
+    assert lens.update(store, Mode.LIVE, ("demo",)) and lens.groups is warnings
+    # an event arrives: its group is worked out again, the other group is the one kept
+    # (with what was worked out of it), and an old grouping is never shown for new events
+    store.set_query(parse_query(""))
+    # large groups (a small one's details cost less than looking for it)
+    store.apply([ev(POD_B, "Failed", 30 + i / 1000, message=WRONG_IMAGE) for i in range(600)]
+                + [ev(POD_A, "FailedMount", 30 + i / 1000) for i in range(600)])
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    before = {g.display: g for g in lens.groups}
+    assert before["deployment/scenario-b"].warnings == 603  # worked out, kept in the group
+    store.apply([ev(POD_A, "FailedMount", 40, message="again")])
+    assert lens.update(store, Mode.LIVE, ("demo",), force=True)
+    after = {g.display: g for g in lens.groups}
+    assert after["deployment/scenario-b"] is before["deployment/scenario-b"]
+    assert after["deployment/scenario-a"] is not before["deployment/scenario-a"]
+    assert after["deployment/scenario-a"].size == 602
+    store.set_query(parse_query("type:Warning"))
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    assert lens.groups is not warnings  # kept for older events: not shown for these
+    assert {g.display: g.size for g in lens.groups} == {
+        "deployment/scenario-b": 603, "deployment/scenario-a": 602}
+
+
+def test_each_kind_of_grouping_keeps_its_own() -> None:
+    store = EventStore()
+    store.apply(scenario())
+    lens = Lens()
+    lens.set(REASON)
+    lens.update(store, Mode.LIVE, ("demo",))
+    by_reason = lens.groups
+    lens.set(OWNER)
+    for text in ("type:Warning", "ns:test", "", "type:Normal"):  # owner rows, four filters
+        store.set_query(parse_query(text))
+        lens.update(store, Mode.LIVE, ("demo",))
+    store.set_query(parse_query(""))
+    lens.set(REASON)
+    assert lens.update(store, Mode.LIVE, ("demo",)) and lens.groups is by_reason
+
+
+def test_rollout_ticks_read_only_the_events_that_arrived() -> None:
+    def scaled(name: str, at: float, rs: str) -> Event:
+        return ev(name, "ScalingReplicaSet", at, kind="Deployment", type="Normal",
+                  message=f"Scaled up replica set {rs} to 1")
+
+    store = EventStore(max_events=8)
+    store.apply([*scenario(), scaled("api", 5, "api-7f8dc97569")])
+    ticks = RolloutTicks()
+    assert ticks.times(store, T0 - 60, T0 + 600)[0] == [T0, T0 + 5]
+    # arrivals: the same ticks as reading every event again, the new ReplicaSet's too
+    store.apply([scaled("api", 30, "api-5d6c8b9f4")])
+    assert ticks.times(store, T0 - 60, T0 + 600)[0] == [T0, T0 + 5, T0 + 30]
+    # the two oldest evicted (8 at most): all read again, their ticks gone
+    store.apply([scaled("web", 40, "web-6b8d9c5f7"), ev(POD_A, "FailedMount", 50)])
+    assert ticks.times(store, T0 - 60, T0 + 600)[0] == [T0 + 30, T0 + 40]
+    assert [r.time for r in rollouts(store.all_events)] == [T0 + 30, T0 + 40]

@@ -22,7 +22,6 @@ from textual.binding import Binding
 from textual.events import Click, Resize
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ktui.explorer.feed import EventView
@@ -31,6 +30,7 @@ from ktui.model.event import Event
 from ktui.model.safe_text import one_line
 from ktui.ui import cells
 from ktui.ui.widgets.columns import COLUMNS, Column, context_style, layout_columns
+from ktui.ui.widgets.cursor_rows import CursorRows, clamp_row
 
 _time = attrgetter("time")
 
@@ -45,7 +45,7 @@ class _Styles:
     live: Style
 
 
-class EventTable(ScrollView, can_focus=True):
+class EventTable(CursorRows, can_focus=True):
     """The live or historical event list, newest first by default."""
 
     COMPONENT_CLASSES = {
@@ -179,7 +179,7 @@ class EventTable(ScrollView, can_focus=True):
             row = self.row_of(current) if current is not None else None
             if row is not None:
                 self.cursor = row
-        self.cursor = min(max(self.cursor, 0), max(rows - 1, 0))
+        self.cursor = clamp_row(self.cursor, rows)
         self._set_virtual_size(Size(self._total_width, rows + 1))
         if self.follow:
             self.scroll_to(y=0 if self.newest_first else max(rows - body, 0), animate=False)
@@ -202,25 +202,12 @@ class EventTable(ScrollView, can_focus=True):
 
     # -- cursor and follow ---------------------------------------------------------------
 
-    @property
-    def _body_height(self) -> int:
-        return max(self.size.height - 1, 1)
-
     def _at_newest_end(self, row: int) -> bool:
         return row == (0 if self.newest_first else max(self.row_count - 1, 0))
 
-    def move_cursor(self, row: int) -> None:
-        rows = self.row_count
-        row = min(max(row, 0), max(rows - 1, 0))
-        self.cursor = row
-        self.set_follow(self._at_newest_end(row) and not self.pinned)
-        body = self._body_height
-        if row < self.scroll_y:
-            self.scroll_to(y=row, animate=False)
-        elif row >= self.scroll_y + body:
-            self.scroll_to(y=row - body + 1, animate=False)
-        self._remember_cursor()
-        self.refresh()
+    def _cursor_placed(self) -> None:
+        # moving to the newest row follows again, unless the detail pinned the event
+        self.set_follow(self._at_newest_end(self.cursor) and not self.pinned)
 
     def set_follow(self, follow: bool) -> None:
         if follow == self.follow:
@@ -231,24 +218,6 @@ class EventTable(ScrollView, can_focus=True):
         elif self.store is not None and self.store.visible:
             self._pause_time = self.store.visible[-1].time
         self.post_message(self.FollowChanged(follow, self.pending))
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(self.cursor + 1)
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(self.cursor - 1)
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor(self.row_count - 1)
-
-    def action_page_down(self) -> None:
-        self.move_cursor(self.cursor + self._body_height)
-
-    def action_page_up(self) -> None:
-        self.move_cursor(self.cursor - self._body_height)
 
     def pin(self) -> None:
         """Keep the selected event selected however many arrive (until End or f)."""

@@ -21,11 +21,11 @@ from textual.binding import Binding
 from textual.events import Click, Resize
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ktui.explorer.grouping import GroupId, group_id
 from ktui.model.grouping import OWNER, Group
+from ktui.ui.widgets.cursor_rows import CursorRows, clamp_row
 from ktui.ui.widgets.group_rows import (
     Line,
     RowLayout,
@@ -47,7 +47,7 @@ class _Styles:
     muted: Style
 
 
-class GroupTable(ScrollView, can_focus=True):
+class GroupTable(CursorRows, can_focus=True):
     """Groups, newest first by default; ``enter`` opens one (:class:`Opened`)."""
 
     COMPONENT_CLASSES = {"group-table--header", "group-table--cursor",
@@ -138,14 +138,14 @@ class GroupTable(ScrollView, can_focus=True):
         self._changed()
 
     def _changed(self) -> None:
-        self.cursor = min(max(self.cursor, 0), max(self.row_count - 1, 0))
+        self.cursor = clamp_row(self.cursor, self.row_count)
         self._screen = None
         self._update_virtual_size()
-        self._keep_visible()
-        self._remember()
+        self.keep_cursor_visible()
+        self._remember_cursor()
         self.refresh()
 
-    def _remember(self) -> None:
+    def _remember_cursor(self) -> None:
         group = self.selected
         selected = group_id(group) if group is not None else None
         if selected != self._selected:
@@ -153,10 +153,6 @@ class GroupTable(ScrollView, can_focus=True):
             self.post_message(self.CursorMoved(group))
 
     # -- layout --------------------------------------------------------------------------
-
-    @property
-    def _body(self) -> int:
-        return max(self.size.height - 1, 1)
 
     @property
     def _width(self) -> int:
@@ -174,7 +170,7 @@ class GroupTable(ScrollView, can_focus=True):
     def _block(self, group: Group) -> list[Line]:
         """The lines under a row's summary, cached per group version and layout."""
         row_layout = self._columns()
-        budget = message_lines_for(self._body)
+        budget = message_lines_for(self._body_height)
         key = (group_id(group), group.size, id(group.latest), budget, row_layout, self.by)
         lines = self._blocks.get(key)
         if lines is None:
@@ -182,7 +178,7 @@ class GroupTable(ScrollView, can_focus=True):
                                               self.app.console)
         return lines
 
-    def _height(self, row: int) -> int:
+    def _row_height(self, row: int) -> int:
         group = self.group_at(row)
         return 1 + len(self._block(group)) if group is not None else 1
 
@@ -191,10 +187,10 @@ class GroupTable(ScrollView, can_focus=True):
         if self._screen is not None:
             return self._screen
         out: list[tuple[int, int]] = []
-        body = self._body
+        body = self._body_height
         row = int(self.scroll_y)
         while len(out) < body and row < self.row_count:
-            out += [(row, line) for line in range(self._height(row))]
+            out += [(row, line) for line in range(self._row_height(row))]
             row += 1
         self._screen = out[:body]
         return self._screen
@@ -202,9 +198,9 @@ class GroupTable(ScrollView, can_focus=True):
     def _last_top(self) -> int:
         """The first row shown when scrolled to the end: the last rows fill the body."""
         used, row = 0, self.row_count
-        while row > 0 and used + self._height(row - 1) <= self._body:
+        while row > 0 and used + self._row_height(row - 1) <= self._body_height:
             row -= 1
-            used += self._height(row)
+            used += self._row_height(row)
         return min(row, max(self.row_count - 1, 0))
 
     def _update_virtual_size(self) -> None:
@@ -213,28 +209,19 @@ class GroupTable(ScrollView, can_focus=True):
         # scroll_y counts rows, not lines: its range is 0 .. the last top row
         self.virtual_size = Size(self._width, self._last_top() + self.size.height)
 
-    def _keep_visible(self) -> None:
-        """Scroll as little as keeps the cursor's row whole on screen (only the rows
-        between the first shown and the cursor are measured, at most a screenful)."""
-        top = int(self.scroll_y)
-        cursor, body = self.cursor, self._body
-        if cursor < top:
-            top = cursor
-        elif cursor - top >= body or sum(
-                self._height(row) for row in range(top, cursor + 1)) > body:
-            top, used = cursor, self._height(cursor)  # the cursor's row last on screen
-            while top > 0 and used + self._height(top - 1) <= body:
-                top -= 1
-                used += self._height(top)
-        if top != int(self.scroll_y):
-            self.scroll_to(y=top, animate=False, immediate=True)
+    def _scroll_to_row(self, top: int) -> None:
+        # at once: the lines on screen (_screen) are worked out from scroll_y
+        self.scroll_to(y=top, animate=False, immediate=True)
+
+    def keep_cursor_visible(self) -> None:
+        super().keep_cursor_visible()
         self._screen = None
 
     def on_resize(self, event: Resize) -> None:
         self._layout = None
         self._screen = None
         self._update_virtual_size()
-        self._keep_visible()
+        self.keep_cursor_visible()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         self._screen = None
@@ -250,32 +237,9 @@ class GroupTable(ScrollView, can_focus=True):
 
     # -- cursor --------------------------------------------------------------------------
 
-    def move_cursor(self, row: int) -> None:
-        self.cursor = min(max(row, 0), max(self.row_count - 1, 0))
-        self._keep_visible()
-        self._remember()
-        self.refresh()
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(self.cursor + 1)
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(self.cursor - 1)
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor(self.row_count - 1)
-
-    def _rows_on_screen(self) -> int:
+    def _page_rows(self) -> int:
+        """Rows differ in height: a page is the rows on screen."""
         return max(len({row for row, _ in self._screen_lines()}), 1)
-
-    def action_page_down(self) -> None:
-        self.move_cursor(self.cursor + self._rows_on_screen())
-
-    def action_page_up(self) -> None:
-        self.move_cursor(self.cursor - self._rows_on_screen())
 
     def action_open(self) -> None:
         group = self.selected
