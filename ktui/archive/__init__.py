@@ -20,18 +20,50 @@ The file layout and its rules are in :mod:`ktui.archive.schema`; a damaged or fo
 file is refused and left untouched, a locked one retried (:mod:`ktui.archive.writer`).
 """
 
-from ktui.archive.history import ArchiveHistory
-from ktui.archive.options import ArchiveOptions
-from ktui.archive.recorder import UNKNOWN_SCOPE, ArchiveTap, Recorder
-from ktui.archive.schema import (
-    ArchiveError,
-    ArchiveLocked,
-    ArchiveUnreadable,
-    ArchiveUnwritable,
-    cluster_key,
-)
-from ktui.archive.status import WriterState, WriterStatus
-from ktui.archive.writer import ArchiveWriter
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ktui.archive.history import ArchiveHistory
+    from ktui.archive.options import ArchiveOptions
+    from ktui.archive.recorder import UNKNOWN_SCOPE, ArchiveTap, Recorder
+    from ktui.archive.schema import (
+        ArchiveError,
+        ArchiveLocked,
+        ArchiveUnreadable,
+        ArchiveUnwritable,
+        cluster_key,
+    )
+    from ktui.archive.status import WriterState, WriterStatus
+    from ktui.archive.writer import ArchiveWriter
+
+# Each name loads its module when first used: the options and the status types are read
+# before the TUI's first frame, the writer's and history's modules (and sqlite3) after it.
+_HOME = {
+    "ArchiveHistory": "history",
+    "ArchiveOptions": "options",
+    "UNKNOWN_SCOPE": "recorder",
+    "ArchiveTap": "recorder",
+    "Recorder": "recorder",
+    "ArchiveError": "schema",
+    "ArchiveLocked": "schema",
+    "ArchiveUnreadable": "schema",
+    "ArchiveUnwritable": "schema",
+    "cluster_key": "schema",
+    "WriterState": "status",
+    "WriterStatus": "status",
+    "ArchiveWriter": "writer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'ktui.archive' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"ktui.archive.{home}"), name)
+
 
 __all__ = [
     "UNKNOWN_SCOPE",

@@ -58,6 +58,15 @@ def test_the_first_paint_waits_for_no_lens_no_history_and_no_dialog() -> None:
     assert not loaded & later
 
 
+def test_the_archive_options_load_without_sqlite() -> None:
+    """``ktui`` reads the archive's options before its first frame; the writer, history
+    and sqlite3 load after it (the package's names load their modules when first used)."""
+    loaded = imported_after("import ktui.cli.ui_cmd, ktui.cli.tui_archive\n"
+                            "from ktui.archive import ArchiveOptions, WriterState")
+    assert "sqlite3" not in loaded
+    assert "sqlite3" in imported_after("from ktui.archive import ArchiveHistory")
+
+
 def test_the_demo_is_prepared_without_the_simulator() -> None:
     """``ktui --demo`` starts its clusters after the first paint: preparing it loads none
     of ktui.sim (about 0.1 s of imports and start-up)."""
