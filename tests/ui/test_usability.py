@@ -23,7 +23,7 @@ from ktui.ui.screens.explorer import ExplorerScreen
 from ktui.ui.screens.pickers import HelpScreen
 from ktui.ui.widgets.detail import DetailPane
 from ktui.ui.widgets.event_table import EventTable
-from ktui.ui.widgets.footer import KtuiFooter
+from ktui.ui.widgets.footer import KtuiFooter, key_width
 from ktui.ui.widgets.header import EventHeader, HeaderState
 from ktui.ui.widgets.sparkline import EventSparkline
 from ktui.ui.widgets.wrapped import WrappedLines
@@ -329,6 +329,23 @@ async def test_the_footer_keeps_help_and_quit_and_drops_others_whole(width: int)
         await pilot.pause()
         await pilot.pause()
         assert len(_footer_keys(app)) >= len(shown)
+
+
+@pytest.mark.parametrize("compact", [False, True])
+async def test_a_footer_keys_width_is_what_it_renders(compact: bool) -> None:
+    """The fit sums a key's parts instead of rendering it: the sum is the rendered width."""
+    app = _FooterApp()
+    async with app.run_test(size=(200, 10)) as pilot:
+        footer = app.query_one(KtuiFooter)
+        footer.compact = compact
+        await pilot.pause()
+        await pilot.pause()
+        keys = list(footer.query(FooterKey))
+        assert len(keys) > 8
+        for key in keys:
+            styles = key.styles
+            rendered = key.render().cell_len + styles.gutter.width + styles.margin.width
+            assert key_width(key) == rendered, (key.key_display, key.description)
 
 
 class _Zoomable(Static, can_focus=True):
