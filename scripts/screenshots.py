@@ -40,7 +40,10 @@ SHOTS: list[tuple[str, tuple[int, int], Sequence[str]]] = [
     ("grouped-by-owner", (80, 24), ("w", "o")),  # the incident lens at 80 columns
     ("history-warnings", (160, 45), ("w", "h")),  # the demo's OpenSearch, 6 h in the past
     ("timeline", (160, 45), ("h",)),  # a window reaching now: history and live merged
+    ("several-contexts", (160, 45), ()),  # both clusters in one table
 ]
+# the shots that start on several contexts (ktui --context a,b)
+CONTEXTS = {"several-contexts": "demo,prod-eu-west-1"}
 HISTORY_DOCS = 1500
 # The history shots' windows: six hours that ended a quarter of an hour ago (history
 # alone), and the last two hours (the live events merged in).
@@ -61,15 +64,22 @@ def history_session(url: str, time_range: TimeRange) -> HistorySession:
     return session
 
 
+def watching(app: KtuiApp) -> bool:
+    """Every context shown is watching (its list is in)."""
+    active = app.explorer.live.sessions.active_set
+    return active is not None and all(session.status.state.value == "watching"
+                                      for session in active.sessions.values())
+
+
 async def shoot(kubeconfig: str, name: str, size: tuple[int, int], keys: Sequence[str],
                 history_url: str) -> Path:
     window = WINDOWS.get(name)
     history = history_session(history_url, window) if history_url and window else None
-    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=clock, history=history)
+    app = KtuiApp(KubeCatalog(kubeconfig), settings=Settings(), clock=clock, history=history,
+                  context=CONTEXTS.get(name))
     async with app.run_test(size=size) as pilot:
         for _ in range(200):
-            session = app.explorer.session
-            if session is not None and session.status.state.value == "watching":
+            if watching(app):
                 break
             await pilot.pause(0.05)
         await pilot.pause(0.3)
@@ -77,8 +87,7 @@ async def shoot(kubeconfig: str, name: str, size: tuple[int, int], keys: Sequenc
             await pilot.press(key)
             await pilot.pause(0.05)
         for _ in range(100):  # after a context switch, wait for the new one to load
-            session = app.explorer.session
-            if session is not None and session.status.state.value == "watching":
+            if watching(app):
                 break
             await pilot.pause(0.05)
         for _ in range(100):  # and for the owners read from the cluster
