@@ -35,6 +35,7 @@ from ktui.model.event import (
     Event,
     from_core_v1,
     from_events_v1,
+    make_event,
     object_ref,
     parse_time,
     raw_json,
@@ -201,27 +202,13 @@ def build(
             f.object_field_path,
             context=context,
         )
-    return Event(
-        uid=f.uid,
-        namespace=namespace,
-        type=_intern(f.type),
-        reason=_intern(f.reason),
-        message=shared_message(f.message),
-        object=ref,
-        name=f.name,
-        context=_intern(context),
-        source_component=_intern(f.source_component),
-        source_host=_intern(f.source_host),
-        reporting_controller=_intern(f.reporting_controller),
-        reporting_instance=_intern(f.reporting_instance),
-        action=_intern(f.action),
-        count=f.repeats,
-        first_seen=f.first_seen,
-        time=f.time,
-        resource_version=f.resource_version,
-        api=f.api,
-        raw_block=block,
-        raw_index=index,
+    # positional, in the order of Event's fields: make_event skips the frozen dataclass's
+    # 23 object.__setattr__ calls
+    return make_event(
+        f.uid, namespace, _intern(f.type), _intern(f.reason), shared_message(f.message), ref,
+        f.name, _intern(context), "", _intern(f.source_component), _intern(f.source_host),
+        _intern(f.reporting_controller), _intern(f.reporting_instance), _intern(f.action),
+        f.repeats, f.first_seen, f.time, f.resource_version, f.api, False, False, block, index,
     )
 
 

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from ktui.model.lenient import as_mapping, as_text
 from ktui.model.rawblock import RawBlock
@@ -155,6 +155,55 @@ class Event:
 
     def __hash__(self) -> int:
         return hash((self.uid, self.resource_version, self.context))
+
+
+class _Fresh:
+    """An Event's slots behind a plain ``__init__``: :func:`make_event` fills one and turns
+    it into an Event by assigning ``__class__`` (the layouts are the same: the same slots in
+    the same order). A frozen dataclass writes each of its 23 fields with
+    ``object.__setattr__`` (~3 us an event, a fifth of a listed event's CPU); this is
+    ~0.6 us, and the result is an ordinary, frozen Event."""
+
+    __slots__ = Event.__slots__
+
+    def __init__(self, uid: str, namespace: str, type: str, reason: str, message: str,
+                 object: ObjectRef, name: str, context: str, cluster: str,
+                 source_component: str, source_host: str, reporting_controller: str,
+                 reporting_instance: str, action: str, count: int, first_seen: float,
+                 time: float, resource_version: str, api: str, expired: bool,
+                 count_is_lower_bound: bool, raw_block: RawBlock | None,
+                 raw_index: int) -> None:
+        self.uid = uid
+        self.namespace = namespace
+        self.type = type
+        self.reason = reason
+        self.message = message
+        self.object = object
+        self.name = name
+        self.context = context
+        self.cluster = cluster
+        self.source_component = source_component
+        self.source_host = source_host
+        self.reporting_controller = reporting_controller
+        self.reporting_instance = reporting_instance
+        self.action = action
+        self.count = count
+        self.first_seen = first_seen
+        self.time = time
+        self.resource_version = resource_version
+        self.api = api
+        self.expired = expired
+        self.count_is_lower_bound = count_is_lower_bound
+        self.raw_block = raw_block
+        self.raw_index = raw_index
+
+
+def make_event(*fields: Any) -> Event:
+    """``Event(*fields)`` (all 23, in the order of the fields) for the hot path of a list:
+    the same Event at a fifth of the cost (see :class:`_Fresh`)."""
+    fresh = _Fresh(*fields)
+    fresh.__class__ = Event  # type: ignore[assignment]
+    return cast(Event, fresh)
 
 
 # -- time -----------------------------------------------------------------------------

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 
 from ktui.model.event import (
     API_EVENTS,
     API_EXPORTER,
+    Event,
     count_of,
     format_time,
     from_core_v1,
     from_events_v1,
     from_exporter,
     from_object,
+    make_event,
     parse_time,
     time_of,
 )
@@ -169,3 +172,15 @@ def test_json_record_has_the_documented_fields() -> None:
 def test_raw_can_be_dropped() -> None:
     event = from_core_v1(SCALING_REPLICASET, keep_raw=False)
     assert event.raw == {} and event.reason == "ScalingReplicaSet"
+
+
+def test_make_event_is_the_dataclass_event_and_as_frozen() -> None:
+    model = from_core_v1(SCALING_REPLICASET, context="ctx")
+    values = [getattr(model, f.name) for f in dataclasses.fields(Event)]
+    fast = make_event(*values)
+    assert type(fast) is Event
+    assert [getattr(fast, f.name) for f in dataclasses.fields(Event)] == values
+    assert fast == model and hash(fast) == hash(model) and fast.raw == model.raw
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.reason = "changed"  # type: ignore[misc]
+    assert dataclasses.replace(fast, expired=True).expired and not fast.expired
