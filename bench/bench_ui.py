@@ -1012,7 +1012,7 @@ def part_ingest(quick: bool) -> dict[str, Any]:
                         frames=len([t for t in frames.times if started <= t <= caught_at]),
                         rss_mb=_rss_mb(),
                         max_rss_mb=_max_rss_mb(),
-                        index_entries=getattr(getattr(store, "_text", None), "entries", None),
+                        index_entries=store.text.entries,
                         # events the source itself holds, if it keeps a uid map per scope
                         # (it does not any more: the store owns the events)
                         tracked=_tracked_kinds(),
@@ -1292,8 +1292,9 @@ def run(quick: bool | None = None, parts: tuple[str, ...] = PARTS) -> dict[str, 
 def _archive_comparison(on: dict[str, Any], off: dict[str, Any]) -> dict[str, Any]:
     """The storm with archiving on (``on``: the ingest part's results with
     KTUI_BENCH_ARCHIVE=1) beside the same part without (``off``, when it ran before)."""
-    if "ingest_error" in on:
-        return {"archive_storm_error": on["ingest_error"]}
+    failed = on.get("ingest_archive_error") or on.get("ingest_error")
+    if failed is not None or "_raw_ingest" not in on:
+        return {"archive_storm_error": failed or metric(None, "", "", False, "no results")}
     out = {key: value for key, value in on.items() if key.startswith("archive_during")}
     on_raw, off_raw = on["_raw_ingest"], off.get("_raw_ingest")
     cpu = (f"CPU s of the part (app + simulator + the archive's writer process): on "

@@ -34,7 +34,6 @@ from ktui.explorer.feed import Mode
 from ktui.model.event import WARNING, Event, ObjectRef
 from ktui.model.grouping import GROUPINGS, OWNER, REASON, Group, group_events
 from ktui.model.owners import OwnerResolver, scoped_namespace
-from ktui.model.rollouts import Earliest, Rollout, earliest, ordered
 
 if TYPE_CHECKING:
     from ktui.explorer.owner_reading import OwnerFetcher
@@ -401,50 +400,3 @@ class Lens:
             resolver = self._resolvers.get((Mode.LIVE, context))
             if resolver is not None and keys:
                 resolver.forget(keys)
-
-
-
-
-class RolloutTicks:
-    """The rollouts among a store's events (``ScalingReplicaSet``, a Deployment's new
-    ReplicaSet's ``SuccessfulCreate``), worked out once per store version: every event,
-    not only the shown ones (a rollout is a Normal event, and ``w`` must not hide the
-    rollout a warning burst follows); the namespaces the filter allows, though. When
-    events only arrived since (the usual change, live), only the new ones are read."""
-
-    def __init__(self) -> None:
-        self._key: tuple[int, int] | None = None
-        self._all: list[Rollout] = []
-        self._read: list[Event] = []  # the events read, as they were then
-        self._first: Earliest = {}
-
-    def times(self, store: EventStore | None, start: float, end: float,
-              namespaces: frozenset[str] | set[str] = frozenset(),
-              deployment: tuple[str, str, str] | None = None
-              ) -> tuple[list[float], list[float]]:
-        """(times of the rollouts in [start, end), those of ``deployment``)."""
-        if store is None:
-            return [], []
-        # Keyed on the events, not the filter: a filter change must not scan them again.
-        key = (id(store), store.data_generation)
-        if key != self._key:
-            same_store = self._key is not None and self._key[0] == id(store)
-            self._key = key
-            self._all = self._rollouts(store.all_events, same_store)
-        shown = [r for r in self._all if start <= r.time < end
-                 and (not namespaces or r.deployment[1] in namespaces)]
-        return ([r.time for r in shown],
-                [r.time for r in shown if deployment is not None and r.deployment == deployment])
-
-    def _rollouts(self, events: list[Event], same_store: bool) -> list[Rollout]:
-        read, count = self._read, len(self._read)
-        # the events read before, the very same and in the same places (a list
-        # comparison by identity, in C: ~1 ms at 200,000), then new ones: read those
-        appended = (same_store and 0 < count <= len(events) and events[count - 1] is read[-1]
-                    and events[0] is read[0] and events[:count] == read)
-        if appended:
-            earliest(events[count:], None, self._first)
-        else:  # an event evicted, updated or deleted: all again
-            self._first = earliest(events)
-        self._read = list(events)
-        return ordered(self._first)

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.notifications import SeverityLevel
 
 from ktui.explorer.feed import Feed, Mode
-from ktui.explorer.grouping import GroupView, Lens, RolloutTicks
+from ktui.explorer.grouping import GroupView, Lens
 from ktui.explorer.owner_reading import OwnerFetcher
+from ktui.explorer.rollout_ticks import RolloutTicks
 from ktui.model.grouping import OWNER, Group
 from ktui.model.report import Heading, group_summary
 from ktui.model.safe_text import one_line

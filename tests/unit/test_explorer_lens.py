@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from ktui.explorer.feed import Mode
-from ktui.explorer.grouping import GroupView, Lens, RolloutTicks, parse_grouping, recent_messages
+from ktui.explorer.grouping import GroupView, Lens, parse_grouping, recent_messages
 from ktui.explorer.reports import view_markdown, write_report
+from ktui.explorer.rollout_ticks import RolloutTicks
 from ktui.model.event import Event, format_time, from_core_v1
 from ktui.model.grouping import OWNER, REASON, group_events
 from ktui.model.query import parse_query
@@ -295,3 +296,28 @@ def test_rollout_ticks_read_only_the_events_that_arrived() -> None:
     store.apply([scaled("web", 40, "web-6b8d9c5f7"), ev(POD_A, "FailedMount", 50)])
     assert ticks.times(store, T0 - 60, T0 + 600)[0] == [T0 + 30, T0 + 40]
     assert [r.time for r in rollouts(store.all_events)] == [T0 + 30, T0 + 40]
+
+
+def test_rollout_ticks_of_a_big_store_are_read_again_in_a_thread() -> None:
+    """After an eviction all events are read again: a big store's in a thread (~100 ms
+    of Python at 200,000, every pump of a storm at the cap), the ticks it had shown
+    meanwhile; a small one's at once."""
+    def scaled(name: str, at: float, rs: str) -> Event:
+        return ev(name, "ScalingReplicaSet", at, kind="Deployment", type="Normal",
+                  message=f"Scaled up replica set {rs} to 1")
+
+    store = EventStore(max_events=len(scenario()) + 2)
+    store.apply([*scenario(), scaled("api", 5, "api-7f8dc97569")])
+    ticks = RolloutTicks(inline=4)  # "big": more than 4 events
+    assert ticks.times(store, T0 - 60, T0 + 600) == ([], [])  # read in a thread: none yet
+    assert ticks.settle(10)
+    assert ticks.times(store, T0 - 60, T0 + 600)[0] == [T0, T0 + 5]
+    store.apply([scaled("web", 40, "web-6b8d9c5f7")])  # an arrival: read at once
+    assert ticks.times(store, T0 - 60, T0 + 600)[0] == [T0, T0 + 5, T0 + 40]
+    assert not ticks.reading
+    store.apply([ev(POD_A, "FailedMount", 50), scaled("api", 60, "api-5d6c8b9f4")])
+    # the oldest evicted: all read again in a thread, the ticks shown so far meanwhile
+    assert ticks.times(store, T0 - 60, T0 + 600)[0] == [T0, T0 + 5, T0 + 40]
+    assert ticks.settle(10)
+    every = [r.time for r in rollouts(store.all_events)]
+    assert T0 not in every and ticks.times(store, T0 - 60, T0 + 600)[0] == every
