@@ -77,15 +77,20 @@ def retention_steps(conn: sqlite3.Connection, cutoff: float) -> Iterator[int]:
         after = rows[-1][0]
         old = [(rowid,) for rowid, stale in rows if stale]
         if old:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany("DELETE FROM versions WHERE rowid = ?", old)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            _delete(conn, "DELETE FROM versions WHERE rowid = ?", old)
         yield len(old)
     yield from unused_block_steps(conn)
+
+
+def _delete(conn: sqlite3.Connection, statement: str, keys: list[tuple[int]]) -> None:
+    """``statement`` once for each of ``keys``, in one write transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.executemany(statement, keys)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def unused_block_steps(conn: sqlite3.Connection) -> Iterator[int]:
@@ -107,13 +112,7 @@ def unused_block_steps(conn: sqlite3.Connection) -> Iterator[int]:
         after = rows[-1][0]
         unused = [(block,) for block, used in rows if not used]
         if unused:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany("DELETE FROM blocks WHERE id = ?", unused)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            _delete(conn, "DELETE FROM blocks WHERE id = ?", unused)
         yield len(unused)
 
 
