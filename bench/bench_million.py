@@ -39,6 +39,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.common import load as _load
+from bench.common import rss_mb as _rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 BAR_RSS_MB = 1200.0
 BAR_FILTER_MS = 150.0
@@ -52,19 +55,6 @@ def metric(value: Any, unit: str = "", bar: str = "", ok: bool | None = None,
 
 def _setting(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.2f} / {five:.2f}"
 
 
 # -- the simulated clusters, one child process each -----------------------------------

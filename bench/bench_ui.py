@@ -61,6 +61,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.common import load as _load
+from bench.common import rss_mb as _rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 CHILD_TIMEOUT = 1800.0
 
@@ -105,23 +108,10 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def _max_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.2f} / {five:.2f}"
 
 
 def metric(value: Any, unit: str = "", bar: str = "", ok: bool | None = None,

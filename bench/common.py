@@ -10,6 +10,7 @@ answer each.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 Verb = Callable[[list[str]], dict[str, Any]]
 """A command of the child: its words after the verb -> its answer."""
+
+
+def rss_mb() -> float:
+    """This process's resident memory (VmRSS), in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def load() -> str:
+    """The load average over one and five minutes, for a result's note."""
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f} / {five:.2f}"
 
 
 def metric(
