@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import pytest
+
 from ktui.model.event import Event, ObjectRef
 from ktui.model.query import Query, parse_query
 from ktui.model.store import EventStore
@@ -145,9 +147,13 @@ def test_reset_after_eviction_expires_what_vanished_and_brings_back_nothing_extr
     assert [e.uid for e in live][-5:] == ["e295", "e296", "e297", "e298", "e299"]
 
 
-def test_text_index_is_swept_after_evictions_and_stays_exact() -> None:
-    from ktui.model.text_index import CHUNK
+def test_text_index_is_swept_after_evictions_and_stays_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ktui.model import text_index
 
+    CHUNK = 1024  # small enough that 2 chunks of slack is less than what was evicted
+    monkeypatch.setattr(text_index, "CHUNK", CHUNK)
     store = EventStore(max_events=6000)
     rng = random.Random(5)
     for start in range(0, 14_000, 500):

@@ -147,3 +147,27 @@ def test_histogram_buckets_agree_with_the_bucket_formula_at_float_edges() -> Non
         histogram = store.histogram(start, end, buckets)
         assert (histogram.normal, histogram.warning) == _naive_histogram(store, start, end,
                                                                          buckets)
+
+
+@pytest.mark.parametrize("unique", [False, True], ids=["texts-repeat", "texts-unique"])
+def test_full_chunks_of_repeated_or_unique_texts_give_the_plain_filter(unique: bool) -> None:
+    """Sealed chunks keep each distinct text once where texts repeat (and every text
+    where they do not): either way a search finds exactly what the plain filter finds, in
+    the store's order, with the events of equal times in insertion order."""
+    rng = random.Random(3)
+    events = []
+    for i in range(2 * text_index.CHUNK + 500):
+        event = _event(rng, f"e{i}", float(rng.randrange(3000)))
+        message = f"Back-off web {i}" if unique else rng.choice(["Back-off web", "plain",
+                                                                 "pod web started"])
+        name = rng.choice(["web-1", "api-2"])  # ASCII: every event has a key
+        events.append(replace(event, message=message,
+                              object=ObjectRef("Pod", name, event.namespace)))
+    store = EventStore(max_events=len(events))
+    store.apply(events)
+    sealed = store.text._chunks[:-1]
+    assert len(sealed) == 2 and all((c.ids is None) == unique for c in sealed)
+    for text in ["web", "back-off web", "started pod", "zzqx", "web-1", "k"]:
+        query = parse_query(text)
+        store.set_query(query)
+        assert store.visible == [e for e in store.all_events if query.matches(e)], text
