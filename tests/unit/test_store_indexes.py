@@ -37,11 +37,12 @@ def _event(rng: random.Random, uid: str, time: float) -> Event:
     )
 
 
-def _naive_histogram(store: EventStore, start: float, end: float, buckets: int) -> tuple:
+def _naive_histogram(store: EventStore, start: float, end: float, buckets: int,
+                     context: str | None = None) -> tuple:
     interval = max((end - start) / buckets, 1e-9)
     normal, warning = [0] * buckets, [0] * buckets
     for event in store.visible:
-        if start <= event.time < end:
+        if start <= event.time < end and context in (None, event.context):
             index = min(int((event.time - start) / interval), buckets - 1)
             (warning if event.type == "Warning" else normal)[index] += 1
     return tuple(normal), tuple(warning)
@@ -60,6 +61,10 @@ def _check(store: EventStore) -> None:
                 histogram = store.histogram(start, end, buckets)
                 expected = _naive_histogram(store, start, end, buckets)
                 assert (histogram.normal, histogram.warning) == expected
+        for context in CONTEXTS:  # the sparkline of the selected event's context
+            histogram = store.histogram(low, high, 7, context)
+            expected = _naive_histogram(store, low, high, 7, context)
+            assert (histogram.normal, histogram.warning) == expected
 
 
 @pytest.mark.parametrize(("small", "deferring"), [(False, False), (True, False), (True, True)],
