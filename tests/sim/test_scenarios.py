@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import stat
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -119,12 +118,9 @@ def test_raw_bytes_have_controls_escaped_as_json(clock: FakeClock) -> None:
     assert json.loads(raw)["message"] == v.obj["message"]
 
 
-def test_load_is_fast_and_spread(clock: FakeClock) -> None:
+def test_load_is_spread(clock: FakeClock) -> None:
     c = SimCluster(scenario="empty", now=clock)
-    t = time.perf_counter()
     c.load(20_000, span_s=3600)
-    elapsed = time.perf_counter() - t
-    assert elapsed < 5.0  # ~0.2-0.4 s on 2 idle cores; generous for a busy machine
     events = c.events()
     assert len(events) == 20_000 and len({e["metadata"]["name"] for e in events}) == 20_000
     stamps = sorted(e["lastTimestamp"] or e["eventTime"] for e in events)
