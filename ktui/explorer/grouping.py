@@ -187,6 +187,12 @@ class Lens:
         """Group rows are shown (grouping on, no group opened)."""
         return self.by is not None and self.opened is None
 
+    @property
+    def settled(self) -> bool:
+        """No owner read in flight or waiting to be taken, and no regroup owed by the last
+        update (tests wait on it instead of sleeping)."""
+        return not self._dirty and (self.fetcher is None or self.fetcher.idle)
+
     def set(self, by: str | None) -> None:
         if by is not None and by not in GROUPINGS:
             raise ValueError(f"unknown grouping {by!r}")

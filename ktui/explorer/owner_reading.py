@@ -91,6 +91,12 @@ class OwnerFetcher:
                 if read:
                     self._done.append((context, read))
 
+    @property
+    def idle(self) -> bool:
+        """Nothing queued, running, or read and not yet taken (tests wait on it)."""
+        with self._lock:
+            return self.pending == 0 and not self._done
+
     def take(self) -> list[tuple[str, set[Key]]]:
         """What was read since the last call: (context, keys read)."""
         with self._lock:
