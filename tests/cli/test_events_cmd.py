@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -167,9 +166,7 @@ def test_watch_follows_changes_through_a_restart(cluster: SimCluster, kubeconfig
         seen = [json.loads(proc.stdout.readline()) for _ in range(2)]
         assert {r["uid"] for r in seen} == {first["metadata"]["uid"], second["metadata"]["uid"]}
         assert next(r for r in seen if r["reason"] == "First")["count"] == 3
-        started = time.monotonic()
-        assert proc.wait(15) == 0
-        assert time.monotonic() - started < 10
+        assert proc.wait(15) == 0  # --timeout 5 ends the watch (15: a hang guard)
     finally:
         proc.kill()
         proc.wait()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import pytest
 
 from ktui.feeds.channel import BatchChannel
 from ktui.feeds.mirror import Mirror
@@ -66,14 +66,15 @@ def test_mirror_scoped_reset_replaces_only_its_namespaces() -> None:
     assert [(e.uid, e.expired) for e in changed] == [("a", True)]  # c was already expired
 
 
+# A drain that missed the news would wait out its hour: the mark fails the test instead.
+@pytest.mark.timeout(20)
 def test_listed_is_said_once_and_wakes_a_waiting_drain() -> None:
     channel = BatchChannel()
     channel.put([ev("a", "x")], [])
     assert not channel.drain().listed
     channel.set_listed()
-    started = time.monotonic()
-    batch = channel.drain(timeout=5)
-    assert batch.listed and batch and time.monotonic() - started < 1
+    batch = channel.drain(timeout=3600)
+    assert batch.listed and batch
     assert not channel.drain().listed
 
 

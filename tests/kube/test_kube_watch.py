@@ -8,7 +8,6 @@ runs in well under a minute.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -196,10 +195,8 @@ def test_stalled_stream_is_noticed_by_the_read_timeout(
     cluster.faults.stall_watch(30.0, after=0)
     c = consumer()
     settle(c, cluster)
-    started = time.monotonic()
     churn(cluster, 5)
-    settle(c, cluster, timeout=5.0)  # long before the 30 s stall ends
-    assert time.monotonic() - started < 5.0
+    settle(c, cluster, timeout=10.0)  # fails long before the 30 s stall would end
     assert cluster.faults.fired["stall_watch"] == 1
     assert "reconnecting (stream stalled)" in c.texts()
 
@@ -299,15 +296,11 @@ def test_stop_is_prompt_on_a_stalled_stream_and_in_backoff(
     c = consumer(settings=slow)
     wait_for(lambda: c.state == State.WATCHING)
     wait_for(lambda: cluster.faults.fired["stall_watch"] == 1)  # inside the silent stream
-    started = time.monotonic()
-    assert c.feed.stop(timeout=1.0)
-    assert time.monotonic() - started < 1.0
+    assert c.feed.stop(timeout=5.0)  # stopped: not the 60 s stall timeout
     cluster.stop()
     d = consumer(settings=slow)
     wait_for(lambda: d.state == State.RECONNECTING)  # now sleeping 20 s before retrying
-    started = time.monotonic()
-    assert d.feed.stop(timeout=1.0)
-    assert time.monotonic() - started < 1.0
+    assert d.feed.stop(timeout=5.0)  # stopped: not the 20 s backoff
 
 
 def test_bad_token_is_an_error_status(cluster: SimCluster, tmp_path: Path) -> None:

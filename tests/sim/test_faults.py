@@ -42,16 +42,16 @@ def test_stall_watch(empty: SimCluster) -> None:
     w = _watch(empty, f"resourceVersion={empty.resource_version}&allowWatchBookmarks=true"
                       "&timeoutSeconds=5", timeout=0.5)
     empty.emit("test", "Pulled", "x", name="p")
-    t = time.monotonic()
-    assert w.take(1) == [] and w.broken  # the read timed out: nothing, not even a bookmark
+    # the client's 0.5 s read timeout fired: the stream stayed silent, not even a bookmark
+    assert w.take(1) == [] and w.broken
     w.close()
     assert empty.faults.fired["stall_watch"] == 1
-    assert time.monotonic() - t < 1.5
     # after the stall the stream carries on
     empty.faults.stall_watch(0.5)
     w = _watch(empty, f"resourceVersion={int(empty.resource_version) - 1}&timeoutSeconds=5")
     t = time.monotonic()
     (ev,) = w.take(1)
+    # the configured stall is the fault under test: a lower bound on a sleep cannot flake
     assert ev["type"] == "ADDED" and time.monotonic() - t >= 0.4
     w.close()
 
@@ -167,12 +167,10 @@ def test_faults_clear(cluster: SimCluster) -> None:
     assert Client(cluster).get("/api/v1/events").status == 200
 
 
-def test_restart_keeps_generators_running_and_is_quick() -> None:
+def test_restart_keeps_generators_running() -> None:
     with SimCluster(scenario="steady") as c:
         storm = c.storm(200, 30)
-        t = time.monotonic()
         c.restart()
-        assert time.monotonic() - t < 1.5
         rv = int(c.resource_version)
         wait_for(lambda: int(c.resource_version) > rv + 20)
         assert storm.is_alive()

@@ -146,8 +146,9 @@ def test_timeout_seconds_ends_stream_cleanly(empty: SimCluster) -> None:
     t = time.monotonic()
     w = _watch(empty, f"resourceVersion={empty.resource_version}&timeoutSeconds=1")
     assert list(w.lines()) == []
-    assert not w.broken
-    assert 0.9 <= time.monotonic() - t < 3
+    assert not w.broken  # ended by the server (the client's read timeout is 10 s)
+    # not before timeoutSeconds: a lower bound on the server's wait, which cannot flake
+    assert time.monotonic() - t >= 0.9
 
 
 def test_send_initial_events(cluster: SimCluster) -> None:

@@ -7,7 +7,6 @@ check reads every segment the widgets produce, which is exactly what Textual wri
 from __future__ import annotations
 
 import re
-import time
 
 from textual.geometry import Region
 from textual.widgets import Static
@@ -68,10 +67,9 @@ async def test_every_hostile_event_renders_inert(
                 # Line breaks are the layout's (a message's own newlines wrap the pane).
                 text = segment.text.replace("\n", "")
                 assert not UNSAFE.search(text), repr(text[:80])
-        started = time.monotonic()
         await pilot.press("G")
         await pilot.pause()
-        assert time.monotonic() - started < 5
+        assert table.cursor == table.row_count - 1  # the hostile rows do not stop the jump
 
 
 async def test_markup_in_messages_does_not_style_the_row(
