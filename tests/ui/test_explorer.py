@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 
 import pytest
+from textual.command import CommandList
 
 from ktui.config import Settings
 from ktui.model.event import from_core_v1
@@ -232,10 +233,20 @@ async def test_events_keep_flowing_while_a_prompt_is_open(
             await pilot.pause()
             assert len(app.screen_stack) == 2
             before = len(app.explorer.session.store)  # type: ignore[union-attr]
+            message = f"arrived under {opener}"
             clusters[0].emit(namespace="default", reason="Pulled", kind="Pod", name="bg",
-                             message=f"arrived under {opener}")
-            await wait_for(pilot, lambda n=before: len(app.explorer.session.store) == n + 1)  # type: ignore[union-attr, misc]
-            await pilot.pause(0.3)  # at least one pump with the modal on top
+                             message=message)
+
+            def pumped(n: int = before) -> bool:
+                # a pump with the modal on top: the store grew and the explorer's header
+                # says so (both in the same pump)
+                return (len(app.explorer.session.store) == n + 1  # type: ignore[union-attr]
+                        and app.explorer.header.state.total == n + 1)
+
+            await wait_for(pilot, pumped)
+            table = app.explorer.table
+            assert any(table.event_at(r).message == message  # type: ignore[union-attr]
+                       for r in range(table.row_count))
             await pilot.press("escape")
             await pilot.pause()
             assert len(app.screen_stack) == 1
@@ -254,7 +265,17 @@ async def test_command_palette_offers_every_action(
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Warnings")
-        await pilot.pause(0.5)
+
+        def offered() -> bool:  # the palette's search is done and highlights the command
+            commands = app.screen.query(CommandList)
+            if not commands:
+                return False
+            found = commands.first()
+            index = found.highlighted
+            return index is not None and str(
+                found.get_option_at_index(index).hit.text) == "Warnings"  # type: ignore[attr-defined]
+
+        await wait_for(pilot, offered)
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.explorer.query_state.types == {"Warning"})
 
@@ -278,10 +299,11 @@ async def test_no_color_renders(
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.2)  # the empty table's message is drawn first
+        # The empty table's message is drawn first: the sources start after the first
+        # paint (ExplorerBase.on_mount), so this frame always comes before any event.
         await wait_for(pilot, loaded(app, clusters[0]))
         await pilot.press("w", "enter", "b")
-        await pilot.pause(0.3)
+        await pilot.pause()
         assert app.explorer.table.row_count > 0
 
 
