@@ -189,8 +189,10 @@ class Lens:
 
     @property
     def settled(self) -> bool:
-        """No owner read in flight or waiting to be taken, and no regroup owed by the last
-        update (tests wait on it instead of sleeping)."""
+        """Not grouping, or no owner read in flight or waiting to be taken and no regroup
+        owed by the last update (tests wait on it instead of sleeping)."""
+        if self.by is None:
+            return True
         return not self._dirty and (self.fetcher is None or self.fetcher.idle)
 
     def set(self, by: str | None) -> None:

@@ -98,6 +98,16 @@ def loaded(app: KtuiApp, cluster: SimCluster) -> Callable[[], bool]:
     return check
 
 
+async def settle(pilot: Pilot, app: KtuiApp) -> None:
+    """Before a snapshot, once the events are in: the sparkline is drawn, the grouping (if
+    any) has taken every owner read and regrouped, and every message posted on the way (a
+    cursor move, a resize) is handled. Conditions, not a pause that hopes."""
+    explorer = app.explorer
+    await wait_for(pilot, lambda: explorer.sparkline.histogram is not None
+                   and explorer.lens.lens.settled)
+    await pilot.pause()
+
+
 def ready(app: KtuiApp, cluster: SimCluster, *keys: str) -> Callable[[Pilot], Awaitable[None]]:
     """A snapshot's ``run_before``: wait until ``cluster`` is loaded and watched, press
     ``keys``, then let the screen settle."""
@@ -107,6 +117,6 @@ def ready(app: KtuiApp, cluster: SimCluster, *keys: str) -> Callable[[Pilot], Aw
         for key in keys:
             await pilot.press(key)
             await pilot.pause()
-        await pilot.pause(0.3)
+        await settle(pilot, app)
 
     return run_before

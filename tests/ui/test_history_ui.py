@@ -26,7 +26,7 @@ from ktui.ui.app import KtuiApp
 from ktui.ui.widgets.event_table import EventTable
 from ktui.views.store import SavedView, ViewStore
 from tests.opensearch.oracle import stored_documents
-from tests.ui.conftest import NOW, SIZES, fixed_clock, loaded, wait_for
+from tests.ui.conftest import NOW, SIZES, fixed_clock, loaded, settle, wait_for
 
 DAYS = 2
 START = NOW - DAYS * 86400
@@ -318,7 +318,7 @@ def history_ready(app: KtuiApp, cluster: SimCluster) -> Callable[[Pilot], Awaita
         await wait_for(pilot, loaded(app, cluster))
         await pilot.press("h")
         await wait_for(pilot, history_loaded(app), timeout=30)
-        await pilot.pause(0.3)
+        await settle(pilot, app)
 
     return run_before
 

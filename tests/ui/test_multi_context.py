@@ -15,7 +15,7 @@ from ktui.model.query import parse_query
 from ktui.sim import Grant, SimCluster, write_kubeconfig
 from ktui.ui.app import KtuiApp
 from ktui.ui.screens.pickers import ContextPicker
-from tests.ui.conftest import SIZES, fixed_clock, wait_for
+from tests.ui.conftest import SIZES, fixed_clock, settle, wait_for
 
 
 @pytest.fixture
@@ -223,6 +223,6 @@ def test_three_contexts_snapshot(snap_compare: Callable[..., bool],
                     and "west ✗" in state and "east ✓" in state and "prod-north ✓" in state)
 
         await wait_for(pilot, settled, timeout=20)
-        await pilot.pause(0.3)
+        await settle(pilot, app)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -54,8 +54,10 @@ def test_error_state(snap_compare: Compare, broken_kubeconfig: str, size: tuple[
     app = KtuiApp(KubeCatalog(broken_kubeconfig), settings=Settings(), clock=fixed_clock)
 
     async def run_before(pilot: Pilot) -> None:
+        # show_error sets the message, the header and the notification at once: what is
+        # left to settle are the messages it posted
         await wait_for(pilot, lambda: "⚠" in str(app.explorer.table.empty_message))
-        await pilot.pause(0.3)
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
