@@ -159,15 +159,22 @@ def test_history_of_warnings_then_a_saved_view_brings_it_back(tmux: Tmux) -> Non
     # Typed only once the old range is gone: keys sent in one burst can outrun the prompt.
     tmux.wait_until(lambda screen: _prompt_input(screen) == "", "the prompt emptied")
     tmux.keys("24h", "Enter")
-    # The demo loads its documents in the background: ask again until they are there.
+    # The demo loads its documents in the background: ask again until they are there,
+    # each time once the previous search has answered (a new one would cancel it).
     deadline = time.monotonic() + 40
     while True:
-        screen = tmux.wait_for("HISTORY", "last 1d")
+        screen = tmux.wait_until(
+            lambda s: "HISTORY" in s and "last 1d" in s and "querying" not in s,
+            "the search answered")
         if " loaded" in screen and _rows(screen):
             break
         assert time.monotonic() < deadline, screen
-        tmux.keys("T", "Enter")  # the same range again: a new search
-        time.sleep(1)
+        tmux.keys("T")  # the same range again: a new search
+        tmux.wait_for("Time range")
+        tmux.keys("Enter")
+        # the prompt closes in the frame that shows the new search's state (querying, or
+        # already its answer): the loop's wait then sees this search's answer
+        tmux.wait_until(lambda s: "Time range" not in s, "the prompt closed")
     rows = _rows(screen)
     assert rows and all(row.split()[1] == "Warning" for row in rows), screen
 
