@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from ktui.sim import SimCluster, write_kubeconfig
 
-from .conftest import TOKENS
+from .conftest import TOKENS, wait_for
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
@@ -129,6 +128,7 @@ def test_rbac_forbidden(kube: tuple[SimCluster, Path]) -> None:
 def test_get_events_watch(kube: tuple[SimCluster, Path]) -> None:
     c, home = kube
     env = {**os.environ, "KUBECONFIG": str(home / "kubeconfig"), "HOME": str(home)}
+    watches = c.counters.get("watches", 0)  # before kubectl can open its own
     proc = subprocess.Popen([KUBECTL or "kubectl", "get", "events", "-A", "--watch-only"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -142,11 +142,12 @@ def test_get_events_watch(kube: tuple[SimCluster, Path]) -> None:
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not any("watched-by-kubectl" in s for s in seen):
-            c.emit("orders", "Unhealthy", "Readiness probe failed: watched-by-kubectl",
-                   "Warning", name="orders-1")
-            time.sleep(0.3)
+        # --watch-only lists, then watches from the list's resourceVersion: an event made
+        # once the watch is answered is after that resourceVersion, so kubectl prints it
+        wait_for(lambda: c.counters.get("watches", 0) > watches, timeout=15)
+        c.emit("orders", "Unhealthy", "Readiness probe failed: watched-by-kubectl",
+               "Warning", name="orders-1")
+        wait_for(lambda: any("watched-by-kubectl" in s for s in seen), timeout=15)
         line = next(s for s in seen if "watched-by-kubectl" in s)
         assert line.split()[:4] == ["orders", "0s", "Warning", "Unhealthy"]
     finally:

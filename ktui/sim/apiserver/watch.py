@@ -261,6 +261,7 @@ def serve_watch(handler: Handler, api: str, keep: Callable[[Version], bool] | No
 
     stream = WatchStream(handler, api, out)
     stream.start()
+    b.count("watches")  # answered: what follows its resourceVersion is on its way
     try:
         if too_old is not None:
             stream.error(status(410, "Expired", str(too_old)))
