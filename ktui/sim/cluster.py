@@ -332,10 +332,12 @@ class SimCluster:
 
     def storm(self, rate_per_s: float, duration_s: float,
               namespaces: Sequence[str] = DEFAULT_NAMESPACES, warning_ratio: float = 0.2,
-              repeat_ratio: float = 0.1) -> StormThread:
-        """Start a thread emitting ADDED (and ``repeat_ratio`` MODIFIED) at that rate."""
+              repeat_ratio: float = 0.1,
+              clock: Callable[[], float] = _time.monotonic) -> StormThread:
+        """Start a thread emitting ADDED (and ``repeat_ratio`` MODIFIED) at that rate,
+        paced by ``clock``."""
         gen = Generator(random.Random(self.rng.getrandbits(32)), namespaces, warning_ratio)
-        storm = StormThread(self, rate_per_s, duration_s, gen, repeat_ratio)
+        storm = StormThread(self, rate_per_s, duration_s, gen, repeat_ratio, clock=clock)
         self._storms.append(storm)
         storm.start()
         return storm

@@ -144,7 +144,8 @@ class StormThread(threading.Thread):
 
     def __init__(self, cluster: StormTarget, rate_per_s: float, duration_s: float,
                  generator: Generator, repeat_ratio: float = 0.1,
-                 stopped: Callable[[], bool] | None = None) -> None:
+                 stopped: Callable[[], bool] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(name=f"ktui-sim-storm-{cluster.name}", daemon=True)
         self.cluster = cluster
         self.rate = rate_per_s
@@ -155,17 +156,18 @@ class StormThread(threading.Thread):
         self.repeated = 0
         self._stop_event = threading.Event()
         self._stopped = stopped or (lambda: False)
+        self._clock = clock  # paces the storm (a test's clock makes the count exact)
 
     def stop(self) -> None:
         self._stop_event.set()
 
     def run(self) -> None:
-        start = time.monotonic()
+        start = self._clock()
         end = start + self.duration
         recent: list[str] = []
         done = 0
         while not self._stop_event.is_set() and not self._stopped():
-            now = time.monotonic()
+            now = self._clock()
             if now >= end:
                 break
             due = int(self.rate * (now - start)) - done
