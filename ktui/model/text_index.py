@@ -26,9 +26,10 @@ fall) empties its place, so a dropped event is freed within a few batches, and t
 the dead are never reused meanwhile. A chunk with a quarter of its places empty is rebuilt.
 
 An index given its store's events (``source``) can be deferred: it then leaves every
-batch alone, and is built again from those events in one pass when next needed (a
-search, or :meth:`TextIndex.build`). The live explorer defers it while a list comes in,
-so that the list's rows are shown before it is indexed.
+batch alone, and is built again from those events when next needed (a search, or
+:meth:`TextIndex.build`, which may take them in steps). The live explorer defers it while a
+list comes in, so that the list's rows are shown before it is indexed, and then indexes
+the list a few tens of thousands of events per pump.
 """
 
 from __future__ import annotations
@@ -266,6 +267,15 @@ class TextIndex:
         self._dead: set[int] = set()
         self._sweep_at = 0
         self.entries = 0  # places holding an event, dropped ones included until swept
+        # A build in steps: the events still to index (the source's, in its order, then
+        # those added meanwhile), from `_next` on. None of them is indexed yet.
+        self._pending: list[Event] = []
+        self._next = 0
+
+    @property
+    def ready(self) -> bool:
+        """Every event given is indexed: not deferred, no build in steps under way."""
+        return not self.deferred and not self._pending
 
     def defer(self) -> None:
         """Forget every entry and leave batches alone until :meth:`build` (which a search
@@ -275,22 +285,46 @@ class TextIndex:
         self._clear()
         self.deferred = True
 
-    def build(self) -> None:
-        """Index every event of the source now, if deferred."""
+    def build(self, budget: int | None = None) -> None:
+        """Index the source's events, if deferred: all of them now, or (with ``budget``)
+        that many now and as many at each later call, so that a million listed events
+        are indexed over several pumps instead of in one (~1.5 s) pause. Events added
+        meanwhile wait their turn; a search indexes every one still waiting first."""
         if self.deferred and self._source is not None:
             self.deferred = False
-            self.add(self._source())
+            self._pending, self._next = list(self._source()), 0
+        if not self._pending:
+            return
+        end = len(self._pending) if budget is None else self._next + budget
+        part = self._pending[self._next : end]
+        self._next += len(part)
+        if self._next >= len(self._pending):
+            self._pending, self._next = [], 0
+        self._index(part, waiting=True)
 
     def rebuild(self) -> None:
         """Index every event of the source again (a relist), unless deferred."""
         if not self.deferred and self._source is not None:
             self._clear()
-            self.add(self._source())
+            self._index(self._source())
 
     def add(self, events: Iterable[Event]) -> None:
         """Index events as the store inserts them: in its order for equal times."""
         if self.deferred:
             return
+        if self._pending:
+            events = list(events)
+            if not (self._dead and any(map(self._dead.__contains__, map(id, events)))):
+                self._pending += events  # after the ones still waiting, in order
+                return
+            # A dropped event taken back (rare): its old place may be indexed, or may
+            # still wait; indexing every waiting one first keeps _index's rule simple.
+            self.build()
+        self._index(events)
+
+    def _index(self, events: Iterable[Event], *, waiting: bool = False) -> None:
+        """Index ``events`` now; ``waiting``: they waited in a build in steps, so one
+        found dropped was dropped before its turn (never indexed): it is left out."""
         chunks = self._chunks
         dead = self._dead
         if not chunks or len(chunks[-1]) >= CHUNK:
@@ -300,6 +334,9 @@ class TextIndex:
         chunk = chunks[-1]
         for event in events:
             if dead and id(event) in dead:
+                if waiting:
+                    dead.discard(id(event))
+                    continue
                 self._revive(event)
             if len(chunk) >= CHUNK:
                 chunk.seal()

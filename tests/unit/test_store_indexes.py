@@ -82,12 +82,24 @@ def test_indexes_agree_with_plain_filtering_under_random_changes(
         rng = random.Random(seed)
         store = EventStore(max_events=rng.choice([60, 100_000]))
         uids = [str(i) for i in range(40)]
+        seen: list[Event] = []
         for step in range(60):
+            seen += rng.sample(store.all_events, min(len(store.all_events), 5))
             if deferring and rng.random() < 0.15:
                 store.text.defer()
             elif deferring and rng.random() < 0.1:
                 store.text.build()
+            elif deferring and rng.random() < 0.3:
+                store.text.build(rng.choice([1, 7, 64]))  # a step: the rest waits
             roll = rng.random()
+            if roll < 0.05 and store.all_events:
+                # the very same objects again (a source may send one back): taken back
+                # whether their place is indexed, waits, or was already let go
+                store.apply(rng.sample(store.all_events, min(len(store.all_events), 3)))
+                earlier = {e.uid: e for e in seen if store.get(e.uid) is not e}  # one a uid,
+                store.apply(rng.sample(list(earlier.values()), min(len(earlier), 3)))  # as sources
+                _check(store)
+                continue
             if roll < 0.55:
                 # ties are common (one-second timestamps): times repeat on purpose
                 batch = [
