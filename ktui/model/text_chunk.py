@@ -16,7 +16,7 @@ from math import inf
 from operator import add, itemgetter, le, sub
 from typing import TypeVar, cast
 
-from ktui.model.event import Event
+from ktui.model.event import WARNING, Event
 from ktui.model.untrack import untrack
 
 T = TypeVar("T")
@@ -62,11 +62,14 @@ class Chunk:
     keys repeat)."""
 
     __slots__ = ("always", "checked", "events", "gone", "grouped", "ids", "keys", "lines",
-                 "offsets", "rises", "starts", "text", "times")
+                 "offsets", "rises", "starts", "text", "times", "warned")
 
     def __init__(self) -> None:
         self.events: list[Event | None] = []
         self.times = array("d")
+        # 1 for a warning: a search lists the warnings among its hits from these, not from
+        # each event (read one by one, a million scattered events cost a cache miss each)
+        self.warned = bytearray()
         self.keys: list[str] | None = []
         self.text = ""
         self.starts = array("I")  # offset of each key in `text`
@@ -108,6 +111,7 @@ class Chunk:
             key = ""  # no word is found on an empty line
         self.events.append(event)
         self.times.append(event.time)
+        self.warned.append(event.type == WARNING)
         keys.append(key)
 
     def seal(self) -> None:
@@ -240,6 +244,7 @@ class Chunk:
                     keys.append("")
                 fresh.events.append(event)
                 fresh.times.append(self.times[index])
+                fresh.warned.append(self.warned[index])
         if self.keys is None:
             fresh.seal()
         return fresh

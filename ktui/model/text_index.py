@@ -37,10 +37,30 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from itertools import compress, count, repeat
 from operator import is_, not_
-from typing import cast
+from typing import NamedTuple, cast
 
 from ktui.model.event import Event
 from ktui.model.text_chunk import ENTRY, FIELD, Chunk, in_time_order, pick
+
+Column = tuple[Event | None, ...]
+
+
+def _keep(selectors: Iterable[object], found: Column, stamps: tuple[float, ...],
+          marks: tuple[int, ...]) -> tuple[Column, tuple[float, ...], tuple[int, ...]]:
+    """The hits' events, times (or none) and warning marks without the places
+    ``selectors`` leaves out."""
+    selectors = list(selectors)
+    return (tuple(compress(found, selectors)), tuple(compress(stamps, selectors)),
+            tuple(compress(marks, selectors)))
+
+
+class Hits(NamedTuple):
+    """What a search found: events that may hold every word, in the store's order."""
+
+    events: list[Event]
+    exact: bool  # each of them does (no text was taken on trust)
+    warnings: list[Event]  # those of them that are warnings, in the same order
+
 
 # Larger chunks repeat more of their keys (each kept once), but cost more to sweep and
 # compact. Entry numbers are unsigned shorts ("H"): at most 65,536 entries a chunk.
@@ -157,10 +177,11 @@ class TextIndex:
                 self.entries -= 1
                 return
 
-    def search(self, words: Iterable[str]) -> tuple[list[Event], bool] | None:
+    def search(self, words: Iterable[str]) -> Hits | None:
         """The held events whose text may hold every word, in the store's order (by time,
-        then insertion), and whether they all do (no non-ASCII text was taken on trust);
-        None when a word cannot be looked up here (non-ASCII, a separator).
+        then insertion), whether they all do (no non-ASCII text was taken on trust) and
+        the warnings among them; None when a word cannot be looked up here (non-ASCII, a
+        separator).
 
         For ASCII text "the key holds the word" is exactly the filter language's rule:
         the word, which holds no separator, lies within one of the three fields."""
@@ -171,7 +192,7 @@ class TextIndex:
                 return None
             lowered.append(word.lower())
         if not lowered:
-            return [], True
+            return Hits([], True, [])
         # The longest word is likely the rarest: look it up, then check only its hits'
         # entries for the other words.
         lowered.sort(key=len, reverse=True)
@@ -180,6 +201,7 @@ class TextIndex:
         # are in insertion order, so the hits are gathered in that order.
         events: list[Event] = []
         times: list[float] = []
+        warned: list[int] = []
         exact = True
         dead = self._dead
         # Gathered in insertion order, the hits are in time order too when each chunk's
@@ -198,20 +220,22 @@ class TextIndex:
                 continue
             found = pick(chunk.events, indexes)
             stamps = pick(chunk.times, indexes) if not ordered else ()
+            marks = pick(chunk.warned, indexes)
             if chunk.gone:  # swept places hold None
-                found, stamps = tuple(compress(found, found)), tuple(compress(stamps, found))
+                found, stamps, marks = _keep(found, found, stamps, marks)
             if dead:
                 gone = list(map(dead.__contains__, map(id, found)))
                 if any(gone):
-                    keep = list(map(not_, gone))
-                    found, stamps = tuple(compress(found, keep)), tuple(compress(stamps, keep))
+                    found, stamps, marks = _keep(list(map(not_, gone)), found, stamps, marks)
             events += cast(tuple[Event, ...], found)
             times += stamps
-        if ordered:
-            return events, exact
-        # Stable: equal times keep the insertion order they were gathered in.
-        order = sorted(range(len(events)), key=times.__getitem__)
-        return list(pick(events, order)) if order else [], exact
+            warned += marks
+        if not ordered:
+            # Stable: equal times keep the insertion order they were gathered in.
+            order = sorted(range(len(events)), key=times.__getitem__)
+            if order:
+                events, warned = list(pick(events, order)), list(pick(warned, order))
+        return Hits(events, exact, list(compress(events, warned)))
 
     def sweep(self, chunks: int | None = None, *, oldest: bool = True) -> None:
         """Empty the places of dropped events in the next ``chunks`` chunks (a
