@@ -255,3 +255,48 @@ def test_hiding_expired_events_is_a_query_flag() -> None:
         assert store.visible == [e for e in store.all_events if query.matches(e)]
     store.set_query(hidden.with_hide_expired(False))
     assert len(store.visible) == len(store) and store.visible_expired == store.expired
+
+
+def test_a_list_indexed_in_steps_takes_changes_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A deferred index built a step at a time (as the live explorer does after a list):
+    events updated, taken back (the same object) or added before their turn come out
+    once each, in the store's order (ties: one timestamp a hundred events)."""
+    from ktui.model import text_index
+
+    monkeypatch.setattr(text_index, "CHUNK", 64)  # many chunks: sweeps reach few per batch
+    store = EventStore()
+    events = [replace(ev(f"e{i}", i // 100), message="needle") for i in range(6000)]
+    store.text.defer()
+    store.apply(events)
+    store.text.build(4000)
+    assert not store.text.ready and store.text.entries == 4000
+    early, late = events[3000], events[5000]  # one indexed (its chunk not swept), one waiting
+    store.apply([replace(early, time=9000.0, resource_version="2"),
+                 replace(late, time=9001.0, resource_version="2")])
+    store.apply([replace(ev("new", 9002), message="needle")])  # waits after the rest
+    store.apply([early])  # the very same objects back, while the rest waits
+    store.apply([late])
+    while not store.text.ready:
+        store.text.build(1000)
+    store.set_query(parse_query("needle"))
+    assert store.visible == store.all_events and len(store.visible) == len(store) == 6001
+
+
+def test_hits_come_in_time_order_when_a_later_chunk_holds_earlier_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each chunk's times rise, but the second's begin before the first's end (a batch of
+    older events after newer ones): the hits are sorted, not taken in chunk order."""
+    from ktui.model import store as store_module
+    from ktui.model import text_index
+
+    monkeypatch.setattr(text_index, "CHUNK", 64)
+    monkeypatch.setattr(store_module, "_SCAN", 0)  # the index answers, not a plain pass
+    store = EventStore()
+    store.apply([replace(ev(f"late{i}", 100 + i), message="needle") for i in range(64)])
+    store.apply([replace(ev(f"early{i}", i), message="needle") for i in range(64)])
+    store.set_query(parse_query("needle"))
+    assert store.visible == store.all_events
+    assert [e.time for e in store.visible] == sorted(e.time for e in store.visible)
