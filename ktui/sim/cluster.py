@@ -78,7 +78,7 @@ class SimCluster:
         self.client_certs = dict(client_certs or {})
         self.gzip = gzip
         self.counters: dict[str, int] = {}  # kept across restarts: gzipped responses, watches
-        # ended at their timeoutSeconds (watch_timeouts)
+        # answered (watches) and ended at their timeoutSeconds (watch_timeouts)
         self.tls = tls
         self.host = host
         self._port = port
