@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from textual.geometry import Region
+from textual.notifications import Notification
 from textual.widgets import Static
 
 from ktui.config import Settings
@@ -99,16 +100,24 @@ async def test_copying_a_hostile_event_says_so_literally(
         await wait_for(pilot, loaded(app, cluster))
         table = app.query_one(EventTable)
         reasons = []
+        # Each toast noted as it comes: it expires 5 s of wall time later, and the loop
+        # may take longer than that on a busy machine.
+        toasts: dict[str, Notification] = {}
+
+        def copied() -> int:
+            toasts.update((n.identity, n) for n in app._notifications
+                          if n.message.startswith("copied"))
+            return len(toasts)
+
         for row in range(table.row_count):
             table.move_cursor(row)
             await pilot.press("y")
+            await wait_for(pilot, lambda n=row + 1: copied() == n)  # type: ignore[misc]
             event = table.selected
             assert event is not None
             reasons.append(event.reason)
-        await pilot.pause()
         assert any("[" in reason for reason in reasons)  # the scenario has markup reasons
-        toasts = [n for n in app._notifications if n.message.startswith("copied")]
-        assert len(toasts) == table.row_count and not any(n.markup for n in toasts)
+        assert len(toasts) == table.row_count and not any(n.markup for n in toasts.values())
         assert app.is_running
         app.clear_notifications()
         await pilot.pause()
