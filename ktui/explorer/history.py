@@ -12,14 +12,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ktui.feeds.errors import SourceError
-from ktui.feeds.history import HistoryBackend, HistoryPage, Superseded
 from ktui.feeds.status import SourceStatus, State
 from ktui.model.histogram import Histogram
 from ktui.model.query import Query
 from ktui.model.store import EventStore, NamespaceCount
 from ktui.model.timerange import TimeRange
+
+if TYPE_CHECKING:  # the history contract loads with the first search: after the first paint
+    from ktui.feeds.history import HistoryBackend, HistoryPage
 
 PAGE_SIZE = 500
 LOAD_MORE_MARGIN = 100  # rows from the end of what is loaded when the next page is fetched
@@ -105,6 +108,8 @@ class HistorySession:
 
     def search(self, generation: int, query: Query, time_range: TimeRange,
                buckets: int) -> Answer:
+        from ktui.feeds.history import Superseded
+
         try:
             page = self.source().search(query, time_range, page_size=PAGE_SIZE, buckets=buckets)
         except Superseded:
@@ -114,6 +119,8 @@ class HistorySession:
         return Answer(generation, page=page)
 
     def more(self, generation: int, page: HistoryPage) -> Answer:
+        from ktui.feeds.history import Superseded
+
         try:
             return Answer(generation, page=self.source().next_page(page), first=False)
         except Superseded:
