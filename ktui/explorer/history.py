@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ktui.feeds.errors import SourceError
@@ -20,6 +19,7 @@ from ktui.model.histogram import Histogram
 from ktui.model.query import Query
 from ktui.model.store import EventStore, NamespaceCount
 from ktui.model.timerange import TimeRange
+from ktui.records import record
 
 if TYPE_CHECKING:  # the history contract loads with the first search: after the first paint
     from ktui.feeds.history import HistoryBackend, HistoryPage
@@ -29,7 +29,7 @@ LOAD_MORE_MARGIN = 100  # rows from the end of what is loaded when the next page
 ZOOM_STEPS = ("15m", "1h", "6h", "24h", "7d")
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Answer:
     """What a worker hands back to the UI thread."""
 
