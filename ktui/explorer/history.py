@@ -56,7 +56,7 @@ class HistorySession:
         self.problem = problem  # why history is unavailable (no URL configured, ...)
         self._source: HistoryBackend | None = None
         self._lock = threading.Lock()
-        self.store = EventStore(max_events=1_000_000)
+        self._store: EventStore | None = None
         self.time_range = TimeRange.last("1h")
         self.query = Query()
         self.generation = 0
@@ -74,6 +74,19 @@ class HistorySession:
         self.loading_since: float | None = None
         self.page_loading = False
         self.took_ms = 0.0
+
+    @property
+    def store(self) -> EventStore:
+        """The loaded pages. Made when first read: the app builds its session before the
+        first frame, and an empty store made then is work (the first one loads ctypes,
+        see ktui.model.untrack) for a mode that may never be opened."""
+        if self._store is None:
+            self._store = EventStore(max_events=1_000_000)
+        return self._store
+
+    @store.setter
+    def store(self, store: EventStore) -> None:
+        self._store = store
 
     @property
     def available(self) -> bool:

@@ -72,6 +72,16 @@ def test_the_first_paint_waits_for_no_source_machinery() -> None:
     assert not loaded & later
 
 
+def test_history_made_at_start_up_makes_no_store_yet() -> None:
+    """The launcher makes the history session before the first frame; its store (and
+    ctypes, which the first store loads to untrack its lists) waits for history."""
+    loaded = imported_after("from ktui.explorer.history import HistorySession\n"
+                            "session = HistorySession(None, 'no history')")
+    assert "ctypes" not in loaded
+    assert "ctypes" in imported_after("from ktui.explorer.history import HistorySession\n"
+                                      "HistorySession(None, 'no history').store")
+
+
 def test_the_archive_options_load_without_sqlite() -> None:
     """``ktui`` reads the archive's options before its first frame; the writer, history
     and sqlite3 load after it (the package's names load their modules when first used)."""
