@@ -110,21 +110,26 @@ _METHODS: dict[str, Callable[..., Any]] = {
 @overload
 def record(cls: type[T], /) -> type[T]: ...
 @overload
-def record(*, slots: bool = False) -> Callable[[type[T]], type[T]]: ...
+def record(*, slots: bool = False, frozen: bool = True) -> Callable[[type[T]], type[T]]: ...
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
-def record(cls: type[T] | None = None, /, *,
-           slots: bool = False) -> type[T] | Callable[[type[T]], type[T]]:
-    """``@dataclass(frozen=True)`` (or ``frozen=True, slots=True``), cheaper to define."""
+def record(cls: type[T] | None = None, /, *, slots: bool = False,
+           frozen: bool = True) -> type[T] | Callable[[type[T]], type[T]]:
+    """``@dataclass(frozen=True)`` (or ``slots=True``), cheaper to define; with
+    ``frozen=False``, ``@dataclass`` (its instances unhashable, as a dataclass's)."""
 
     def wrap(cls: type[T]) -> type[T]:
         for name, method in _METHODS.items():
+            if not frozen and name in ("__setattr__", "__delattr__", "__hash__"):
+                continue
             if name not in cls.__dict__:  # as dataclass: what the class defines stays
                 setattr(cls, name, method)
+        if not frozen and "__hash__" not in cls.__dict__:
+            cls.__hash__ = None  # type: ignore[assignment]  # eq without frozen: unhashable
         if not cls.__doc__:  # else dataclass writes one from inspect.signature: slow
             cls.__doc__ = cls.__name__
-        if slots:
+        if slots and frozen:
             setattr(cls, "__getstate__", _getstate)  # noqa: B010 - a method of cls
             setattr(cls, "__setstate__", _setstate)  # noqa: B010
         # The methods above are the class's own now: dataclass adds none of its own.

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Protocol
 
 from ktui.feeds.status import SourceStatus, State
 from ktui.model.query import Query
 from ktui.model.store import Change, EventStore
+from ktui.records import record
 
 if TYPE_CHECKING:  # the channel and the runner load when a source starts: after the first paint
     from ktui.feeds.channel import BatchChannel
@@ -64,7 +65,7 @@ class SourceCatalog(Protocol):
         ...
 
 
-@dataclass
+@record(frozen=False)
 class LiveSession:
     context: str
     store: EventStore

@@ -114,3 +114,24 @@ def test_what_the_class_defines_stays_and_subclasses_add_fields() -> None:
     assert repr(Child("t")).endswith("Child(text='t', extra=1)")  # as a dataclass's
     assert Child("t", 2) == Child(text="t", extra=2) != Child("t")
     assert [f.name for f in dataclasses.fields(Child)] == ["text", "extra"]
+
+
+def test_a_mutable_record_is_a_dataclass() -> None:
+    @record(frozen=False)
+    class Mutable:
+        name: str
+        items: list[str] = field(default_factory=list)
+
+    @dataclasses.dataclass
+    class Plain:
+        name: str
+        items: list[str] = field(default_factory=list)
+
+    for cls in (Mutable, Plain):
+        one = cls("a")
+        one.name = "b"
+        one.items.append("x")
+        assert one == cls("b", ["x"]) and one.items is not cls("c").items
+        assert cls.__hash__ is None
+        assert dataclasses.replace(one, name="c") == cls("c", ["x"])
+    assert repr(Mutable("a")).endswith("Mutable(name='a', items=[])")
