@@ -166,7 +166,17 @@ class EventStore:
         if (lists := self._split.get(context)) is None:
             events = (self._by_context.get(context, SortedEvents()) if self._shows_all
                       else SortedEvents.adopt(of_context(self._visible.items, context)))
-            warnings = SortedEvents.adopt(of_context(self._visible_warnings.items, context))
+            # Each pass reads an attribute of every event it is given (a cache miss each,
+            # over a million): the warnings are picked from the fewest events that hold
+            # them, and are the context's events when everything shown is a warning.
+            shown_warnings = self._visible_warnings.items
+            if len(shown_warnings) == len(self._visible):
+                warnings = events
+            elif len(events) < len(shown_warnings):
+                warnings = SortedEvents.adopt(list(compress(
+                    events.items, map(WARNING.__eq__, map(_type, events.items)))))
+            else:
+                warnings = SortedEvents.adopt(of_context(shown_warnings, context))
             lists = self._split[context] = (events, warnings)
         return lists
 
