@@ -77,8 +77,9 @@ def test_a_list_coming_in_is_said_until_it_is_complete(tmp_path: Path) -> None:
             feed.pump()
             assert not session.store.text.deferred  # ...then the index, at the next pump
             word = cluster.events()[-1]["message"].split()[0]
-            found, _exact = session.store.text.search([word])
-            assert {e.uid for e in found} >= {e.uid for e in session.store.all_events
+            hits = session.store.text.search([word])  # Hits since 2432752 (three fields)
+            assert hits is not None
+            assert {e.uid for e in hits.events} >= {e.uid for e in session.store.all_events
                                               if word.lower() in e.message.lower()}
         finally:
             feed.stop_all()
