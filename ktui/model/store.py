@@ -31,11 +31,12 @@ from ktui.model.histogram import Histogram, bucket_counts, of_context
 from ktui.model.query import Query, type_check
 from ktui.model.sorted_events import SortedEvents, group_by, regroup
 from ktui.model.text_index import TextIndex
-from ktui.model.untrack import untrack
+from ktui.model.untrack import untrack, untrack_tracked
 
 _time = attrgetter("time")
 _type = attrgetter("type")
 _expired = attrgetter("expired")
+_object = attrgetter("object")
 
 # Free text over more candidates than this is looked up in the text index first.
 _SCAN = 5000
@@ -351,8 +352,8 @@ class EventStore:
         dropped = self._evict()
         # Kept events (and the dict, which each insertion tracks again) are left out of
         # the cycle collector's walks: see ktui.model.untrack.
-        untrack(added)
-        untrack([event.object for event in added])
+        untrack_tracked(added)  # a listing's are untracked already (ktui.kube.listing)
+        untrack_tracked(list(map(_object, added)))
         untrack((self._by_uid,))
         if reset:
             self.text.rebuild()
