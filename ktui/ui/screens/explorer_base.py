@@ -190,6 +190,7 @@ class ExplorerBase(Screen[None]):
         self.call_after_refresh(self.start)
         self.set_interval(PUMP_INTERVAL, lambda: self._pump_if(soon=False))
         self.set_interval(SOON_INTERVAL, lambda: self._pump_if(soon=True))
+        self.live.wake_with(lambda: self._pump_if(soon=True), lambda: self.is_attached)
         self.set_interval(1.0, self._tick)
 
     def start(self) -> None:
@@ -271,8 +272,7 @@ class ExplorerBase(Screen[None]):
 
     @staticmethod
     def _empty(feed: Feed) -> bool:
-        store = feed.store
-        return store is None or not len(store)
+        return feed.store is None or not len(feed.store)
 
     def _pump_if(self, *, soon: bool) -> None:
         """The regular pump (which may wait while a list streams in), or a look for what
