@@ -167,12 +167,24 @@ class LiveSession:
         if self.status.state is not State.ERROR:
             self.status = SourceStatus(State.STOPPED, "stopped")
 
-    def pump(self) -> Change | None:
-        """Apply whatever the source produced since the last call (UI thread)."""
+    @property
+    def settle_due(self) -> bool:
+        """Its whole list is in the store, and the text index still waits (see start)."""
+        return self._listed and self.store.text.deferred
+
+    def settle(self) -> None:
+        """What waits for the whole list to be shown: the text index."""
+        if self.settle_due:
+            self.store.text.build()
+
+    def pump(self, settle: bool = True) -> Change | None:
+        """Apply whatever the source produced since the last call (UI thread); first,
+        unless told not to (its owner settles it after a frame), :meth:`settle` (at the
+        pump after the one that showed the whole list)."""
         if self._channel is None:
             return None
-        if self._listed and self.store.text.deferred:
-            self.store.text.build()  # the pump after the one that showed the whole list
+        if settle:
+            self.settle()
         batch = self._channel.drain()
         if batch.status is not None:
             self.status = batch.status
@@ -233,9 +245,9 @@ class ContextSet:
         """Every context is in its list (one that watches keeps the usual pace)."""
         return all(session.listing for session in self.sessions.values())
 
-    def pump(self) -> None:
+    def pump(self, settle: bool = True) -> None:
         for session in self.sessions.values():
-            session.pump()
+            session.pump(settle)
 
     def stop(self, wait: float = 0.0) -> None:
         deadline = time.monotonic() + wait

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import gc
 import time
 from collections.abc import Callable, Sequence
 
 from ktui.explorer.feed import Counts, EmptyState, Mode, Summary
-from ktui.explorer.live import LiveArchive, LiveSession, Sessions, SourceCatalog
+from ktui.explorer.live import ContextSet, LiveArchive, LiveSession, Sessions, SourceCatalog
 from ktui.feeds.errors import ConfigError, Forbidden, SourceError, Unauthorized, Unreachable
 from ktui.feeds.status import SourceStatus, State
 from ktui.model.event import Event
@@ -71,6 +72,12 @@ class LiveFeed:
         self._seen_generation = -1
         self._pumped_at = -1.0  # time.monotonic() of the last pump
         self._histogram: tuple[tuple[object, ...], Histogram] | None = None
+        # The UI's "call this a little later" (a timer): what a whole list leaves to do
+        # (the first freeze, the text index) then runs once that list is on screen, not
+        # in the next pump, which may come before its frame (a 50 ms look, or the 250 ms
+        # pump's tick: 20-40 ms of work ahead of the frame). None: at the next pump.
+        self.settle_later: Callable[[Callable[[], None]], object] | None = None
+        self._settling = False
 
     @property
     def session(self) -> LiveSession | None:
@@ -213,6 +220,9 @@ class LiveFeed:
         (:attr:`list_waiting`), rather than at the next look for it (an average 25 ms
         later, with a look every 50 ms)."""
         loop = asyncio.get_running_loop()
+        # the caller's context variables (the UI's: its app, its screen), which the
+        # callback's work needs as much as any of its timers
+        context = contextvars.copy_context()
 
         def call() -> None:
             if alive():
@@ -220,7 +230,7 @@ class LiveFeed:
 
         def wake() -> None:  # in the source's thread
             with contextlib.suppress(RuntimeError):  # the loop closed: nothing to show
-                loop.call_soon_threadsafe(call)
+                loop.call_soon_threadsafe(call, context=context)
 
         self.sessions.wake = wake
 
@@ -254,14 +264,35 @@ class LiveFeed:
             return False
         # At the pump after the one that showed the first whole list (statuses as that
         # one left them): the collection takes tens of ms, and the list's rows come first.
-        if not _frozen and any(session.status.state is State.WATCHING
-                               for session in active.sessions.values()):
+        later = self.settle_later
+        if later is None and self._freeze_due(active):
             _freeze_long_lived()
-        active.pump()
+        active.pump(settle=later is None)
+        if later is not None and not self._settling and (
+            self._freeze_due(active) or any(s.settle_due for s in active.sessions.values())
+        ):
+            self._settling = True
+            later(self._settle)
         generation = active.store.generation
         changed = generation != self._seen_generation
         self._seen_generation = generation
         return changed
+
+    @staticmethod
+    def _freeze_due(active: ContextSet) -> bool:
+        return not _frozen and any(session.status.state is State.WATCHING
+                                   for session in active.sessions.values())
+
+    def _settle(self) -> None:
+        """After the frame that showed a whole list: the first freeze, the text index."""
+        self._settling = False
+        active = self.sessions.active_set
+        if active is None:
+            return
+        if self._freeze_due(active):
+            _freeze_long_lived()
+        for session in active.sessions.values():
+            session.settle()
 
     def summary(self) -> Summary | None:
         active = self.sessions.active_set
