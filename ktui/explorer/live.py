@@ -26,6 +26,9 @@ from ktui.model.store import Change, EventStore
 # A journal nobody drains (the history window was left) stops growing here: it says
 # "everything" instead, and the next reader merges again from scratch.
 JOURNAL_LIMIT = 100_000
+# Events of a finished list indexed for free-text search per pump (~1.5 us each: ~50 ms),
+# so that indexing a million never holds the UI for more than that at a time.
+INDEX_STEP = 32_768
 
 
 class LiveArchive(Protocol):
@@ -169,13 +172,14 @@ class LiveSession:
 
     @property
     def settle_due(self) -> bool:
-        """Its whole list is in the store, and the text index still waits (see start)."""
-        return self._listed and self.store.text.deferred
+        """Its whole list is in the store, and its text index is not all built (see
+        start)."""
+        return self._listed and not self.store.text.ready
 
     def settle(self) -> None:
-        """What waits for the whole list to be shown: the text index."""
+        """What waits for the whole list to be shown: its text index, a step at a time."""
         if self.settle_due:
-            self.store.text.build()
+            self.store.text.build(INDEX_STEP)
 
     def pump(self, settle: bool = True) -> Change | None:
         """Apply whatever the source produced since the last call (UI thread); first,
@@ -184,7 +188,7 @@ class LiveSession:
         if self._channel is None:
             return None
         if settle:
-            self.settle()
+            self.settle()  # from the pump after the one that showed the whole list
         batch = self._channel.drain()
         if batch.status is not None:
             self.status = batch.status

@@ -284,7 +284,8 @@ class LiveFeed:
                                    for session in active.sessions.values())
 
     def _settle(self) -> None:
-        """After the frame that showed a whole list: the first freeze, the text index."""
+        """After the frame that showed a whole list: the first freeze, the text index (a
+        step, and again a pump interval later until it is all built)."""
         self._settling = False
         active = self.sessions.active_set
         if active is None:
@@ -293,6 +294,9 @@ class LiveFeed:
             _freeze_long_lived()
         for session in active.sessions.values():
             session.settle()
+        if self.settle_later is not None and any(s.settle_due for s in active.sessions.values()):
+            self._settling = True
+            self.settle_later(self._settle)
 
     def summary(self) -> Summary | None:
         active = self.sessions.active_set

@@ -36,7 +36,6 @@ from ktui.model.untrack import untrack, untrack_tracked
 _time = attrgetter("time")
 _type = attrgetter("type")
 _expired = attrgetter("expired")
-_object = attrgetter("object")
 
 # Free text over more candidates than this is looked up in the text index first.
 _SCAN = 5000
@@ -167,7 +166,17 @@ class EventStore:
         if (lists := self._split.get(context)) is None:
             events = (self._by_context.get(context, SortedEvents()) if self._shows_all
                       else SortedEvents.adopt(of_context(self._visible.items, context)))
-            warnings = SortedEvents.adopt(of_context(self._visible_warnings.items, context))
+            # Each pass reads an attribute of every event it is given (a cache miss each,
+            # over a million): the warnings are picked from the fewest events that hold
+            # them, and are the context's events when everything shown is a warning.
+            shown_warnings = self._visible_warnings.items
+            if len(shown_warnings) == len(self._visible):
+                warnings = events
+            elif len(events) < len(shown_warnings):
+                warnings = SortedEvents.adopt(list(compress(
+                    events.items, map(WARNING.__eq__, map(_type, events.items)))))
+            else:
+                warnings = SortedEvents.adopt(of_context(shown_warnings, context))
             lists = self._split[context] = (events, warnings)
         return lists
 
@@ -353,7 +362,7 @@ class EventStore:
         # Kept events (and the dict, which each insertion tracks again) are left out of
         # the cycle collector's walks: see ktui.model.untrack.
         untrack_tracked(added)  # a listing's are untracked already (ktui.kube.listing)
-        untrack_tracked(list(map(_object, added)))
+        untrack_tracked([event.object for event in added])
         untrack((self._by_uid,))
         if reset:
             self.text.rebuild()

@@ -4,9 +4,12 @@ A word of the filter language must be found (case-insensitively) in an event's m
 reason or object name. Checking that event by event reads three strings from objects
 scattered over the heap: over 200,000 events that alone takes 100-200 ms on a small
 machine. This index keeps ``message NUL reason NUL name``, lowercased, of every stored
-event joined into one string per chunk of a few thousand events, and answers a word with
-one ``str.find`` scan per chunk and, per hit, a count of the line breaks over at most 256
-characters (the entry at every 256th character is kept).
+event joined into one string per chunk of some thousands of events, and answers a word
+with one ``str.find`` scan per chunk and, per hit, a count of the line breaks over at most
+256 characters (the key at every 256th character is kept). Events repeat their text (one
+pod's back-offs, one container's starts, the same probe failing): where a chunk's keys
+repeat, it joins each distinct key once and lists each key's entries, so that a search
+scans a fraction of the text and a hit's entries cost no pass over the chunk.
 
 It only narrows: :meth:`TextIndex.search` returns a superset of the events holding every
 word (text with non-ASCII characters, whose case folding differs from ``lower()``, always
@@ -23,25 +26,29 @@ fall) empties its place, so a dropped event is freed within a few batches, and t
 the dead are never reused meanwhile. A chunk with a quarter of its places empty is rebuilt.
 
 An index given its store's events (``source``) can be deferred: it then leaves every
-batch alone, and is built again from those events in one pass when next needed (a
-search, or :meth:`TextIndex.build`). The live explorer defers it while a list comes in,
-so that the list's rows are shown before it is indexed.
+batch alone, and is built again from those events when next needed (a search, or
+:meth:`TextIndex.build`, which may take them in steps). The live explorer defers it while a
+list comes in, so that the list's rows are shown before it is indexed, and then indexes
+the list a few tens of thousands of events per pump.
 """
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from itertools import accumulate, compress, count, repeat
-from operator import is_, itemgetter, not_
+from itertools import accumulate, chain, compress, count, repeat
+from operator import add, is_, itemgetter, not_, sub
 from typing import TypeVar, cast
 
 from ktui.model.event import Event
 from ktui.model.untrack import untrack
 
 T = TypeVar("T")
-CHUNK = 4096
+# Larger chunks repeat more of their keys (each kept once), but cost more to sweep and
+# compact. Entry numbers are unsigned shorts ("H"): at most 65,536 entries a chunk.
+CHUNK = 16384
 LONGEST = 4096  # longer texts are not copied: such an event is always a candidate
 SWEEP_SHARE = 16  # each batch sweeps this fraction of the chunks (and the oldest one)
 _FIELD = "\x00"
@@ -70,19 +77,28 @@ def _pick(values: Sequence[T], indexes: Sequence[int]) -> tuple[T, ...]:
 
 class _Chunk:
     """Up to CHUNK entries: the events (None once swept out), their times, their keys
-    (a list while open, joined into ``text`` once sealed)."""
+    (a list while open; once sealed, joined into ``text``, each distinct key once when
+    keys repeat)."""
 
-    __slots__ = ("always", "events", "gone", "keys", "lines", "starts", "text", "times")
+    __slots__ = ("always", "events", "gone", "grouped", "ids", "keys", "lines", "offsets",
+                 "starts", "text", "times")
 
     def __init__(self) -> None:
         self.events: list[Event | None] = []
         self.times = array("d")
         self.keys: list[str] | None = []
         self.text = ""
-        self.starts = array("I")  # offset of each entry's key in `text`
-        # the entry at every _STRIDE-th character of `text`: a hit's entry is then found
-        # by counting the line breaks over at most _STRIDE characters
+        self.starts = array("I")  # offset of each key in `text`
+        # the key at every _STRIDE-th character of `text`: a hit's key is then found by
+        # counting the line breaks over at most _STRIDE characters
         self.lines = array("I")
+        # Where keys repeat (a pod's back-offs, a container's starts), `text` holds each
+        # distinct key once: `ids` is each entry's key, `grouped` the entries ordered by
+        # key and `offsets` where each key's entries begin there. None: `text` holds every
+        # entry's key, in order.
+        self.ids: array[int] | None = None
+        self.grouped: array[int] | None = None
+        self.offsets: array[int] | None = None
         self.always: list[int] = []  # entries with no key: always candidates
         self.gone = 0  # places emptied by sweeps
         # Lists of events (which refer to no container) and of strings: no cycle is
@@ -107,24 +123,74 @@ class _Chunk:
         keys = self.keys
         if keys is None:
             return
-        self.text = _ENTRY.join(keys)
-        starts = array("I", accumulate((len(key) + 1 for key in keys), initial=0))
+        distinct: Sequence[str] = keys
+        # Where keys repeat, scanning each once is worth listing its entries (4 bytes an
+        # entry). A quarter of them tells, so that unique keys cost no numbering: when
+        # that quarter is over 90% distinct, the chunk holds each key less than ~1.8 times
+        # on average.
+        sample = keys[::4] if len(keys) >= 1024 else keys
+        if len(set(sample)) * 10 <= len(sample) * 9:
+            # Number the distinct keys in order of first entry, in C: map() takes the
+            # number of keys numbered so far (len) before it numbers the next one.
+            first: dict[str, int] = {}
+            ids = array("H", map(first.setdefault, keys, map(len, repeat(first))))
+            grouped = array("H", sorted(range(len(ids)), key=ids.tolist().__getitem__))
+            sizes = Counter(ids)
+            self.ids, self.grouped = ids, grouped
+            self.offsets = array("I", accumulate(map(sizes.__getitem__, range(len(first))),
+                                                 initial=0))
+            distinct = list(first)
+        self.text = _ENTRY.join(distinct)
+        # (in C: no Python frame per key or per stride)
+        starts = array("I", accumulate(map(add, map(len, distinct), repeat(1)), initial=0))
         del starts[-1]
         self.starts = starts
-        self.lines = array("I", (bisect_right(starts, offset) - 1
-                                 for offset in range(0, len(self.text) + 1, _STRIDE)))
+        strides = range(0, len(self.text) + 1, _STRIDE)
+        self.lines = array("I", map(sub, map(bisect_right, repeat(starts), strides),
+                                    repeat(1)))
         self.keys = None
 
     def key(self, index: int) -> str:
         if self.keys is not None:
             return self.keys[index]
-        end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else len(self.text)
-        return self.text[self.starts[index] : end]
+        number = index if self.ids is None else self.ids[index]
+        starts = self.starts
+        end = starts[number + 1] - 1 if number + 1 < len(starts) else len(self.text)
+        return self.text[starts[number] : end]
 
-    def hits(self, word: str) -> list[int]:
-        """Indexes of the entries whose key contains ``word`` (lowered, no separator)."""
-        if self.keys is not None:
-            return [index for index, key in enumerate(self.keys) if word in key]
+    def matches(self, words: list[str]) -> list[int]:
+        """Indexes of the entries whose key holds every word (lowered, no separator),
+        in order; the first word is looked up, the others checked on its hits."""
+        if self.keys is not None:  # open: each word checked on each key, in C
+            found: Iterable[int] = range(len(self.keys))
+            for word in words:
+                keys = _pick(self.keys, found) if isinstance(found, list) else self.keys
+                found = list(compress(found, map(str.__contains__, keys, repeat(word))))
+                if not found:
+                    break
+            return list(found)
+        numbers = self._hits(words[0])
+        if len(words) > 1 and numbers:
+            numbers = self._holding(numbers, words[1:])
+        return self._entries(numbers)
+
+    def _entries(self, numbers: list[int]) -> list[int]:
+        """The entries of the keys ``numbers`` (ascending), in order."""
+        ids, grouped, offsets = self.ids, self.grouped, self.offsets
+        if ids is None or not numbers:
+            return numbers
+        assert grouped is not None and offsets is not None
+        if len(numbers) == 1:
+            return grouped[offsets[numbers[0]] : offsets[numbers[0] + 1]].tolist()
+        if len(numbers) == len(self.starts):
+            return list(range(len(ids)))
+        # each key's entries, one slice each (in C), merged by one sort of the ints
+        slices = map(slice, _pick(offsets, numbers), map(offsets.__getitem__,
+                                                         map((1).__add__, numbers)))
+        return sorted(chain.from_iterable(map(grouped.__getitem__, slices)))
+
+    def _hits(self, word: str) -> list[int]:
+        """Numbers of the keys in ``text`` that contain ``word``."""
         text = self.text
         find = text.find
         breaks = text.count
@@ -143,11 +209,8 @@ class _Chunk:
             position = find(word, mark)
         return found
 
-    def holding(self, indexes: list[int], words: list[str]) -> list[int]:
-        """Those of ``indexes`` whose key also holds every one of ``words``."""
-        if self.keys is not None:
-            keys = self.keys
-            return [i for i in indexes if all(word in keys[i] for word in words)]
+    def _holding(self, indexes: list[int], words: list[str]) -> list[int]:
+        """Those of the keys ``indexes`` that also hold every one of ``words``."""
         # One bounded find per entry and word, all of it in C: slicing each key out and
         # testing it in a generator cost several times more over thousands of hits.
         starts = self.starts
@@ -204,6 +267,15 @@ class TextIndex:
         self._dead: set[int] = set()
         self._sweep_at = 0
         self.entries = 0  # places holding an event, dropped ones included until swept
+        # A build in steps: the events still to index (the source's, in its order, then
+        # those added meanwhile), from `_next` on. None of them is indexed yet.
+        self._pending: list[Event] = []
+        self._next = 0
+
+    @property
+    def ready(self) -> bool:
+        """Every event given is indexed: not deferred, no build in steps under way."""
+        return not self.deferred and not self._pending
 
     def defer(self) -> None:
         """Forget every entry and leave batches alone until :meth:`build` (which a search
@@ -213,22 +285,46 @@ class TextIndex:
         self._clear()
         self.deferred = True
 
-    def build(self) -> None:
-        """Index every event of the source now, if deferred."""
+    def build(self, budget: int | None = None) -> None:
+        """Index the source's events, if deferred: all of them now, or (with ``budget``)
+        that many now and as many at each later call, so that a million listed events
+        are indexed over several pumps instead of in one (~1.5 s) pause. Events added
+        meanwhile wait their turn; a search indexes every one still waiting first."""
         if self.deferred and self._source is not None:
             self.deferred = False
-            self.add(self._source())
+            self._pending, self._next = list(self._source()), 0
+        if not self._pending:
+            return
+        end = len(self._pending) if budget is None else self._next + budget
+        part = self._pending[self._next : end]
+        self._next += len(part)
+        if self._next >= len(self._pending):
+            self._pending, self._next = [], 0
+        self._index(part, waiting=True)
 
     def rebuild(self) -> None:
         """Index every event of the source again (a relist), unless deferred."""
         if not self.deferred and self._source is not None:
             self._clear()
-            self.add(self._source())
+            self._index(self._source())
 
     def add(self, events: Iterable[Event]) -> None:
         """Index events as the store inserts them: in its order for equal times."""
         if self.deferred:
             return
+        if self._pending:
+            events = list(events)
+            if not (self._dead and any(map(self._dead.__contains__, map(id, events)))):
+                self._pending += events  # after the ones still waiting, in order
+                return
+            # A dropped event taken back (rare): its old place may be indexed, or may
+            # still wait; indexing every waiting one first keeps _index's rule simple.
+            self.build()
+        self._index(events)
+
+    def _index(self, events: Iterable[Event], *, waiting: bool = False) -> None:
+        """Index ``events`` now; ``waiting``: they waited in a build in steps, so one
+        found dropped was dropped before its turn (never indexed): it is left out."""
         chunks = self._chunks
         dead = self._dead
         if not chunks or len(chunks[-1]) >= CHUNK:
@@ -238,6 +334,9 @@ class TextIndex:
         chunk = chunks[-1]
         for event in events:
             if dead and id(event) in dead:
+                if waiting:
+                    dead.discard(id(event))
+                    continue
                 self._revive(event)
             if len(chunk) >= CHUNK:
                 chunk.seal()
@@ -282,7 +381,6 @@ class TextIndex:
         # The longest word is likely the rarest: look it up, then check only its hits'
         # entries for the other words.
         lowered.sort(key=len, reverse=True)
-        first, others = lowered[0], lowered[1:]
         # Per hit, the work runs in C (itemgetter, map, compress): over thousands of hits
         # a Python loop body costs more than the scan itself. Chunks and their entries
         # are in insertion order, so the hits are gathered in that order.
@@ -291,9 +389,7 @@ class TextIndex:
         exact = True
         dead = self._dead
         for chunk in self._chunks:
-            indexes = chunk.hits(first)
-            if others and indexes:
-                indexes = chunk.holding(indexes, others)
+            indexes = chunk.matches(lowered)
             if chunk.always:
                 held = [i for i in chunk.always if chunk.events[i] is not None
                         and id(chunk.events[i]) not in dead]

@@ -283,3 +283,28 @@ async def test_no_color_renders(
         await pilot.press("w", "enter", "b")
         await pilot.pause(0.3)
         assert app.explorer.table.row_count > 0
+
+
+async def test_sidebar_counts_follow_new_events_after_a_filter_change(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    """A filter change leaves the namespace counts as they were (they count every event);
+    an event arriving afterwards still shows in them, on the sidebar's painted lines."""
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        sidebar = app.query_one(NamespaceSidebar)
+
+        def painted(namespace: str) -> str:
+            lines = [sidebar.render_line(y).text for y in range(sidebar.size.height)]
+            return next(line for line in lines if f" {namespace} " in f"{line} ")
+
+        before, everything = painted("test"), len(clusters[0].events())
+        total = sidebar.counts["test"].total
+        await pilot.press("n")  # normal events only: no count changes
+        assert sidebar.counts["test"].total == total and painted("test") == before
+        clusters[0].emit(namespace="test", reason="BackOff", type="Warning", kind="Pod",
+                         name="late-2", message="Back-off restarting failed container")
+        await wait_for(pilot, lambda: sidebar.counts["test"].total == total + 1)
+        await wait_for(pilot, lambda: f"{total + 1:>5}" in painted("test"))
+        assert f"{everything + 1:>5}" in painted("namespaces")  # "All namespaces"

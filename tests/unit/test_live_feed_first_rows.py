@@ -115,10 +115,10 @@ def test_what_a_whole_list_leaves_to_do_waits_for_the_ui_s_later_call() -> None:
     feed.settle_later = later.append
     feed.pump()  # shows the list
     feed.pump()  # a pump before the frame
-    assert len(group.store) == 2 and group.store.text.deferred
+    assert len(group.store) == 2 and not group.store.text.ready
     assert len(later) == 1  # asked once
     later[0]()
-    assert not group.store.text.deferred
+    assert group.store.text.ready
     feed.pump()
     assert len(later) == 1  # nothing left to do
 
@@ -126,6 +126,6 @@ def test_what_a_whole_list_leaves_to_do_waits_for_the_ui_s_later_call() -> None:
 def test_without_a_later_call_the_next_pump_settles() -> None:
     feed, group = _listed_session()
     feed.pump()
-    assert group.store.text.deferred  # the pump that showed it
+    assert not group.store.text.ready  # the pump that showed it
     feed.pump()
-    assert not group.store.text.deferred
+    assert group.store.text.ready

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import pytest
+
 from ktui.model.event import Event, ObjectRef
 from ktui.model.query import Query, parse_query
 from ktui.model.store import EventStore
@@ -145,9 +147,13 @@ def test_reset_after_eviction_expires_what_vanished_and_brings_back_nothing_extr
     assert [e.uid for e in live][-5:] == ["e295", "e296", "e297", "e298", "e299"]
 
 
-def test_text_index_is_swept_after_evictions_and_stays_exact() -> None:
-    from ktui.model.text_index import CHUNK
+def test_text_index_is_swept_after_evictions_and_stays_exact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ktui.model import text_index
 
+    CHUNK = 1024  # small enough that 2 chunks of slack is less than what was evicted
+    monkeypatch.setattr(text_index, "CHUNK", CHUNK)
     store = EventStore(max_events=6000)
     rng = random.Random(5)
     for start in range(0, 14_000, 500):
@@ -249,3 +255,30 @@ def test_hiding_expired_events_is_a_query_flag() -> None:
         assert store.visible == [e for e in store.all_events if query.matches(e)]
     store.set_query(hidden.with_hide_expired(False))
     assert len(store.visible) == len(store) and store.visible_expired == store.expired
+
+
+def test_a_list_indexed_in_steps_takes_changes_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A deferred index built a step at a time (as the live explorer does after a list):
+    events updated, taken back (the same object) or added before their turn come out
+    once each, in the store's order (ties: one timestamp a hundred events)."""
+    from ktui.model import text_index
+
+    monkeypatch.setattr(text_index, "CHUNK", 64)  # many chunks: sweeps reach few per batch
+    store = EventStore()
+    events = [replace(ev(f"e{i}", i // 100), message="needle") for i in range(6000)]
+    store.text.defer()
+    store.apply(events)
+    store.text.build(4000)
+    assert not store.text.ready and store.text.entries == 4000
+    early, late = events[3000], events[5000]  # one indexed (its chunk not swept), one waiting
+    store.apply([replace(early, time=9000.0, resource_version="2"),
+                 replace(late, time=9001.0, resource_version="2")])
+    store.apply([replace(ev("new", 9002), message="needle")])  # waits after the rest
+    store.apply([early])  # the very same objects back, while the rest waits
+    store.apply([late])
+    while not store.text.ready:
+        store.text.build(1000)
+    store.set_query(parse_query("needle"))
+    assert store.visible == store.all_events and len(store.visible) == len(store) == 6001

@@ -266,9 +266,10 @@ class ExplorerBase(Screen[None]):
             self.table.data_changed()
         if changed or in_history:
             counts = feed.counts()
-            if counts is not None:
+            if counts is not None:  # a new filter changes no count: version says so
+                version = None if in_history or feed.store is None else feed.store.data_generation
                 self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings,
-                                           counts.by_context)
+                                           counts.by_context, version=version)
             self.refresh_sparkline(force=in_history)
         self.refresh_header()
 
@@ -300,8 +301,7 @@ class ExplorerBase(Screen[None]):
 
     def refresh_sparkline(self, force: bool = False) -> None:
         now = self.clock()
-        # Rate-limited on the monotonic clock: the wall clock may be a test's fixed one,
-        # which would hold the first (maybe empty) histogram for ever.
+        # Rate-limited on the monotonic clock (a test's fixed wall clock would hold the first)
         ticked = time.monotonic()
         if not force and ticked - self._last_histogram_at < 0.5:
             return

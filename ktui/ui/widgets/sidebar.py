@@ -66,10 +66,18 @@ class NamespaceSidebar(ScrollView, can_focus=True):
         self.names: list[str] = []
         self.selected: frozenset[str] = frozenset()
         self.cursor = 0
+        self._shown: tuple[int, int, int, int, int | None] | None = None  # update_counts's
 
     def update_counts(self, counts: dict[str, NamespaceCount], total: int, warnings: int,
-                      by_context: dict[str, dict[str, NamespaceCount]] | None = None) -> None:
-        """The counts to show; ``by_context`` (several contexts) groups them."""
+                      by_context: dict[str, dict[str, NamespaceCount]] | None = None,
+                      version: int | None = None) -> None:
+        """The counts to show; ``by_context`` (several contexts) groups them. ``version``:
+        of the data they were counted on (the dicts may change in place); given the same
+        dicts, totals and version again, nothing is repainted (~10 ms on a filter change)."""
+        shown = (id(counts), id(by_context), total, warnings, version)
+        if version is not None and shown == self._shown:
+            return
+        self._shown = shown
         current = self.rows[self.cursor - 1] if 0 < self.cursor <= len(self.rows) else None
         self.counts = counts
         self.by_context = by_context if by_context and len(by_context) > 1 else {}
