@@ -27,7 +27,7 @@ from itertools import compress
 from operator import attrgetter
 
 from ktui.model.event import WARNING, Event
-from ktui.model.histogram import Histogram, bucket_counts, of_context
+from ktui.model.histogram import Histogram, bucket_counts, context_split
 from ktui.model.query import Query, type_check
 from ktui.model.sorted_events import SortedEvents, group_by, regroup
 from ktui.model.text_index import TextIndex
@@ -164,20 +164,9 @@ class EventStore:
         if self._split_generation != self.generation:
             self._split_generation, self._split = self.generation, {}
         if (lists := self._split.get(context)) is None:
-            events = (self._by_context.get(context, SortedEvents()) if self._shows_all
-                      else SortedEvents.adopt(of_context(self._visible.items, context)))
-            # Each pass reads an attribute of every event it is given (a cache miss each,
-            # over a million): the warnings are picked from the fewest events that hold
-            # them, and are the context's events when everything shown is a warning.
-            shown_warnings = self._visible_warnings.items
-            if len(shown_warnings) == len(self._visible):
-                warnings = events
-            elif len(events) < len(shown_warnings):
-                warnings = SortedEvents.adopt(list(compress(
-                    events.items, map(WARNING.__eq__, map(_type, events.items)))))
-            else:
-                warnings = SortedEvents.adopt(of_context(shown_warnings, context))
-            lists = self._split[context] = (events, warnings)
+            every = self._by_context.get(context, SortedEvents()) if self._shows_all else None
+            lists = self._split[context] = context_split(
+                self._visible.items, self._visible_warnings.items, context, every)
         return lists
 
     def index_of_visible(self, event: Event) -> int | None:
@@ -202,18 +191,19 @@ class EventStore:
             # what is shown passes the previous query already: only the new conditions
             candidates, check = self._visible.items, query.beyond(previous)
         visible: list[Event] | None = None
+        warnings: list[Event] | None = None  # the visible ones, when the index listed them
         # The index reads every event's text (~0.07 us each), the predicate only the
         # candidates' (~0.6 us a word): a few candidates (a narrowed list) skip the index.
         if check.words and len(candidates) > max(_SCAN, self.text.entries // 8):
-            found = self.text.search(query.words)
-            if found is not None:
+            hits = self.text.search(query.words)
+            if hits is not None:
                 # The hits come in the lists' order (time, insertion), and the query
                 # (which implies the candidates' own condition) keeps exactly the matches.
-                (candidates, words_exact), check = found, query
-                exact = words_exact and not (query.types or query.namespaces or query.terms
-                                             or query.hide_expired)
+                candidates, check = hits.events, query
+                exact = hits.exact and not (query.types or query.namespaces or query.terms
+                                            or query.hide_expired)
                 if exact:
-                    visible = candidates  # a list of its own already
+                    visible, warnings = candidates, hits.warnings  # lists of their own
         if query.is_empty:
             self._visible = self._all
             visible = self._all.items
@@ -222,7 +212,8 @@ class EventStore:
                 visible = list(candidates) if exact else check.filter(candidates)
             self._visible = SortedEvents.adopt(visible)
         self._visible_expired = 0 if query.hide_expired else None
-        self._visible_warnings = SortedEvents.adopt(self._warnings_of(query, visible))
+        self._visible_warnings = SortedEvents.adopt(
+            warnings if warnings is not None else self._warnings_of(query, visible))
         self.generation += 1
 
     def _candidates(self, query: Query) -> tuple[list[Event], bool]:

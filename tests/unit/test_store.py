@@ -282,3 +282,21 @@ def test_a_list_indexed_in_steps_takes_changes_meanwhile(
         store.text.build(1000)
     store.set_query(parse_query("needle"))
     assert store.visible == store.all_events and len(store.visible) == len(store) == 6001
+
+
+def test_hits_come_in_time_order_when_a_later_chunk_holds_earlier_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each chunk's times rise, but the second's begin before the first's end (a batch of
+    older events after newer ones): the hits are sorted, not taken in chunk order."""
+    from ktui.model import store as store_module
+    from ktui.model import text_index
+
+    monkeypatch.setattr(text_index, "CHUNK", 64)
+    monkeypatch.setattr(store_module, "_SCAN", 0)  # the index answers, not a plain pass
+    store = EventStore()
+    store.apply([replace(ev(f"late{i}", 100 + i), message="needle") for i in range(64)])
+    store.apply([replace(ev(f"early{i}", i), message="needle") for i in range(64)])
+    store.set_query(parse_query("needle"))
+    assert store.visible == store.all_events
+    assert [e.time for e in store.visible] == sorted(e.time for e in store.visible)
