@@ -81,6 +81,8 @@ class LiveSession:
     journal: list[str | None] | None = None
     # The source's initial list is all in the store (a batch said ``listed``).
     _listed: bool = False
+    # Whether pump() settles (see settle); False: its owner calls settle() itself.
+    settle_in_pump: bool = True
 
     @property
     def scoped(self) -> bool:
@@ -181,13 +183,13 @@ class LiveSession:
         if self.settle_due:
             self.store.text.build(INDEX_STEP)
 
-    def pump(self, settle: bool = True) -> Change | None:
+    def pump(self) -> Change | None:
         """Apply whatever the source produced since the last call (UI thread); first,
-        unless told not to (its owner settles it after a frame), :meth:`settle` (at the
-        pump after the one that showed the whole list)."""
+        unless its owner settles it after a frame (``settle_in_pump`` False),
+        :meth:`settle` (at the pump after the one that showed the whole list)."""
         if self._channel is None:
             return None
-        if settle:
+        if self.settle_in_pump:
             self.settle()  # from the pump after the one that showed the whole list
         batch = self._channel.drain()
         if batch.status is not None:
@@ -249,9 +251,9 @@ class ContextSet:
         """Every context is in its list (one that watches keeps the usual pace)."""
         return all(session.listing for session in self.sessions.values())
 
-    def pump(self, settle: bool = True) -> None:
+    def pump(self) -> None:
         for session in self.sessions.values():
-            session.pump(settle)
+            session.pump()
 
     def stop(self, wait: float = 0.0) -> None:
         deadline = time.monotonic() + wait

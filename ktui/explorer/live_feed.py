@@ -267,7 +267,9 @@ class LiveFeed:
         later = self.settle_later
         if later is None and self._freeze_due(active):
             _freeze_long_lived()
-        active.pump(settle=later is None)
+        for session in active.sessions.values():
+            session.settle_in_pump = later is None
+        active.pump()
         if later is not None and not self._settling and (
             self._freeze_due(active) or any(s.settle_due for s in active.sessions.values())
         ):
