@@ -129,13 +129,11 @@ class LiveSession:
         return frozenset(self._scope) if self._scope is not None else None
 
     def start(self, make_source: Callable[[], EventSource],
-              scope: list[str] | None = None, archive: LiveArchive | None = None,
-              wake: Callable[[], None] | None = None) -> None:
+              scope: list[str] | None = None, archive: LiveArchive | None = None) -> None:
         """Start the source in a daemon thread (building it there too, so a slow client
         import or kubeconfig read never blocks the UI). ``scope``: the namespaces the
         source lists (None: the whole cluster). ``archive``: archive what it brings (the
-        archive learns the source's cluster in that thread too). ``wake``: called from the
-        source's thread when a whole list waits (BatchChannel.wake)."""
+        archive learns the source's cluster in that thread too)."""
         self.stop()
         self._scope = scope
         context = self.context
@@ -155,7 +153,6 @@ class LiveSession:
                 archive.bind(channel, context, source)
                 return source
 
-        channel.wake = wake
         self._channel = channel
         self._listed = False
         # The list is indexed for free-text search once it is in (see pump), not while
@@ -274,7 +271,6 @@ class Sessions:
         self.archive = archive
         self.sets: dict[tuple[str, ...], ContextSet] = {}
         self.active_set: ContextSet | None = None
-        self.wake: Callable[[], None] | None = None  # for the sessions started from now on
 
     @property
     def active(self) -> LiveSession | None:
@@ -309,8 +305,7 @@ class Sessions:
 
     def _start(self, session: LiveSession, context: str, namespaces: list[str] | None) -> None:
         catalog = self.catalog
-        session.start(lambda: catalog.live(context, namespaces), namespaces, self.archive,
-                      self.wake)
+        session.start(lambda: catalog.live(context, namespaces), namespaces, self.archive)
 
     def restart(self, context: str, namespaces: list[str] | None) -> LiveSession:
         """(Re)start ``context``'s source in the active set over ``namespaces`` (its

@@ -6,9 +6,6 @@ the live session keeps watching while history is shown, so coming back is instan
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import contextvars
 import gc
 import time
 from collections.abc import Callable, Sequence
@@ -213,26 +210,6 @@ class LiveFeed:
         interpreter from the thread that reads the list (its end shows at once:
         :meth:`pump_soon`)."""
         return self.listing and time.monotonic() - self._pumped_at < LISTING_INTERVAL
-
-    def wake_with(self, callback: Callable[[], object], alive: Callable[[], bool]) -> None:
-        """From now on, ``callback`` runs on the calling thread's event loop (while
-        ``alive()``) as soon as a context's whole list waits to be shown
-        (:attr:`list_waiting`), rather than at the next look for it (an average 25 ms
-        later, with a look every 50 ms)."""
-        loop = asyncio.get_running_loop()
-        # the caller's context variables (the UI's: its app, its screen), which the
-        # callback's work needs as much as any of its timers
-        context = contextvars.copy_context()
-
-        def call() -> None:
-            if alive():
-                callback()
-
-        def wake() -> None:  # in the source's thread
-            with contextlib.suppress(RuntimeError):  # the loop closed: nothing to show
-                loop.call_soon_threadsafe(call, context=context)
-
-        self.sessions.wake = wake
 
     def pump_soon(self, *, shown: bool) -> bool:
         """Whether a pump is worth it now rather than at the next tick: a context's first

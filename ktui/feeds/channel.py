@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ktui.feeds.status import SourceStatus
@@ -58,15 +58,6 @@ class BatchChannel:
         self._listed = False
         self.total_coalesced = 0
         self.closed = False
-        # Called (from the producer's thread, outside the lock) when a whole list starts
-        # to wait (:attr:`list_waiting`): a consumer that shows it drains then, not at its
-        # next look.
-        self.wake: Callable[[], None] | None = None
-
-    def _woken(self) -> None:
-        wake = self.wake
-        if wake is not None:
-            wake()
 
     def _pending(self) -> int:
         return len(self._upserts) + len(self._deleted)
@@ -94,16 +85,11 @@ class BatchChannel:
         with self._lock:
             self._listed = True
             self._lock.notify_all()
-        self._woken()
 
     def reset(self, events: Iterable[Event], namespaces: Iterable[str] | None = None) -> None:
         """Hand over a relist: ``events`` is the whole truth, of every namespace (replacing
         everything pending) or, with ``namespaces``, of those only (replacing what is
         pending for them; other namespaces' changes stay pending as they were)."""
-        self._take_reset(events, namespaces)
-        self._woken()
-
-    def _take_reset(self, events: Iterable[Event], namespaces: Iterable[str] | None) -> None:
         with self._lock:
             if namespaces is None:
                 self._coalesced += self._pending()

@@ -91,17 +91,3 @@ def test_a_whole_list_waiting_is_said_until_drained() -> None:
     assert channel.list_waiting
     channel.drain()
     assert not channel.list_waiting
-
-
-def test_a_whole_list_waiting_wakes_the_consumer_at_once() -> None:
-    """wake: called when list_waiting becomes true (a completed list, a relist, whole or
-    of some namespaces), never for plain updates; nothing is held while it runs."""
-    channel = BatchChannel()
-    woken: list[bool] = []
-    channel.wake = lambda: woken.append(channel.list_waiting)  # takes the lock: not held
-    channel.put([ev("a", "x")], [])
-    assert woken == []
-    channel.set_listed()
-    channel.reset([ev("b", "x")], ["x"])
-    channel.reset([ev("c", "x")])
-    assert woken == [True, True, True]

@@ -56,43 +56,6 @@ def test_one_context_is_awaited_while_its_store_is_empty_and_it_lists() -> None:
     assert not feed.awaiting_first_rows
 
 
-def test_a_completed_list_wakes_the_explorer_on_its_loop_while_it_is_alive() -> None:
-    """LiveFeed.wake_with: the source's thread says a whole list waits; the callback runs
-    on the explorer's event loop (not in that thread), only while it is alive."""
-    import asyncio
-    import threading
-
-    from ktui.feeds.channel import BatchChannel
-
-    async def scenario() -> list[tuple[bool, bool]]:
-        feed, group = _feed(("east",))
-        session = group.sessions["east"]
-        calls: list[tuple[bool, bool]] = []
-        alive = [True]
-        woken = asyncio.Event()
-
-        def callback() -> None:
-            calls.append((threading.current_thread() is threading.main_thread(),
-                          feed.list_waiting))
-            woken.set()
-
-        feed.wake_with(callback, lambda: alive[0])
-        channel = BatchChannel()
-        channel.wake = feed.sessions.wake
-        session._channel = channel
-        thread = threading.Thread(target=channel.set_listed)
-        thread.start()
-        await asyncio.wait_for(woken.wait(), 5)
-        thread.join()
-        alive[0] = False
-        channel.drain()
-        channel.reset([_event("1", "east")])  # the explorer is gone: no call
-        await asyncio.sleep(0)
-        return calls
-
-    assert asyncio.run(scenario()) == [(True, True)]
-
-
 def _listed_session(contexts: tuple[str, ...] = ("east",)) -> tuple[LiveFeed, ContextSet]:
     """A feed whose one session has its whole list waiting in its channel (still listing:
     no first freeze of the collector in the test process)."""

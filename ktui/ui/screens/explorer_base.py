@@ -190,7 +190,6 @@ class ExplorerBase(Screen[None]):
         self.call_after_refresh(self.start)
         self.set_interval(PUMP_INTERVAL, lambda: self._pump_if(soon=False))
         self.set_interval(SOON_INTERVAL, lambda: self._pump_if(soon=True))
-        self.live.wake_with(lambda: self._pump_if(soon=True), lambda: self.is_attached)
         self.live.settle_later = lambda work: self.set_timer(PUMP_INTERVAL, work)
         self.set_interval(1.0, self._tick)
 
