@@ -9,15 +9,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ktui.config import ArchiveSettings
 from ktui.model.timerange import format_duration
+from ktui.records import record
 
 _DEFAULTS = ArchiveSettings()
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)  # read before the first frame: cheap to define
 class ArchiveOptions:
     enabled: bool = True
     retention: float = _DEFAULTS.retention_seconds  # seconds

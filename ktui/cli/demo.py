@@ -11,9 +11,11 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from ktui.records import record
 
 if TYPE_CHECKING:  # the simulator is imported by Demo.start, after the first paint
     from ktui.sim import SimCluster
@@ -25,7 +27,7 @@ DEMO_CONTEXTS = (DEMO_CONTEXT, "prod-eu-west-1")  # as ktui.sim.demo_clusters na
 DEMO_HISTORY_CLUSTER = "eks-workshop"
 
 
-@dataclass
+@record(frozen=False)
 class Demo:
     clusters: list[SimCluster]  # empty until start()
     kubeconfig: str

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -242,4 +243,9 @@ def run(app: KtuiApp, stop: Callable[[], None], *, headless: bool = False) -> in
 
 def launch(args: argparse.Namespace) -> int:
     app, stop = build(args)
+    # What is alive now (every module, Textual's classes, the app) lives as long as the
+    # process: out of the cycle collector's generations, the full collection that start-up
+    # sets off before the first frame walks only what the app builds from here (~15 ms of
+    # a ~0.28 s first paint was that walk over ~37,000 objects).
+    gc.freeze()
     return run(app, stop)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -42,6 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ktui.config.exporter_fields import FIELD_PATHS
 from ktui.config.file import UNSET, Located, Problem, read_toml
+from ktui.records import record
 
 __all__ = [
     "AWS_SERVICES", "DEFAULT_INDEX", "ArchiveSettings", "Flags",
@@ -52,9 +53,11 @@ DEFAULT_INDEX = "eks-kubernetes-events*"
 AWS_SERVICES = ("es", "aoss")
 _BOOL_TEXT = {"1": True, "true": True, "yes": True, "on": True,
               "0": False, "false": False, "no": False, "off": False}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+# Patterns, not compiled ones: re compiles (and caches) them when first used, which the
+# start-up of the TUI does not need.
+_DURATION = r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$"
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$", re.IGNORECASE)
+_SIZE = r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$"  # case-insensitive
 _BYTES = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
@@ -67,7 +70,7 @@ def _empty() -> Mapping[str, str]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True)
+@record
 class Flags:
     """The command-line flags that override settings (None: not given)."""
 
@@ -75,7 +78,7 @@ class Flags:
     index: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class UiSettings:
     production_pattern: str = "prod"
     """Regular expression (case-insensitive) naming production contexts."""
@@ -83,7 +86,7 @@ class UiSettings:
     """Events retained per context before the oldest are dropped."""
 
 
-@dataclass(frozen=True)
+@record
 class OpenSearchSettings:
     """Where history lives and how to reach it; no password, ever. The client's
     configuration (:class:`ktui.opensearch.config.OpenSearchConfig`) is these fields plus
@@ -120,7 +123,7 @@ class OpenSearchSettings:
         object.__setattr__(self, "fields", _frozen(self.fields))
 
 
-@dataclass(frozen=True)
+@record
 class ArchiveSettings:
     """The local event archive (parsed and checked now; used by a later feature)."""
 
@@ -137,7 +140,7 @@ class ArchiveSettings:
         return _size(self.max_size) or _size(ArchiveSettings.max_size) or 0
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     ui: UiSettings = field(default_factory=UiSettings)
     keys: Mapping[str, str] = field(default_factory=_empty)
@@ -394,14 +397,14 @@ def _as_size(value: Any) -> str | None:
 
 
 def _duration(text: str) -> float | None:
-    match = _DURATION.match(text) if isinstance(text, str) else None
+    match = re.match(_DURATION, text) if isinstance(text, str) else None
     if not match or float(match.group(1)) <= 0:
         return None
     return float(match.group(1)) * _SECONDS[match.group(2)]
 
 
 def _size(text: str) -> int | None:
-    match = _SIZE.match(text) if isinstance(text, str) else None
+    match = re.match(_SIZE, text, re.IGNORECASE) if isinstance(text, str) else None
     if not match or float(match.group(1)) <= 0:
         return None
     return int(float(match.group(1)) * _BYTES[(match.group(2) or "b").lower()])

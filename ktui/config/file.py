@@ -16,18 +16,20 @@ import re
 import stat
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Final
+
+from ktui.records import record
 
 MAX_BYTES = 1 << 20  # settings are a few lines; anything bigger is not a settings file
 MAX_REPAIRS = 50  # syntax errors skipped before giving up on the file
 _BROKEN = "__ktui_unreadable_line_"
-_AT_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)\s*$")
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]#]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY = re.compile(r"""^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+# Patterns, compiled (and cached) by re when a settings file is first read.
+_AT_LINE = r"\s*\(at line (\d+), column \d+\)\s*$"
+_HEADER = r"^\s*\[\[?\s*([^\[\]#]+?)\s*\]\]?\s*(?:#.*)?$"
+_KEY = r"""^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*="""
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """One thing wrong with the settings: where (a file, a variable or a flag), the line
     in the file when known, and what (including what ktui uses instead)."""
@@ -153,8 +155,8 @@ def _parse(lines: list[str], file: str, sink: Sink) -> Mapping[str, object]:
             return tomllib.loads("\n".join(lines))
         except tomllib.TOMLDecodeError as error:
             message = str(error)
-            match = _AT_LINE.search(message)
-            reason = _AT_LINE.sub("", message) or "syntax error"
+            match = re.search(_AT_LINE, message)
+            reason = re.sub(_AT_LINE, "", message) or "syntax error"
             number = int(match.group(1)) if match else 0
             if not 1 <= number <= len(lines) or number in skipped:
                 sink(Problem(file, number or None,
@@ -175,12 +177,12 @@ def _key_lines(lines: list[str]) -> dict[tuple[str, str], int]:
     found: dict[tuple[str, str], int] = {}
     table = ""
     for number, line in enumerate(lines, 1):
-        header = _HEADER.match(line)
+        header = re.match(_HEADER, line)
         if header:
             table = ".".join(_unquote(part) for part in header.group(1).split("."))
             found.setdefault((table, ""), number)
             continue
-        key = _KEY.match(line)
+        key = re.match(_KEY, line)
         if key:
             found.setdefault((table, _unquote(key.group(1))), number)
     return found

@@ -9,7 +9,6 @@ No textual here: a controller holds state and runs its threads; the screen rende
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -17,6 +16,7 @@ from ktui.model.event import Event
 from ktui.model.histogram import Histogram
 from ktui.model.query import Query
 from ktui.model.store import EventStore, NamespaceCount
+from ktui.records import record
 
 
 class Mode(StrEnum):
@@ -24,7 +24,7 @@ class Mode(StrEnum):
     HISTORY = "history"
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Summary:
     """What the header says of a feed (the screen adds what the table knows)."""
 
@@ -42,7 +42,7 @@ class Summary:
     live: int = 0  # a history window reaching now: how many of its events are live
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Counts:
     """The namespace sidebar's numbers."""
 
@@ -52,7 +52,7 @@ class Counts:
     by_context: dict[str, dict[str, NamespaceCount]] | None = None  # several contexts
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class EmptyState:
     """What the table says when it shows no row."""
 

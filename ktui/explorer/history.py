@@ -11,22 +11,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ktui.feeds.errors import SourceError
-from ktui.feeds.history import HistoryBackend, HistoryPage, Superseded
 from ktui.feeds.status import SourceStatus, State
 from ktui.model.histogram import Histogram
 from ktui.model.query import Query
 from ktui.model.store import EventStore, NamespaceCount
 from ktui.model.timerange import TimeRange
+from ktui.records import record
+
+if TYPE_CHECKING:  # the history contract loads with the first search: after the first paint
+    from ktui.feeds.history import HistoryBackend, HistoryPage
 
 PAGE_SIZE = 500
 LOAD_MORE_MARGIN = 100  # rows from the end of what is loaded when the next page is fetched
 ZOOM_STEPS = ("15m", "1h", "6h", "24h", "7d")
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Answer:
     """What a worker hands back to the UI thread."""
 
@@ -53,7 +56,7 @@ class HistorySession:
         self.problem = problem  # why history is unavailable (no URL configured, ...)
         self._source: HistoryBackend | None = None
         self._lock = threading.Lock()
-        self.store = EventStore(max_events=1_000_000)
+        self._store: EventStore | None = None
         self.time_range = TimeRange.last("1h")
         self.query = Query()
         self.generation = 0
@@ -71,6 +74,19 @@ class HistorySession:
         self.loading_since: float | None = None
         self.page_loading = False
         self.took_ms = 0.0
+
+    @property
+    def store(self) -> EventStore:
+        """The loaded pages. Made when first read: the app builds its session before the
+        first frame, and an empty store made then is work (the first one loads ctypes,
+        see ktui.model.untrack) for a mode that may never be opened."""
+        if self._store is None:
+            self._store = EventStore(max_events=1_000_000)
+        return self._store
+
+    @store.setter
+    def store(self, store: EventStore) -> None:
+        self._store = store
 
     @property
     def available(self) -> bool:
@@ -105,6 +121,8 @@ class HistorySession:
 
     def search(self, generation: int, query: Query, time_range: TimeRange,
                buckets: int) -> Answer:
+        from ktui.feeds.history import Superseded
+
         try:
             page = self.source().search(query, time_range, page_size=PAGE_SIZE, buckets=buckets)
         except Superseded:
@@ -114,6 +132,8 @@ class HistorySession:
         return Answer(generation, page=page)
 
     def more(self, generation: int, page: HistoryPage) -> Answer:
+        from ktui.feeds.history import Superseded
+
         try:
             return Answer(generation, page=self.source().next_page(page), first=False)
         except Superseded:

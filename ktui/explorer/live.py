@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import field
+from typing import TYPE_CHECKING, Protocol
 
-from ktui.feeds.channel import BatchChannel
-from ktui.feeds.contract import EventSource
-from ktui.feeds.runner import FeedRunner
 from ktui.feeds.status import SourceStatus, State
 from ktui.model.query import Query
 from ktui.model.store import Change, EventStore
+from ktui.records import record
+
+if TYPE_CHECKING:  # the channel and the runner load when a source starts: after the first paint
+    from ktui.feeds.channel import BatchChannel
+    from ktui.feeds.contract import EventSource
+    from ktui.feeds.runner import FeedRunner
 
 # A journal nobody drains (the history window was left) stops growing here: it says
 # "everything" instead, and the next reader merges again from scratch.
@@ -65,7 +68,7 @@ class SourceCatalog(Protocol):
         ...
 
 
-@dataclass
+@record(frozen=False)
 class LiveSession:
     context: str
     store: EventStore
@@ -134,6 +137,9 @@ class LiveSession:
         import or kubeconfig read never blocks the UI). ``scope``: the namespaces the
         source lists (None: the whole cluster). ``archive``: archive what it brings (the
         archive learns the source's cluster in that thread too)."""
+        from ktui.feeds.channel import BatchChannel
+        from ktui.feeds.runner import FeedRunner
+
         self.stop()
         self._scope = scope
         context = self.context

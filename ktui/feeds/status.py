@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from enum import StrEnum
 
 from ktui.feeds.errors import SourceError
+from ktui.records import record
 
 
 class State(StrEnum):
@@ -18,7 +18,7 @@ class State(StrEnum):
     STOPPED = "stopped"
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class SourceStatus:
     """What a status line shows: state, a short text and, when waiting, when it retries."""
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ktui.feeds.contract import EventSource
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the source contract loads with the first source: after the first paint
+    from ktui.feeds.contract import EventSource
 
 
 class KubeCatalog:

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ktui.config import AWS_SERVICES, DEFAULT_INDEX, Flags, OpenSearchSettings
 from ktui.feeds.errors import ConfigError
+from ktui.records import record
 
 __all__ = ["AWS_SERVICES", "DEFAULT_INDEX", "OpenSearchConfig", "build_client",
            "config_from_settings"]
 
 
-@dataclass(frozen=True)
+@record
 class OpenSearchConfig(OpenSearchSettings):
     """Connection settings for the history source: one ``[opensearch]`` table's settings
     (every field of :class:`OpenSearchSettings`, declared once there) and the password,

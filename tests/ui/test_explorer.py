@@ -285,6 +285,26 @@ async def test_no_color_renders(
         assert app.explorer.table.row_count > 0
 
 
+async def test_the_table_has_the_focus_from_the_start(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    """No other widget holds the focus first (the sidebar did, until on_mount moved it:
+    a restyle and a repaint of the sidebar before the first frame was done)."""
+    from textual import events
+
+    focus_changes: list[type[events.Event]] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, events.Focus | events.Blur):
+            focus_changes.append(type(message))
+
+    app = make_app()
+    async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
+        await wait_for(pilot, loaded(app, clusters[0]))
+        assert app.screen.focused is app.query_one(EventTable)
+        assert events.Blur not in focus_changes  # nothing had the focus before the table
+
+
 async def test_sidebar_counts_follow_new_events_after_a_filter_change(
     make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
 ) -> None:

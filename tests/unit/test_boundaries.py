@@ -58,6 +58,30 @@ def test_the_first_paint_waits_for_no_lens_no_history_and_no_dialog() -> None:
     assert not loaded & later
 
 
+def test_the_first_paint_waits_for_no_source_machinery() -> None:
+    """The channel, the thread runner and the source contract load when the first source
+    starts, the history contract with the first search: both after the first frame."""
+    code = ("import sys, json\nimport ktui.cli, ktui.cli.ui_cmd, ktui.ui.app, "
+            "ktui.kube.catalog, ktui.cli.demo\nprint(json.dumps(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    loaded = set(json.loads(out))
+    later = {"ktui.feeds.channel", "ktui.feeds.runner", "ktui.feeds.contract",
+             "ktui.feeds.history"}
+    assert "ktui.explorer.live" in loaded
+    assert not loaded & later
+
+
+def test_history_made_at_start_up_makes_no_store_yet() -> None:
+    """The launcher makes the history session before the first frame; its store (and
+    ctypes, which the first store loads to untrack its lists) waits for history."""
+    loaded = imported_after("from ktui.explorer.history import HistorySession\n"
+                            "session = HistorySession(None, 'no history')")
+    assert "ctypes" not in loaded
+    assert "ctypes" in imported_after("from ktui.explorer.history import HistorySession\n"
+                                      "HistorySession(None, 'no history').store")
+
+
 def test_the_archive_options_load_without_sqlite() -> None:
     """``ktui`` reads the archive's options before its first frame; the writer, history
     and sqlite3 load after it (the package's names load their modules when first used)."""

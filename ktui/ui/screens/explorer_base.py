@@ -53,6 +53,10 @@ class ExplorerBase(Screen[None]):
     """The explorer's layout, feeds, pump and painting; its keys are
     :class:`~ktui.ui.screens.explorer.ExplorerScreen`'s."""
 
+    # Focused when nothing is: the table (Textual's first focusable, the sidebar, had it
+    # until on_mount's table.focus(): restyles and a repaint before the first frame).
+    AUTO_FOCUS = "#table"
+
     def __init__(
         self,
         catalog: SourceCatalog,
@@ -325,17 +329,11 @@ class ExplorerBase(Screen[None]):
             context=summary.context,
             production=self.is_production(summary.context) if summary.context else False,
             mode=self.feed.mode.upper(),
-            scope=summary.scope,
-            state=summary.state,
-            state_is_error=summary.state_is_error,
-            shown=summary.shown,
-            total=summary.total,
-            total_text=summary.total_text,
-            warnings=summary.warnings,
+            scope=summary.scope, state=summary.state, state_is_error=summary.state_is_error,
+            shown=summary.shown, total=summary.total, total_text=summary.total_text,
+            warnings=summary.warnings, coalesced=summary.coalesced, warning=summary.warning,
             pending=self.table.pending if self.feed is self.live else 0,
             paused=not self.table.follow if self.feed is self.live else False,
-            coalesced=summary.coalesced,
-            warning=summary.warning,
             expired=store.visible_expired if store is not None else 0,
             expired_hidden=(store.expired if store is not None and self.query_state.hide_expired
                             else 0),

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 from rich.style import Style
 
+from ktui.records import record
 from ktui.ui import cells
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Column:
     key: str
     title: str

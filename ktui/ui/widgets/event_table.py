@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
 from operator import attrgetter
 
 from rich.cells import cell_len, set_cell_size
@@ -28,6 +27,7 @@ from ktui.explorer.feed import EventView
 from ktui.explorer.timeline_store import TimelineStore
 from ktui.model.event import Event
 from ktui.model.safe_text import one_line
+from ktui.records import record
 from ktui.ui import cells
 from ktui.ui.widgets.columns import COLUMNS, Column, context_style, layout_columns
 from ktui.ui.widgets.cursor_rows import CursorRows, clamp_row, set_virtual_size
@@ -35,7 +35,7 @@ from ktui.ui.widgets.cursor_rows import CursorRows, clamp_row, set_virtual_size
 _time = attrgetter("time")
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class _Styles:
     base: Style
     header: Style

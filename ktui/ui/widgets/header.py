@@ -8,21 +8,20 @@ must not be taken for a cluster's."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.cells import cell_len
 from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
 from ktui.model.safe_text import one_line
+from ktui.records import record
 
 # Nothing a cut line may end with: it would read as if something followed.
 _DANGLING = " │·,(:;"
 _PART_SLACK = 16  # cells a cut may give up to end before a whole part rather than a word
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class HeaderState:
     context: str = ""
     production: bool = False
