@@ -84,6 +84,8 @@ class LiveSession:
     journal: list[str | None] | None = None
     # The source's initial list is all in the store (a batch said ``listed``).
     _listed: bool = False
+    # Whether pump() settles (see settle); False: its owner calls settle() itself.
+    settle_in_pump: bool = True
 
     @property
     def scoped(self) -> bool:
@@ -173,13 +175,25 @@ class LiveSession:
         if self.status.state is not State.ERROR:
             self.status = SourceStatus(State.STOPPED, "stopped")
 
+    @property
+    def settle_due(self) -> bool:
+        """Its whole list is in the store, and its text index is not all built (see
+        start)."""
+        return self._listed and not self.store.text.ready
+
+    def settle(self) -> None:
+        """What waits for the whole list to be shown: its text index, a step at a time."""
+        if self.settle_due:
+            self.store.text.build(INDEX_STEP)
+
     def pump(self) -> Change | None:
-        """Apply whatever the source produced since the last call (UI thread)."""
+        """Apply whatever the source produced since the last call (UI thread); first,
+        unless its owner settles it after a frame (``settle_in_pump`` False),
+        :meth:`settle` (at the pump after the one that showed the whole list)."""
         if self._channel is None:
             return None
-        if self._listed and not self.store.text.ready:
-            # from the pump after the one that showed the whole list, a step at a time
-            self.store.text.build(INDEX_STEP)
+        if self.settle_in_pump:
+            self.settle()  # from the pump after the one that showed the whole list
         batch = self._channel.drain()
         if batch.status is not None:
             self.status = batch.status

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from ktui.explorer.feed import Counts, EmptyState, Mode, Summary
-from ktui.explorer.live import LiveArchive, LiveSession, Sessions, SourceCatalog
+from ktui.explorer.live import ContextSet, LiveArchive, LiveSession, Sessions, SourceCatalog
 from ktui.feeds.errors import ConfigError, Forbidden, SourceError, Unauthorized, Unreachable
 from ktui.feeds.status import SourceStatus, State
 from ktui.model.event import Event
@@ -69,6 +69,12 @@ class LiveFeed:
         self._seen_generation = -1
         self._pumped_at = -1.0  # time.monotonic() of the last pump
         self._histogram: tuple[tuple[object, ...], Histogram] | None = None
+        # The UI's "call this a little later" (a timer): what a whole list leaves to do
+        # (the first freeze, the text index) then runs once that list is on screen, not
+        # in the next pump, which may come before its frame (a 50 ms look, or the 250 ms
+        # pump's tick: 20-40 ms of work ahead of the frame). None: at the next pump.
+        self.settle_later: Callable[[Callable[[], None]], object] | None = None
+        self._settling = False
 
     @property
     def session(self) -> LiveSession | None:
@@ -235,14 +241,41 @@ class LiveFeed:
             return False
         # At the pump after the one that showed the first whole list (statuses as that
         # one left them): the collection takes tens of ms, and the list's rows come first.
-        if not _frozen and any(session.status.state is State.WATCHING
-                               for session in active.sessions.values()):
+        later = self.settle_later
+        if later is None and self._freeze_due(active):
             _freeze_long_lived()
+        for session in active.sessions.values():
+            session.settle_in_pump = later is None
         active.pump()
+        if later is not None and not self._settling and (
+            self._freeze_due(active) or any(s.settle_due for s in active.sessions.values())
+        ):
+            self._settling = True
+            later(self._settle)
         generation = active.store.generation
         changed = generation != self._seen_generation
         self._seen_generation = generation
         return changed
+
+    @staticmethod
+    def _freeze_due(active: ContextSet) -> bool:
+        return not _frozen and any(session.status.state is State.WATCHING
+                                   for session in active.sessions.values())
+
+    def _settle(self) -> None:
+        """After the frame that showed a whole list: the first freeze, the text index (a
+        step, and again a pump interval later until it is all built)."""
+        self._settling = False
+        active = self.sessions.active_set
+        if active is None:
+            return
+        if self._freeze_due(active):
+            _freeze_long_lived()
+        for session in active.sessions.values():
+            session.settle()
+        if self.settle_later is not None and any(s.settle_due for s in active.sessions.values()):
+            self._settling = True
+            self.settle_later(self._settle)
 
     def summary(self) -> Summary | None:
         active = self.sessions.active_set

@@ -44,28 +44,35 @@ from ktui.model.rawblock import RawBlock, RawPacker
 from ktui.model.sharing import shared_message
 
 _intern = sys.intern
-_times: dict[str, float | None] = {}
 TIME_CACHE_SIZE = 100_000
 """Distinct timestamps a cache keeps before it starts over (a burst shares its seconds)."""
 
 
+class _Times(dict[str | None, float | None]):
+    """Timestamp texts (and None) to their seconds: a hit is one lookup in C, the first
+    sight of a text parses it (``__missing__``)."""
+
+    def __missing__(self, value: str) -> float | None:
+        parsed = parse_time(value)
+        if len(self) >= TIME_CACHE_SIZE:
+            self.clear()
+            self[None] = None
+        self[value] = parsed
+        return parsed
+
+
+_times = _Times({None: None})
+
+
 def cached_time(value: Any) -> float | None:
     """``parse_time(value)``, each distinct timestamp text parsed once."""
-    if value is None:
-        return None
-    if value.__class__ is str:
-        try:
-            return _times[value]
-        except KeyError:
-            parsed = parse_time(value)
-            if len(_times) >= TIME_CACHE_SIZE:
-                _times.clear()
-            _times[value] = parsed
-            return parsed
+    if value is None or value.__class__ is str:
+        return _times[value]
     return parse_time(value)
 
 
 _TEXT = frozenset({str, type(None)})
+_all_text = _TEXT.issuperset  # over map(type, values): the check runs in C
 _EMPTY: dict[str, Any] = {}
 _new_tuple = tuple.__new__
 
@@ -190,25 +197,24 @@ def build(
         slow = from_core_v1 if api == API_CORE else from_events_v1
         event = slow(obj, context=context, keep_raw=False)
         return event if block is None else replace(event, raw_block=block, raw_index=index)
-    namespace = _intern(f.namespace)
+    # one unpacking, not 23 attribute reads
+    (uid, namespace, name, kind, reason, message, action, instance, controller, component,
+     host, r_kind, r_name, r_namespace, r_uid, r_api, r_path, has_object, repeats, first_seen,
+     time, rv, api) = f  # fmt: skip
+    intern = _intern
     ref = EMPTY_REF
-    if f.has_object:
+    if has_object:
         ref = object_ref(  # shared by the events of one object
-            _intern(f.object_kind),
-            f.object_name,
-            _intern(f.object_namespace),
-            f.object_uid,
-            _intern(f.object_api_version),
-            f.object_field_path,
-            context=context,
+            intern(r_kind), r_name, intern(r_namespace), r_uid, intern(r_api), r_path,
+            None, context,
         )
     # positional, in the order of Event's fields: make_event skips the frozen dataclass's
     # 23 object.__setattr__ calls
     return make_event(
-        f.uid, namespace, _intern(f.type), _intern(f.reason), shared_message(f.message), ref,
-        f.name, _intern(context), "", _intern(f.source_component), _intern(f.source_host),
-        _intern(f.reporting_controller), _intern(f.reporting_instance), _intern(f.action),
-        f.repeats, f.first_seen, f.time, f.resource_version, f.api, False, False, block, index,
+        uid, intern(namespace), intern(kind), intern(reason), shared_message(message), ref,
+        name, intern(context), "", intern(component), intern(host), intern(controller),
+        intern(instance), intern(action), repeats, first_seen, time, rv, api, False, False,
+        block, index,
     )
 
 
@@ -246,7 +252,7 @@ def extract(obj: Mapping[str, Any], api: str) -> Fields | None:
         source.get("component"), source.get("host"), rget("kind"), rget("name"),
         rget("namespace"), rget("uid"), rget("apiVersion"), rget("fieldPath"),
     )  # fmt: skip
-    if not {value.__class__ for value in texts} <= _TEXT:
+    if not _all_text(map(type, texts)):
         return None
     (namespace, name, uid, rv, created, kind, reason, action, instance, message, controller,
      last, event_time, first, observed, component, host, r_kind, r_name, r_namespace, r_uid,
@@ -262,10 +268,10 @@ def extract(obj: Mapping[str, Any], api: str) -> Fields | None:
             count = candidate
             break
 
-    # The time chain of ktui.model.event.time_of / first_seen_of.
+    # The time chain of ktui.model.event.time_of / first_seen_of (texts or None, here).
+    times = _times
     t_observed, t_last, t_event, t_first, t_created = (
-        cached_time(observed), cached_time(last), cached_time(event_time), cached_time(first),
-        cached_time(created)
+        times[observed], times[last], times[event_time], times[first], times[created]
     )  # fmt: skip
     time = t_observed
     if time is None:

@@ -22,6 +22,7 @@ from ktui.kube.pager import Pager, Pipeline, peek_continue
 from ktui.kube.transport import Connection, HTTPStatusError, Pending
 from ktui.model.event import API_CORE, Event
 from ktui.model.rawblock import RawPacker
+from ktui.model.untrack import collection_paused, untrack
 
 API_PATHS = {API_CORE: "/api/v1", "events.k8s.io/v1": "/apis/events.k8s.io/v1"}
 
@@ -209,15 +210,16 @@ class Lister:
         while not self.stop.is_set():
             try:
                 for _token, body in self._pages(start):
-                    page = self._read_page(body)
+                    # A page's objects live until its Events are built: no collection
+                    # meanwhile (see collection_paused); the hand-over, which may wait
+                    # for room, comes after.
+                    with collection_paused():
+                        page = self._read_page(body)
+                        events = self._build_page(page) if self.page_hook is None else []
                     if self.page_hook is not None:  # one-shot list: the hook builds
                         self.page_hook(self.namespace or "", self.api, page.items, restarted)
                         restarted = False
                     else:
-                        raws = page.raws
-                        events = ([self._build(item, raw) for item, raw in zip(
-                            page.items, raws, strict=True)] if raws is not None
-                            else [self._build(item) for item in page.items])
                         if streamed:
                             self._apply(self, events, [], False)
                         else:
@@ -242,6 +244,16 @@ class Lister:
         if not streamed and self.page_hook is None:
             events, listed = list(listed.values()), {}
             self._apply(self, events, [], True)
+
+    def _build_page(self, page: Page) -> list[Event]:
+        raws = page.raws
+        events = ([self._build(item, raw) for item, raw in zip(page.items, raws, strict=True)]
+                  if raws is not None else [self._build(item) for item in page.items])
+        # Kept by the consumer, and never part of a cycle: out of the collector's sight
+        # from the start (the store would do it, after they waited in the channel through
+        # the young collections that promote them).
+        untrack(events)
+        return events
 
     def _read_page(self, body: bytes) -> Page:
         try:

@@ -31,7 +31,7 @@ from ktui.model.histogram import Histogram, bucket_counts, context_split
 from ktui.model.query import Query, type_check
 from ktui.model.sorted_events import SortedEvents, group_by, regroup
 from ktui.model.text_index import TextIndex
-from ktui.model.untrack import untrack
+from ktui.model.untrack import untrack, untrack_tracked
 
 _time = attrgetter("time")
 _type = attrgetter("type")
@@ -352,8 +352,8 @@ class EventStore:
         dropped = self._evict()
         # Kept events (and the dict, which each insertion tracks again) are left out of
         # the cycle collector's walks: see ktui.model.untrack.
-        untrack(added)
-        untrack([event.object for event in added])
+        untrack_tracked(added)  # a listing's are untracked already (ktui.kube.listing)
+        untrack_tracked([event.object for event in added])
         untrack((self._by_uid,))
         if reset:
             self.text.rebuild()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import sys
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import compress
 
 _untrack_one: Callable[[object], None] | None = None
 
@@ -46,3 +50,43 @@ def untrack(objects: Iterable[object]) -> None:
     untrack_one = _untracker()
     for obj in objects:
         untrack_one(obj)
+
+
+_is_tracked = gc.is_tracked
+
+
+def untrack_tracked(objects: Sequence[object]) -> None:
+    """:func:`untrack` for those of ``objects`` still tracked: the filter runs in C, so
+    objects untracked already (events untracked by the thread that built them) cost
+    next to nothing, not a ``ctypes`` call each."""
+    untrack(compress(objects, map(_is_tracked, objects)))
+
+
+_pause_lock = threading.Lock()
+_pausers = 0
+_was_enabled = False
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """No automatic collection while the block runs (the collector is process-wide: the
+    other threads' allocations wait too), then as before. For a short burst of
+    allocations that all die or are untracked at its end, such as one list page parsed
+    into Events: its ~2,500 dicts, alive until the page is built, set off three young
+    collections a page, and promoted, the full collections that walk everything kept
+    (20,000 events listed: ~185 collections, 70-130 ms). Nestable and thread-safe: the
+    collector is enabled again when the last block ends, if it was when the first began.
+    Keep the block short and free of waits (never around a hand-over that may block)."""
+    global _pausers, _was_enabled
+    with _pause_lock:
+        if _pausers == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pausers += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pausers -= 1
+            if _pausers == 0 and _was_enabled:
+                gc.enable()

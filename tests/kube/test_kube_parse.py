@@ -260,3 +260,17 @@ def test_split_list_of_no_items_and_of_items_first() -> None:
 def test_split_list_refuses_what_is_not_a_list_body(body: bytes) -> None:
     with pytest.raises(ValueError):
         split_list(body)
+
+
+def test_the_timestamp_cache_starts_over_when_full_and_gives_what_parse_time_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ktui.kube import decode
+    from ktui.model.event import parse_time
+
+    monkeypatch.setattr(decode, "TIME_CACHE_SIZE", 3)
+    texts = [f"2026-12-03T12:00:0{i}Z" for i in range(6)] + ["nonsense", "", None]
+    for _ in range(2):
+        assert [decode.cached_time(text) for text in texts] == [parse_time(t) for t in texts]
+        assert len(decode._times) <= 3 + 1 and decode._times[None] is None
+    assert decode.cached_time(12) is None  # not text: parsed, never cached

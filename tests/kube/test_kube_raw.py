@@ -35,3 +35,23 @@ def test_listed_and_watched_events_keep_their_raw_objects_in_shared_blocks(
             assert event.raw["metadata"]["uid"] == event.uid
     blocks = {id(event.raw_block) for event in events}
     assert len(events) > 1200 and len(blocks) <= len(events) // BLOCK + 30
+
+
+def test_listed_events_come_untracked_and_the_collector_runs_after_the_list(
+    cluster: SimCluster, consumer: Callable[..., Consumer]
+) -> None:
+    import gc
+
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        c = consumer()
+        settle(c, cluster)
+        with c._lock:
+            events = list(c.mirror.events.values())
+        # out of the cycle collector's sight from the list thread on (ktui.model.untrack)
+        assert events and not any(map(gc.is_tracked, events))
+        assert gc.isenabled()  # each page's pause of the collector ended
+    finally:
+        if not was:
+            gc.disable()

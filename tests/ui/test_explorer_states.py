@@ -147,7 +147,7 @@ async def test_rbac_with_no_namespace_to_fall_back_to_says_how_and_ns_watches_on
 async def test_rows_added_while_watching_are_all_reachable(
     make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
 ) -> None:
-    """The table grows without a screen layout per batch (EventTable._set_virtual_size):
+    """The table grows without a screen layout per batch (cursor_rows.set_virtual_size):
     its scroll range and scrollbar must still follow the row count."""
     app = make_app()
     cluster = clusters[0]
@@ -169,3 +169,24 @@ async def test_rows_added_while_watching_are_all_reachable(
         assert oldest is not None
         last_line = table.render_line(table.size.height - 1).text
         assert oldest.reason in last_line and oldest.message[:12] in last_line
+
+
+async def test_a_namespace_arriving_while_watching_shows_in_the_sidebar(
+    make_app: Callable[..., KtuiApp], clusters: list[SimCluster]
+) -> None:
+    """The sidebar grows without a screen layout (cursor_rows.set_virtual_size) while its
+    rows fit: a new namespace's line still shows, and its range follows."""
+    app = make_app()
+    cluster = clusters[0]
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, loaded(app, cluster))
+        sidebar = app.explorer.sidebar
+        before = len(sidebar.rows)
+        cluster.emit(namespace="zz-arrived", reason="Pulled", message="new namespace",
+                     name="pod-new", time=NOW + 5)
+        await wait_for(pilot, lambda: ("", "zz-arrived") in sidebar.rows)
+        assert len(sidebar.rows) == before + 1
+        assert sidebar.virtual_size.height == len(sidebar.rows) + 2
+        await pilot.pause()
+        lines = [sidebar.render_line(y).text for y in range(sidebar.size.height)]
+        assert any("zz-arrived" in line for line in lines)

@@ -223,6 +223,9 @@ def test_three_contexts_snapshot(snap_compare: Callable[..., bool],
                     and "west ✗" in state and "east ✓" in state and "prod-north ✓" in state)
 
         await wait_for(pilot, settled, timeout=20)
+        # the sparkline as every event makes it, not as its last rate-limited refresh left
+        # it (which depended on when the lists' pumps came)
+        app.explorer.refresh_sparkline(force=True)
         await settle(pilot, app)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -194,6 +194,7 @@ class ExplorerBase(Screen[None]):
         self.call_after_refresh(self.start)
         self.set_interval(PUMP_INTERVAL, lambda: self._pump_if(soon=False))
         self.set_interval(SOON_INTERVAL, lambda: self._pump_if(soon=True))
+        self.live.settle_later = lambda work: self.set_timer(PUMP_INTERVAL, work)
         self.set_interval(1.0, self._tick)
 
     def start(self) -> None:
@@ -254,7 +255,8 @@ class ExplorerBase(Screen[None]):
         changed = live_changed if feed is self.live else feed.pump()
         # grouping: the rows follow the events; an opened group's events are the table's
         # (no lens before the first events: nothing to group, nothing imported for it yet)
-        lens = self.lens if self._lens is not None or not self._empty(feed) else None
+        store = feed.store
+        lens = self.lens if self._lens is not None or (store is not None and len(store)) else None
         if lens is not None:
             changed = lens.pump(changed)
         shown = lens.table_store(feed.store) if lens is not None else feed.store
@@ -273,11 +275,6 @@ class ExplorerBase(Screen[None]):
                                            counts.by_context, version=version)
             self.refresh_sparkline(force=in_history)
         self.refresh_header()
-
-    @staticmethod
-    def _empty(feed: Feed) -> bool:
-        store = feed.store
-        return store is None or not len(store)
 
     def _pump_if(self, *, soon: bool) -> None:
         """The regular pump (which may wait while a list streams in), or a look for what

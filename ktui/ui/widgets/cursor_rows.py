@@ -7,13 +7,35 @@ cursor's row is whole on screen, scrolling as little as possible, for rows of on
 the widget's side: ``move_cursor`` and the ``j``/``k``/``g``/``G``/page actions. Each
 table keeps its own bindings (their ids differ) and says through small hooks what
 differs: how tall a row is, how far a page goes, what else moving the cursor does.
+:func:`set_virtual_size` grows a scrolling widget without a layout (the namespace
+sidebar's too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual.geometry import Size
 from textual.scroll_view import ScrollView
+from textual.widget import Widget
+
+
+def set_virtual_size(view: ScrollView, size: Size) -> None:
+    """``view.virtual_size = size`` without a layout of the whole screen when only the
+    number of rows changed and the vertical scrollbar stays as it is (shown and still
+    needed, or neither): assigning the reactive lays the screen out again (tens of ms,
+    every widget repainted), which a list or a storm would pay on every pump."""
+    old = view.virtual_size
+    if size == old:
+        return
+    height = view.container_size.height
+    if size.width == old.width and (
+        view.show_vertical_scrollbar == (size.height > height) == (old.height > height)
+    ):
+        view.set_reactive(Widget.virtual_size, size)
+        view._scroll_update(size)  # the scrollbar's range, and a valid scroll_y
+        return
+    view.virtual_size = size
 
 
 def clamp_row(row: int, rows: int) -> int:

@@ -30,7 +30,7 @@ from ktui.model.safe_text import one_line
 from ktui.records import record
 from ktui.ui import cells
 from ktui.ui.widgets.columns import COLUMNS, Column, context_style, layout_columns
-from ktui.ui.widgets.cursor_rows import CursorRows, clamp_row
+from ktui.ui.widgets.cursor_rows import CursorRows, clamp_row, set_virtual_size
 
 _time = attrgetter("time")
 
@@ -180,7 +180,7 @@ class EventTable(CursorRows, can_focus=True):
             if row is not None:
                 self.cursor = row
         self.cursor = clamp_row(self.cursor, rows)
-        self._set_virtual_size(Size(self._total_width, rows + 1))
+        set_virtual_size(self, Size(self._total_width, rows + 1))
         if self.follow:
             self.scroll_to(y=0 if self.newest_first else max(rows - body, 0), animate=False)
         elif at_top and self.newest_first and self.cursor < body:
@@ -256,21 +256,6 @@ class EventTable(CursorRows, can_focus=True):
         self.data_changed()
 
     # -- layout and rendering ------------------------------------------------------------
-
-    def _set_virtual_size(self, size: Size) -> None:
-        """``virtual_size`` without a layout of the whole screen when only the number of
-        rows changed and the scrollbar stays as it is: assigning the reactive lays the
-        screen out again (tens of ms), which a list or a storm would pay on every pump."""
-        old = self.virtual_size
-        if size == old:
-            return
-        height = self.container_size.height
-        if (size.width == old.width and self.show_vertical_scrollbar
-                and size.height > height and old.height > height):
-            self.set_reactive(EventTable.virtual_size, size)
-            self._scroll_update(size)  # the scrollbar's range, and a valid scroll_y
-            return
-        self.virtual_size = size
 
     def on_resize(self, event: Resize) -> None:
         self._layout = []

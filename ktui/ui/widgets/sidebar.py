@@ -19,6 +19,7 @@ from textual.strip import Strip
 
 from ktui.model.safe_text import one_line
 from ktui.model.store import NamespaceCount
+from ktui.ui.widgets.cursor_rows import set_virtual_size
 
 ALL = ""
 
@@ -96,7 +97,8 @@ class NamespaceSidebar(ScrollView, can_focus=True):
                 self.rows.extend((context, name) for name in sorted(self.by_context[context]))
         else:
             self.rows = [("", name) for name in self.names]
-        self.virtual_size = Size(self.size.width, len(self.rows) + 2)
+        # a namespace more (rows stream in) needs no layout of the whole screen
+        set_virtual_size(self, Size(self.size.width, len(self.rows) + 2))
 
     def set_selected(self, selected: frozenset[str], *, notify: bool = True) -> None:
         self.selected = selected
