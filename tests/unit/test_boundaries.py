@@ -7,11 +7,17 @@ import subprocess
 import sys
 
 
-def imported_after(statement: str) -> set[str]:
+def modules_after(statement: str) -> set[str]:
+    """Every module a fresh interpreter holds after ``statement``."""
     code = f"import sys, json\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True).stdout
-    return {name.split(".")[0] for name in json.loads(out)}
+    return set(json.loads(out))
+
+
+def imported_after(statement: str) -> set[str]:
+    """The top-level packages a fresh interpreter holds after ``statement``."""
+    return {name.split(".")[0] for name in modules_after(statement)}
 
 
 def test_the_model_imports_no_ui_and_no_clients() -> None:
@@ -45,11 +51,7 @@ def test_the_first_paint_waits_for_no_view_writer_and_no_highlighter() -> None:
 def test_the_first_paint_waits_for_no_lens_no_history_and_no_dialog() -> None:
     """The incident lens (grouping, owners, reports), history's feeds and the dialogs are
     built after the first frame: their modules are not loaded by the app's import."""
-    code = ("import sys, json\nimport ktui.cli, ktui.cli.ui_cmd, ktui.ui.app\n"
-            "print(json.dumps(sorted(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True).stdout
-    loaded = set(json.loads(out))
+    loaded = modules_after("import ktui.cli, ktui.cli.ui_cmd, ktui.ui.app")
     later = {"ktui.ui.lens_actions", "ktui.explorer.grouping", "ktui.model.grouping",
              "ktui.model.owners", "ktui.model.report", "ktui.ui.widgets.group_table",
              "ktui.explorer.timeline_feed", "ktui.explorer.history_feed",
@@ -61,11 +63,8 @@ def test_the_first_paint_waits_for_no_lens_no_history_and_no_dialog() -> None:
 def test_the_first_paint_waits_for_no_source_machinery() -> None:
     """The channel, the thread runner and the source contract load when the first source
     starts, the history contract with the first search: both after the first frame."""
-    code = ("import sys, json\nimport ktui.cli, ktui.cli.ui_cmd, ktui.ui.app, "
-            "ktui.kube.catalog, ktui.cli.demo\nprint(json.dumps(sorted(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True).stdout
-    loaded = set(json.loads(out))
+    loaded = modules_after("import ktui.cli, ktui.cli.ui_cmd, ktui.ui.app, ktui.kube.catalog, "
+                           "ktui.cli.demo")
     later = {"ktui.feeds.channel", "ktui.feeds.runner", "ktui.feeds.contract",
              "ktui.feeds.history"}
     assert "ktui.explorer.live" in loaded
