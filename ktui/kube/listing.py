@@ -202,6 +202,18 @@ class Lister:
         """Paged list; the initial one hands over page by page (first rows sooner) and
         keeps nothing, a relist collects its events and replaces the consumer's (for this
         scope) in one reset."""
+        # The raw objects are compressed once the list is handed over (RawPacker.hold):
+        # a relist's at its end, the initial list's when the source has every scope's.
+        self.packer.hold()
+        try:
+            self._list_pages(initial=initial)
+        except BaseException:
+            self.packer.release()
+            raise
+        if not initial:
+            self.packer.release()
+
+    def _list_pages(self, *, initial: bool) -> None:
         listed: dict[str, Event] = {}
         streamed = initial
         restarted = True  # a page hook drops what an earlier, failed attempt handed over

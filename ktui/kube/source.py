@@ -337,6 +337,8 @@ class KubeSource(EventSource):
                 self.listed.set()
                 if self._channel is not None:
                     self._channel.set_listed()
+                for worker in workers:  # after the hand-over: see RawPacker.hold
+                    worker.packer.release()
                 break
             except ConfigError as exc:
                 self._fatal(exc)

@@ -150,22 +150,51 @@ class RawBlock:
         return len(self._data) + sum(map(len, pieces)) + len(self._ends or b"")
 
 
+HOLD_BYTES = 16 << 20
+"""JSON a packer holds uncompressed after :meth:`RawPacker.hold` (past it, blocks are
+sealed as they fill): ~20,000 events, a whole list of a busy cluster."""
+
+
 class RawPacker:
     """Puts one stream's raw objects into blocks, in arrival order (one thread)."""
 
-    __slots__ = ("_block",)
+    __slots__ = ("_block", "_held", "_held_bytes", "_holding", "hold_bytes")
 
-    def __init__(self) -> None:
+    def __init__(self, hold_bytes: int = HOLD_BYTES) -> None:
         self._block = RawBlock()
+        self._held: list[RawBlock] = []
+        self._held_bytes = 0
+        self._holding = False
+        self.hold_bytes = hold_bytes
 
     def pack(self, raw: bytes) -> tuple[RawBlock, int]:
         """Where ``raw`` is kept: its block and its index there."""
         block = self._block
         index = block.add(raw)
         if index + 1 >= BLOCK:
-            block.seal()
+            if self._holding and self._held_bytes < self.hold_bytes:
+                self._held.append(block)
+                self._held_bytes += block.nbytes()
+            else:
+                block.seal()
             self._block = RawBlock()
         return block, index
+
+    def hold(self) -> None:
+        """From now on full blocks wait uncompressed (up to ``hold_bytes``) until
+        :meth:`release`: a list's pages reach the table sooner (compressing is a sixth of
+        a listed event's cost), and its events are compressed once the list is handed
+        over, while the table shows them (zlib lets go of the interpreter lock as it
+        works)."""
+        self._holding = True
+
+    def release(self) -> None:
+        """Seal the blocks held since :meth:`hold`; full blocks are sealed as they fill
+        again."""
+        self._holding = False
+        held, self._held, self._held_bytes = self._held, [], 0
+        for block in held:
+            block.seal()
 
 
 _NATIVE_LE = sys.byteorder == "little"

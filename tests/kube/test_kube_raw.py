@@ -8,7 +8,15 @@ from typing import Any
 
 from ktui.model.rawblock import BLOCK
 from ktui.sim import SimCluster
-from tests.kube.test_kube_watch import Consumer, churn, cluster, consumer, kubeconfig, settle
+from tests.kube.test_kube_watch import (
+    Consumer,
+    churn,
+    cluster,
+    consumer,
+    kubeconfig,
+    settle,
+    wait_for,
+)
 
 __all__ = ["cluster", "consumer", "kubeconfig"]  # the fixtures, used by name
 
@@ -55,3 +63,21 @@ def test_listed_events_come_untracked_and_the_collector_runs_after_the_list(
     finally:
         if not was:
             gc.disable()
+
+
+def test_the_raw_objects_of_a_list_are_compressed_once_it_is_handed_over(
+    cluster: SimCluster, consumer: Callable[..., Consumer]
+) -> None:
+    # The lister holds its full blocks uncompressed while the pages stream in
+    # (RawPacker.hold) and the source seals them after the hand-over: none stays that way.
+    c = consumer()
+    settle(c, cluster)
+
+    def full_blocks_sealed() -> bool:
+        with c._lock:
+            events = list(c.mirror.events.values())
+        blocks = {id(e.raw_block): e.raw_block for e in events if e.raw_block is not None}
+        full = [block for block in blocks.values() if len(block) == BLOCK]
+        return len(full) >= len(events) // BLOCK - 1 and all(b.sealed for b in full)
+
+    wait_for(full_blocks_sealed)

@@ -63,3 +63,21 @@ def test_each_event_gives_its_json_compressed_on_its_own_for_the_archive() -> No
     back = Event(uid="u5", raw_block=RawBlock.compressed(stored))
     assert back.raw_compressed is stored and back.raw == json.loads(raws[5])
     assert Event(uid="none").raw_compressed == b""
+
+
+def test_a_holding_packer_seals_its_full_blocks_on_release_and_holds_a_bounded_amount() -> None:
+    raws = texts(6 * BLOCK)
+    one_block = sum(map(len, raws[:BLOCK]))
+    packer = RawPacker(hold_bytes=2 * one_block)  # room for two blocks, then the third
+    packer.hold()
+    placed = [packer.pack(raw) for raw in raws[: 4 * BLOCK]]
+    blocks = list(dict.fromkeys(block for block, _ in placed))
+    # the first blocks wait uncompressed until the bound is reached; past it, they seal
+    assert [block.sealed for block in blocks] == [False, False, True, True]
+    assert [block.get(index) for block, index in placed] == raws[: 4 * BLOCK]
+    packer.release()
+    assert all(block.sealed for block in blocks)
+    assert [block.get(index) for block, index in placed] == raws[: 4 * BLOCK]
+    # released: full blocks are sealed as they fill again
+    later = list(dict.fromkeys(packer.pack(raw)[0] for raw in raws[4 * BLOCK :]))
+    assert [block.sealed for block in later] == [True, True]
