@@ -211,6 +211,7 @@ class Lister:
             self.packer.release()
             raise
         if not initial:
+            self.relists += 1  # before the compression: the consumer has its events already
             self.packer.release()
 
     def _list_pages(self, *, initial: bool) -> None:

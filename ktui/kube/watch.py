@@ -101,7 +101,6 @@ class Worker(Lister):
             except SourceError as exc:
                 self._fail(backoff, self._describe(exc), exc, server_delay(exc))
                 return
-            self.relists += 1
             self._relist_reason, self._after_list = "", True
         started = self.clock.now()
         try:
