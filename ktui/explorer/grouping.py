@@ -5,13 +5,13 @@ The pure parts are :mod:`ktui.model.grouping` (rows) and :mod:`ktui.model.owners
 Textual:
 
 - the grouping (none, owner, object, reason) and the rows of the shown events, worked
-  out again when the events, the filter or an owner changed, but throttled by what it
-  costs: a regroup that takes 80 ms (200,000 events) runs about once a second during a
-  storm, one that takes 2 ms on every pump. The last few groupings are kept, by filter,
-  grouping and version of the events (``EventStore.data_generation``): ``o`` round to a
-  grouping seen before, or ``w`` then ``a``, shows its rows again without a pass over
-  the events; after new events, the groups whose events did not change are the groups
-  kept, their details (what a row shows) already worked out;
+  out again when the events, the filter or an owner changed, throttled by what it costs
+  (80 ms over 200,000 events: once a second in a storm). The last few groupings are
+  kept, by filter, grouping and version of the events (``data_generation``): ``o``
+  round to a grouping seen before, or ``w`` then ``a``, shows its rows again; after new
+  events, the newest one kept of that filter catches up with the store's batches since
+  (``catch_up``: a pass over their events only, the groups they did not touch kept with
+  their details worked out), unless an owner answer changed or the batches are many;
 - one :class:`~ktui.model.owners.OwnerResolver` per context and per feed, kept for the
   session (its cache is what makes a regroup cheap), and in live mode the owners read
   from the cluster by :class:`~ktui.explorer.owner_reading.OwnerFetcher`'s thread: the
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from ktui.explorer.feed import Mode
 from ktui.model.event import WARNING, Event, ObjectRef
-from ktui.model.grouping import GROUPINGS, OWNER, REASON, Group, group_events
+from ktui.model.grouping import GROUPINGS, OWNER, REASON, Group, catch_up, group_events
 from ktui.model.owners import OwnerResolver, scoped_namespace
 
 if TYPE_CHECKING:
@@ -163,6 +163,7 @@ class Lens:
         self.timer = timer  # what a regroup costs
         self.last_cost = 0.0  # s, the last regroup
         self.regroups = 0
+        self.caught_up = 0  # groupings brought up to date instead (see _catch_up)
         self._resolvers: dict[tuple[Mode, str], OwnerResolver] = {}
         self._readers: dict[tuple[Mode, str], object] = {}  # the reader each one asks
         self._upto = float("-inf")  # the newest event's time at the last regroup
@@ -299,7 +300,7 @@ class Lens:
             # a grouping these very events had (o back and forth, w then a): the same
             # rows, whose details and lines were already worked out
             self._set_groups(cached)
-        else:
+        elif reask or store is None or not self._catch_up(store, mode, contexts, wanted, now):
             self._regroup(events, self.by, mode, contexts, None if whole else upto, now)
         self._dirty = False
         # what grouping taught the resolvers is part of this state, not news
@@ -308,11 +309,47 @@ class Lens:
                        self.by, invalidated)
         if cached is None:
             key = (*wanted[:-1], invalidated if self.by == OWNER else ())
-            kept = [entry for entry in self._cache if entry[0] != key]
+            # it supersedes the grouping of older events with the same filter (what a
+            # catch-up starts from), which a cache hit can no longer find
+            kept = [entry for entry in self._cache if entry[0][1:] != key[1:]]
             same = [entry for entry in kept if entry[0][3] == self.by]
             if len(same) >= CACHED:  # the oldest of this kind goes; the other kinds stay
                 kept.remove(same[0])
             self._cache = [*kept, (key, self.groups)]
+        return True
+
+    def _catch_up(self, store: EventStore, mode: Mode, contexts: Sequence[str],
+                  wanted: tuple[object, ...], now: float) -> bool:
+        """The newest grouping kept of this filter, grouping, contexts and owner answers,
+        caught up with the store's batches since (``catch_up``). False when there is
+        none, the log no longer has its batches, or they changed an owner answer."""
+        assert self.by is not None
+        started = self.timer()
+        base = next((entry for entry in reversed(self._cache)
+                     if entry[0][1:] == wanted[1:]), None)
+        since = base[0][0] if base is not None else None
+        batches = store.changes.since(since) if isinstance(since, int) else None
+        if base is None or not batches:  # (the log keeps ChangeLog.max_events at most)
+            return False
+        matches = None if store.query.is_empty else store.query.matches
+        resolvers = {c: self.resolver(mode, c) for c in contexts}
+        met: Callable[[ObjectRef, str], None] | None = None
+        asked: Asked = {}
+        if self.by == OWNER:  # what the batches teach, first: no answer may change
+            added = [e for b in batches for e in b.added if matches is None or matches(e)]
+            for context, resolver in resolvers.items():
+                before = resolver.invalidated
+                resolver.learn(e for e in added if e.context == context)
+                if resolver.invalidated != before:
+                    return False
+            if mode is Mode.LIVE and self.fetcher is not None:
+                met = self._owners_to_ask(asked)
+        groups = catch_up(base[1], batches, self.by, lambda c: resolvers[c] if c in resolvers
+                          else self.resolver(mode, c), matches=matches, met=met)
+        self._set_groups(groups)
+        self.last_cost, self._last_at = self.timer() - started, now
+        self.caught_up += 1
+        self._submit(asked)
         return True
 
     def _set_groups(self, groups: list[Group]) -> None:
@@ -352,7 +389,10 @@ class Lens:
         self.last_cost = self.timer() - started
         self._last_at = now
         self.regroups += 1
-        if asked and self.fetcher is not None:
+        self._submit(asked)
+
+    def _submit(self, asked: Asked) -> None:
+        if self.fetcher is not None:
             for context, keys in asked.items():
                 self.fetcher.submit(context, keys)
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
+from ktui.model.changelog import Batch
 from ktui.model.event import WARNING, Event, ObjectRef
 from ktui.model.owners import (
     BY_NAME,
@@ -36,6 +37,7 @@ from ktui.model.owners import (
     OwnerResolver,
     scoped_namespace,
 )
+from ktui.model.sorted_events import SortedEvents
 
 OWNER = "owner"
 OBJECT = "object"
@@ -270,10 +272,20 @@ def group_events(
             lists = _by_reference(events, _owner_key(resolver_of, {}, met))
     groups = [Group(key, resolved_by, found, context)
               for (context, key), (resolved_by, found) in lists.items()]
-    # by last seen; equal times keep the order of first appearance (a float key sorts
-    # several times faster than a tuple)
-    groups.sort(key=_last_seen)
+    _order(groups)
     return groups
+
+
+def _order(groups: list[Group]) -> None:
+    """By last seen; equal times by context and key (an order :func:`catch_up` gives
+    too). Two sorts, the second stable: a float key sorts several times faster than a
+    tuple of both."""
+    groups.sort(key=_place)
+    groups.sort(key=_last_seen)
+
+
+def _place(group: Group) -> tuple[str, Key]:
+    return group.context, group.key
 
 
 def _resolvers(resolver: Resolvers | None) -> Callable[[str], OwnerResolver]:
@@ -352,3 +364,95 @@ def _by_reference(events: Sequence[Event], key_of: KeyOf) -> Lists:
             append = appends[ref_id] = found[1].append
         append(event)
     return lists
+
+
+Place = tuple[str, Key]  # (context, key): a group
+
+
+def catch_up(
+    groups: list[Group], batches: Sequence[Batch], by: str,
+    resolver: Resolvers | None = None, *,
+    matches: Callable[[Event], bool] | None = None, met: Met | None = None,
+) -> list[Group]:
+    """``groups`` (:func:`group_events` of a store's visible events at a data generation)
+    brought up to date with the ``batches`` the store applied since
+    (``EventStore.changes``), in a pass over the batches' events only. ``matches``: the
+    store's filter (None: it shows every event).
+
+    A group they change is a new :class:`Group` (its details to work out again), its
+    events changed as the store changed its visible list (the same removals and ordered
+    insertions, so the same order); the others are the very same objects. By owner, the
+    resolvers' answers must be the ones the groups were made with: learn the batches'
+    events first (:meth:`OwnerResolver.learn`), and group again instead if that dropped
+    any answer (``invalidated``)."""
+    if by not in GROUPINGS:
+        raise ValueError(f"unknown grouping {by!r}; one of {', '.join(GROUPINGS)}")
+    resolver_of = _resolvers(resolver)
+    key_of: KeyOf | None = None
+    if by == OBJECT:
+        key_of = _object_key
+    elif by == OWNER:
+
+        def key_of(obj: ObjectRef, context: str) -> tuple[Key, str]:
+            if met is not None:
+                met(obj, context)
+            return resolver_of(context).owner_key(obj)
+    existing = {(group.context, group.key): group for group in groups}
+    lists: dict[Place, SortedEvents] = {}
+    weakest: dict[Place, str] = {}  # the weakest evidence added to a group
+    lost: set[Place] = set()  # groups that lost events (their evidence may be stronger)
+
+    def split(events: list[Event]) -> dict[Place, list[Event]]:
+        if matches is not None:
+            events = list(filter(matches, events))
+        out: dict[Place, list[Event]] = {}
+        for event in events:
+            if key_of is None:
+                place: Place = ("", ("", "", event.reason))
+                how: str | None = None
+            else:
+                key, how = key_of(event.object, event.context)
+                place = (event.context, key)
+            out.setdefault(place, []).append(event)
+            if how is not None and _WEAKEST[how] < _WEAKEST[weakest.get(place) or BY_SELF]:
+                weakest[place] = how
+        return out
+
+    def events_of(place: Place) -> SortedEvents:
+        found = lists.get(place)
+        if found is None:
+            old = existing.get(place)
+            found = lists[place] = SortedEvents.adopt(list(old.events) if old else [])
+        return found
+
+    for batch in batches:
+        added = split(batch.added)
+        for place, removed in split(batch.removed).items():
+            events_of(place).replace_many(removed, added.pop(place, []), ordered=True)
+            lost.add(place)
+        for place, new in added.items():
+            events_of(place).replace_many([], new, ordered=True)
+        for place, dropped in split(batch.dropped).items():  # the oldest: a group's first
+            events_of(place).drop_first(dropped)
+            lost.add(place)
+    if not lists:
+        return groups
+    out = [group for place, group in existing.items() if place not in lists]
+    for place, events in lists.items():
+        if not events.items:
+            continue
+        context, key = place
+        if key_of is None:
+            how = None
+        elif place in lost:  # the weakest of the objects it still has
+            seen = dict(zip(map(id, map(_object, events.items)), events.items, strict=True))
+            how = min((key_of(event.object, context)[1] for event in seen.values()),
+                      key=_WEAKEST.__getitem__)
+        else:
+            old = existing.get(place)
+            how = weakest.get(place, BY_SELF)
+            if old is not None and _WEAKEST[old.resolved_by or BY_SELF] < _WEAKEST[how]:
+                how = old.resolved_by
+        out.append(Group(key, how, events.items, context))
+    _order(out)
+    return out

@@ -10,12 +10,10 @@ The same rules keep three indexes, every event by type, by namespace and by cont
 that each index list holds its events in exactly ``_all``'s relative order: a filter on
 one type, namespace or context (the w/n keys, the sidebar, ``ctx:``) starts from that
 list instead of all events, and a query that only narrows the current one filters
-``visible``. Otherwise a filter
-change is one pass over ``_all`` with a compiled predicate. The visible warnings are
-kept too, so the sparkline's histogram is two sets of binary searches, not a pass.
-
-The lists are :class:`~ktui.model.sorted_events.SortedEvents`. Nothing here imports
-textual.
+``visible``. Otherwise a filter change is one pass over ``_all`` with a compiled
+predicate. The visible warnings are kept too, so the sparkline's histogram is two sets
+of binary searches, not a pass. The lists are
+:class:`~ktui.model.sorted_events.SortedEvents`; ``changes`` logs the last batches.
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ from dataclasses import dataclass
 from itertools import compress
 from operator import attrgetter
 
+from ktui.model.changelog import ChangeLog
 from ktui.model.event import WARNING, Event
 from ktui.model.histogram import Histogram, bucket_counts, context_split
 from ktui.model.query import Query, type_check
@@ -81,14 +80,14 @@ class EventStore:
         self._split_generation = -1
         self.text = TextIndex(lambda: self._all.items)  # a live list defers it: see its doc
         self.namespaces: dict[str, NamespaceCount] = {}
-        # The same counts per context, for a store that holds several contexts' events.
-        self.context_namespaces: dict[str, dict[str, NamespaceCount]] = {}
+        self.context_namespaces: dict[str, dict[str, NamespaceCount]] = {}  # by context
         self.warnings = 0
         self.expired = 0  # retained events past their TTL (the server no longer has them)
         self._visible_expired: int | None = 0  # None: count on first read
         self.evicted_total = 0
         self.generation = 0  # bumps on every change; widgets cache on it
         self.data_generation = 0  # bumps when events change (not on a new filter)
+        self.changes = ChangeLog()  # the last batches: what a view needs to catch up
 
     # -- reading -----------------------------------------------------------------------
 
@@ -364,6 +363,7 @@ class EventStore:
             self.text.sweep(oldest=bool(dropped))
         self.data_generation += 1
         self.generation += 1
+        self.changes.record(self.data_generation, removed, added, dropped)
         return Change(counts[0], counts[1], counts[2], len(dropped), reset)
 
     def _put(

@@ -4,6 +4,7 @@ the messages a row shows, rollout ticks, and reports written without replacing a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -321,3 +322,47 @@ def test_rollout_ticks_of_a_big_store_are_read_again_in_a_thread() -> None:
     assert ticks.settle(10)
     every = [r.time for r in rollouts(store.all_events)]
     assert T0 not in every and ticks.times(store, T0 - 60, T0 + 600)[0] == every
+
+
+def test_after_new_events_the_rows_catch_up_instead_of_grouping_every_event_again() -> None:
+    store = EventStore()
+    store.apply(scenario())
+    lens = Lens()
+    lens.set(OWNER)
+    lens.update(store, Mode.LIVE, ("demo",))
+    store.set_query(parse_query("type:Warning"))
+    lens.update(store, Mode.LIVE, ("demo",))
+    regroups = lens.regroups
+
+    def same_as_grouping_again() -> None:
+        again = group_events(store.visible, OWNER, lens.resolver(Mode.LIVE, "demo"))
+        assert [(g.display, g.resolved_by, g.events) for g in lens.groups] == [
+            (g.display, g.resolved_by, g.events) for g in again]
+
+    # a batch (a new pod's warning, a repeat of an older one): caught up
+    old = store.visible[0]
+    store.apply([ev(POD_A, "FailedMount", 30), ev("web-6b8d9c5f7-x2x9k", "BackOff", 31),
+                 replace(old, time=old.time + 40, count=2, resource_version="9")])
+    assert lens.update(store, Mode.LIVE, ("demo",), force=True)
+    assert (lens.regroups, lens.caught_up) == (regroups, 1)
+    same_as_grouping_again()
+    # a, after an arrival: the rows of every event kept from before w, caught up
+    store.apply([ev(POD_B, "Pulled", 41, type="Normal")])
+    store.set_query(parse_query(""))
+    assert lens.update(store, Mode.LIVE, ("demo",))
+    assert (lens.regroups, lens.caught_up) == (regroups, 2)
+    same_as_grouping_again()
+    # controllers met for the first time change an answer given (the pod's): grouped again
+    store.apply([ev("web", "ScalingReplicaSet", 50, kind="Deployment", type="Normal"),
+                 ev("web-6b8d9c5f7", "SuccessfulCreate", 50, kind="ReplicaSet", type="Normal")])
+    lens.update(store, Mode.LIVE, ("demo",), force=True)
+    assert lens.regroups == regroups + 1
+    same_as_grouping_again()
+    web = next(g for g in lens.groups if g.display == "deployment/web")
+    assert {e.object.name for e in web.events} == {"web", "web-6b8d9c5f7", "web-6b8d9c5f7-x2x9k"}
+    # more than the store's log keeps: grouped again
+    store.changes.max_events = 2
+    store.apply([ev(POD_B, "Failed", 60 + i) for i in range(3)])
+    lens.update(store, Mode.LIVE, ("demo",), force=True)
+    assert lens.regroups == regroups + 2
+    same_as_grouping_again()
