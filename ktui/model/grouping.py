@@ -17,7 +17,9 @@ pass in C-level loops where possible:
 - what a row shows beyond its size and last event (warnings, occurrences, reasons,
   objects, first seen, the latest warning's message) is worked out on first use and
   kept, each part on its own: a table computes only what it shows of the rows it
-  paints.
+  paints;
+- after new events, :func:`catch_up` brings groups up to date from the store's batches
+  (``EventStore.changes``) in a pass over those only.
 """
 
 from __future__ import annotations
@@ -50,12 +52,14 @@ _type = attrgetter("type")
 _count = attrgetter("count")
 _time = attrgetter("time")
 _first_seen = attrgetter("first_seen")
+_place = attrgetter("context", "key")
 # A group says the weakest evidence that tied any of its objects to it: "name" as soon as
 # one object was placed by the naming rules alone, "ownerReferences" when references
 # placed every one, "self" when each object is the owner itself.
 _WEAKEST = {BY_NAME: 0, BY_OWNER_REFERENCES: 1, BY_SELF: 2}
 
 Key = tuple[str, str, str]  # (kind, namespace, name); for reasons ("", "", reason)
+Place = tuple[str, Key]  # (context, key): a group
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,10 +288,6 @@ def _order(groups: list[Group]) -> None:
     groups.sort(key=_last_seen)
 
 
-def _place(group: Group) -> tuple[str, Key]:
-    return group.context, group.key
-
-
 def _resolvers(resolver: Resolvers | None) -> Callable[[str], OwnerResolver]:
     if isinstance(resolver, OwnerResolver):
         return lambda context: resolver
@@ -366,25 +366,20 @@ def _by_reference(events: Sequence[Event], key_of: KeyOf) -> Lists:
     return lists
 
 
-Place = tuple[str, Key]  # (context, key): a group
-
-
 def catch_up(
     groups: list[Group], batches: Sequence[Batch], by: str,
     resolver: Resolvers | None = None, *,
     matches: Callable[[Event], bool] | None = None, met: Met | None = None,
 ) -> list[Group]:
     """``groups`` (:func:`group_events` of a store's visible events at a data generation)
-    brought up to date with the ``batches`` the store applied since
-    (``EventStore.changes``), in a pass over the batches' events only. ``matches``: the
-    store's filter (None: it shows every event).
+    brought up to date with the ``batches`` the store applied since, in a pass over their
+    events only. ``matches``: the store's filter (None: it shows every event).
 
-    A group they change is a new :class:`Group` (its details to work out again), its
-    events changed as the store changed its visible list (the same removals and ordered
-    insertions, so the same order); the others are the very same objects. By owner, the
-    resolvers' answers must be the ones the groups were made with: learn the batches'
-    events first (:meth:`OwnerResolver.learn`), and group again instead if that dropped
-    any answer (``invalidated``)."""
+    A group they change is a new :class:`Group`, its events changed as the store changed
+    its visible list (the same removals and ordered insertions: the same order); the
+    others are the very same objects. By owner, the resolvers' answers must be the ones
+    the groups were made with: learn the batches' events first
+    (:meth:`OwnerResolver.learn`), and group again if that dropped any (``invalidated``)."""
     if by not in GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}; one of {', '.join(GROUPINGS)}")
     resolver_of = _resolvers(resolver)
@@ -435,8 +430,6 @@ def catch_up(
         for place, dropped in split(batch.dropped).items():  # the oldest: a group's first
             events_of(place).drop_first(dropped)
             lost.add(place)
-    if not lists:
-        return groups
     out = [group for place, group in existing.items() if place not in lists]
     for place, events in lists.items():
         if not events.items:
@@ -448,11 +441,10 @@ def catch_up(
             seen = dict(zip(map(id, map(_object, events.items)), events.items, strict=True))
             how = min((key_of(event.object, context)[1] for event in seen.values()),
                       key=_WEAKEST.__getitem__)
-        else:
+        else:  # the weaker of the group's and the added objects'
             old = existing.get(place)
-            how = weakest.get(place, BY_SELF)
-            if old is not None and _WEAKEST[old.resolved_by or BY_SELF] < _WEAKEST[how]:
-                how = old.resolved_by
+            how = min(weakest.get(place, BY_SELF), old.resolved_by if old else BY_SELF,
+                      key=lambda how: _WEAKEST[how or BY_SELF])
         out.append(Group(key, how, events.items, context))
     _order(out)
     return out
