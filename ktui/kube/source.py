@@ -344,6 +344,8 @@ class KubeSource(EventSource):
                 self._fatal(exc)
                 return
             except SourceError as exc:
+                for worker in self._workers:  # what a failed attempt listed: RawPacker.hold
+                    worker.packer.release()
                 wait = backoff.failure(server_delay(exc))
                 if self.fail_fast or not self.watch:
                     # A one-shot caller still rides out a throttled or briefly failing
