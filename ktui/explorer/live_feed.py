@@ -247,11 +247,7 @@ class LiveFeed:
         for session in active.sessions.values():
             session.settle_in_pump = later is None
         active.pump()
-        if later is not None and not self._settling and (
-            self._freeze_due(active) or any(s.settle_due for s in active.sessions.values())
-        ):
-            self._settling = True
-            later(self._settle)
+        self._settle_after_frame(active)
         generation = active.store.generation
         changed = generation != self._seen_generation
         self._seen_generation = generation
@@ -273,9 +269,16 @@ class LiveFeed:
             _freeze_long_lived()
         for session in active.sessions.values():
             session.settle()
-        if self.settle_later is not None and any(s.settle_due for s in active.sessions.values()):
+        self._settle_after_frame(active)
+
+    def _settle_after_frame(self, active: ContextSet) -> None:
+        """Ask the UI for :meth:`_settle` a little later, once, when there is work for it."""
+        later = self.settle_later
+        if later is not None and not self._settling and (
+            self._freeze_due(active) or any(s.settle_due for s in active.sessions.values())
+        ):
             self._settling = True
-            self.settle_later(self._settle)
+            later(self._settle)
 
     def summary(self) -> Summary | None:
         active = self.sessions.active_set

@@ -270,7 +270,7 @@ class ExplorerBase(Screen[None]):
         if changed or in_history:
             counts = feed.counts()
             if counts is not None:  # a new filter changes no count: version says so
-                version = None if in_history or feed.store is None else feed.store.data_generation
+                version = None if in_history or store is None else store.data_generation
                 self.sidebar.update_counts(counts.namespaces, counts.total, counts.warnings,
                                            counts.by_context, version=version)
             self.refresh_sparkline(force=in_history)
